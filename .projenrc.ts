@@ -1,0 +1,114 @@
+import { javascript, typescript } from 'projen';
+
+const project = new typescript.TypeScriptProject({
+  name: 'keepalived-constructs',
+  description:
+    'Typed, validated keepalived / VRRP virtual IPs on Kubernetes: cdk8s constructs and Pulumi components for the Deckhouse KeepalivedInstance CRD and a standalone DaemonSet target.',
+  keywords: ['cdk8s', 'pulumi', 'keepalived', 'vrrp', 'kubernetes', 'deckhouse', 'high-availability', 'virtual-ip'],
+  license: 'Apache-2.0',
+  copyrightOwner: 'keepalived-constructs authors',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  minNodeVersion: '20.0.0',
+
+  // No release machinery and no GitHub workflows: CI is .ci/run.
+  release: false,
+  github: false,
+  buildWorkflow: false,
+  depsUpgrade: false,
+  pullRequestTemplate: false,
+  eslint: false,
+  // cdk8s synth of the examples owns dist/, so the npm tarball goes elsewhere.
+  artifactsDirectory: 'pkg',
+
+  typescriptVersion: '~5.9.3',
+  jestOptions: {
+    jestVersion: '^29',
+    // The test task must never rewrite snapshots; `npm run test:update` does it on purpose.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    junitReporting: false,
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      collectCoverage: false,
+      testTimeout: 60_000,
+    },
+  },
+  tsconfig: {
+    compilerOptions: {
+      lib: ['es2022'],
+      target: 'ES2022',
+      esModuleInterop: true,
+      skipLibCheck: true,
+    },
+  },
+  tsconfigDev: {
+    compilerOptions: {
+      lib: ['es2022'],
+      target: 'ES2022',
+      esModuleInterop: true,
+      skipLibCheck: true,
+    },
+    include: ['examples/**/*.ts'],
+  },
+
+  peerDeps: [
+    'cdk8s@^2.70.0',
+    'cdk8s-plus-27@^2.9.0',
+    'constructs@^10.3.0',
+    '@pulumi/pulumi@^3.142.0',
+    '@pulumi/kubernetes@^4.18.0',
+  ],
+  peerDependencyOptions: { pinnedDevDependency: false },
+  devDeps: [
+    'cdk8s@2.70.106',
+    'cdk8s-plus-27@2.9.5',
+    'constructs@10.8.1',
+    'cdk8s-cli@2.207.60',
+    // @pulumi/pulumi 3.249+ requires Node 22; 3.248 is the newest that runs on Node 20.
+    '@pulumi/pulumi@3.248.0',
+    '@pulumi/kubernetes@4.34.2',
+    '@types/node@^20',
+    'ajv@^8.17.1',
+    'yaml@^2.8.0',
+    'esbuild@^0.25.0',
+  ],
+});
+
+// Pulumi is optional: a cdk8s-only user installs nothing from Pulumi.
+project.package.addField('peerDependenciesMeta', {
+  '@pulumi/pulumi': { optional: true },
+  '@pulumi/kubernetes': { optional: true },
+});
+project.package.addField('engines', { node: '>=20' });
+project.package.addField('exports', {
+  '.': { types: './lib/index.d.ts', default: './lib/index.js' },
+  './pulumi': { types: './lib/pulumi/index.d.ts', default: './lib/pulumi/index.js' },
+  './package.json': './package.json',
+});
+// For TypeScript consumers on `moduleResolution: node`, which ignores `exports`.
+project.package.addField('typesVersions', { '*': { pulumi: ['lib/pulumi/index.d.ts'] } });
+
+// The node agent is bundled into one dependency-free file that the standalone ConfigMap carries.
+const bundleAgent = project.addTask('bundle:agent', {
+  description: 'Bundle src/agent into lib/agent/keepalived-agent.js (one dependency-free file)',
+  exec: 'esbuild src/agent/main.ts --bundle --platform=node --target=node20 --format=cjs --legal-comments=none --outfile=lib/agent/keepalived-agent.js',
+});
+project.postCompileTask.spawn(bundleAgent);
+// Tests run the exact bundled file, so the test task builds it first.
+project.testTask.prependSpawn(bundleAgent);
+
+project.addTask('import', {
+  description: 'Regenerate src/imports from the Deckhouse KeepalivedInstance schema in schemas/',
+  exec: 'cdk8s import schemas/deckhouse-keepalivedinstance-schema.yaml --language typescript --output src/imports',
+});
+
+project.addTask('synth', {
+  description: 'cdk8s synth of the examples into dist/',
+  exec: 'cdk8s synth',
+});
+
+project.gitignore.exclude('/dist/', '/pkg/', '/bench/tmp/');
+project.npmignore?.exclude('/examples/', '/schemas/', '/bench/', '/.ci/', 'cdk8s.yaml', '/dist/');
+
+project.synth();
