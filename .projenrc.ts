@@ -49,7 +49,7 @@ const project = new typescript.TypeScriptProject({
       esModuleInterop: true,
       skipLibCheck: true,
     },
-    include: ['examples/**/*.ts'],
+    include: ['../examples/**/*.ts'],
   },
 
   peerDeps: [

@@ -1,0 +1,7 @@
+// `npx cdk8s synth` runs this file (see cdk8s.yaml) and writes one YAML file per chart into dist/.
+import { App } from 'cdk8s';
+import { DeckhouseSeedChart } from './deckhouse-seed';
+
+const app = new App();
+new DeckhouseSeedChart(app, 'deckhouse-seed');
+app.synth();

@@ -1,0 +1,4 @@
+export * from './keepalived-cluster';
+export * from './frontend-vips';
+export * from './gateway-pair';
+export * from './reserved-vrids';

@@ -1,0 +1,116 @@
+import { Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+import {
+  clusterName, ClusterDefinition, GroupDefinition, keepalivedInstanceManifest, KeepalivedClusterBaseProps,
+  Target, throwIfIssues, validateCluster, validateGroup, VrrpGroup,
+} from '../core';
+import { KeepalivedInstance, KeepalivedInstanceSpec } from '../imports/deckhouse.io';
+import { domainOf, validateInDomain } from './domain';
+
+/** Properties for `KeepalivedCluster`. */
+export interface KeepalivedClusterProps extends KeepalivedClusterBaseProps {
+  /**
+   * The VRRP groups to start with. Add more with `addGroup`.
+   *
+   * @default - none
+   */
+  readonly groups?: VrrpGroup[];
+}
+
+/**
+ * A keepalived cluster: a set of nodes (by `nodeSelector`) that hold VRRP groups of virtual IPs.
+ * On the Deckhouse target it is one KeepalivedInstance; on the standalone target, a DaemonSet and
+ * what it needs.
+ *
+ * @example
+ * const edge = new KeepalivedCluster(chart, 'edge', { nodeSelector: { 'node-role.kubernetes.io/edge': '' } });
+ * edge.addGroup({ id: 10, addresses: [{ address: '192.0.2.10/24' }] });
+ */
+export class KeepalivedCluster extends Construct {
+  /** The cluster's resource name. */
+  public readonly name: string;
+
+  /** Where keepalived runs. */
+  public readonly target: Target;
+
+  private readonly definition: ClusterDefinition & { groups: GroupDefinition[] };
+
+  constructor(scope: Construct, id: string, props: KeepalivedClusterProps) {
+    super(scope, id);
+    this.target = props.target ?? Target.deckhouse();
+    this.definition = {
+      path: this.node.path,
+      name: props.name,
+      nodeSelector: props.nodeSelector,
+      tolerations: props.tolerations ?? [],
+      target: this.target,
+      groups: [],
+    };
+    throwIfIssues(validateCluster(this.definition));
+    this.name = clusterName(this.definition);
+    domainOf(this).addCluster(this.definition);
+    validateInDomain(this);
+    this.node.addValidation({
+      validate: () => (this.definition.groups.length > 0 ? [] : [
+        'groups = []: a keepalived cluster needs at least one VRRP group. Valid: pass `groups`, or call addGroup().',
+      ]),
+    });
+    for (const group of props.groups ?? []) this.addGroup(group);
+
+    if (this.target.kind === 'deckhouse') {
+      new KeepalivedInstance(this, 'Resource', {
+        metadata: { name: this.name },
+        spec: Lazy.any({ produce: () => toL1Spec(this.manifests()[0].spec as DeckhouseSpec) }),
+      });
+    } else {
+      throw new Error(`[${this.node.path}] the standalone target is not implemented yet`);
+    }
+  }
+
+  /** Adds a VRRP group. Throws at once when the group is invalid. */
+  public addGroup(group: VrrpGroup): void {
+    const index = this.definition.groups.length;
+    this.addGroupDefinition({ group, fieldOf: (field) => `groups[${index}].${field}` });
+  }
+
+  /** The groups declared so far. */
+  public get groups(): readonly VrrpGroup[] {
+    return this.definition.groups.map((g) => g.group);
+  }
+
+  /**
+   * The VRID of each group, in order. Final only once the whole app is declared (allocation is
+   * app-wide), so read it at synth time, not while constructs are still being added.
+   */
+  public resolveVrids(): number[] {
+    const resolution = domainOf(this).resolve();
+    return this.definition.groups.map((_, i) => resolution.vridOf(this.definition, i)!);
+  }
+
+  /** Adds a group whose fields the subclass names in its own props' terms. */
+  protected addGroupDefinition(definition: GroupDefinition): void {
+    throwIfIssues(validateGroup(this.definition, definition));
+    this.definition.groups.push(definition);
+    domainOf(this).changed();
+  }
+
+  /** The manifests of this cluster, from the app-wide resolution. */
+  private manifests(): Array<ReturnType<typeof keepalivedInstanceManifest>> {
+    const vrids = this.resolveVrids();
+    return [keepalivedInstanceManifest(this.definition, (i) => vrids[i])];
+  }
+}
+
+type DeckhouseSpec = Omit<KeepalivedInstanceSpec, 'vrrpInstances'> & {
+  vrrpInstances: Array<Omit<KeepalivedInstanceSpec['vrrpInstances'][number], 'virtualIpAddresses'> & {
+    virtualIPAddresses: KeepalivedInstanceSpec['vrrpInstances'][number]['virtualIpAddresses'];
+  }>;
+};
+
+/** The CRD's JSON field `virtualIPAddresses` is `virtualIpAddresses` in the imported L1's props. */
+function toL1Spec(spec: DeckhouseSpec): KeepalivedInstanceSpec {
+  return {
+    ...spec,
+    vrrpInstances: spec.vrrpInstances.map(({ virtualIPAddresses, ...group }) => ({ ...group, virtualIpAddresses: virtualIPAddresses })),
+  };
+}

@@ -1,0 +1,47 @@
+/** One thing wrong with the input: where, which field, which value, and what would be valid. */
+export interface ValidationIssue {
+  /** The construct path (cdk8s) or resource name (Pulumi) of the owner. */
+  readonly path: string;
+  /** The prop, in the user's terms, e.g. `addresses[1]` or `lan.interface`. */
+  readonly field: string;
+  /** The offending value. */
+  readonly value: unknown;
+  /** What is wrong with it. */
+  readonly problem: string;
+  /** What would be valid. */
+  readonly expected: string;
+}
+
+/** Renders a value for a message: strings quoted, everything else as JSON. */
+export function showValue(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** The message of an issue, without its path (cdk8s validation prefixes the path itself). */
+export function describeIssue(issue: ValidationIssue): string {
+  return `${issue.field} = ${showValue(issue.value)}: ${issue.problem}. Valid: ${issue.expected}.`;
+}
+
+/** The message of an issue, with its path. */
+export function describeIssueAt(issue: ValidationIssue): string {
+  return `[${issue.path}] ${describeIssue(issue)}`;
+}
+
+/** Thrown for input that would produce a manifest the cluster or the node would reject. */
+export class KeepalivedConfigError extends Error {
+  constructor(public readonly issues: readonly ValidationIssue[]) {
+    super(issues.map(describeIssueAt).join('\n'));
+    this.name = 'KeepalivedConfigError';
+  }
+}
+
+/** Throws a KeepalivedConfigError when there are issues. */
+export function throwIfIssues(issues: readonly ValidationIssue[]): void {
+  if (issues.length > 0) throw new KeepalivedConfigError(issues);
+}

@@ -1,0 +1,169 @@
+import { InterfaceSelector } from './interface-selector';
+import { Target } from './target';
+
+/** A virtual IP address that a VRRP group holds on its master node. */
+export interface VirtualIp {
+  /**
+   * The address with its prefix length, e.g. `192.0.2.10/32` or `2001:db8::10/64`.
+   * The Deckhouse target accepts IPv4 only.
+   */
+  readonly address: string;
+
+  /**
+   * The interface that carries this address, when it is not the group's VRRP interface
+   * (for example a WAN address on `ens7` while VRRP runs on the LAN).
+   *
+   * @default - the group's interface
+   */
+  readonly interface?: InterfaceSelector;
+}
+
+/** A VRRP group (a keepalived `vrrp_instance`): addresses that move together between nodes. */
+export interface VrrpGroup {
+  /**
+   * The VRRP router id (VRID), 1..255, unique in the app and on the L2 segment.
+   *
+   * @default - allocated automatically and stably from the group's name and construct path
+   */
+  readonly id?: number;
+
+  /**
+   * A stable name for the group. It is the key for automatic VRID allocation, and it names the group in
+   * messages and on the node.
+   *
+   * @default - the group's first address
+   */
+  readonly name?: string;
+
+  /**
+   * The interface on each node that sends and receives the VRRP adverts.
+   *
+   * @default InterfaceSelector.defaultRoute()
+   */
+  readonly interface?: InterfaceSelector;
+
+  /** The virtual IPs of the group; at least one. */
+  readonly addresses: VirtualIp[];
+
+  /**
+   * Whether a higher-priority node takes the addresses back when it returns. With `false`, keepalived
+   * runs with `nopreempt` (and `state BACKUP`), so addresses stay where they are until their holder fails.
+   * Note: the Deckhouse module (as of its current source) ignores this field.
+   *
+   * @default true
+   */
+  readonly preempt?: boolean;
+
+  /**
+   * The VRRP advert interval in seconds. Failover takes about three intervals. Fractional values
+   * (down to 0.01) need VRRPv3, which IPv6 groups always use; on IPv4 set the standalone target's
+   * `profile: FailoverProfile.FAST` or `vrrpVersion: 3`. Standalone target only.
+   *
+   * @default 1
+   */
+  readonly advertInterval?: number;
+
+  /**
+   * The node that should hold this group's addresses while it is healthy: it gets the highest priority.
+   * This is the declarative form of the manual switchover (edit the priority, `kill -HUP 1`).
+   * Standalone target only.
+   *
+   * @default - masters are spread across nodes by `nodeOrder` or a rendezvous hash
+   */
+  readonly preferredNode?: string;
+}
+
+/** A toleration operator. */
+export type TolerationOperator = 'Exists' | 'Equal';
+
+/** A taint effect. */
+export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+
+/** A Kubernetes toleration, so that keepalived runs on tainted nodes. */
+export interface Toleration {
+  /**
+   * The taint key. Empty with `operator: 'Exists'` tolerates every taint.
+   *
+   * @default - every key (only with operator Exists)
+   */
+  readonly key?: string;
+
+  /**
+   * `Equal` matches `value`; `Exists` matches any value.
+   *
+   * @default 'Equal'
+   */
+  readonly operator?: TolerationOperator;
+
+  /**
+   * The taint value to match (operator `Equal` only).
+   *
+   * @default - the empty value
+   */
+  readonly value?: string;
+
+  /**
+   * The taint effect to match.
+   *
+   * @default - every effect
+   */
+  readonly effect?: TaintEffect;
+
+  /**
+   * How long the pod stays bound to a node after a matching `NoExecute` taint appears.
+   *
+   * @default - forever
+   */
+  readonly tolerationSeconds?: number;
+}
+
+/** The props every keepalived cluster construct has. */
+export interface KeepalivedClusterBaseProps {
+  /**
+   * The name of the cluster: `metadata.name` of the KeepalivedInstance, or the base name of the
+   * standalone objects. A DNS label of at most 41 characters on the Deckhouse target (the module
+   * derives a StatefulSet name from it) and 46 on the standalone target.
+   *
+   * @default - derived from the construct path
+   */
+  readonly name?: string;
+
+  /** The labels of the nodes that run keepalived, e.g. `{ 'node-role.deckhouse.io/frontend': '' }`. */
+  readonly nodeSelector: { [key: string]: string };
+
+  /**
+   * Tolerations for the keepalived pods.
+   *
+   * @default - none
+   */
+  readonly tolerations?: Toleration[];
+
+  /**
+   * Where keepalived runs: the Deckhouse module, or a DaemonSet this package emits.
+   *
+   * @default Target.deckhouse()
+   */
+  readonly target?: Target;
+}
+
+/**
+ * A group as a construct declared it, with the way to name its fields in the user's terms
+ * (FrontendVips' `addresses[1]` is the first address of its second group).
+ */
+export interface GroupDefinition {
+  readonly group: VrrpGroup;
+  /** Maps a field of the group (`id`, `interface`, `addresses[0].address`, ...) to the user's prop. */
+  readonly fieldOf: (field: string) => string;
+}
+
+/** A cluster as a construct declared it: the input of validation, VRID allocation and the builders. */
+export interface ClusterDefinition {
+  /** The construct path (cdk8s) or resource name (Pulumi), for messages. */
+  readonly path: string;
+  /** The name the user gave, if any. */
+  readonly name?: string;
+  readonly nodeSelector: { [key: string]: string };
+  readonly tolerations: readonly Toleration[];
+  readonly target: Target;
+  readonly groups: readonly GroupDefinition[];
+}

@@ -1,0 +1,58 @@
+import { fnv1a32Hex } from './hash';
+import { ClusterDefinition } from './model';
+
+/**
+ * The longest Deckhouse instance name. The module runs a StatefulSet `keepalived-<name>`, and a
+ * StatefulSet's pods carry the label `controller-revision-hash: <statefulset>-<hash up to 10 chars>`,
+ * which must fit in 63 characters: 63 - 11 - 11 = 41.
+ */
+export const DECKHOUSE_NAME_MAX = 41;
+
+/**
+ * The longest standalone cluster name: the DaemonSet is `keepalived-<name>` and its pods
+ * `keepalived-<name>-<5 chars>`, which must be a DNS label (63): 63 - 11 - 6 = 46.
+ */
+export const STANDALONE_NAME_MAX = 46;
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** The longest name for a cluster on its target. */
+export function maxNameLength(def: Pick<ClusterDefinition, 'target'>): number {
+  return def.target.kind === 'deckhouse' ? DECKHOUSE_NAME_MAX : STANDALONE_NAME_MAX;
+}
+
+/**
+ * A DNS label derived from a construct path, e.g. `keepalived/front` -> `keepalived-front`.
+ * Paths too long for `max` keep a readable prefix and end in a hash of the whole path, so that
+ * different paths still get different names.
+ */
+export function nameFromPath(path: string, max: number): string {
+  const base = path
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '') || 'keepalived';
+  if (base.length <= max) return base;
+  const hash = fnv1a32Hex(path);
+  return `${base.slice(0, max - hash.length - 1).replace(/-+$/, '')}-${hash}`;
+}
+
+/** The cluster's resource name: the given one, or one derived from its path. */
+export function clusterName(def: Pick<ClusterDefinition, 'name' | 'path' | 'target'>): string {
+  return def.name ?? nameFromPath(def.path, maxNameLength(def));
+}
+
+/** Why `name` is not a valid DNS label of at most `max` characters, or undefined when it is. */
+export function dnsLabelProblem(name: unknown, max: number): string | undefined {
+  if (typeof name !== 'string' || name.length === 0) return 'is empty or not a string';
+  if (name.length > max) return `is ${name.length} characters long, more than ${max}`;
+  if (!DNS_LABEL.test(name)) return 'is not a DNS label';
+  return undefined;
+}
+
+/** Why `name` is not a DNS-1123 subdomain (node names, namespaces' objects), or undefined. */
+export function dnsSubdomainProblem(name: unknown): string | undefined {
+  if (typeof name !== 'string' || name.length === 0) return 'is empty or not a string';
+  if (name.length > 253) return 'is longer than 253 characters';
+  if (!name.split('.').every((part) => DNS_LABEL.test(part))) return 'is not a DNS subdomain';
+  return undefined;
+}

@@ -1,0 +1,236 @@
+/**
+ * The rules a cluster's own props must follow. Each rule is a small function that returns issues;
+ * `validateCluster` runs them all. Rules that need the whole app (VRIDs, duplicate addresses and names)
+ * live in `domain.ts`.
+ */
+import { Cidr, parseCidr, isNetwork, networkOf, maxPrefix, IpFamily } from './address';
+import { ValidationIssue } from './errors';
+import { InterfaceSelector } from './interface-selector';
+import { ClusterDefinition, GroupDefinition, Toleration } from './model';
+import { clusterName, dnsLabelProblem, dnsSubdomainProblem, maxNameLength } from './names';
+import { FailoverProfile } from './target';
+import { VRID_MAX, VRID_MIN } from './vrid';
+
+type Report = (field: string, value: unknown, problem: string, expected: string) => void;
+
+/** Every issue with a cluster's own props (not those that need the rest of the app). */
+export function validateCluster(def: ClusterDefinition): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const report: Report = (field, value, problem, expected) => issues.push({ path: def.path, field, value, problem, expected });
+  checkName(def, report);
+  checkNodeSelector(def, report);
+  def.tolerations.forEach((t, i) => checkToleration(t, `tolerations[${i}]`, report));
+  def.groups.forEach((g) => checkGroup(def, g, report));
+  return issues;
+}
+
+/** Every issue with one group of a cluster. */
+export function validateGroup(def: ClusterDefinition, group: GroupDefinition): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  checkGroup(def, group, (field, value, problem, expected) => issues.push({ path: def.path, field, value, problem, expected }));
+  return issues;
+}
+
+function checkName(def: ClusterDefinition, report: Report) {
+  const max = maxNameLength(def);
+  const name = clusterName(def);
+  const problem = dnsLabelProblem(name, max);
+  if (!problem) return;
+  const why = def.target.kind === 'deckhouse'
+    ? `the Deckhouse module names a StatefulSet keepalived-${name}, whose pods' controller-revision-hash label must fit in 63 characters`
+    : `the DaemonSet keepalived-${name} names pods that must be DNS labels`;
+  report(def.name === undefined ? 'name (derived from the construct path)' : 'name', name,
+    `${problem}; ${why}`, `lower-case letters, digits and '-', starting and ending with a letter or digit, at most ${max} characters`);
+}
+
+const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
+const LABEL_VALUE = /^(([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$/;
+
+function checkNodeSelector(def: ClusterDefinition, report: Report) {
+  if (def.nodeSelector === null || typeof def.nodeSelector !== 'object' || Array.isArray(def.nodeSelector)) {
+    report('nodeSelector', def.nodeSelector, 'is not a map of labels', "a map of node labels, e.g. { 'node-role.kubernetes.io/edge': '' }");
+    return;
+  }
+  for (const [key, value] of Object.entries(def.nodeSelector)) {
+    const slash = key.lastIndexOf('/');
+    const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+    const name = slash >= 0 ? key.slice(slash + 1) : key;
+    if (!LABEL_NAME.test(name) || (prefix !== undefined && dnsSubdomainProblem(prefix) !== undefined)) {
+      report(`nodeSelector[${JSON.stringify(key)}]`, key, 'is not a valid label key',
+        'an optional DNS subdomain prefix and "/", then a name of at most 63 letters, digits, "-", "_" or "." starting and ending with a letter or digit');
+    }
+    if (typeof value !== 'string' || !LABEL_VALUE.test(value)) {
+      report(`nodeSelector[${JSON.stringify(key)}]`, value, 'is not a valid label value',
+        'a string of at most 63 letters, digits, "-", "_" or "." starting and ending with a letter or digit, or ""');
+    }
+  }
+}
+
+const OPERATORS = ['Exists', 'Equal'];
+const EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
+
+function checkToleration(t: Toleration, field: string, report: Report) {
+  const operator = t.operator ?? 'Equal';
+  if (!OPERATORS.includes(operator)) {
+    report(`${field}.operator`, t.operator, 'is not a toleration operator', `one of ${OPERATORS.join(', ')}`);
+  }
+  if (t.effect !== undefined && !EFFECTS.includes(t.effect)) {
+    report(`${field}.effect`, t.effect, 'is not a taint effect', `one of ${EFFECTS.join(', ')}, or omit it for every effect`);
+  }
+  if (operator === 'Exists' && t.value !== undefined && t.value !== '') {
+    report(`${field}.value`, t.value, 'must be empty with operator Exists', 'no value, or operator Equal');
+  }
+  if (operator === 'Equal' && !t.key) {
+    report(`${field}.key`, t.key, 'an empty key needs operator Exists', 'a taint key, or operator Exists to tolerate every taint');
+  }
+  if (t.tolerationSeconds !== undefined && (t.effect !== 'NoExecute' || !Number.isInteger(t.tolerationSeconds))) {
+    report(`${field}.tolerationSeconds`, t.tolerationSeconds, 'applies only to effect NoExecute, as a whole number of seconds',
+      'an integer with effect NoExecute, or no tolerationSeconds');
+  }
+}
+
+/** The VRRP version a group runs on the standalone target. */
+export function vrrpVersionOf(def: Pick<ClusterDefinition, 'target'>, family: IpFamily): 2 | 3 {
+  if (family === 6) return 3;
+  const o = def.target.options;
+  return o.vrrpVersion ?? (o.profile === FailoverProfile.FAST ? 3 : 2);
+}
+
+/** The family of a group: that of its first parseable address (IPv4 when none parses). */
+export function familyOf(group: GroupDefinition['group']): IpFamily {
+  for (const vip of group.addresses ?? []) {
+    const cidr = parseCidr(vip?.address);
+    if (cidr) return cidr.address.family;
+  }
+  return 4;
+}
+
+function checkGroup(def: ClusterDefinition, gdef: GroupDefinition, report: Report) {
+  const g = gdef.group;
+  const f = gdef.fieldOf;
+  const deckhouse = def.target.kind === 'deckhouse';
+
+  if (g.id !== undefined && (!Number.isInteger(g.id) || g.id < VRID_MIN || g.id > VRID_MAX)) {
+    report(f('id'), g.id, 'is not a VRRP router id', `an integer from ${VRID_MIN} to ${VRID_MAX}, or omit it for automatic allocation`);
+  }
+  if (g.name !== undefined && dnsLabelProblem(g.name, 63)) {
+    report(f('name'), g.name, `${dnsLabelProblem(g.name, 63)}`, 'a DNS label of at most 63 characters');
+  }
+  if (!Array.isArray(g.addresses) || g.addresses.length === 0) {
+    report(f('addresses'), g.addresses, 'a VRRP group needs at least one address', 'a non-empty list of addresses such as "192.0.2.10/32"');
+    return;
+  }
+  const family = familyOf(g);
+  checkSelector(def, g.interface, f('interface'), family, report);
+  g.addresses.forEach((vip, i) => {
+    const field = f(`addresses[${i}].address`);
+    const cidr = checkVip(vip?.address, field, deckhouse, report);
+    if (cidr && cidr.address.family !== family) {
+      report(field, vip.address, `mixes IPv${cidr.address.family} into an IPv${family} group; keepalived holds one address family per VRRP group`,
+        `an IPv${family} address, or a separate group for IPv${cidr.address.family}`);
+    }
+    if (vip?.interface !== undefined) checkSelector(def, vip.interface, f(`addresses[${i}].interface`), cidr?.address.family ?? family, report);
+  });
+  if (g.preempt !== undefined && typeof g.preempt !== 'boolean') {
+    report(f('preempt'), g.preempt, 'is not a boolean', 'true or false');
+  }
+  if (g.advertInterval !== undefined) {
+    if (deckhouse) {
+      report(f('advertInterval'), g.advertInterval, 'the Deckhouse KeepalivedInstance has no advert interval (its module always uses 1 s)', 'omit it, or use Target.standalone()');
+    } else {
+      checkAdvertInterval(g.advertInterval, vrrpVersionOf(def, family), f('advertInterval'), report);
+    }
+  }
+  if (g.preferredNode !== undefined) {
+    if (deckhouse) {
+      report(f('preferredNode'), g.preferredNode, 'the Deckhouse KeepalivedInstance cannot prefer a node', 'omit it, or use Target.standalone()');
+    } else if (dnsSubdomainProblem(g.preferredNode)) {
+      report(f('preferredNode'), g.preferredNode, `${dnsSubdomainProblem(g.preferredNode)}, so it cannot be a node name`, 'the name of a node, a DNS subdomain');
+    }
+  }
+}
+
+function checkVip(address: unknown, field: string, deckhouse: boolean, report: Report): Cidr | undefined {
+  const cidr = parseCidr(address as string);
+  if (!cidr) {
+    report(field, address, 'is not an IP address with a prefix length',
+      deckhouse ? 'an IPv4 address and prefix such as "192.0.2.10/32"' : 'an address and prefix such as "192.0.2.10/32" or "2001:db8::10/64"');
+    return undefined;
+  }
+  if (deckhouse && cidr.address.family === 6) {
+    report(field, address, 'the Deckhouse KeepalivedInstance CRD accepts IPv4 addresses only',
+      'an IPv4 address and prefix, or Target.standalone() for IPv6');
+    return undefined;
+  }
+  const family = cidr.address.family;
+  if (family === 4 && cidr.prefix <= 30 && (isNetwork(cidr) || broadcastOf(cidr) === cidr.address.text)) {
+    report(field, address, `is the ${isNetwork(cidr) ? 'network' : 'broadcast'} address of ${networkOf(cidr).text}`,
+      'a host address inside the prefix, e.g. the network address + 1');
+    return undefined;
+  }
+  if (isUnusableVip(cidr)) {
+    report(field, address, 'is not a unicast address a node can hold (unspecified, loopback, multicast or link-local)',
+      'a unicast address on the node\'s network');
+    return undefined;
+  }
+  return cidr;
+}
+
+function broadcastOf(cidr: Cidr): string {
+  const hostBits = maxPrefix(4) - cidr.prefix;
+  const n = cidr.address.bytes.reduce((acc, b) => acc * 256 + b, 0);
+  const bcast = (Math.floor(n / 2 ** hostBits) * 2 ** hostBits) + 2 ** hostBits - 1;
+  return [24, 16, 8, 0].map((s) => Math.floor(bcast / 2 ** s) % 256).join('.');
+}
+
+function isUnusableVip(cidr: Cidr): boolean {
+  const b = cidr.address.bytes;
+  if (cidr.address.family === 4) return b[0] === 0 || b[0] === 127 || b[0] >= 224 || (b[0] === 169 && b[1] === 254);
+  const zero = b.every((x) => x === 0);
+  const loopback = b.slice(0, 15).every((x) => x === 0) && b[15] === 1;
+  return zero || loopback || b[0] === 0xff || (b[0] === 0xfe && (b[1] & 0xc0) === 0x80);
+}
+
+/** Linux's dev_valid_name: 1..15 bytes, not "." or "..", no "/", ":" or white space. */
+export function interfaceNameProblem(name: unknown): string | undefined {
+  if (typeof name !== 'string' || name.length === 0) return 'is empty';
+  if (Buffer.byteLength(name, 'utf8') > 15) return 'is longer than 15 bytes (IFNAMSIZ - 1)';
+  if (name === '.' || name === '..') return 'is "." or ".."';
+  if (/[/:\s]/.test(name)) return 'contains "/", ":" or white space';
+  return undefined;
+}
+
+function checkSelector(def: ClusterDefinition, selector: InterfaceSelector | undefined, field: string, family: IpFamily, report: Report) {
+  if (selector === undefined) return;
+  if (!(selector instanceof InterfaceSelector)) {
+    report(field, selector, 'is not an InterfaceSelector', 'InterfaceSelector.defaultRoute(), .networkAddress(cidr) or .name(ifname)');
+    return;
+  }
+  const s = selector.spec;
+  if (s.detectionStrategy === 'Name') {
+    const problem = interfaceNameProblem(s.name);
+    if (problem) report(field, s.name, `${problem}, so Linux would reject it as an interface name`, 'an interface name of 1..15 bytes without "/", ":" or white space, e.g. "ens7"');
+  } else if (s.detectionStrategy === 'NetworkAddress') {
+    const cidr = parseCidr(s.networkAddress);
+    if (!cidr) {
+      report(field, s.networkAddress, 'is not a network with a prefix length', 'a network such as "192.168.42.0/24"');
+    } else if (!isNetwork(cidr)) {
+      report(field, s.networkAddress, `is not a network: host bits are set (the network is ${networkOf(cidr).text})`, `the network address, "${networkOf(cidr).text}"`);
+    } else if (def.target.kind === 'deckhouse' && cidr.address.family === 6) {
+      report(field, s.networkAddress, 'the Deckhouse KeepalivedInstance CRD accepts IPv4 networks only', 'an IPv4 network, or Target.standalone() for IPv6');
+    } else if (cidr.address.family !== family) {
+      report(field, s.networkAddress, `is an IPv${cidr.address.family} network for IPv${family} addresses`, `an IPv${family} network`);
+    }
+  }
+}
+
+function checkAdvertInterval(value: number, version: 2 | 3, field: string, report: Report) {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    report(field, value, 'is not a number of seconds', 'a number of seconds, e.g. 1');
+  } else if (version === 2 && (!Number.isInteger(value) || value < 1 || value > 255)) {
+    report(field, value, 'VRRPv2 adverts are whole seconds from 1 to 255 (fractional intervals need VRRPv3)',
+      'an integer from 1 to 255, or vrrpVersion: 3 / FailoverProfile.FAST for fractional intervals');
+  } else if (version === 3 && (value < 0.01 || value > 40.95 || Math.abs(Math.round(value * 100) - value * 100) > 1e-6)) {
+    report(field, value, 'VRRPv3 adverts are centiseconds from 0.01 to 40.95 s', 'a multiple of 0.01 from 0.01 to 40.95');
+  }
+}
