@@ -72,6 +72,9 @@ const project = new typescript.TypeScriptProject({
     'ajv@^8.17.1',
     'yaml@^2.8.0',
     'esbuild@^0.25.0',
+    // ts-jest requires jest-util, which npm does not always hoist.
+    'jest-util@^29',
+    'kubernetes-models@~4.5.1',
   ],
 });
 

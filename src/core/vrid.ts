@@ -33,10 +33,14 @@ export interface VridAllocation {
 /**
  * Assigns VRIDs to every claim, app-wide.
  *
- * Explicit VRIDs are kept, and reported when used twice or reserved. Each omitted VRID starts at a
- * slot given by a hash of its claim's key and takes the next free one. Claims are allocated in the
- * order of their keys, not of their declaration, so adding, removing or reordering other groups leaves
- * a group's VRID as it was unless another group now needs the very same slot.
+ * Explicit VRIDs are kept, and reported when used twice or reserved. Each omitted VRID starts at its
+ * own slot, a hash of its claim's key (the construct path and the group's name), and takes the next
+ * free one. Claims are allocated in the order of their keys, not of their declaration, so:
+ * - reordering constructs or groups never changes a VRID;
+ * - a group that sits on its own slot keeps it, whatever other groups are added or removed, unless an
+ *   explicit VRID or a reservation now takes that slot;
+ * - only a group displaced from its own slot by another (a hash collision) can move when that other
+ *   group comes or goes. Pin such a group's `id` when its VRID must never change.
  */
 export function allocateVrids(claims: readonly VridClaim[], reservations: readonly VridReservation[]): VridAllocation {
   const issues: ValidationIssue[] = [];

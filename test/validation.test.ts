@@ -1,0 +1,203 @@
+// One test per validation rule: a compliant and a non-compliant case through one helper, checking that
+// the message names the construct path, the field and the value, and says what is valid.
+import { App, Chart } from 'cdk8s';
+import { FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, ReservedVrids, Target } from '../src';
+import { newChart, synth } from './support/synth';
+
+type Build = (chart: Chart, app: App) => void;
+
+/** Builds and synthesizes; returns the error message, or undefined when it synthesized. */
+function failure(build: Build): string | undefined {
+  const { app, chart } = newChart();
+  try {
+    build(chart, app);
+    synth(chart);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+function expectRule(ok: Build, bad: Build, ...parts: Array<string | RegExp>) {
+  expect(failure(ok)).toBeUndefined();
+  const message = failure(bad);
+  expect(message).toBeDefined();
+  for (const part of parts) {
+    if (typeof part === 'string') expect(message).toContain(part);
+    else expect(message).toMatch(part);
+  }
+  expect(message).toContain('Valid:');
+}
+
+const front = (addresses: string[], extra: object = {}): Build => (chart) =>
+  new FrontendVips(chart, 'front', { nodeSelector: {}, addresses, ...extra });
+const cluster = (props: object, ...groups: object[]): Build => (chart) => {
+  const c = new KeepalivedCluster(chart, 'c', { nodeSelector: {}, ...props });
+  for (const g of groups) c.addGroup(g as any);
+};
+
+describe('addresses', () => {
+  test('a malformed address', () => expectRule(
+    front(['203.0.113.1/32', '203.0.113.2/32']),
+    front(['203.0.113.1/32', '203.0.113.300/32']),
+    '[test/front] addresses[1] = "203.0.113.300/32": is not an IP address with a prefix length'));
+
+  test('a malformed prefix', () => expectRule(
+    front(['203.0.113.1/32']),
+    front(['203.0.113.1/33']),
+    '[test/front] addresses[0] = "203.0.113.1/33"', 'prefix'));
+
+  test('an address without a prefix', () => expectRule(
+    cluster({}, { addresses: [{ address: '198.51.100.1/24' }] }),
+    cluster({}, { addresses: [{ address: '198.51.100.1' }] }),
+    '[test/c] groups[0].addresses[0].address = "198.51.100.1"'));
+
+  test('the network or broadcast address of its own prefix', () => {
+    expectRule(front(['198.51.100.1/24']), front(['198.51.100.0/24']), 'addresses[0] = "198.51.100.0/24": is the network address of 198.51.100.0/24');
+    expectRule(front(['198.51.100.1/24']), front(['198.51.100.255/24']), 'is the broadcast address');
+  });
+
+  test('an address a node cannot hold', () => expectRule(
+    front(['198.51.100.1/32']), front(['224.0.0.18/32']), 'addresses[0] = "224.0.0.18/32"', 'multicast'));
+
+  test('IPv6 on the Deckhouse target (its CRD accepts IPv4 only)', () => expectRule(
+    front(['203.0.113.1/32']),
+    front(['2001:db8::1/64']),
+    '[test/front] addresses[0] = "2001:db8::1/64": the Deckhouse KeepalivedInstance CRD accepts IPv4 addresses only',
+    'Target.standalone() for IPv6'));
+
+  test('an empty address list', () => {
+    expectRule(front(['203.0.113.1/32']), front([]), '[test/front] addresses = []: no addresses given');
+    expectRule(
+      cluster({}, { addresses: [{ address: '203.0.113.1/32' }] }),
+      cluster({}, { addresses: [] }),
+      '[test/c] groups[0].addresses = []: a VRRP group needs at least one address');
+  });
+
+  test('two address families in one group', () => expectRule(
+    cluster({ target: Target.standalone() }, { addresses: [{ address: '2001:db8::1/64' }, { address: '2001:db8::2/64' }] }),
+    cluster({ target: Target.standalone() }, { addresses: [{ address: '2001:db8::1/64' }, { address: '198.51.100.2/24' }] }),
+    'groups[0].addresses[1].address = "198.51.100.2/24": mixes IPv4 into an IPv6 group'));
+
+  test('the same VIP in two groups anywhere in the app names both constructs', () => expectRule(
+    (chart) => { front(['203.0.113.1/32'])(chart, undefined as any); new FrontendVips(new Chart(chart.node.root as App, 'other'), 'b', { nodeSelector: {}, addresses: ['203.0.113.2/32'] }); },
+    (chart) => { front(['203.0.113.1/32'])(chart, undefined as any); new FrontendVips(new Chart(chart.node.root as App, 'other'), 'b', { nodeSelector: {}, addresses: ['203.0.113.1/32'] }); },
+    '[other/b] addresses[0] = "203.0.113.1/32": address 203.0.113.1 is already held by test/front (addresses[0])'));
+
+  test('the same VIP twice in one construct, written differently', () => expectRule(
+    front(['2001:db8::1/64', '2001:db8::2/64'], { target: Target.standalone() }),
+    front(['2001:db8::1/64', '2001:DB8:0::1/128'], { target: Target.standalone() }),
+    'addresses[1] = "2001:DB8:0::1/128": address 2001:db8::1 is already held by test/front (addresses[0])'));
+});
+
+describe('interfaces', () => {
+  test('a networkAddress that is not a network', () => expectRule(
+    front(['198.51.100.10/32'], { interface: InterfaceSelector.networkAddress('198.51.100.0/24') }),
+    front(['198.51.100.10/32'], { interface: InterfaceSelector.networkAddress('198.51.100.7/24') }),
+    '[test/front] interface = "198.51.100.7/24": is not a network: host bits are set', 'Valid: the network address, "198.51.100.0/24"'));
+
+  test('a malformed networkAddress', () => expectRule(
+    front(['198.51.100.10/32'], { interface: InterfaceSelector.networkAddress('198.51.100.0/24') }),
+    front(['198.51.100.10/32'], { interface: InterfaceSelector.networkAddress('198.51.100/24') }),
+    'interface = "198.51.100/24": is not a network with a prefix length'));
+
+  test.each([
+    ['a name longer than 15 bytes', 'averyveryverylongname'],
+    ['a name with a slash', 'eth0/1'],
+    ['a name with white space', 'eth 0'],
+    ['a name with a colon', 'eth0:1'],
+    ['an empty name', ''],
+    ['"."', '.'],
+  ])('an interface name that Linux would reject: %s', (_, ifname) => expectRule(
+    (chart) => new GatewayPair(chart, 'gw', { nodeSelector: {}, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24', interface: InterfaceSelector.name('ens7') } }),
+    (chart) => new GatewayPair(chart, 'gw', { nodeSelector: {}, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24', interface: InterfaceSelector.name(ifname) } }),
+    `[test/gw] wan.interface = ${JSON.stringify(ifname)}:`, 'Linux would reject it as an interface name'));
+});
+
+describe('VRIDs', () => {
+  test.each([[0], [256], [1.5], [-1]])('a VRID outside 1..255 or not an integer: %p', (vrid) => expectRule(
+    front(['203.0.113.1/32'], { vrids: [1] }),
+    front(['203.0.113.1/32'], { vrids: [vrid] }),
+    `[test/front] vrids[0] = ${vrid}: is not a VRRP router id`, 'an integer from 1 to 255'));
+
+  test('vrids and addresses of different lengths', () => expectRule(
+    front(['203.0.113.1/32', '203.0.113.2/32'], { vrids: [1, 2] }),
+    front(['203.0.113.1/32', '203.0.113.2/32'], { vrids: [1] }),
+    '[test/front] vrids = [1]: has 1 entries for 2 addresses'));
+
+  test('an explicit VRID used twice in one construct names both fields', () => expectRule(
+    front(['203.0.113.1/32', '203.0.113.2/32'], { vrids: [7, 8] }),
+    front(['203.0.113.1/32', '203.0.113.2/32'], { vrids: [7, 7] }),
+    '[test/front] vrids[1] = 7: VRID 7 is already used by test/front (vrids[0])'));
+
+  test('an explicit VRID used by two constructs names both construct paths', () => expectRule(
+    (chart) => { front(['203.0.113.1/32'], { vrids: [7] })(chart, undefined as any); new GatewayPair(chart, 'gw', { nodeSelector: {}, vrid: 8, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } }); },
+    (chart) => { front(['203.0.113.1/32'], { vrids: [7] })(chart, undefined as any); new GatewayPair(chart, 'gw', { nodeSelector: {}, vrid: 7, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } }); },
+    '[test/gw] vrid = 7: VRID 7 is already used by test/front (vrids[0])'));
+
+  test('an explicit VRID that is reserved', () => expectRule(
+    (chart, app) => { new ReservedVrids(app, 'routers', { ids: [50] }); front(['203.0.113.1/32'], { vrids: [51] })(chart, app); },
+    (chart, app) => { new ReservedVrids(app, 'routers', { ids: [50] }); front(['203.0.113.1/32'], { vrids: [50] })(chart, app); },
+    '[test/front] vrids[0] = 50: VRID 50 is reserved by routers (ids)'));
+
+  test('a reserved id outside 1..255', () => expectRule(
+    (chart, app) => { new ReservedVrids(app, 'routers', { ids: [1] }); front(['203.0.113.1/32'])(chart, app); },
+    (chart, app) => { new ReservedVrids(app, 'routers', { ids: [300] }); front(['203.0.113.1/32'])(chart, app); },
+    '[routers] ids[0] = 300: is not a VRRP router id'));
+});
+
+describe('names', () => {
+  test('a name that is not a DNS label', () => expectRule(
+    front(['203.0.113.1/32'], { name: 'front-1' }),
+    front(['203.0.113.1/32'], { name: 'Front_1' }),
+    '[test/front] name = "Front_1": is not a DNS label'));
+
+  test('a name too long for the StatefulSet the Deckhouse module derives from it', () => expectRule(
+    front(['203.0.113.1/32'], { name: 'a'.repeat(41) }),
+    front(['203.0.113.1/32'], { name: 'a'.repeat(42) }),
+    'is 42 characters long, more than 41', 'controller-revision-hash'));
+
+  test('a long construct path still derives a valid, unique name', () => {
+    const { chart } = newChart('a-chart-with-a-rather-long-name-for-testing');
+    new FrontendVips(chart, 'and-a-construct-with-a-long-id-too', { nodeSelector: {}, addresses: ['203.0.113.1/32'] });
+    const [obj] = synth(chart);
+    expect(obj.metadata.name.length).toBeLessThanOrEqual(41);
+    expect(obj.metadata.name).toMatch(/^a-chart-with-a-rather-long-name-[0-9a-f]{8}$/);
+  });
+
+  test('two clusters with the same name', () => expectRule(
+    (chart) => { front(['203.0.113.1/32'], { name: 'edge' })(chart, undefined as any); new FrontendVips(chart, 'b', { name: 'edge2', nodeSelector: {}, addresses: ['203.0.113.2/32'] }); },
+    (chart) => { front(['203.0.113.1/32'], { name: 'edge' })(chart, undefined as any); new FrontendVips(chart, 'b', { name: 'edge', nodeSelector: {}, addresses: ['203.0.113.2/32'] }); },
+    '[test/b] name = "edge": test/front already uses this name'));
+
+  test('a node selector label that Kubernetes rejects', () => expectRule(
+    (chart) => new FrontendVips(chart, 'front', { nodeSelector: { 'example.com/role': 'edge' }, addresses: ['203.0.113.1/32'] }),
+    (chart) => new FrontendVips(chart, 'front', { nodeSelector: { 'example.com/role': 'edge node' }, addresses: ['203.0.113.1/32'] }),
+    '[test/front] nodeSelector["example.com/role"] = "edge node": is not a valid label value'));
+});
+
+describe('tolerations', () => {
+  const withToleration = (t: object): Build => front(['203.0.113.1/32'], { tolerations: [t] });
+  test('an unknown operator', () => expectRule(
+    withToleration({ key: 'k', operator: 'Exists' }), withToleration({ key: 'k', operator: 'Equals' }),
+    '[test/front] tolerations[0].operator = "Equals": is not a toleration operator', 'one of Exists, Equal'));
+  test('an unknown effect', () => expectRule(
+    withToleration({ key: 'k', effect: 'NoExecute' }), withToleration({ key: 'k', effect: 'NoExec' }),
+    '[test/front] tolerations[0].effect = "NoExec": is not a taint effect', 'one of NoSchedule, PreferNoSchedule, NoExecute'));
+  test('a value with operator Exists', () => expectRule(
+    withToleration({ key: 'k', operator: 'Exists' }), withToleration({ key: 'k', operator: 'Exists', value: 'v' }),
+    'tolerations[0].value = "v": must be empty with operator Exists'));
+  test('tolerationSeconds without NoExecute', () => expectRule(
+    withToleration({ key: 'k', effect: 'NoExecute', tolerationSeconds: 5 }), withToleration({ key: 'k', effect: 'NoSchedule', tolerationSeconds: 5 }),
+    'tolerations[0].tolerationSeconds = 5: applies only to effect NoExecute'));
+});
+
+describe('target-specific fields', () => {
+  test('advertInterval on the Deckhouse target', () => expectRule(
+    front(['203.0.113.1/32']), front(['203.0.113.1/32'], { advertInterval: 2 }),
+    '[test/front] advertInterval = 2: the Deckhouse KeepalivedInstance has no advert interval'));
+  test('preferredNode on the Deckhouse target', () => expectRule(
+    (chart) => new GatewayPair(chart, 'gw', { nodeSelector: {}, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } }),
+    (chart) => new GatewayPair(chart, 'gw', { nodeSelector: {}, preferredNode: 'node-a', lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } }),
+    '[test/gw] preferredNode = "node-a": the Deckhouse KeepalivedInstance cannot prefer a node'));
+});
