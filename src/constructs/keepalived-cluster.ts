@@ -1,11 +1,12 @@
 import { Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
-  clusterName, ClusterDefinition, GroupDefinition, keepalivedInstanceManifest, KeepalivedClusterBaseProps,
-  Target, throwIfIssues, validateCluster, validateGroup, VrrpGroup,
+  agentBundleSource, clusterName, DomainResolution, ClusterDefinition, GroupDefinition, keepalivedInstanceManifest, KeepalivedClusterBaseProps,
+  ManifestObject, standaloneManifests, Target, throwIfIssues, validateCluster, validateGroup, VrrpGroup,
 } from '../core';
 import { KeepalivedInstance, KeepalivedInstanceSpec } from '../imports/deckhouse.io';
 import { domainOf, validateInDomain } from './domain';
+import { ProducedApiObject } from './manifest-object';
 
 /** Properties for `KeepalivedCluster`. */
 export interface KeepalivedClusterProps extends KeepalivedClusterBaseProps {
@@ -34,6 +35,7 @@ export class KeepalivedCluster extends Construct {
   public readonly target: Target;
 
   private readonly definition: ClusterDefinition & { groups: GroupDefinition[] };
+  private produced?: { resolution: DomainResolution; manifests: ManifestObject[] };
 
   constructor(scope: Construct, id: string, props: KeepalivedClusterProps) {
     super(scope, id);
@@ -63,7 +65,7 @@ export class KeepalivedCluster extends Construct {
         spec: Lazy.any({ produce: () => toL1Spec(this.manifests()[0].spec as DeckhouseSpec) }),
       });
     } else {
-      throw new Error(`[${this.node.path}] the standalone target is not implemented yet`);
+      this.emitStandalone();
     }
   }
 
@@ -95,9 +97,41 @@ export class KeepalivedCluster extends Construct {
   }
 
   /** The manifests of this cluster, from the app-wide resolution. */
-  private manifests(): Array<ReturnType<typeof keepalivedInstanceManifest>> {
+  private manifests(): ManifestObject[] {
+    const resolution = domainOf(this).resolve();
+    if (this.produced?.resolution === resolution) return this.produced.manifests;
+    const manifests = this.produceManifests();
+    this.produced = { resolution, manifests };
+    return manifests;
+  }
+
+  private produceManifests(): ManifestObject[] {
     const vrids = this.resolveVrids();
-    return [keepalivedInstanceManifest(this.definition, (i) => vrids[i])];
+    const vridOf = (i: number) => vrids[i];
+    if (this.target.kind === 'deckhouse') return [keepalivedInstanceManifest(this.definition, vridOf)];
+    return standaloneManifests(this.definition, {
+      vridOf,
+      agentSource: agentBundleSource(),
+      ownsNamespace: domainOf(this).ownsNamespace(this.definition),
+    });
+  }
+
+  /**
+   * One ApiObject per standalone object. Which objects exist depends on the props alone; their content
+   * (VRIDs, the ConfigMap's hashed name) is produced at synth time.
+   */
+  private emitStandalone(): void {
+    const produced = () => this.manifests();
+    const heads = standaloneManifests(this.definition, {
+      vridOf: () => 1,
+      agentSource: '',
+      ownsNamespace: domainOf(this).ownsNamespace(this.definition),
+    });
+    heads.forEach((head, i) => {
+      const id = i === heads.findIndex((h) => h.kind === 'DaemonSet') ? 'Resource' : head.kind;
+      new ProducedApiObject(this, id, { apiVersion: head.apiVersion, kind: head.kind, name: head.metadata.name, namespace: head.metadata.namespace },
+        () => produced()[i]);
+    });
   }
 }
 

@@ -20,7 +20,7 @@ export function tolerationManifest(t: Toleration): Record<string, unknown> {
 }
 
 /** An object without its undefined fields. */
-export function dropUndefined<T extends Record<string, unknown>>(obj: T): T {
+export function dropUndefined<T extends object>(obj: T): T {
   return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
 }
 

@@ -46,6 +46,17 @@ export class VrrpDomain {
     this.revision++;
   }
 
+  /**
+   * Whether a standalone cluster emits its Namespace: the first cluster that creates a namespace does,
+   * so that clusters sharing a namespace do not emit it twice.
+   */
+  public ownsNamespace(def: ClusterDefinition): boolean {
+    if (def.target.kind !== 'standalone' || def.target.options.createNamespace === false) return false;
+    const first = this.clusters.find((c) => c.target.kind === 'standalone' && c.target.options.createNamespace !== false
+      && nameScope(c) === nameScope(def));
+    return first === def;
+  }
+
   /** Allocates VRIDs and checks the app-wide rules; cached until the next change. */
   public resolve(): DomainResolution {
     if (this.cached?.revision === this.revision) return this.cached.resolution;

@@ -8,3 +8,6 @@ export * from './vrid';
 export * from './validate';
 export * from './domain';
 export * from './deckhouse';
+export * from './agent-spec';
+export * from './standalone';
+export * from './agent-bundle';

@@ -8,7 +8,8 @@ import { ValidationIssue } from './errors';
 import { InterfaceSelector } from './interface-selector';
 import { ClusterDefinition, GroupDefinition, Toleration } from './model';
 import { clusterName, dnsLabelProblem, dnsSubdomainProblem, maxNameLength } from './names';
-import { FailoverProfile } from './target';
+import { FailoverProfile, StandaloneOptions, VrrpAuth, VrrpPolicyFlavor } from './target';
+import { parseIp } from './address';
 import { VRID_MAX, VRID_MIN } from './vrid';
 
 type Report = (field: string, value: unknown, problem: string, expected: string) => void;
@@ -20,6 +21,7 @@ export function validateCluster(def: ClusterDefinition): ValidationIssue[] {
   checkName(def, report);
   checkNodeSelector(def, report);
   def.tolerations.forEach((t, i) => checkToleration(t, `tolerations[${i}]`, report));
+  if (def.target.kind === 'standalone') checkStandalone(def.target.options, report);
   def.groups.forEach((g) => checkGroup(def, g, report));
   return issues;
 }
@@ -141,6 +143,10 @@ function checkGroup(def: ClusterDefinition, gdef: GroupDefinition, report: Repor
       checkAdvertInterval(g.advertInterval, vrrpVersionOf(def, family), f('advertInterval'), report);
     }
   }
+  if (!deckhouse && def.target.options.auth !== undefined && vrrpVersionOf(def, family) === 3) {
+    report('target.auth', '(set)', `group ${f('addresses')} runs VRRPv3${family === 6 ? ' (IPv6 always does)' : ''}, which has no PASS authentication: keepalived would ignore the password`,
+      'no auth with VRRPv3 or IPv6 groups; auth only with VRRPv2 IPv4 groups');
+  }
   if (g.preferredNode !== undefined) {
     if (deckhouse) {
       report(f('preferredNode'), g.preferredNode, 'the Deckhouse KeepalivedInstance cannot prefer a node', 'omit it, or use Target.standalone()');
@@ -232,5 +238,72 @@ function checkAdvertInterval(value: number, version: 2 | 3, field: string, repor
       'an integer from 1 to 255, or vrrpVersion: 3 / FailoverProfile.FAST for fractional intervals');
   } else if (version === 3 && (value < 0.01 || value > 40.95 || Math.abs(Math.round(value * 100) - value * 100) > 1e-6)) {
     report(field, value, 'VRRPv3 adverts are centiseconds from 0.01 to 40.95 s', 'a multiple of 0.01 from 0.01 to 40.95');
+  }
+}
+
+const PASSWORD = /^[\x21-\x7e]{1,8}$/;
+
+function checkStandalone(o: StandaloneOptions, report: Report) {
+  if (o.namespace !== undefined && dnsLabelProblem(o.namespace, 63)) {
+    report('target.namespace', o.namespace, `${dnsLabelProblem(o.namespace, 63)}`, 'a namespace name: a DNS label of at most 63 characters');
+  }
+  const seen = new Set<string>();
+  (o.nodeOrder ?? []).forEach((node, i) => {
+    const problem = dnsSubdomainProblem(node);
+    if (problem) report(`target.nodeOrder[${i}]`, node, `${problem}, so it cannot be a node name`, 'node names (DNS subdomains)');
+    else if (seen.has(node)) report(`target.nodeOrder[${i}]`, node, 'is listed twice', 'each node once');
+    seen.add(node);
+  });
+  for (const [key, image] of Object.entries(o.images ?? {})) {
+    if (typeof image !== 'string' || image.trim() === '' || /\s/.test(image)) {
+      report(`target.images.${key}`, image, 'is not an image reference', 'an image such as "registry.example/keepalived:2.2.7"');
+    }
+  }
+  const flavors = Object.values(VrrpPolicyFlavor) as string[];
+  (o.policies ?? []).forEach((p, i) => {
+    if (!flavors.includes(p)) report(`target.policies[${i}]`, p, 'is not a policy flavour', `one of VrrpPolicyFlavor.${Object.keys(VrrpPolicyFlavor).join(', VrrpPolicyFlavor.')}`);
+  });
+  if ((o.policies ?? []).includes(VrrpPolicyFlavor.NETWORK_POLICY) && (o.nodeNetworks ?? []).length === 0) {
+    report('target.nodeNetworks', o.nodeNetworks, 'the NetworkPolicy flavour needs the nodes\' networks for its ipBlock rule', 'the networks of the nodes, e.g. ["192.0.2.0/24"]');
+  }
+  (o.nodeNetworks ?? []).forEach((net, i) => {
+    const cidr = parseCidr(net);
+    if (!cidr || !isNetwork(cidr)) report(`target.nodeNetworks[${i}]`, net, 'is not a network', cidr ? `the network address, "${networkOf(cidr).text}"` : 'a network such as "192.0.2.0/24"');
+  });
+  if (o.auth !== undefined) checkAuth(o.auth, report);
+  const peers = new Set<string>();
+  (o.unicastPeers ?? []).forEach((peer, i) => {
+    const ip = parseIp(peer);
+    if (!ip) report(`target.unicastPeers[${i}]`, peer, 'is not an IP address', 'a node address without a prefix, e.g. "192.0.2.11"');
+    else if (peers.has(ip.text)) report(`target.unicastPeers[${i}]`, peer, 'is listed twice', 'each peer once');
+    if (ip) peers.add(ip.text);
+  });
+  if (o.profile !== undefined && !(Object.values(FailoverProfile) as string[]).includes(o.profile)) {
+    report('target.profile', o.profile, 'is not a failover profile', 'FailoverProfile.DEFAULT or FailoverProfile.FAST');
+  }
+  if (o.vrrpVersion !== undefined && o.vrrpVersion !== 2 && o.vrrpVersion !== 3) {
+    report('target.vrrpVersion', o.vrrpVersion, 'is not a VRRP version', '2 or 3');
+  }
+  if (o.vrrpVersion === 2 && o.profile === FailoverProfile.FAST) {
+    report('target.vrrpVersion', 2, 'the fast profile\'s sub-second adverts need VRRPv3', 'vrrpVersion 3, or omit it');
+  }
+}
+
+function checkAuth(auth: VrrpAuth, report: Report) {
+  if (!(auth instanceof VrrpAuth)) {
+    report('target.auth', auth, 'is not a VrrpAuth', 'VrrpAuth.fromSecret(name, key) or VrrpAuth.literal(password)');
+    return;
+  }
+  const { secretName, key, password } = auth.spec;
+  if (password !== undefined) {
+    // Never echo the password itself into an error message.
+    if (typeof password !== 'string' || !PASSWORD.test(password)) {
+      report('target.auth', `(a literal of ${typeof password === 'string' ? password.length : 0} characters)`,
+        'keepalived\'s PASS authentication takes 1..8 printable characters and silently truncates longer ones',
+        '1 to 8 printable ASCII characters without spaces');
+    }
+  } else {
+    if (dnsSubdomainProblem(secretName)) report('target.auth', secretName, `the Secret name ${dnsSubdomainProblem(secretName)}`, 'the name of a Secret in the cluster\'s namespace');
+    if (typeof key !== 'string' || !/^[-._a-zA-Z0-9]+$/.test(key)) report('target.auth', key, 'is not a Secret data key', 'a key of letters, digits, "-", "_" or "."');
   }
 }

@@ -66,10 +66,38 @@ export function crdSchemaFor(apiVersion: string, kind: string): CrdSchema | unde
   return crds.find((c) => `${c.group}/${c.version}` === apiVersion && c.kind === kind);
 }
 
+/**
+ * Calico serves `projectcalico.org/v3` through its API server and stores it as the
+ * `crd.projectcalico.org/v1` CRD, whose schema is the one we have.
+ */
+const CRD_STORAGE_FORM: Record<string, string> = { 'projectcalico.org/v3': 'crd.projectcalico.org/v1' };
+
+/** Kubernetes' own kinds, validated with the upstream OpenAPI schema that kubernetes-models compiles. */
+function kubernetesErrors(obj: any): string[] | undefined {
+  const [group, version] = obj.apiVersion.includes('/') ? obj.apiVersion.split('/') : [undefined, obj.apiVersion];
+  let model: any;
+  try {
+    model = require(group ? `kubernetes-models/${group}/${version}` : `kubernetes-models/${version}`)[obj.kind];
+  } catch {
+    return undefined;
+  }
+  if (!model) return undefined;
+  try {
+    new model(obj).validate();
+    return [];
+  } catch (e: any) {
+    return (e.errors ?? [{ instancePath: '', message: e.message }]).map((x: any) => `${x.instancePath || '/'} ${x.message}`);
+  }
+}
+
 /** The schema errors of one object (empty when valid); throws when no schema is known for its kind. */
 export function schemaErrors(obj: any): string[] {
-  const crd = crdSchemaFor(obj.apiVersion, obj.kind);
-  if (!crd) throw new Error(`no schema known for ${obj.apiVersion} ${obj.kind}`);
+  const crd = crdSchemaFor(CRD_STORAGE_FORM[obj.apiVersion] ?? obj.apiVersion, obj.kind);
+  if (!crd) {
+    const errors = kubernetesErrors(obj);
+    if (errors) return errors;
+    throw new Error(`no schema known for ${obj.apiVersion} ${obj.kind}`);
+  }
   if (crd.validate(obj)) return [];
   return (crd.validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message} ${JSON.stringify(e.params)}`);
 }

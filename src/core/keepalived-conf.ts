@@ -1,0 +1,254 @@
+/**
+ * The keepalived.conf renderer: the one place that turns the agent's spec into keepalived's syntax.
+ * The node agent calls it on every node; the tests call it and check the result with `keepalived -t`.
+ */
+import { IpFamily, parseCidr, parseIp } from './address';
+import { AGENT_SPEC_VERSION, AgentGroup, AgentSpec } from './agent-spec';
+import { InterfaceSelectorSpec } from './interface-selector';
+import { dnsLabelProblem, dnsSubdomainProblem } from './names';
+import { describeSelector, NodeView, resolveInterface } from './node-view';
+import { MAX_NODE_ORDER, priorityOf } from './priority';
+
+/** This node, as the agent knows it from its flags. */
+export interface RenderNode {
+  /** The Kubernetes node name. */
+  readonly nodeName: string;
+  /** The node's address (`status.hostIP`); needed with unicast peers. */
+  readonly hostIp?: string;
+  /** The VRRPv2 PASS password; needed when `spec.auth` is true. */
+  readonly authPass?: string;
+}
+
+/** Thrown when a node cannot run the spec; the message lists every problem, group by group. */
+export class AgentRenderError extends Error {
+  constructor(
+    /** The node the config was for. */
+    public readonly nodeName: string,
+    /** Every problem, each a full sentence naming its group where it has one. */
+    public readonly problems: readonly string[],
+  ) {
+    super(`cannot render keepalived.conf for node ${JSON.stringify(nodeName)}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'AgentRenderError';
+  }
+}
+
+/** PASS authentication carries at most 8 bytes; keepalived truncates longer passwords with a warning. */
+export const AUTH_PASS_MAX = 8;
+
+// keepalived's parser takes '#' and '!' as comments, '"' as quotes, '{' '}' as blocks and '$' for
+// definitions, and splits on white space: a password with any of these would not be what the peers use.
+const AUTH_PASS_CHARS = /^[\x21-\x7e]+$/;
+const AUTH_PASS_FORBIDDEN = /[#!"'{}$\\]/;
+
+/**
+ * Renders keepalived.conf for one node: one `vrrp_instance` per group, all `state BACKUP` so that
+ * priorities alone elect the master, with interfaces resolved on `view` and priorities from `priorityOf`.
+ * Deterministic: the same spec, view and node give the same text.
+ *
+ * Throws `AgentRenderError` listing every problem: an unknown spec version, an interface that does not
+ * resolve, a missing or unusable auth password, a missing or foreign host address with unicast peers,
+ * a fractional advert interval on VRRPv2, or a malformed spec.
+ */
+export function renderKeepalivedConf(spec: AgentSpec, view: NodeView, node: RenderNode): string {
+  const nodeName = node.nodeName;
+  if (spec?.version !== AGENT_SPEC_VERSION) {
+    throw new AgentRenderError(nodeName, [
+      `spec.json version ${JSON.stringify(spec?.version)} is not supported: this agent reads version ${AGENT_SPEC_VERSION}; deploy the agent that came with the spec`,
+    ]);
+  }
+  if (!Array.isArray(spec.groups)) throw new AgentRenderError(nodeName, ['spec.groups is not a list']);
+
+  const problems: string[] = [];
+  const nodeProblem = dnsSubdomainProblem(nodeName);
+  if (nodeProblem) problems.push(`--node-name ${JSON.stringify(nodeName)} ${nodeProblem}, so it is not a Kubernetes node name`);
+  const clusterProblem = dnsLabelProblem(spec.cluster, 63);
+  if (clusterProblem) problems.push(`spec.cluster ${JSON.stringify(spec.cluster)} ${clusterProblem}`);
+  const orderProblems = nodeOrderProblems(spec.nodeOrder);
+  problems.push(...orderProblems);
+  if (spec.auth) problems.push(...authPassProblems(node.authPass));
+
+  // Addresses keepalived may have left on the node (a SIGKILLed master keeps its VIPs) must not make a
+  // NetworkAddress selector ambiguous or point it at the VIP's interface.
+  const vips = new Set(spec.groups.flatMap((g) => (Array.isArray(g?.addresses) ? g.addresses : []).map((v) => parseCidr(v?.address)?.address.text)));
+  const ownView: NodeView = {
+    ...view,
+    interfaces: view.interfaces.map((i) => ({ ...i, addresses: i.addresses.filter((a) => !vips.has(parseCidr(a)?.address.text)) })),
+  };
+  const unicast = spec.unicastPeers === undefined ? undefined : unicastOf(spec.unicastPeers, node.hostIp, ownView, problems);
+
+  const instances: string[] = [];
+  for (const group of spec.groups) {
+    const groupProblems: string[] = [];
+    const instance = renderInstance(spec, group, ownView, node, unicast, groupProblems);
+    const label = `group ${JSON.stringify(group?.name)}`;
+    problems.push(...groupProblems.map((p) => `${label}: ${p}`));
+    if (instance) instances.push(instance);
+  }
+  if (problems.length > 0) throw new AgentRenderError(nodeName, problems);
+
+  return [
+    `# Rendered by keepalived-constructs for node ${nodeName} (cluster ${spec.cluster}). Do not edit: the agent rewrites it.`,
+    'global_defs {',
+    `    router_id ${keepalivedName(nodeName)}`,
+    '}',
+    ...instances.flatMap((i) => ['', i]),
+  ].join('\n') + '\n';
+}
+
+/** A name keepalived reads as one word: letters, digits, `_` and `-`; anything else becomes `_`. */
+export function keepalivedName(text: string): string {
+  return text.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+/** The `vrrp_instance` name of a group: `<cluster>_<group>`, unique since neither part has `_`. */
+export function vrrpInstanceName(cluster: string, groupName: string): string {
+  return `${keepalivedName(cluster)}_${keepalivedName(groupName)}`;
+}
+
+/** This node's unicast source and the peers of one family. */
+interface UnicastFamily {
+  /** The address this node sends from, or a problem. */
+  readonly source: string | { readonly problem: string };
+  /** The other peers of the family. */
+  readonly peers: readonly string[];
+}
+
+function unicastOf(peerTexts: readonly string[], hostIpText: string | undefined, view: NodeView, problems: string[]): Map<IpFamily, UnicastFamily> | undefined {
+  if (!Array.isArray(peerTexts)) {
+    problems.push('spec.unicastPeers is not a list of addresses');
+    return undefined;
+  }
+  const peers = peerTexts.map((p) => ({ text: p, ip: parseIp(p) }));
+  const bad = peers.filter((p) => !p.ip);
+  if (bad.length > 0) problems.push(`spec.unicastPeers has entries that are not IP addresses: ${bad.map((p) => JSON.stringify(p.text)).join(', ')}`);
+  if (hostIpText === undefined || hostIpText === '') {
+    problems.push('spec.unicastPeers is set, so the node address is needed: pass --host-ip (status.hostIP)');
+    return undefined;
+  }
+  const hostIp = parseIp(hostIpText);
+  if (!hostIp) {
+    problems.push(`--host-ip ${JSON.stringify(hostIpText)} is not an IP address`);
+    return undefined;
+  }
+  const held = new Set(view.interfaces.flatMap((i) => i.addresses.map((a) => parseCidr(a)?.address.text)));
+  const result = new Map<IpFamily, UnicastFamily>();
+  for (const family of [4, 6] as const) {
+    const ofFamily = [...new Set(peers.filter((p) => p.ip?.family === family).map((p) => p.ip!.text))];
+    // The node's own peer entry: its host address, or else the one peer address it holds (the peers
+    // may list addresses on the VRRP network that differ from the Kubernetes node address).
+    const mine = ofFamily.includes(hostIp.text) ? [hostIp.text] : ofFamily.filter((p) => held.has(p));
+    const source = mine.length === 1
+      ? mine[0]
+      : { problem: mine.length === 0
+        ? `neither --host-ip ${hostIp.text} nor any address of this node is among the IPv${family} unicast peers (${ofFamily.join(', ') || 'none'}), so the other nodes would not send it adverts`
+        : `this node holds several IPv${family} unicast peers (${mine.join(', ')}); pass the one to send from as --host-ip` };
+    result.set(family, { source, peers: ofFamily.filter((p) => p !== (typeof source === 'string' ? source : undefined)) });
+  }
+  return result;
+}
+
+function renderInstance(
+  spec: AgentSpec, group: AgentGroup, view: NodeView, node: RenderNode,
+  unicast: Map<IpFamily, UnicastFamily> | undefined, problems: string[],
+): string | undefined {
+  if (group === null || typeof group !== 'object') {
+    problems.push('is not an object');
+    return undefined;
+  }
+  const nameProblem = dnsLabelProblem(group.name, 63);
+  if (nameProblem) problems.push(`name ${nameProblem}`);
+  if (!Number.isInteger(group.index) || group.index < 0) problems.push(`index ${JSON.stringify(group.index)} is not a non-negative integer`);
+  if (!Number.isInteger(group.vrid) || group.vrid < 1 || group.vrid > 255) problems.push(`vrid ${JSON.stringify(group.vrid)} is not a VRRP router id (1..255)`);
+  if (group.family !== 4 && group.family !== 6) problems.push(`family ${JSON.stringify(group.family)} is not 4 or 6`);
+  if (group.vrrpVersion !== 2 && group.vrrpVersion !== 3) {
+    problems.push(`vrrpVersion ${JSON.stringify(group.vrrpVersion)} is not 2 or 3`);
+  } else if (group.family === 6 && group.vrrpVersion !== 3) {
+    problems.push('IPv6 groups need VRRPv3 (vrrpVersion 3)');
+  }
+  if (typeof group.preempt !== 'boolean') problems.push(`preempt ${JSON.stringify(group.preempt)} is not a boolean`);
+  if (typeof group.advertInterval !== 'number' || !Number.isFinite(group.advertInterval) || group.advertInterval <= 0) {
+    problems.push(`advertInterval ${JSON.stringify(group.advertInterval)} is not a positive number of seconds`);
+  } else if (group.vrrpVersion === 2 && !Number.isInteger(group.advertInterval)) {
+    problems.push(`advertInterval ${group.advertInterval}: fractional advert intervals need VRRPv3 (VRRPv2 counts whole seconds)`);
+  }
+
+  const resolve = (selector: InterfaceSelectorSpec, family: IpFamily, what: string): string | undefined => {
+    const resolution = resolveInterface(selector, family, view);
+    if ('name' in resolution) return resolution.name;
+    problems.push(`${what} ${describeSelector(selector)}: ${resolution.problem}`);
+    return undefined;
+  };
+  const family: IpFamily = group.family === 6 ? 6 : 4;
+  const iface = resolve(group.interface, family, 'interface');
+
+  if (!Array.isArray(group.addresses) || group.addresses.length === 0) {
+    problems.push('has no addresses');
+    return undefined;
+  }
+  const vipLines = group.addresses.map((vip, i) => {
+    const cidr = parseCidr(vip?.address);
+    if (!cidr) {
+      problems.push(`addresses[${i}] ${JSON.stringify(vip?.address)} is not an address with a prefix length`);
+      return undefined;
+    }
+    if (cidr.address.family !== family) {
+      problems.push(`addresses[${i}] ${cidr.text} is IPv${cidr.address.family} in an IPv${family} group; keepalived holds one family per virtual_ipaddress block`);
+      return undefined;
+    }
+    const dev = vip.interface === undefined ? iface : resolve(vip.interface, family, `addresses[${i}] (${cidr.text}) interface`);
+    return dev === undefined ? undefined : `${cidr.text} dev ${dev}`;
+  });
+
+  const u = unicast?.get(family);
+  if (u && typeof u.source !== 'string') problems.push(u.source.problem);
+  if (problems.length > 0 || nodeOrderProblems(spec.nodeOrder).length > 0) return undefined;
+
+  const lines = [
+    'state BACKUP',
+    `interface ${iface}`,
+    `virtual_router_id ${group.vrid}`,
+    `priority ${priorityOf(spec, group, node.nodeName)}`,
+    // Inside vrrp_instance: keepalived rejects advert_int in global_defs (where Deckhouse puts it).
+    `advert_int ${Math.round(group.advertInterval * 100) / 100}`,
+    `version ${group.vrrpVersion}`,
+  ];
+  if (!group.preempt) lines.push('nopreempt');
+  // VRRPv3 has no authentication; keepalived warns about (and ignores) it there.
+  if (spec.auth && group.vrrpVersion === 2) {
+    lines.push('authentication {', '    auth_type PASS', `    auth_pass ${node.authPass}`, '}');
+  }
+  if (u && typeof u.source === 'string') {
+    if (u.peers.length === 0) {
+      // keepalived rejects unicast_src_ip without peers; alone, the node simply stays master.
+      lines.push(`# no other IPv${family} unicast peer: keepalived falls back to multicast`);
+    } else {
+      lines.push(`unicast_src_ip ${u.source}`, 'unicast_peer {', ...u.peers.map((p) => `    ${p}`), '}');
+    }
+  }
+  lines.push('virtual_ipaddress {', ...vipLines.map((l) => `    ${l}`), '}');
+  return [`vrrp_instance ${vrrpInstanceName(spec.cluster, group.name)} {`, ...lines.map((l) => `    ${l}`), '}'].join('\n');
+}
+
+function nodeOrderProblems(order: readonly string[] | undefined): string[] {
+  if (order === undefined) return [];
+  if (!Array.isArray(order) || !order.every((n) => typeof n === 'string')) return ['spec.nodeOrder is not a list of node names'];
+  const problems: string[] = [];
+  if (order.length > MAX_NODE_ORDER) problems.push(`spec.nodeOrder lists ${order.length} nodes; VRRP priorities leave room for at most ${MAX_NODE_ORDER}`);
+  const duplicates = [...new Set(order.filter((n, i) => order.indexOf(n) !== i))];
+  // A node listed twice would take two ranks, and some rank's groups would get no master of their own.
+  if (duplicates.length > 0) problems.push(`spec.nodeOrder lists ${duplicates.map((d) => JSON.stringify(d)).join(', ')} more than once`);
+  return problems;
+}
+
+function authPassProblems(pass: string | undefined): string[] {
+  if (pass === undefined) return ['spec.auth is true, so a password is needed: pass --auth-pass-file'];
+  if (pass.length === 0) return ['the auth password is empty'];
+  const problems: string[] = [];
+  if (Buffer.byteLength(pass, 'utf8') > AUTH_PASS_MAX) {
+    problems.push(`the auth password is ${Buffer.byteLength(pass, 'utf8')} bytes long; VRRPv2 PASS authentication carries at most ${AUTH_PASS_MAX} (keepalived would truncate it)`);
+  }
+  if (!AUTH_PASS_CHARS.test(pass) || AUTH_PASS_FORBIDDEN.test(pass)) {
+    problems.push('the auth password must be printable ASCII without white space or any of # ! " \' { } $ \\, which keepalived\'s parser would not keep as written');
+  }
+  return problems;
+}

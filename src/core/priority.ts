@@ -1,0 +1,65 @@
+/**
+ * A node's VRRP priority for each group: the one place that decides which node is master.
+ */
+import { AgentGroup, AgentSpec } from './agent-spec';
+import { fnv1a32 } from './hash';
+
+/** The priority of a group's preferred node: above every computed one, below the address owner (255). */
+export const PREFERRED_PRIORITY = 254;
+/** The priority of the node ranked first for a group in `nodeOrder`. */
+export const TOP_ORDERED_PRIORITY = 250;
+/**
+ * The longest `nodeOrder` that keeps every listed node at priority 2 or more, so that unlisted nodes
+ * still have priority 1 below them.
+ */
+export const MAX_NODE_ORDER = TOP_ORDERED_PRIORITY - 1;
+
+/**
+ * This node's priority for a group (1..254; never 255, which means the address owner):
+ *
+ * 1. `group.preferredNode === nodeName`: 254.
+ * 2. With `spec.nodeOrder` (N nodes) listing the node at rank r (0-based, first occurrence):
+ *    `250 - ((r - group.index) mod N)`, a non-negative mod. The node at rank `group.index mod N` gets
+ *    250, the next one 249, and so on; N groups on N nodes put exactly one master on each node, as
+ *    the Deckhouse module does.
+ * 3. With `spec.nodeOrder` not listing the node: a hash band strictly below every listed node,
+ *    `2 + (fnv1a32(nodeName + '/' + group.name) mod (248 - N))`, i.e. 2..249-N; or 1 when
+ *    N >= 248 leaves no band.
+ * 4. Without `spec.nodeOrder` (rendezvous hashing): `2 + (fnv1a32(nodeName + '/' + group.name) mod 248)`,
+ *    i.e. 2..249. Every node computes every other node's priority the same way, so the masters
+ *    spread and only the groups of a leaving node move.
+ *
+ * Equal priorities are possible with hashing; keepalived then elects the higher primary address.
+ * Throws a RangeError when `nodeOrder` is longer than `MAX_NODE_ORDER`.
+ */
+export function priorityOf(spec: Pick<AgentSpec, 'nodeOrder'>, group: Pick<AgentGroup, 'name' | 'index' | 'preferredNode'>, nodeName: string): number {
+  if (group.preferredNode === nodeName) return PREFERRED_PRIORITY;
+  const order = spec.nodeOrder;
+  if (order === undefined) return 2 + (rendezvousHash(nodeName, group.name) % 248);
+  const n = order.length;
+  if (n > MAX_NODE_ORDER) {
+    throw new RangeError(`nodeOrder lists ${n} nodes; VRRP priorities leave room for at most ${MAX_NODE_ORDER}`);
+  }
+  const rank = order.indexOf(nodeName);
+  if (rank >= 0) return TOP_ORDERED_PRIORITY - mod(rank - group.index, n);
+  const band = 248 - n;
+  return band >= 1 ? 2 + (rendezvousHash(nodeName, group.name) % band) : 1;
+}
+
+/** What the node should expect to be for a group, assuming every node in the order is up. */
+export type ExpectedRole = 'master' | 'backup' | 'elected by hash';
+
+/** The role `priorityOf` implies for this node, for logs: exact with a preferred node or a node order. */
+export function expectedRoleOf(spec: Pick<AgentSpec, 'nodeOrder'>, group: Pick<AgentGroup, 'name' | 'index' | 'preferredNode'>, nodeName: string): ExpectedRole {
+  if (group.preferredNode !== undefined) return group.preferredNode === nodeName ? 'master' : 'backup';
+  if (spec.nodeOrder === undefined || spec.nodeOrder.length === 0) return 'elected by hash';
+  return priorityOf(spec, group, nodeName) === TOP_ORDERED_PRIORITY ? 'master' : 'backup';
+}
+
+function rendezvousHash(nodeName: string, groupName: string): number {
+  return fnv1a32(`${nodeName}/${groupName}`);
+}
+
+function mod(a: number, n: number): number {
+  return ((a % n) + n) % n;
+}
