@@ -6,7 +6,7 @@ describe('schema validation catches what the cluster would reject', () => {
   const group = { id: 1, interface: { detectionStrategy: 'DefaultRoute' }, virtualIPAddresses: [{ address: '192.0.2.1/32' }] };
 
   test('a valid KeepalivedInstance passes', () => expect(schemaErrors(instance({ nodeSelector: {}, vrrpInstances: [group] }))).toEqual([]));
-  test('a VRID out of range', () => expect(schemaErrors(instance({ nodeSelector: {}, vrrpInstances: [{ ...group, id: 300 }] })).join()).toMatch(/maximum/));
+  test('a VRID out of range', () => expect(schemaErrors(instance({ nodeSelector: {}, vrrpInstances: [{ ...group, id: 300 }] })).join()).toMatch(/must be <= 255/));
   test('an interface that matches no oneOf branch', () => expect(schemaErrors(instance({
     nodeSelector: {}, vrrpInstances: [{ ...group, interface: { detectionStrategy: 'Name' } }],
   })).join()).toMatch(/oneOf/));

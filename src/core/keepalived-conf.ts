@@ -65,6 +65,8 @@ export function renderKeepalivedConf(spec: AgentSpec, view: NodeView, node: Rend
   if (clusterProblem) problems.push(`spec.cluster ${JSON.stringify(spec.cluster)} ${clusterProblem}`);
   const orderProblems = nodeOrderProblems(spec.nodeOrder);
   problems.push(...orderProblems);
+  // priorityOf needs a sound node order; with a broken one only the problems are reported.
+  const priorityFor = (group: AgentGroup) => (orderProblems.length === 0 ? priorityOf(spec, group, nodeName) : undefined);
   if (spec.auth) problems.push(...authPassProblems(node.authPass));
 
   // Addresses keepalived may have left on the node (a SIGKILLed master keeps its VIPs) must not make a
@@ -79,7 +81,7 @@ export function renderKeepalivedConf(spec: AgentSpec, view: NodeView, node: Rend
   const instances: string[] = [];
   for (const group of spec.groups) {
     const groupProblems: string[] = [];
-    const instance = renderInstance(spec, group, ownView, node, unicast, groupProblems);
+    const instance = renderInstance({ spec, view: ownView, unicast, priorityFor, authPass: node.authPass }, group, groupProblems);
     const label = `group ${JSON.stringify(group?.name)}`;
     problems.push(...groupProblems.map((p) => `${label}: ${p}`));
     if (instance) instances.push(instance);
@@ -147,10 +149,17 @@ function unicastOf(peerTexts: readonly string[], hostIpText: string | undefined,
   return result;
 }
 
-function renderInstance(
-  spec: AgentSpec, group: AgentGroup, view: NodeView, node: RenderNode,
-  unicast: Map<IpFamily, UnicastFamily> | undefined, problems: string[],
-): string | undefined {
+/** What every group of one render shares. */
+interface RenderContext {
+  readonly spec: AgentSpec;
+  readonly view: NodeView;
+  readonly unicast: Map<IpFamily, UnicastFamily> | undefined;
+  readonly priorityFor: (group: AgentGroup) => number | undefined;
+  readonly authPass: string | undefined;
+}
+
+function renderInstance(ctx: RenderContext, group: AgentGroup, problems: string[]): string | undefined {
+  const { spec, view } = ctx;
   if (group === null || typeof group !== 'object') {
     problems.push('is not an object');
     return undefined;
@@ -199,15 +208,16 @@ function renderInstance(
     return dev === undefined ? undefined : `${cidr.text} dev ${dev}`;
   });
 
-  const u = unicast?.get(family);
+  const u = ctx.unicast?.get(family);
   if (u && typeof u.source !== 'string') problems.push(u.source.problem);
-  if (problems.length > 0 || nodeOrderProblems(spec.nodeOrder).length > 0) return undefined;
+  const priority = ctx.priorityFor(group);
+  if (problems.length > 0 || priority === undefined) return undefined;
 
   const lines = [
     'state BACKUP',
     `interface ${iface}`,
     `virtual_router_id ${group.vrid}`,
-    `priority ${priorityOf(spec, group, node.nodeName)}`,
+    `priority ${priority}`,
     // Inside vrrp_instance: keepalived rejects advert_int in global_defs (where Deckhouse puts it).
     `advert_int ${Math.round(group.advertInterval * 100) / 100}`,
     `version ${group.vrrpVersion}`,
@@ -215,7 +225,7 @@ function renderInstance(
   if (!group.preempt) lines.push('nopreempt');
   // VRRPv3 has no authentication; keepalived warns about (and ignores) it there.
   if (spec.auth && group.vrrpVersion === 2) {
-    lines.push('authentication {', '    auth_type PASS', `    auth_pass ${node.authPass}`, '}');
+    lines.push('authentication {', '    auth_type PASS', `    auth_pass ${ctx.authPass}`, '}');
   }
   if (u && typeof u.source === 'string') {
     if (u.peers.length === 0) {
