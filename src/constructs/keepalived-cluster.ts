@@ -1,22 +1,12 @@
 import { Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
-  agentBundleSource, clusterName, DomainResolution, ClusterDefinition, GroupDefinition, keepalivedInstanceManifest, KeepalivedClusterBaseProps,
-  ManifestObject, standaloneManifests, Target, throwIfIssues, validateCluster, validateGroup, VrrpGroup,
+  clusterGroupDefinition, clusterManifestHeads, clusterManifests, clusterName, ClusterDefinition, DomainResolution,
+  GroupDefinition, KeepalivedClusterProps, ManifestObject, Target, throwIfIssues, validateCluster, validateGroup, VrrpGroup,
 } from '../core';
 import { KeepalivedInstance, KeepalivedInstanceSpec } from '../imports/deckhouse.io';
 import { domainOf, validateInDomain } from './domain';
 import { ProducedApiObject } from './manifest-object';
-
-/** Properties for `KeepalivedCluster`. */
-export interface KeepalivedClusterProps extends KeepalivedClusterBaseProps {
-  /**
-   * The VRRP groups to start with. Add more with `addGroup`.
-   *
-   * @default - none
-   */
-  readonly groups?: VrrpGroup[];
-}
 
 /**
  * A keepalived cluster: a set of nodes (by `nodeSelector`) that hold VRRP groups of virtual IPs.
@@ -71,8 +61,7 @@ export class KeepalivedCluster extends Construct {
 
   /** Adds a VRRP group. Throws at once when the group is invalid. */
   public addGroup(group: VrrpGroup): void {
-    const index = this.definition.groups.length;
-    this.addGroupDefinition({ group, fieldOf: (field) => `groups[${index}].${field}` });
+    this.addGroupDefinition(clusterGroupDefinition(group, this.definition.groups.length));
   }
 
   /** The groups declared so far. */
@@ -100,20 +89,9 @@ export class KeepalivedCluster extends Construct {
   private manifests(): ManifestObject[] {
     const resolution = domainOf(this).resolve();
     if (this.produced?.resolution === resolution) return this.produced.manifests;
-    const manifests = this.produceManifests();
+    const manifests = clusterManifests(this.definition, domainOf(this));
     this.produced = { resolution, manifests };
     return manifests;
-  }
-
-  private produceManifests(): ManifestObject[] {
-    const vrids = this.resolveVrids();
-    const vridOf = (i: number) => vrids[i];
-    if (this.target.kind === 'deckhouse') return [keepalivedInstanceManifest(this.definition, vridOf)];
-    return standaloneManifests(this.definition, {
-      vridOf,
-      agentSource: agentBundleSource(),
-      ownsNamespace: domainOf(this).ownsNamespace(this.definition),
-    });
   }
 
   /**
@@ -121,18 +99,11 @@ export class KeepalivedCluster extends Construct {
    * (VRIDs, the ConfigMap's hashed name) is produced at synth time.
    */
   private emitStandalone(): void {
-    const produced = () => this.manifests();
-    const heads = standaloneManifests(this.definition, {
-      vridOf: () => 1,
-      agentSource: '',
-      ownsNamespace: domainOf(this).ownsNamespace(this.definition),
-    });
-    heads.forEach((head, i) => {
-      const id = i === heads.findIndex((h) => h.kind === 'DaemonSet') ? 'Resource' : head.kind;
-      new ProducedApiObject(this, id, { apiVersion: head.apiVersion, kind: head.kind, name: head.metadata.name, namespace: head.metadata.namespace },
-        () => produced()[i]);
+    clusterManifestHeads(this.definition, domainOf(this)).forEach((head, i) => {
+      new ProducedApiObject(this, head.kind === 'DaemonSet' ? 'Resource' : head.kind, head, () => this.manifests()[i]);
     });
   }
+
 }
 
 type DeckhouseSpec = Omit<KeepalivedInstanceSpec, 'vrrpInstances'> & {

@@ -11,3 +11,5 @@ export * from './deckhouse';
 export * from './agent-spec';
 export * from './standalone';
 export * from './agent-bundle';
+export * from './shapes';
+export * from './manifests';

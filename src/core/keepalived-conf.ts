@@ -3,11 +3,11 @@
  * The node agent calls it on every node; the tests call it and check the result with `keepalived -t`.
  */
 import { IpFamily, parseCidr, parseIp } from './address';
-import { AGENT_SPEC_VERSION, AgentGroup, AgentSpec } from './agent-spec';
+import { AGENT_SPEC_VERSION, AgentGroup, AgentSpec, AgentVirtualIp } from './agent-spec';
 import { InterfaceSelectorSpec } from './interface-selector';
 import { dnsLabelProblem, dnsSubdomainProblem } from './names';
 import { describeSelector, NodeView, resolveInterface } from './node-view';
-import { MAX_NODE_ORDER, priorityOf } from './priority';
+import { ExpectedRole, expectedRoleOf, MAX_NODE_ORDER, priorityOf } from './priority';
 
 /** This node, as the agent knows it from its flags. */
 export interface RenderNode {
@@ -40,6 +40,33 @@ export const AUTH_PASS_MAX = 8;
 const AUTH_PASS_CHARS = /^[\x21-\x7e]+$/;
 const AUTH_PASS_FORBIDDEN = /[#!"'{}$\\]/;
 
+/** One `vrrp_instance` as decided for this node. */
+export interface InstancePlan {
+  /** The group it runs. */
+  readonly group: AgentGroup;
+  /** The `vrrp_instance` name. */
+  readonly instanceName: string;
+  /** The resolved interface that sends and receives adverts. */
+  readonly interface: string;
+  /** This node's priority (`priorityOf`). */
+  readonly priority: number;
+  /** What the priority implies, for logs. */
+  readonly role: ExpectedRole;
+  /** Each VIP with the interface it goes on. */
+  readonly addresses: readonly { readonly address: string; readonly dev: string }[];
+  /** The PASS password, for VRRPv2 groups when `spec.auth` is set. */
+  readonly authPass?: string;
+  /** Unicast source and peers; absent for multicast. */
+  readonly unicast?: { readonly source: string; readonly peers: readonly string[] };
+}
+
+/** Everything decided for one node: what `formatKeepalivedConf` writes and the agent logs. */
+export interface NodePlan {
+  readonly nodeName: string;
+  readonly cluster: string;
+  readonly instances: readonly InstancePlan[];
+}
+
 /**
  * Renders keepalived.conf for one node: one `vrrp_instance` per group, all `state BACKUP` so that
  * priorities alone elect the master, with interfaces resolved on `view` and priorities from `priorityOf`.
@@ -50,6 +77,11 @@ const AUTH_PASS_FORBIDDEN = /[#!"'{}$\\]/;
  * a fractional advert interval on VRRPv2, or a malformed spec.
  */
 export function renderKeepalivedConf(spec: AgentSpec, view: NodeView, node: RenderNode): string {
+  return formatKeepalivedConf(planNode(spec, view, node));
+}
+
+/** Decides every group's interface, priority, addresses and peers on this node; throws `AgentRenderError`. */
+export function planNode(spec: AgentSpec, view: NodeView, node: RenderNode): NodePlan {
   const nodeName = node.nodeName;
   if (spec?.version !== AGENT_SPEC_VERSION) {
     throw new AgentRenderError(nodeName, [
@@ -65,36 +97,57 @@ export function renderKeepalivedConf(spec: AgentSpec, view: NodeView, node: Rend
   if (clusterProblem) problems.push(`spec.cluster ${JSON.stringify(spec.cluster)} ${clusterProblem}`);
   const orderProblems = nodeOrderProblems(spec.nodeOrder);
   problems.push(...orderProblems);
-  // priorityOf needs a sound node order; with a broken one only the problems are reported.
-  const priorityFor = (group: AgentGroup) => (orderProblems.length === 0 ? priorityOf(spec, group, nodeName) : undefined);
   if (spec.auth) problems.push(...authPassProblems(node.authPass));
 
-  // Addresses keepalived may have left on the node (a SIGKILLed master keeps its VIPs) must not make a
-  // NetworkAddress selector ambiguous or point it at the VIP's interface.
-  const vips = new Set(spec.groups.flatMap((g) => (Array.isArray(g?.addresses) ? g.addresses : []).map((v) => parseCidr(v?.address)?.address.text)));
-  const ownView: NodeView = {
-    ...view,
-    interfaces: view.interfaces.map((i) => ({ ...i, addresses: i.addresses.filter((a) => !vips.has(parseCidr(a)?.address.text)) })),
-  };
+  const ownView = withoutVips(view, spec.groups);
   const unicast = spec.unicastPeers === undefined ? undefined : unicastOf(spec.unicastPeers, node.hostIp, ownView, problems);
+  const ctx: PlanContext = { spec, nodeName, view: ownView, unicast, orderSound: orderProblems.length === 0, authPass: node.authPass };
 
-  const instances: string[] = [];
+  const instances: InstancePlan[] = [];
   for (const group of spec.groups) {
     const groupProblems: string[] = [];
-    const instance = renderInstance({ spec, view: ownView, unicast, priorityFor, authPass: node.authPass }, group, groupProblems);
-    const label = `group ${JSON.stringify(group?.name)}`;
-    problems.push(...groupProblems.map((p) => `${label}: ${p}`));
+    const instance = planInstance(ctx, group, groupProblems);
+    problems.push(...groupProblems.map((p) => `group ${JSON.stringify(group?.name)}: ${p}`));
     if (instance) instances.push(instance);
   }
   if (problems.length > 0) throw new AgentRenderError(nodeName, problems);
+  return { nodeName, cluster: spec.cluster, instances };
+}
 
+/** keepalived.conf for a plan, with a trailing newline. */
+export function formatKeepalivedConf(plan: NodePlan): string {
   return [
-    `# Rendered by keepalived-constructs for node ${nodeName} (cluster ${spec.cluster}). Do not edit: the agent rewrites it.`,
+    `# Rendered by keepalived-constructs for node ${plan.nodeName} (cluster ${plan.cluster}). Do not edit: the agent rewrites it.`,
     'global_defs {',
-    `    router_id ${keepalivedName(nodeName)}`,
+    `    router_id ${keepalivedName(plan.nodeName)}`,
     '}',
-    ...instances.flatMap((i) => ['', i]),
+    ...plan.instances.flatMap((i) => ['', formatInstance(i)]),
   ].join('\n') + '\n';
+}
+
+function formatInstance(plan: InstancePlan): string {
+  const g = plan.group;
+  const lines = [
+    'state BACKUP',
+    `interface ${plan.interface}`,
+    `virtual_router_id ${g.vrid}`,
+    `priority ${plan.priority}`,
+    // Inside vrrp_instance: keepalived rejects advert_int in global_defs (where Deckhouse puts it).
+    `advert_int ${Math.round(g.advertInterval * 100) / 100}`,
+    `version ${g.vrrpVersion}`,
+  ];
+  if (!g.preempt) lines.push('nopreempt');
+  if (plan.authPass !== undefined) lines.push('authentication {', '    auth_type PASS', `    auth_pass ${plan.authPass}`, '}');
+  if (plan.unicast) {
+    if (plan.unicast.peers.length === 0) {
+      // keepalived rejects unicast_src_ip without peers; alone, the node simply stays master.
+      lines.push(`# no other IPv${g.family} unicast peer: keepalived uses multicast`);
+    } else {
+      lines.push(`unicast_src_ip ${plan.unicast.source}`, 'unicast_peer {', ...plan.unicast.peers.map((p) => `    ${p}`), '}');
+    }
+  }
+  lines.push('virtual_ipaddress {', ...plan.addresses.map((a) => `    ${a.address} dev ${a.dev}`), '}');
+  return [`vrrp_instance ${plan.instanceName} {`, ...lines.map((l) => `    ${l}`), '}'].join('\n');
 }
 
 /** A name keepalived reads as one word: letters, digits, `_` and `-`; anything else becomes `_`. */
@@ -105,6 +158,19 @@ export function keepalivedName(text: string): string {
 /** The `vrrp_instance` name of a group: `<cluster>_<group>`, unique since neither part has `_`. */
 export function vrrpInstanceName(cluster: string, groupName: string): string {
   return `${keepalivedName(cluster)}_${keepalivedName(groupName)}`;
+}
+
+/**
+ * The view without the spec's own VIPs. A SIGKILLed keepalived leaves its VIPs on the node; they must
+ * not make a NetworkAddress selector ambiguous, point it at the VIP's interface, or pass for a peer.
+ */
+function withoutVips(view: NodeView, groups: readonly AgentGroup[]): NodeView {
+  const vips = new Set(groups.flatMap((g) => (Array.isArray(g?.addresses) ? g.addresses : [])
+    .map((v: AgentVirtualIp | undefined) => parseCidr(v?.address as string)?.address.text)));
+  return {
+    ...view,
+    interfaces: view.interfaces.map((i) => ({ ...i, addresses: i.addresses.filter((a) => !vips.has(parseCidr(a)?.address.text)) })),
+  };
 }
 
 /** This node's unicast source and the peers of one family. */
@@ -149,21 +215,68 @@ function unicastOf(peerTexts: readonly string[], hostIpText: string | undefined,
   return result;
 }
 
-/** What every group of one render shares. */
-interface RenderContext {
+/** What every group of one node shares. */
+interface PlanContext {
   readonly spec: AgentSpec;
+  readonly nodeName: string;
   readonly view: NodeView;
   readonly unicast: Map<IpFamily, UnicastFamily> | undefined;
-  readonly priorityFor: (group: AgentGroup) => number | undefined;
+  /** priorityOf needs a sound node order; with a broken one only the problems are reported. */
+  readonly orderSound: boolean;
   readonly authPass: string | undefined;
 }
 
-function renderInstance(ctx: RenderContext, group: AgentGroup, problems: string[]): string | undefined {
-  const { spec, view } = ctx;
+function planInstance(ctx: PlanContext, group: AgentGroup, problems: string[]): InstancePlan | undefined {
   if (group === null || typeof group !== 'object') {
     problems.push('is not an object');
     return undefined;
   }
+  problems.push(...groupShapeProblems(group));
+  const resolve = (selector: InterfaceSelectorSpec, family: IpFamily, what: string): string | undefined => {
+    const resolution = resolveInterface(selector, family, ctx.view);
+    if ('name' in resolution) return resolution.name;
+    problems.push(`${what} ${describeSelector(selector)}: ${resolution.problem}`);
+    return undefined;
+  };
+  const family: IpFamily = group.family === 6 ? 6 : 4;
+  const iface = resolve(group.interface, family, 'interface');
+
+  if (!Array.isArray(group.addresses) || group.addresses.length === 0) {
+    problems.push('has no addresses');
+    return undefined;
+  }
+  const addresses = group.addresses.map((vip, i) => {
+    const cidr = parseCidr(vip?.address);
+    if (!cidr) {
+      problems.push(`addresses[${i}] ${JSON.stringify(vip?.address)} is not an address with a prefix length`);
+      return undefined;
+    }
+    if (cidr.address.family !== family) {
+      problems.push(`addresses[${i}] ${cidr.text} is IPv${cidr.address.family} in an IPv${family} group; keepalived holds one family per virtual_ipaddress block`);
+      return undefined;
+    }
+    const dev = vip.interface === undefined ? iface : resolve(vip.interface, family, `addresses[${i}] (${cidr.text}) interface`);
+    return dev === undefined ? undefined : { address: cidr.text, dev };
+  });
+
+  const unicast = ctx.unicast?.get(family);
+  if (unicast && typeof unicast.source !== 'string') problems.push(unicast.source.problem);
+  if (problems.length > 0 || !ctx.orderSound || iface === undefined) return undefined;
+  return {
+    group,
+    instanceName: vrrpInstanceName(ctx.spec.cluster, group.name),
+    interface: iface,
+    priority: priorityOf(ctx.spec, group, ctx.nodeName),
+    role: expectedRoleOf(ctx.spec, group, ctx.nodeName),
+    addresses: addresses as { address: string; dev: string }[],
+    // VRRPv3 has no authentication; keepalived warns about (and ignores) it there.
+    authPass: ctx.spec.auth && group.vrrpVersion === 2 ? ctx.authPass : undefined,
+    unicast: unicast && { source: unicast.source as string, peers: unicast.peers },
+  };
+}
+
+function groupShapeProblems(group: AgentGroup): string[] {
+  const problems: string[] = [];
   const nameProblem = dnsLabelProblem(group.name, 63);
   if (nameProblem) problems.push(`name ${nameProblem}`);
   if (!Number.isInteger(group.index) || group.index < 0) problems.push(`index ${JSON.stringify(group.index)} is not a non-negative integer`);
@@ -180,63 +293,8 @@ function renderInstance(ctx: RenderContext, group: AgentGroup, problems: string[
   } else if (group.vrrpVersion === 2 && !Number.isInteger(group.advertInterval)) {
     problems.push(`advertInterval ${group.advertInterval}: fractional advert intervals need VRRPv3 (VRRPv2 counts whole seconds)`);
   }
-
-  const resolve = (selector: InterfaceSelectorSpec, family: IpFamily, what: string): string | undefined => {
-    const resolution = resolveInterface(selector, family, view);
-    if ('name' in resolution) return resolution.name;
-    problems.push(`${what} ${describeSelector(selector)}: ${resolution.problem}`);
-    return undefined;
-  };
-  const family: IpFamily = group.family === 6 ? 6 : 4;
-  const iface = resolve(group.interface, family, 'interface');
-
-  if (!Array.isArray(group.addresses) || group.addresses.length === 0) {
-    problems.push('has no addresses');
-    return undefined;
-  }
-  const vipLines = group.addresses.map((vip, i) => {
-    const cidr = parseCidr(vip?.address);
-    if (!cidr) {
-      problems.push(`addresses[${i}] ${JSON.stringify(vip?.address)} is not an address with a prefix length`);
-      return undefined;
-    }
-    if (cidr.address.family !== family) {
-      problems.push(`addresses[${i}] ${cidr.text} is IPv${cidr.address.family} in an IPv${family} group; keepalived holds one family per virtual_ipaddress block`);
-      return undefined;
-    }
-    const dev = vip.interface === undefined ? iface : resolve(vip.interface, family, `addresses[${i}] (${cidr.text}) interface`);
-    return dev === undefined ? undefined : `${cidr.text} dev ${dev}`;
-  });
-
-  const u = ctx.unicast?.get(family);
-  if (u && typeof u.source !== 'string') problems.push(u.source.problem);
-  const priority = ctx.priorityFor(group);
-  if (problems.length > 0 || priority === undefined) return undefined;
-
-  const lines = [
-    'state BACKUP',
-    `interface ${iface}`,
-    `virtual_router_id ${group.vrid}`,
-    `priority ${priority}`,
-    // Inside vrrp_instance: keepalived rejects advert_int in global_defs (where Deckhouse puts it).
-    `advert_int ${Math.round(group.advertInterval * 100) / 100}`,
-    `version ${group.vrrpVersion}`,
-  ];
-  if (!group.preempt) lines.push('nopreempt');
-  // VRRPv3 has no authentication; keepalived warns about (and ignores) it there.
-  if (spec.auth && group.vrrpVersion === 2) {
-    lines.push('authentication {', '    auth_type PASS', `    auth_pass ${ctx.authPass}`, '}');
-  }
-  if (u && typeof u.source === 'string') {
-    if (u.peers.length === 0) {
-      // keepalived rejects unicast_src_ip without peers; alone, the node simply stays master.
-      lines.push(`# no other IPv${family} unicast peer: keepalived falls back to multicast`);
-    } else {
-      lines.push(`unicast_src_ip ${u.source}`, 'unicast_peer {', ...u.peers.map((p) => `    ${p}`), '}');
-    }
-  }
-  lines.push('virtual_ipaddress {', ...vipLines.map((l) => `    ${l}`), '}');
-  return [`vrrp_instance ${vrrpInstanceName(spec.cluster, group.name)} {`, ...lines.map((l) => `    ${l}`), '}'].join('\n');
+  if (group.preferredNode !== undefined && typeof group.preferredNode !== 'string') problems.push(`preferredNode ${JSON.stringify(group.preferredNode)} is not a node name`);
+  return problems;
 }
 
 function nodeOrderProblems(order: readonly string[] | undefined): string[] {
