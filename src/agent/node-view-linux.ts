@@ -40,9 +40,9 @@ export function readNodeView(source: NodeViewSource = {}): NodeView {
  * lists without addresses (`os.networkInterfaces()` omits them, yet a Name selector may pick one).
  * Sorted by name.
  */
-export function interfacesOf(table: InterfaceTable, namesWithoutAddresses: readonly string[] = []): NodeInterface[] {
+export function interfacesOf(table: InterfaceTable, kernelNames: readonly string[] = []): NodeInterface[] {
   const byName = new Map<string, string[]>();
-  for (const name of namesWithoutAddresses) byName.set(name, []);
+  for (const name of kernelNames) byName.set(name, []);
   for (const [name, infos] of Object.entries(table)) {
     const addresses = byName.get(name) ?? [];
     for (const info of infos ?? []) {
@@ -98,11 +98,11 @@ function usable(flags: number): boolean {
 
 /** Lowest metric first (Array.sort is stable, so file order breaks ties); one entry per interface. */
 function byMetric(routes: { route: NodeDefaultRoute; metric: number }[]): NodeDefaultRoute[] {
-  const seen = new Set<string>();
-  return routes
-    .sort((a, b) => a.metric - b.metric)
-    .map((r) => r.route)
-    .filter((r) => !seen.has(r.interface) && seen.add(r.interface) !== undefined);
+  const result: NodeDefaultRoute[] = [];
+  for (const { route } of routes.sort((a, b) => a.metric - b.metric)) {
+    if (!result.some((r) => r.interface === route.interface)) result.push(route);
+  }
+  return result;
 }
 
 /** A file's text, or '' when it does not exist (IPv6 disabled, or a fixture without it). */

@@ -43,7 +43,7 @@ export interface AgentGroup {
 /** The whole `spec.json`. */
 export interface AgentSpec {
   readonly version: typeof AGENT_SPEC_VERSION;
-  /** The cluster's name: prefixes router_id and logs. */
+  /** The cluster's name: prefixes the `vrrp_instance` names (router_id is the node's name). */
   readonly cluster: string;
   /** Nodes in the order that spreads masters; absent means rendezvous hashing. */
   readonly nodeOrder?: readonly string[];

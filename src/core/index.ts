@@ -13,3 +13,7 @@ export * from './standalone';
 export * from './agent-bundle';
 export * from './shapes';
 export * from './manifests';
+export * from './node-view';
+export * from './priority';
+export * from './keepalived-conf';
+export * from './declaration';

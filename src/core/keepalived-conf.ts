@@ -205,11 +205,16 @@ function unicastOf(peerTexts: readonly string[], hostIpText: string | undefined,
     // The node's own peer entry: its host address, or else the one peer address it holds (the peers
     // may list addresses on the VRRP network that differ from the Kubernetes node address).
     const mine = ofFamily.includes(hostIp.text) ? [hostIp.text] : ofFamily.filter((p) => held.has(p));
-    const source = mine.length === 1
-      ? mine[0]
-      : { problem: mine.length === 0
-        ? `neither --host-ip ${hostIp.text} nor any address of this node is among the IPv${family} unicast peers (${ofFamily.join(', ') || 'none'}), so the other nodes would not send it adverts`
-        : `this node holds several IPv${family} unicast peers (${mine.join(', ')}); pass the one to send from as --host-ip` };
+    let source: UnicastFamily['source'];
+    if (ofFamily.length === 0) {
+      source = { problem: `spec.unicastPeers has no IPv${family} address, so an IPv${family} group has no peer to send adverts to; list the nodes' IPv${family} addresses too` };
+    } else if (mine.length === 0) {
+      source = { problem: `neither --host-ip ${hostIp.text} nor any address of this node is among the IPv${family} unicast peers (${ofFamily.join(', ')}), so the other nodes would not send it adverts` };
+    } else if (mine.length > 1) {
+      source = { problem: `this node holds several IPv${family} unicast peers (${mine.join(', ')}); pass the one to send from as --host-ip` };
+    } else {
+      source = mine[0];
+    }
     result.set(family, { source, peers: ofFamily.filter((p) => p !== (typeof source === 'string' ? source : undefined)) });
   }
   return result;

@@ -241,7 +241,8 @@ function checkAdvertInterval(value: number, version: 2 | 3, field: string, repor
   }
 }
 
-const PASSWORD = /^[\x21-\x7e]{1,8}$/;
+// Printable ASCII without the characters keepalived's parser reads as comments, quotes, blocks or escapes.
+const PASSWORD = /^[^\s#!"'{}$\\\x00-\x1f\x7f-\uffff]{1,8}$/;
 
 function checkStandalone(o: StandaloneOptions, report: Report) {
   if (o.namespace !== undefined && dnsLabelProblem(o.namespace, 63)) {
@@ -300,7 +301,7 @@ function checkAuth(auth: VrrpAuth, report: Report) {
     if (typeof password !== 'string' || !PASSWORD.test(password)) {
       report('target.auth', `(a literal of ${typeof password === 'string' ? password.length : 0} characters)`,
         'keepalived\'s PASS authentication takes 1..8 printable characters and silently truncates longer ones',
-        '1 to 8 printable ASCII characters without spaces');
+        '1 to 8 printable ASCII characters without spaces or any of # ! " \' { } $ \\');
     }
   } else {
     if (dnsSubdomainProblem(secretName)) report('target.auth', secretName, `the Secret name ${dnsSubdomainProblem(secretName)}`, 'the name of a Secret in the cluster\'s namespace');
