@@ -50,6 +50,8 @@ const project = new typescript.TypeScriptProject({
       skipLibCheck: true,
     },
     include: ['../examples/**/*.ts'],
+    // The newcomer install test's programs import the published package, which only resolves in its fresh app.
+    exclude: ['node_modules', 'install'],
   },
 
   peerDeps: [
@@ -104,6 +106,11 @@ project.testTask.prependSpawn(bundleAgent);
 project.addTask('import', {
   description: 'Regenerate src/imports from the Deckhouse KeepalivedInstance schema in schemas/',
   exec: 'cdk8s import schemas/deckhouse-keepalivedinstance-schema.yaml --language typescript --output src/imports',
+});
+
+project.addTask('test:install', {
+  description: 'Newcomer install test: npm pack, install into a fresh cdk8s app from the registry, type-check and synth',
+  exec: 'bash test/install/newcomer.sh',
 });
 
 project.addTask('synth', {

@@ -91,6 +91,7 @@ describe('KeepalivedCluster (Deckhouse target)', () => {
       const { app, chart } = newChart();
       new FrontendVips(chart, 'front', { nodeSelector: {}, addresses: ['203.0.113.1/32', '203.0.113.2/32'] });
       new GatewayPair(chart, 'gw', { nodeSelector: {}, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } });
+      synth(chart); // schema-validates what synthYaml renders
       return app.synthYaml();
     };
     expect(build()).toEqual(build());

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Newcomer install test: `npm pack` the package, install the tarball and its peers from the registry into
+# a fresh cdk8s TypeScript app, type-check and synthesize a program written against the public API only.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+here="$root/test/install"
+work=$(mktemp -d "${TMPDIR:-/tmp}/kc-install.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+step() { printf '\n== %s\n' "$*"; }
+
+step "build and pack"
+cd "$root"
+npx projen compile >/dev/null
+npx projen bundle:agent >/dev/null
+tarball="$work/$(npm pack --pack-destination "$work" --silent | tail -1)"
+tar -tzf "$tarball" > "$work/contents.txt"
+grep -q '^package/lib/agent/keepalived-agent.js$' "$work/contents.txt" || { echo "the tarball lacks the bundled agent"; exit 1; }
+grep -q '^package/lib/pulumi/index.d.ts$' "$work/contents.txt" || { echo "the tarball lacks the pulumi entry point"; exit 1; }
+if grep -Eq '^package/(src|test|examples|schemas|\.ci)/' "$work/contents.txt"; then echo "the tarball ships sources or tests:"; grep -E '^package/(src|test|examples|schemas|\.ci)/' "$work/contents.txt" | head; exit 1; fi
+echo "$(wc -l < "$work/contents.txt") files in $(basename "$tarball")"
+
+step "a fresh cdk8s app, installed from the registry as a user would (no Pulumi)"
+app="$work/app"
+mkdir -p "$app"
+cd "$app"
+cat > package.json <<'JSON'
+{ "name": "newcomer-app", "version": "1.0.0", "private": true }
+JSON
+cat > tsconfig.json <<'JSON'
+{ "compilerOptions": { "target": "ES2022", "module": "commonjs", "moduleResolution": "node", "strict": true, "esModuleInterop": true, "skipLibCheck": false, "noEmit": true, "types": ["node"] }, "include": ["main.ts"] }
+JSON
+cat > cdk8s.yaml <<'YAML'
+language: typescript
+app: npx ts-node main.ts
+output: dist
+YAML
+cp "$here/main.ts" "$here/check.js" .
+npm install --no-audit --no-fund --loglevel=error "$tarball" 'cdk8s@^2.70' 'constructs@^10.3' 'cdk8s-plus-27@^2.9' \
+  'cdk8s-cli@^2.200' 'typescript@~5.9' 'ts-node@^10' '@types/node@^20' 'yaml@^2'
+
+step "no dev-only or optional Pulumi dependencies came along"
+for dep in projen jest ts-jest kubernetes-models esbuild @pulumi/pulumi @pulumi/kubernetes; do
+  if [ -e "node_modules/$dep" ]; then echo "node_modules/$dep was installed with the package"; exit 1; fi
+done
+node -e "require('keepalived-constructs'); console.log('require(keepalived-constructs) works without Pulumi')"
+
+step "types: tsc --noEmit against the published declarations"
+npx tsc --noEmit -p tsconfig.json
+
+step "cdk8s synth"
+npx cdk8s synth >/dev/null
+node check.js dist
+
+step "Pulumi: install the optional peers and run a program under mocks"
+npm install --no-audit --no-fund --loglevel=error '@pulumi/pulumi@3.248.0' '@pulumi/kubernetes@^4.18'
+cp "$here/pulumi-program.ts" .
+npx ts-node --compiler-options '{"module":"commonjs","strict":true,"esModuleInterop":true,"moduleResolution":"node"}' pulumi-program.ts
+
+printf '\nnewcomer install test: 1 passed, 0 failed\n'
