@@ -217,7 +217,9 @@ function daemonSet(def: ClusterDefinition, c: DaemonSetContext): ManifestObject 
             name: 'keepalived',
             image: o.images?.keepalived ?? DEFAULT_KEEPALIVED_IMAGE,
             command: [
-              'keepalived', '--dont-fork', '--log-console', '--log-detail',
+              // --dont-fork keeps keepalived as the container's process; --vrrp runs only the VRRP subsystem;
+              // pid files go to an emptyDir, since the defaults under /run sit on the read-only root.
+              'keepalived', '--dont-fork', '--log-console', '--no-syslog', '--log-detail', '--vrrp',
               '--use-file', `${RENDERED_DIR}/keepalived.conf`,
               '--pid', `${RUN_DIR}/keepalived.pid`,
               '--vrrp_pid', `${RUN_DIR}/vrrp.pid`,
