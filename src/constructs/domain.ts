@@ -1,5 +1,5 @@
 import { IConstruct } from 'constructs';
-import { describeIssue, VrrpDomain } from '../core';
+import { describeIssue, issuesOf, VrrpDomain } from '../core';
 
 const domains = new WeakMap<IConstruct, VrrpDomain>();
 
@@ -17,6 +17,6 @@ export function domainOf(scope: IConstruct): VrrpDomain {
 /** Adds the app-wide checks that concern this construct to its cdk8s validation. */
 export function validateInDomain(scope: IConstruct): void {
   scope.node.addValidation({
-    validate: () => domainOf(scope).resolve().issues.filter((i) => i.path === scope.node.path).map(describeIssue),
+    validate: () => issuesOf(domainOf(scope), scope.node.path).map(describeIssue),
   });
 }

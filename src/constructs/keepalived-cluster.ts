@@ -1,8 +1,9 @@
 import { Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
-  clusterGroupDefinition, clusterManifestHeads, clusterManifests, clusterName, ClusterDefinition, DomainResolution,
-  GroupDefinition, KeepalivedClusterProps, ManifestObject, Target, throwIfIssues, validateCluster, validateGroup, VrrpGroup,
+  clusterGroupDefinition, clusterManifestHeads, clusterManifests, clusterName, declareCluster, declareGroup, DeclaredCluster,
+  describeIssue, DomainResolution, GroupDefinition, KeepalivedClusterProps, ManifestObject, missingGroupIssues, Target, VrrpGroup,
+  vridsOf,
 } from '../core';
 import { KeepalivedInstance, KeepalivedInstanceSpec } from '../imports/deckhouse.io';
 import { domainOf, validateInDomain } from './domain';
@@ -24,29 +25,16 @@ export class KeepalivedCluster extends Construct {
   /** Where keepalived runs. */
   public readonly target: Target;
 
-  private readonly definition: ClusterDefinition & { groups: GroupDefinition[] };
+  private readonly definition: DeclaredCluster;
   private produced?: { resolution: DomainResolution; manifests: ManifestObject[] };
 
   constructor(scope: Construct, id: string, props: KeepalivedClusterProps) {
     super(scope, id);
-    this.target = props.target ?? Target.deckhouse();
-    this.definition = {
-      path: this.node.path,
-      name: props.name,
-      nodeSelector: props.nodeSelector,
-      tolerations: props.tolerations ?? [],
-      target: this.target,
-      groups: [],
-    };
-    throwIfIssues(validateCluster(this.definition));
+    this.definition = declareCluster(domainOf(this), this.node.path, props);
+    this.target = this.definition.target;
     this.name = clusterName(this.definition);
-    domainOf(this).addCluster(this.definition);
     validateInDomain(this);
-    this.node.addValidation({
-      validate: () => (this.definition.groups.length > 0 ? [] : [
-        'groups = []: a keepalived cluster needs at least one VRRP group. Valid: pass `groups`, or call addGroup().',
-      ]),
-    });
+    this.node.addValidation({ validate: () => missingGroupIssues(this.definition).map(describeIssue) });
     for (const group of props.groups ?? []) this.addGroup(group);
 
     if (this.target.kind === 'deckhouse') {
@@ -74,15 +62,12 @@ export class KeepalivedCluster extends Construct {
    * app-wide), so read it at synth time, not while constructs are still being added.
    */
   public resolveVrids(): number[] {
-    const resolution = domainOf(this).resolve();
-    return this.definition.groups.map((_, i) => resolution.vridOf(this.definition, i)!);
+    return vridsOf(domainOf(this).resolve(), this.definition);
   }
 
   /** Adds a group whose fields the subclass names in its own props' terms. */
   protected addGroupDefinition(definition: GroupDefinition): void {
-    throwIfIssues(validateGroup(this.definition, definition));
-    this.definition.groups.push(definition);
-    domainOf(this).changed();
+    declareGroup(domainOf(this), this.definition, definition);
   }
 
   /** The manifests of this cluster, from the app-wide resolution. */

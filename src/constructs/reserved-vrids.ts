@@ -1,11 +1,6 @@
 import { Construct } from 'constructs';
+import { declareReservation, ReservedVridsProps } from '../core';
 import { domainOf, validateInDomain } from './domain';
-
-/** Properties for `ReservedVrids`. */
-export interface ReservedVridsProps {
-  /** VRIDs (1..255) that other VRRP routers on the segment already use. */
-  readonly ids: number[];
-}
 
 /**
  * Reserves VRIDs for the whole app: automatic allocation never picks them, and using one explicitly
@@ -20,8 +15,7 @@ export class ReservedVrids extends Construct {
 
   constructor(scope: Construct, id: string, props: ReservedVridsProps) {
     super(scope, id);
-    this.ids = [...props.ids];
-    domainOf(this).reserve({ owner: this.node.path, field: 'ids', ids: this.ids });
+    this.ids = declareReservation(domainOf(this), this.node.path, props);
     validateInDomain(this);
   }
 }

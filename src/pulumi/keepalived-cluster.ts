@@ -1,0 +1,137 @@
+import * as pulumi from '@pulumi/pulumi';
+import {
+  clusterGroupDefinition, clusterManifestHeads, clusterManifests, clusterName, declareCluster, declareGroup, DeclaredCluster,
+  GroupDefinition, issuesOf, KeepalivedClusterProps, KeepalivedConfigError, ManifestObject, missingGroupIssues, Target,
+  VrrpGroup, vridsOf,
+} from '../core';
+import { describeOutcome, Membership, programDomain, ProgramDomain } from './domain';
+import { contentFields, kubernetesObject, objectName } from './kubernetes-object';
+
+/** What a cluster produces once the program's declarations have settled. */
+interface ProducedCluster {
+  readonly objects: ManifestObject[];
+  readonly vrids: number[];
+}
+
+/**
+ * A keepalived cluster: a set of nodes (by `nodeSelector`) that hold VRRP groups of virtual IPs, as a
+ * Pulumi component. On the Deckhouse target it is one KeepalivedInstance; on the standalone target, a
+ * DaemonSet and what it needs. It takes the same props, and creates the same objects, as the cdk8s
+ * construct of the same name.
+ *
+ * Children are named `${name}-<kind in lower case>` (e.g. `edge-daemonset`) and get `{ parent: this }`,
+ * so the component's options (provider, dependsOn, protect, ...) reach them. The component's resource
+ * name plays the part of the cdk8s construct path: it names the cluster in error messages, it keys its
+ * automatic VRIDs, and the cluster's `name` is derived from it when not given.
+ *
+ * VRIDs are allocated program-wide, so the objects' content, `vrids` and `objectNames` are produced
+ * once the program has declared every component: one turn of the event loop after the last
+ * declaration. Declare all components before the program first awaits; a component declared later
+ * fails the program if it would change what was already produced. Invalid props throw at once;
+ * program-wide problems (a VRID used twice, an address held twice, no groups) fail these outputs and
+ * the program, with the same messages as `cdk8s synth`.
+ *
+ * @example
+ * const edge = new KeepalivedCluster('edge', {
+ *   nodeSelector: { 'node-role.kubernetes.io/edge': '' },
+ *   groups: [{ id: 10, addresses: [{ address: '192.0.2.10/24' }] }],
+ * });
+ * export const vrids = edge.vrids;
+ */
+export class KeepalivedCluster extends pulumi.ComponentResource {
+  /** The component's type token. Subclasses declare their own. */
+  public static readonly __pulumiType: string = 'keepalived-constructs:index:KeepalivedCluster';
+
+  /** The cluster's resource name: `name` from the props, or derived from the component's resource name. */
+  public readonly name: string;
+
+  /** Where keepalived runs. */
+  public readonly target: Target;
+
+  /** The VRID of each group, in order, once the program's VRRP domain has settled. */
+  public readonly vrids: pulumi.Output<number[]>;
+
+  /**
+   * The objects this cluster creates, in apply order, as `Kind/namespace/name`, or `Kind/name` for
+   * cluster-scoped kinds; e.g. `['KeepalivedInstance/front']`.
+   */
+  public readonly objectNames: pulumi.Output<string[]>;
+
+  /** The Kubernetes resources this cluster creates, in apply order (children of this component). */
+  public readonly resources: readonly pulumi.CustomResource[];
+
+  private readonly definition: DeclaredCluster;
+  private readonly program: ProgramDomain;
+  private readonly produced: Membership<ProducedCluster>;
+
+  /**
+   * @param name the component's resource name; also the cluster's path in messages and its VRID key
+   * @param props the same props as the cdk8s `KeepalivedCluster`
+   * @param opts passed to the component, and through `parent` to its children
+   */
+  constructor(name: string, props: KeepalivedClusterProps, opts?: pulumi.ComponentResourceOptions) {
+    super((new.target as typeof KeepalivedCluster).__pulumiType, name, {}, opts);
+    this.program = programDomain();
+    const domain = this.program.vrrp;
+    const definition = declareCluster(domain, name, props);
+    this.definition = definition;
+    this.name = clusterName(definition);
+    this.target = definition.target;
+
+    // Which objects exist, and which top-level fields each has, depends on the props alone.
+    const heads = clusterManifestHeads(definition, domain);
+    const fields = clusterManifests(definition, domain).map(contentFields);
+    this.produced = this.program.join(
+      name,
+      () => describeOutcome(vridsOf(domain.resolve(), definition), issuesOf(domain, name)),
+      () => {
+        const issues = [...issuesOf(domain, name), ...missingGroupIssues(definition)];
+        if (issues.length > 0) throw new KeepalivedConfigError(issues);
+        const objects = clusterManifests(definition, domain);
+        objects.forEach((object, i) => {
+          if (contentFields(object).join() !== fields[i].join()) {
+            throw new Error(`[${name}] ${objectName(object)} has the fields ${contentFields(object)}, not ${fields[i]} as declared`);
+          }
+        });
+        return { objects, vrids: vridsOf(domain.resolve(), definition) };
+      },
+    );
+    for (const group of props.groups ?? []) this.addGroup(group);
+
+    const result = this.produced.result;
+    const kinds = new Map<string, number>();
+    this.resources = heads.map((head, i) => {
+      const kind = head.kind.toLowerCase();
+      const count = (kinds.get(kind) ?? 0) + 1;
+      kinds.set(kind, count);
+      const childName = `${name}-${kind}${count > 1 ? `-${count}` : ''}`;
+      return kubernetesObject(childName, head, fields[i], result.then((p) => p.objects[i]), { parent: this });
+    });
+    this.vrids = pulumi.output(result.then((p) => p.vrids));
+    this.objectNames = pulumi.output(result.then((p) => p.objects.map(objectName)));
+    this.registerOutputs({ vrids: this.vrids, objectNames: this.objectNames });
+  }
+
+  /**
+   * Adds a VRRP group. Throws at once when the group is invalid, or when the program's domain has
+   * already settled (the group must be added in the same turn as the component is declared).
+   */
+  public addGroup(group: VrrpGroup): void {
+    this.addGroupDefinition(clusterGroupDefinition(group, this.definition.groups.length));
+  }
+
+  /** The groups declared so far. */
+  public get groups(): readonly VrrpGroup[] {
+    return this.definition.groups.map((g) => g.group);
+  }
+
+  /** Adds a group whose fields the subclass names in its own props' terms. */
+  protected addGroupDefinition(definition: GroupDefinition): void {
+    if (this.produced.settled) {
+      throw new Error(`[${this.definition.path}] addGroup() after the cluster's manifests were produced. `
+        + 'Valid: add groups in the same turn as the component is declared, or pass them as `groups`.');
+    }
+    declareGroup(this.program.vrrp, this.definition, definition);
+    this.program.changed();
+  }
+}

@@ -1,0 +1,56 @@
+import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
+import { ManifestHead, ManifestObject } from '../core';
+
+/** A typed @pulumi/kubernetes resource class: `new (name, args, opts)`, which sets apiVersion and kind itself. */
+type KubernetesResourceClass = new (name: string, args: any, opts?: pulumi.CustomResourceOptions) => pulumi.CustomResource;
+
+/**
+ * The typed resource class of each Kubernetes kind that core emits (or may emit: RBAC and Leases for
+ * node-order discovery), by `apiVersion/kind`. Every other kind (KeepalivedInstance, Calico and Cilium
+ * policies) is a `k8s.apiextensions.CustomResource`.
+ */
+const KUBERNETES_KINDS: Readonly<Record<string, KubernetesResourceClass>> = {
+  'v1/Namespace': k8s.core.v1.Namespace,
+  'v1/ServiceAccount': k8s.core.v1.ServiceAccount,
+  'v1/Secret': k8s.core.v1.Secret,
+  'v1/ConfigMap': k8s.core.v1.ConfigMap,
+  'apps/v1/DaemonSet': k8s.apps.v1.DaemonSet,
+  'networking.k8s.io/v1/NetworkPolicy': k8s.networking.v1.NetworkPolicy,
+  'rbac.authorization.k8s.io/v1/Role': k8s.rbac.v1.Role,
+  'rbac.authorization.k8s.io/v1/RoleBinding': k8s.rbac.v1.RoleBinding,
+  'rbac.authorization.k8s.io/v1/ClusterRole': k8s.rbac.v1.ClusterRole,
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': k8s.rbac.v1.ClusterRoleBinding,
+  'coordination.k8s.io/v1/Lease': k8s.coordination.v1.Lease,
+};
+
+/**
+ * The @pulumi/kubernetes resource of one of core's objects. Its identity (class, kind) is known now;
+ * its content arrives later, when the program's VRRP domain has settled. Each top-level field of the
+ * object (`metadata` with its explicit `name`, `spec`, `data`, ...) is passed as an Output of that
+ * content, unchanged, so that the provider never auto-names it and applies exactly what core built.
+ *
+ * @param fields the object's top-level fields other than apiVersion and kind, known from the props
+ *
+ * @internal
+ */
+export function kubernetesObject(
+  name: string, head: ManifestHead, fields: readonly string[], content: Promise<ManifestObject>, opts: pulumi.CustomResourceOptions,
+): pulumi.CustomResource {
+  const args: Record<string, pulumi.Input<unknown>> = {};
+  for (const field of fields) args[field] = pulumi.output(content.then((object) => object[field]));
+  const typed = KUBERNETES_KINDS[`${head.apiVersion}/${head.kind}`];
+  if (typed) return new typed(name, args, opts);
+  return new k8s.apiextensions.CustomResource(name, { apiVersion: head.apiVersion, kind: head.kind, ...args }, opts);
+}
+
+/** The top-level fields of an object that its resource takes as args: all but apiVersion and kind. */
+export function contentFields(object: ManifestObject): string[] {
+  return Object.keys(object).filter((key) => key !== 'apiVersion' && key !== 'kind');
+}
+
+/** An object's name as `Kind/namespace/name`, or `Kind/name` when it is cluster-scoped. */
+export function objectName(object: Pick<ManifestObject, 'kind' | 'metadata'>): string {
+  const { namespace, name } = object.metadata;
+  return namespace === undefined ? `${object.kind}/${name}` : `${object.kind}/${namespace}/${name}`;
+}

@@ -1,0 +1,327 @@
+// The Pulumi components as Pulumi resources: type tokens, names, parents, options, outputs, and the
+// program-wide VRRP domain (errors and messages as cdk8s reports them). Parity of the objects
+// themselves is in pulumi-parity.test.ts.
+import * as k8s from '@pulumi/kubernetes';
+import { Chart } from 'cdk8s';
+import * as cdk8s from '../src';
+import {
+  describeIssueAt, FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, KeepalivedConfigError, ReservedVrids, Target,
+  VrrpPolicyFlavor,
+} from '../src/pulumi';
+import { resetVrrpDomainForTests } from '../src/pulumi/domain';
+import { kubernetesObject } from '../src/pulumi/kubernetes-object';
+import { nameOfUrn, newProgram, plain, programFailures, Registration, registered, settled, value } from './support/pulumi';
+import { newChart, synth } from './support/synth';
+
+const front = { nodeSelector: { 'node-role.deckhouse.io/frontend': '' }, addresses: ['203.0.113.101/32', '203.0.113.102/32'], vrids: [1, 2] };
+const edge = {
+  name: 'edge',
+  nodeSelector: { 'node-role.kubernetes.io/edge': '' },
+  addresses: ['203.0.113.10/32'],
+  vrids: [10],
+  target: Target.standalone({ policies: [VrrpPolicyFlavor.CALICO] }),
+};
+
+/** The messages cdk8s reports for what `declare` adds to a chart `test`: thrown at once, or at synth. */
+function cdk8sMessages(declare: (chart: Chart) => void): string[] {
+  const { chart } = newChart();
+  try {
+    declare(chart);
+    synth(chart);
+  } catch (e) {
+    return (e as Error).message.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('['));
+  }
+  throw new Error('cdk8s reported nothing');
+}
+
+/** The one error that fails a Pulumi program, and the messages of its issues. */
+function onlyFailure(errors: unknown[]): { error: KeepalivedConfigError; messages: string[] } {
+  expect(errors).toHaveLength(1);
+  const error = errors[0] as KeepalivedConfigError;
+  expect(error).toBeInstanceOf(KeepalivedConfigError);
+  const messages = error.issues.map(describeIssueAt);
+  // Pulumi prefixes where it met the error ("error serializing property ..."); core's message ends it.
+  expect(error.message.endsWith(messages.join('\n'))).toBe(true);
+  return { error, messages };
+}
+
+let registrations: Registration[];
+beforeEach(async () => { registrations = await newProgram(); });
+afterEach(() => resetVrrpDomainForTests());
+
+describe('as Pulumi resources', () => {
+  test.each([
+    ['FrontendVips', () => new FrontendVips('front', front)],
+    ['GatewayPair', () => new GatewayPair('front', { nodeSelector: {}, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } })],
+    ['KeepalivedCluster', () => new KeepalivedCluster('front', { nodeSelector: {}, groups: [{ addresses: [{ address: '192.0.2.1/24' }] }] })],
+  ])('%s: type token, child named after it, with it as parent', async (kind, declare) => {
+    // WHEN
+    const cluster = declare();
+    const [urn] = await registered(cluster.resources);
+    // THEN the component is registered under its token ...
+    expect(registrations.find((r) => r.name === 'front')).toMatchObject({ type: `keepalived-constructs:index:${kind}`, custom: false });
+    expect(await value(cluster.urn)).toBe(`urn:pulumi:stack::project::keepalived-constructs:index:${kind}::front`);
+    // ... and its KeepalivedInstance is its child (the URN's type chain names the parent), named `${name}-...`
+    expect(urn).toBe(`urn:pulumi:stack::project::keepalived-constructs:index:${kind}$kubernetes:deckhouse.io/v1alpha1:KeepalivedInstance::front-keepalivedinstance`);
+    expect(registrations.find((r) => r.name === 'front-keepalivedinstance')).toMatchObject({
+      custom: true, inputs: { apiVersion: 'deckhouse.io/v1alpha1', kind: 'KeepalivedInstance', metadata: { name: 'front' } },
+    });
+  });
+
+  test('ReservedVrids: type token, no children, its VRIDs as output', async () => {
+    const reserved = new ReservedVrids('routers', { ids: [1, 2, 50] });
+    expect(await value(reserved.vrids)).toEqual([1, 2, 50]);
+    expect(await value(reserved.urn)).toBe('urn:pulumi:stack::project::keepalived-constructs:index:ReservedVrids::routers');
+    expect(registrations.map((r) => r.type)).toEqual(['keepalived-constructs:index:ReservedVrids']);
+  });
+
+  test('standalone children: one typed resource per object, each named after the component and its kind', async () => {
+    const cluster = new FrontendVips('edge', edge);
+    const urns = await registered(cluster.resources);
+    expect(urns.map(nameOfUrn)).toEqual(['edge-namespace', 'edge-serviceaccount', 'edge-configmap', 'edge-daemonset', 'edge-globalnetworkpolicy']);
+    for (const urn of urns) expect(urn).toMatch(/::keepalived-constructs:index:FrontendVips\$kubernetes:/);
+    expect(cluster.resources.map((r) => r.constructor)).toEqual([
+      k8s.core.v1.Namespace, k8s.core.v1.ServiceAccount, k8s.core.v1.ConfigMap, k8s.apps.v1.DaemonSet, k8s.apiextensions.CustomResource,
+    ]);
+  });
+
+  test('outputs: the VRIDs in use and the names of the objects, matching what was registered', async () => {
+    const deckhouse = new FrontendVips('front', { ...front, vrids: undefined });
+    const standalone = new FrontendVips('edge', edge);
+    const vrids = await value(deckhouse.vrids);
+    expect(vrids).toHaveLength(2);
+    await registered([...deckhouse.resources, ...standalone.resources]);
+    const instance = registrations.find((r) => r.name === 'front-keepalivedinstance')!;
+    expect(instance.inputs.spec.vrrpInstances.map((g: any) => g.id)).toEqual(vrids);
+    expect(await value(deckhouse.objectNames)).toEqual(['KeepalivedInstance/front']);
+    const configMap = registrations.find((r) => r.name === 'edge-configmap')!.inputs.metadata.name;
+    expect(configMap).toMatch(/^keepalived-edge-[0-9a-f]{10}$/);
+    expect(await value(standalone.objectNames)).toEqual([
+      'Namespace/keepalived', 'ServiceAccount/keepalived/keepalived-edge', `ConfigMap/keepalived/${configMap}`,
+      'DaemonSet/keepalived/keepalived-edge', 'GlobalNetworkPolicy/keepalived-edge-vrrp',
+    ]);
+    expect(await value(standalone.vrids)).toEqual([10]);
+    expect([deckhouse.name, standalone.name, standalone.target.kind]).toEqual(['front', 'edge', 'standalone']);
+  });
+
+  test('a provider given to the component reaches every child', async () => {
+    const provider = new k8s.Provider('kube', { namespace: 'ignored' });
+    const cluster = new FrontendVips('edge', edge, { provider });
+    await registered(cluster.resources);
+    const providerRef = `${await value(provider.urn)}::${await value(provider.id)}`;
+    const children = registrations.filter((r) => r.name.startsWith('edge-'));
+    expect(children).toHaveLength(5);
+    for (const child of children) expect(child.provider).toBe(providerRef);
+  });
+
+  test('dependsOn on the component holds back every child until the dependency exists', async () => {
+    // GIVEN a resource whose creation takes a while
+    const events: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    registrations = await newProgram(async (args) => {
+      events.push(`create ${args.name}`);
+      if (args.name === 'crds') await gate;
+    });
+    const crds = new k8s.core.v1.Namespace('crds', {});
+    // WHEN the component depends on it
+    const cluster = new FrontendVips('edge', edge, { dependsOn: [crds] });
+    await value(cluster.vrids);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(events.filter((e) => e.startsWith('create edge-'))).toEqual([]);
+    events.push('crds ready');
+    release();
+    // THEN the children are created after it
+    await registered(cluster.resources);
+    const ready = events.indexOf('crds ready');
+    const children = events.filter((e) => e.startsWith('create edge-'));
+    expect(children).toHaveLength(5);
+    for (const child of children) expect(events.indexOf(child)).toBeGreaterThan(ready);
+  });
+
+  test('kinds map to typed @pulumi/kubernetes resources; other kinds to CustomResource', async () => {
+    const rules = { rules: [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get'] }] };
+    const binding = (kind: string) => ({ roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind, name: 'x' }, subjects: [{ kind: 'ServiceAccount', name: 'x', namespace: 'x' }] });
+    const kinds: Array<[string, string, string, object]> = [
+      ['v1', 'Secret', 'kubernetes:core/v1:Secret', { type: 'Opaque', stringData: { a: 'b' } }],
+      ['networking.k8s.io/v1', 'NetworkPolicy', 'kubernetes:networking.k8s.io/v1:NetworkPolicy', { spec: { podSelector: {} } }],
+      ['rbac.authorization.k8s.io/v1', 'Role', 'kubernetes:rbac.authorization.k8s.io/v1:Role', rules],
+      ['rbac.authorization.k8s.io/v1', 'RoleBinding', 'kubernetes:rbac.authorization.k8s.io/v1:RoleBinding', binding('Role')],
+      ['rbac.authorization.k8s.io/v1', 'ClusterRole', 'kubernetes:rbac.authorization.k8s.io/v1:ClusterRole', rules],
+      ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', 'kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding', binding('ClusterRole')],
+      ['coordination.k8s.io/v1', 'Lease', 'kubernetes:coordination.k8s.io/v1:Lease', { spec: { holderIdentity: 'node-a' } }],
+      ['cilium.io/v2', 'CiliumClusterwideNetworkPolicy', 'kubernetes:cilium.io/v2:CiliumClusterwideNetworkPolicy', { spec: { nodeSelector: {} } }],
+    ];
+    const resources = kinds.map(([apiVersion, kind, , fields]) => {
+      const object = { apiVersion, kind, metadata: { name: `x-${kind.toLowerCase()}` }, ...fields };
+      return kubernetesObject(`r-${kind}`, { apiVersion, kind, name: object.metadata.name }, ['metadata', ...Object.keys(fields)], Promise.resolve(object), {});
+    });
+    await registered(resources);
+    for (const [apiVersion, kind, token, fields] of kinds) {
+      const r = registrations.find((x) => x.name === `r-${kind}`)!;
+      expect(r.type).toBe(token);
+      expect(plain(r.inputs)).toEqual({ apiVersion, kind, metadata: { name: `x-${kind.toLowerCase()}` }, ...fields });
+    }
+  });
+});
+
+describe('errors, as cdk8s reports them', () => {
+  // The Pulumi resource name plays the construct path's part, so `test/bad` here is cdk8s's `test/bad`.
+  test.each<[string, (chart: Chart) => void, () => void]>([
+    ['an address that is not one',
+      (chart) => new cdk8s.FrontendVips(chart, 'bad', { nodeSelector: {}, addresses: ['203.0.113.300/32'] }),
+      () => new FrontendVips('test/bad', { nodeSelector: {}, addresses: ['203.0.113.300/32'] })],
+    ['vrids of the wrong length',
+      (chart) => new cdk8s.FrontendVips(chart, 'bad', { nodeSelector: {}, addresses: ['203.0.113.1/32'], vrids: [1, 2] }),
+      () => new FrontendVips('test/bad', { nodeSelector: {}, addresses: ['203.0.113.1/32'], vrids: [1, 2] })],
+    ['a name too long for the Deckhouse target',
+      (chart) => new cdk8s.GatewayPair(chart, 'bad', { name: 'g'.repeat(42), nodeSelector: {}, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } }),
+      () => new GatewayPair('test/bad', { name: 'g'.repeat(42), nodeSelector: {}, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } })],
+    ['a bad WAN interface',
+      (chart) => new cdk8s.GatewayPair(chart, 'bad', { nodeSelector: {}, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24', interface: InterfaceSelector.name('a/b') } }),
+      () => new GatewayPair('test/bad', { nodeSelector: {}, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24', interface: InterfaceSelector.name('a/b') } })],
+    ['a group id out of range',
+      (chart) => new cdk8s.KeepalivedCluster(chart, 'bad', { nodeSelector: {}, groups: [{ id: 300, addresses: [{ address: '192.0.2.1/24' }] }] }),
+      () => new KeepalivedCluster('test/bad', { nodeSelector: {}, groups: [{ id: 300, addresses: [{ address: '192.0.2.1/24' }] }] })],
+  ])('%s: thrown at once, with the same message', (_, withCdk8s, withPulumi) => {
+    const expected = cdk8sMessages(withCdk8s);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(withPulumi).toThrow(KeepalivedConfigError);
+    expect(withPulumi).toThrow(expected.join('\n'));
+    // The program stops at the throw; forget the half-declared component at once.
+    resetVrrpDomainForTests();
+  });
+
+  test('addGroup with an invalid group throws at once; after the domain settled it throws too', async () => {
+    const cluster = new KeepalivedCluster('test/c', { nodeSelector: {}, groups: [{ addresses: [{ address: '192.0.2.1/24' }] }] });
+    expect(() => cluster.addGroup({ addresses: [] })).toThrow('[test/c] groups[1].addresses = []: a VRRP group needs at least one address');
+    cluster.addGroup({ name: 'second', addresses: [{ address: '192.0.2.2/24' }] });
+    expect(await value(cluster.vrids)).toHaveLength(2);
+    expect(cluster.groups.map((g) => g.name)).toEqual([undefined, 'second']);
+    expect(() => cluster.addGroup({ addresses: [{ address: '192.0.2.3/24' }] })).toThrow(/\[test\/c\] addGroup\(\) after the cluster's manifests were produced/);
+  });
+
+  test('a VRID used by two components fails the program, naming both; the other one is created', async () => {
+    const expected = cdk8sMessages((chart) => {
+      new cdk8s.FrontendVips(chart, 'a', { nodeSelector: {}, addresses: ['203.0.113.1/32'], vrids: [7] });
+      new cdk8s.GatewayPair(chart, 'b', { nodeSelector: {}, vrid: 7, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } });
+    });
+    let a!: FrontendVips;
+    let b!: GatewayPair;
+    const errors = await programFailures(async () => {
+      a = new FrontendVips('test/a', { nodeSelector: {}, addresses: ['203.0.113.1/32'], vrids: [7] });
+      b = new GatewayPair('test/b', { nodeSelector: {}, vrid: 7, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } });
+      await registered(a.resources);
+    });
+    const { messages } = onlyFailure(errors);
+    expect(messages).toEqual(expected);
+    expect(messages).toEqual(['[test/b] vrid = 7: VRID 7 is already used by test/a (vrids[0]); a VRID must be unique in the app, as the Deckhouse webhook requires cluster-wide. Valid: another VRID in 1..255, or omit it for automatic allocation.']);
+    await expect(settled(b.vrids)).rejects.toBe(errors[0]);
+    expect(await value(a.vrids)).toEqual([7]);
+    expect(registrations.map((r) => r.name)).not.toContain('test/b-keepalivedinstance');
+  });
+
+  test.each<[string, (chart: Chart) => void, () => void]>([
+    ['a cluster without groups',
+      (chart) => new cdk8s.KeepalivedCluster(chart, 'empty', { nodeSelector: {} }),
+      () => new KeepalivedCluster('test/empty', { nodeSelector: {} })],
+    ['an address held by two clusters',
+      (chart) => {
+        new cdk8s.FrontendVips(chart, 'a', { nodeSelector: {}, addresses: ['203.0.113.1/32'] });
+        new cdk8s.FrontendVips(chart, 'b', { nodeSelector: {}, addresses: ['203.0.113.1/32'] });
+      },
+      () => {
+        new FrontendVips('test/a', { nodeSelector: {}, addresses: ['203.0.113.1/32'] });
+        new FrontendVips('test/b', { nodeSelector: {}, addresses: ['203.0.113.1/32'] });
+      }],
+    ['one name for two clusters',
+      (chart) => {
+        new cdk8s.FrontendVips(chart, 'a', { name: 'x', nodeSelector: {}, addresses: ['203.0.113.1/32'] });
+        new cdk8s.FrontendVips(chart, 'b', { name: 'x', nodeSelector: {}, addresses: ['203.0.113.2/32'] });
+      },
+      () => {
+        new FrontendVips('test/a', { name: 'x', nodeSelector: {}, addresses: ['203.0.113.1/32'] });
+        new FrontendVips('test/b', { name: 'x', nodeSelector: {}, addresses: ['203.0.113.2/32'] });
+      }],
+    ['a reserved VRID used explicitly',
+      (chart) => {
+        new cdk8s.ReservedVrids(chart, 'routers', { ids: [5] });
+        new cdk8s.FrontendVips(chart, 'a', { nodeSelector: {}, addresses: ['203.0.113.1/32'], vrids: [5] });
+      },
+      () => {
+        new ReservedVrids('test/routers', { ids: [5] });
+        new FrontendVips('test/a', { nodeSelector: {}, addresses: ['203.0.113.1/32'], vrids: [5] });
+      }],
+    ['a reserved id that is not a VRID',
+      (chart) => new cdk8s.ReservedVrids(chart, 'routers', { ids: [5, 256] }),
+      () => new ReservedVrids('test/routers', { ids: [5, 256] })],
+  ])('%s: fails the program with the same message', async (_, withCdk8s, withPulumi) => {
+    const expected = cdk8sMessages(withCdk8s);
+    const errors = await programFailures(withPulumi);
+    expect(onlyFailure(errors).messages).toEqual(expected);
+  });
+});
+
+describe('a program that declares components after an await', () => {
+  test('a later batch that changes nothing produced is created', async () => {
+    const a = new FrontendVips('a', { nodeSelector: {}, addresses: ['203.0.113.1/32'], vrids: [1] });
+    expect(await value(a.vrids)).toEqual([1]);
+    const b = new FrontendVips('b', { nodeSelector: {}, addresses: ['203.0.113.2/32'] });
+    const vrids = await value(b.vrids);
+    expect(vrids).toHaveLength(1);
+    expect(vrids).not.toContain(1);
+    await registered(b.resources);
+  });
+
+  test('a later batch that would move a VRID already produced fails, saying what would change', async () => {
+    // GIVEN a produced cluster with an automatic VRID
+    const a = new FrontendVips('a', { nodeSelector: {}, addresses: ['203.0.113.1/32'] });
+    const [vrid] = await value(a.vrids);
+    // WHEN a later component claims that VRID explicitly
+    let b!: FrontendVips;
+    const errors = await programFailures(async () => {
+      b = new FrontendVips('b', { nodeSelector: {}, addresses: ['203.0.113.2/32'], vrids: [vrid] });
+    });
+    // THEN the later one fails, and the earlier one keeps what it produced
+    expect(errors).toHaveLength(1);
+    expect((errors[0] as Error).message).toContain(`[b]: declared after [a] had been produced (the program awaited, or declared them inside apply()), and they change what was produced: [a] VRIDs [${vrid}], no issues -> VRIDs [`);
+    expect((errors[0] as Error).message).toContain('Valid: declare every keepalived component before the program first awaits, or pin their VRIDs.');
+    await expect(settled(b.vrids)).rejects.toBe(errors[0]);
+    expect(await value(a.vrids)).toEqual([vrid]);
+  });
+
+  test('a later reservation of a VRID already in use fails', async () => {
+    const a = new FrontendVips('a', { nodeSelector: {}, addresses: ['203.0.113.1/32'], vrids: [9] });
+    await value(a.vrids);
+    const errors = await programFailures(() => new ReservedVrids('routers', { ids: [9] }));
+    expect(errors).toHaveLength(1);
+    expect((errors[0] as Error).message).toContain('[routers]: declared after [a] had been produced');
+    expect((errors[0] as Error).message).toContain('VRID 9 is reserved by routers (ids)');
+  });
+});
+
+describe('@pulumi/* stay optional', () => {
+  test('nothing outside src/pulumi imports them, and the main entry point does not export src/pulumi', () => {
+    const fs = jest.requireActual('fs') as typeof import('fs');
+    const path = jest.requireActual('path') as typeof import('path');
+    const root = path.join(__dirname, '..', 'src');
+    const files = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+      const p = path.join(dir, e.name);
+      return e.isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+    });
+    const outside = files(root).filter((f) => !f.startsWith(path.join(root, 'pulumi') + path.sep));
+    expect(outside.length).toBeGreaterThan(10);
+    for (const file of outside) expect([file, fs.readFileSync(file, 'utf8')]).not.toEqual([file, expect.stringMatching(/['"]@pulumi\//)]);
+    expect(fs.readFileSync(path.join(root, 'index.ts'), 'utf8')).not.toMatch(/pulumi/);
+  });
+
+  test('loading the main entry point loads no @pulumi module', () => {
+    const { execFileSync } = jest.requireActual('child_process') as typeof import('child_process');
+    const loaded = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', `
+      require('./src');
+      const modules = Object.keys(require.cache);
+      console.log(JSON.stringify({ pulumi: modules.filter((m) => m.includes('@pulumi')), core: modules.some((m) => m.endsWith('core/index.ts')) }));
+    `], { cwd: `${__dirname}/..`, encoding: 'utf8' });
+    expect(JSON.parse(loaded)).toEqual({ pulumi: [], core: true });
+  });
+});
