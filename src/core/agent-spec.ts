@@ -40,6 +40,37 @@ export interface AgentGroup {
   readonly preferredNode?: string;
 }
 
+/**
+ * Discovery mode: the agent learns the participating nodes from the Kubernetes API (list and watch of
+ * Nodes matching `nodeSelector`), and publishes each group's master as a Lease.
+ *
+ * Derived node order: the static `nodeOrder`'s nodes first (in its order), then the other discovered
+ * nodes by name; unschedulable (cordoned) nodes go last, so that cordoning a node moves its masters
+ * away. NotReady nodes keep their place: VRRP itself decides whether their keepalived is alive, and
+ * dropping a live node from the peers would make it a second master.
+ */
+export interface AgentDiscovery {
+  /** The labels of the participating nodes (the DaemonSet's nodeSelector). */
+  readonly nodeSelector: { readonly [key: string]: string };
+  /** The namespace of the Leases (the cluster's namespace). */
+  readonly namespace: string;
+  /** Whether to publish a `coordination.k8s.io/v1` Lease per group, held by the master's node name. */
+  readonly leases: boolean;
+  /** Lease names are `<leasePrefix>-vrid-<vrid>`. */
+  readonly leasePrefix: string;
+  /** Lease duration: a master renews its Lease well within it. */
+  readonly leaseDurationSeconds: number;
+  /** Whether to derive unicast peers (and `unicast_src_ip`) from the nodes' InternalIPs. */
+  readonly unicast: boolean;
+  /** The least time between two reloads of keepalived. */
+  readonly minReloadIntervalSeconds: number;
+}
+
+/** The name of a group's Lease in discovery mode. */
+export function leaseName(discovery: Pick<AgentDiscovery, 'leasePrefix'>, vrid: number): string {
+  return `${discovery.leasePrefix}-vrid-${vrid}`;
+}
+
 /** The whole `spec.json`. */
 export interface AgentSpec {
   readonly version: typeof AGENT_SPEC_VERSION;
@@ -52,4 +83,6 @@ export interface AgentSpec {
   /** Whether groups use VRRPv2 PASS authentication, with the password from `--auth-pass-file`. */
   readonly auth: boolean;
   readonly groups: readonly AgentGroup[];
+  /** Discovery mode; absent means the static `nodeOrder` / `unicastPeers` (or hashing) alone. */
+  readonly discovery?: AgentDiscovery;
 }

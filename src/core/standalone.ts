@@ -5,12 +5,12 @@
  */
 import { createHash } from 'crypto';
 import { parseCidr } from './address';
-import { AGENT_SPEC_VERSION, AgentSpec } from './agent-spec';
+import { AGENT_SPEC_VERSION, AgentSpec, leaseName } from './agent-spec';
 import { dropUndefined, ManifestObject, tolerationManifest } from './deckhouse';
 import { InterfaceSelector } from './interface-selector';
 import { ClusterDefinition } from './model';
 import { clusterName } from './names';
-import { FailoverProfile, StandaloneOptions, VrrpPolicyFlavor } from './target';
+import { FailoverProfile, SidecarMode, StandaloneOptions, VrrpPolicyFlavor } from './target';
 import { familyOf, vrrpVersionOf } from './validate';
 
 export const DEFAULT_NAMESPACE = 'keepalived';
@@ -19,6 +19,9 @@ export const DEFAULT_AGENT_IMAGE = 'docker.io/library/node:20-alpine';
 /** The advert interval of the fast profile, in seconds. */
 export const FAST_ADVERT_INTERVAL = 0.1;
 
+export const DEFAULT_LEASE_DURATION_SECONDS = 15;
+export const DEFAULT_MIN_RELOAD_INTERVAL_SECONDS = 5;
+
 /** Capabilities keepalived needs for VRRP: addresses and routes (NET_ADMIN), raw VRRP sockets (NET_RAW). */
 export const KEEPALIVED_CAPABILITIES = ['NET_ADMIN', 'NET_RAW'];
 
@@ -26,6 +29,8 @@ const CONFIG_DIR = '/etc/keepalived-constructs';
 const RENDERED_DIR = '/etc/keepalived';
 const AUTH_DIR = '/etc/keepalived-auth';
 const RUN_DIR = '/run/keepalived';
+const STATE_DIR = '/var/lib/keepalived-constructs';
+const NOTIFY_FIFO = `${RUN_DIR}/notify.fifo`;
 
 /** The namespace of a standalone cluster. */
 export function namespaceOf(options: StandaloneOptions): string {
@@ -44,6 +49,9 @@ export function standaloneNames(def: ClusterDefinition) {
     secret: `${base}-auth`,
     policy: `${base}-vrrp`,
     configMapPrefix: base,
+    // Cluster-scoped, so the namespace is part of the name.
+    clusterRole: `keepalived:${namespaceOf(def.target.options)}:${name}:nodes`,
+    leaseRole: `${base}-leases`,
   };
 }
 
@@ -82,6 +90,15 @@ export function agentSpecOf(def: ClusterDefinition, vridOf: (groupIndex: number)
         preferredNode: group.preferredNode,
       });
     }),
+    discovery: o.discovery ? {
+      nodeSelector: { ...def.nodeSelector },
+      namespace: namespaceOf(o),
+      leases: o.discovery.leases !== false,
+      leasePrefix: `keepalived-${clusterName(def)}`,
+      leaseDurationSeconds: o.discovery.leaseDurationSeconds ?? DEFAULT_LEASE_DURATION_SECONDS,
+      unicast: o.discovery.unicast === true,
+      minReloadIntervalSeconds: o.discovery.minReloadIntervalSeconds ?? DEFAULT_MIN_RELOAD_INTERVAL_SECONDS,
+    } : undefined,
   };
   return dropUndefined(spec);
 }
@@ -134,6 +151,7 @@ export function standaloneManifests(def: ClusterDefinition, ctx: StandaloneConte
     metadata: meta(n.serviceAccount),
     automountServiceAccountToken: false,
   });
+  if (o.discovery) objects.push(...discoveryRbac(n, labels, spec));
   if (auth?.password !== undefined) {
     objects.push({
       apiVersion: 'v1',
@@ -155,6 +173,55 @@ export function standaloneManifests(def: ClusterDefinition, ctx: StandaloneConte
   return objects;
 }
 
+/**
+ * Least-privilege RBAC for discovery mode: read Nodes cluster-wide (nothing else), and in the namespace
+ * create Leases (which RBAC cannot scope by name) and get / update only this cluster's Leases.
+ */
+function discoveryRbac(n: ReturnType<typeof standaloneNames>, labels: Record<string, string>, spec: AgentSpec): ManifestObject[] {
+  const subject = { kind: 'ServiceAccount', name: n.serviceAccount, namespace: n.namespace };
+  const objects: ManifestObject[] = [
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: n.clusterRole, labels: { ...labels } },
+      rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: n.clusterRole, labels: { ...labels } },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: n.clusterRole },
+      subjects: [subject],
+    },
+  ];
+  if (spec.discovery?.leases) {
+    objects.push(
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: n.leaseRole, namespace: n.namespace, labels: { ...labels } },
+        rules: [
+          { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+          {
+            apiGroups: ['coordination.k8s.io'],
+            resources: ['leases'],
+            resourceNames: spec.groups.map((g) => leaseName(spec.discovery!, g.vrid)),
+            verbs: ['get', 'update'],
+          },
+        ],
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: n.leaseRole, namespace: n.namespace, labels: { ...labels } },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: n.leaseRole },
+        subjects: [subject],
+      },
+    );
+  }
+  return objects;
+}
+
 interface DaemonSetContext {
   readonly name: string;
   readonly namespace: string;
@@ -168,16 +235,78 @@ interface DaemonSetContext {
 
 function daemonSet(def: ClusterDefinition, c: DaemonSetContext): ManifestObject {
   const o = def.target.options;
+  const discovery = o.discovery;
   const selector = { 'app.kubernetes.io/name': 'keepalived', 'app.kubernetes.io/instance': c.name };
-  const render = [
-    'node', `${CONFIG_DIR}/keepalived-agent.js`, 'render',
+  const stateDir = `${STATE_DIR}/${c.namespace}/${c.name}`;
+  const agentArgs = (command: 'render' | 'run') => [
+    'node', `${CONFIG_DIR}/keepalived-agent.js`, command,
     '--spec', `${CONFIG_DIR}/spec.json`,
     '--node-name', '$(NODE_NAME)',
     '--out', `${RENDERED_DIR}/keepalived.conf`,
-    ...(o.unicastPeers ? ['--host-ip', '$(HOST_IP)'] : []),
+    ...(command === 'run' ? ['--pid-file', `${RUN_DIR}/keepalived.pid`] : []),
+    ...(discovery ? ['--state-dir', stateDir, '--notify-fifo', NOTIFY_FIFO] : []),
+    ...(o.unicastPeers || discovery?.unicast ? ['--host-ip', '$(HOST_IP)'] : []),
     ...(c.secretName ? ['--auth-pass-file', `${AUTH_DIR}/password`] : []),
   ];
-  const dropAll = { allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true };
+  const env = [
+    { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+    { name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } },
+  ];
+  const readOnlyRoot = { allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true };
+  // The agent runs as nobody, except with discovery: then it writes the node's state directory and
+  // signals keepalived, which needs keepalived's uid (0), still with no capabilities.
+  const agentSecurity = discovery
+    ? { ...readOnlyRoot, runAsUser: 0, capabilities: { drop: ['ALL'] } }
+    : { ...readOnlyRoot, runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, capabilities: { drop: ['ALL'] } };
+  const agentMounts = (command: 'render' | 'run') => dropUndefinedList([
+    { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+    { name: 'rendered', mountPath: RENDERED_DIR },
+    // keepalived's pid file and notify fifo, which the sidecar reads.
+    command === 'run' ? { name: 'run', mountPath: RUN_DIR, readOnly: true } : undefined,
+    discovery ? { name: 'state', mountPath: stateDir } : undefined,
+    c.secretName ? { name: 'auth', mountPath: AUTH_DIR, readOnly: true } : undefined,
+  ]);
+  const render = {
+    name: 'render',
+    image: o.images?.agent ?? DEFAULT_AGENT_IMAGE,
+    command: agentArgs('render'),
+    env,
+    securityContext: agentSecurity,
+    resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
+    volumeMounts: agentMounts('render'),
+  };
+  const sidecarMode = discovery?.sidecar ?? SidecarMode.NATIVE;
+  const agent = discovery ? dropUndefined({
+    name: 'agent',
+    image: o.images?.agent ?? DEFAULT_AGENT_IMAGE,
+    // A native sidecar starts before keepalived and stops after it.
+    restartPolicy: sidecarMode === SidecarMode.NATIVE ? 'Always' : undefined,
+    command: agentArgs('run'),
+    env,
+    securityContext: agentSecurity,
+    resources: { requests: { cpu: '10m', memory: '48Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
+    volumeMounts: agentMounts('run'),
+  }) : undefined;
+  const keepalived = {
+    name: 'keepalived',
+    image: o.images?.keepalived ?? DEFAULT_KEEPALIVED_IMAGE,
+    command: [
+      // --dont-fork keeps keepalived as the container's process; --vrrp runs only the VRRP subsystem;
+      // pid files go to an emptyDir, since the defaults under /run sit on the read-only root.
+      'keepalived', '--dont-fork', '--log-console', '--no-syslog', '--log-detail', '--vrrp',
+      '--use-file', `${RENDERED_DIR}/keepalived.conf`,
+      '--pid', `${RUN_DIR}/keepalived.pid`,
+      '--vrrp_pid', `${RUN_DIR}/vrrp.pid`,
+      '--checkers_pid', `${RUN_DIR}/checkers.pid`,
+    ],
+    securityContext: { ...readOnlyRoot, runAsUser: 0, capabilities: { drop: ['ALL'], add: [...KEEPALIVED_CAPABILITIES] } },
+    resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '64Mi' } },
+    volumeMounts: [
+      { name: 'rendered', mountPath: RENDERED_DIR, readOnly: true },
+      { name: 'run', mountPath: RUN_DIR },
+      { name: 'tmp', mountPath: '/tmp' },
+    ],
+  };
   return {
     apiVersion: 'apps/v1',
     kind: 'DaemonSet',
@@ -192,52 +321,23 @@ function daemonSet(def: ClusterDefinition, c: DaemonSetContext): ManifestObject 
           dnsPolicy: 'ClusterFirstWithHostNet',
           priorityClassName: 'system-node-critical',
           serviceAccountName: c.serviceAccount,
-          automountServiceAccountToken: false,
+          // The token is mounted only when discovery needs the API.
+          automountServiceAccountToken: discovery !== undefined,
+          // The agent's sidecar sends keepalived SIGHUP to reload, without a restart.
+          shareProcessNamespace: discovery ? true : undefined,
           // keepalived sends a priority-0 advert on SIGTERM, so a backup takes over in well under a second.
           terminationGracePeriodSeconds: 10,
           nodeSelector: { ...def.nodeSelector },
           tolerations: def.tolerations.length > 0 ? def.tolerations.map(tolerationManifest) : undefined,
-          initContainers: [{
-            name: 'render',
-            image: o.images?.agent ?? DEFAULT_AGENT_IMAGE,
-            command: render,
-            env: [
-              { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
-              { name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } },
-            ],
-            securityContext: { ...dropAll, runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, capabilities: { drop: ['ALL'] } },
-            resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '200m', memory: '128Mi' } },
-            volumeMounts: dropUndefinedList([
-              { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
-              { name: 'rendered', mountPath: RENDERED_DIR },
-              c.secretName ? { name: 'auth', mountPath: AUTH_DIR, readOnly: true } : undefined,
-            ]),
-          }],
-          containers: [{
-            name: 'keepalived',
-            image: o.images?.keepalived ?? DEFAULT_KEEPALIVED_IMAGE,
-            command: [
-              // --dont-fork keeps keepalived as the container's process; --vrrp runs only the VRRP subsystem;
-              // pid files go to an emptyDir, since the defaults under /run sit on the read-only root.
-              'keepalived', '--dont-fork', '--log-console', '--no-syslog', '--log-detail', '--vrrp',
-              '--use-file', `${RENDERED_DIR}/keepalived.conf`,
-              '--pid', `${RUN_DIR}/keepalived.pid`,
-              '--vrrp_pid', `${RUN_DIR}/vrrp.pid`,
-              '--checkers_pid', `${RUN_DIR}/checkers.pid`,
-            ],
-            securityContext: { ...dropAll, runAsUser: 0, capabilities: { drop: ['ALL'], add: [...KEEPALIVED_CAPABILITIES] } },
-            resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '64Mi' } },
-            volumeMounts: [
-              { name: 'rendered', mountPath: RENDERED_DIR, readOnly: true },
-              { name: 'run', mountPath: RUN_DIR },
-              { name: 'tmp', mountPath: '/tmp' },
-            ],
-          }],
+          initContainers: dropUndefinedList([render, sidecarMode === SidecarMode.NATIVE ? agent : undefined]),
+          containers: dropUndefinedList([keepalived, sidecarMode === SidecarMode.CLASSIC ? agent : undefined]),
           volumes: dropUndefinedList([
             { name: 'config', configMap: { name: c.configMapName } },
             { name: 'rendered', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
             { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
             { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '8Mi' } },
+            // The last known node set survives pod restarts, for starts while the API is unreachable.
+            discovery ? { name: 'state', hostPath: { path: stateDir, type: 'DirectoryOrCreate' } } : undefined,
             c.secretName ? { name: 'auth', secret: { secretName: c.secretName, items: [{ key: c.secretKey!, path: 'password' }], defaultMode: 0o440 } } : undefined,
           ]),
         }),

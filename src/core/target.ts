@@ -54,6 +54,63 @@ export enum FailoverProfile {
   FAST = 'fast',
 }
 
+/** How the agent's `run` sidecar is declared in discovery mode. */
+export enum SidecarMode {
+  /**
+   * A native sidecar: an init container with `restartPolicy: Always`, started before keepalived and
+   * stopped after it. Needs Kubernetes 1.29+ (1.28 with the SidecarContainers feature gate); older API
+   * servers drop the field, and the pod would then never start.
+   */
+  NATIVE = 'native',
+  /** A plain second container, for clusters older than 1.29. */
+  CLASSIC = 'classic',
+}
+
+/**
+ * Discovery mode: the node agent learns the participating nodes from the Kubernetes API, re-renders
+ * keepalived.conf and reloads keepalived (SIGHUP, no restart) when they change, and publishes each
+ * group's master as a Lease. The data plane never depends on the API: keepalived keeps running when
+ * the API goes away, and a pod that starts without it renders from the last known node set.
+ */
+export interface DiscoveryOptions {
+  /**
+   * Derive unicast peers from the nodes' InternalIPs (for networks that drop multicast), with each
+   * node's own InternalIP as `unicast_src_ip`. Exclusive with the static `unicastPeers`.
+   *
+   * @default false - multicast
+   */
+  readonly unicast?: boolean;
+
+  /**
+   * Publish each group's current master as a `coordination.k8s.io/v1` Lease in the cluster's
+   * namespace, held by the master's node name (`kubectl get leases -n <namespace>`).
+   *
+   * @default true
+   */
+  readonly leases?: boolean;
+
+  /**
+   * The Lease duration in seconds; the master renews its Lease every third of it.
+   *
+   * @default 15
+   */
+  readonly leaseDurationSeconds?: number;
+
+  /**
+   * The least time between two reloads of keepalived; changes within it are applied together.
+   *
+   * @default 5
+   */
+  readonly minReloadIntervalSeconds?: number;
+
+  /**
+   * How the agent's `run` sidecar is declared.
+   *
+   * @default SidecarMode.NATIVE
+   */
+  readonly sidecar?: SidecarMode;
+}
+
 /** Container images for the standalone target. */
 export interface StandaloneImages {
   /**
@@ -145,6 +202,14 @@ export interface StandaloneOptions {
    * @default - 2, or 3 with FailoverProfile.FAST
    */
   readonly vrrpVersion?: 2 | 3;
+
+  /**
+   * Discovery mode: learn the nodes from the Kubernetes API (needs RBAC, which is then emitted, and a
+   * reachable API server from host-network pods).
+   *
+   * @default - off: the static `nodeOrder` and `unicastPeers`, or rendezvous hashing
+   */
+  readonly discovery?: DiscoveryOptions;
 }
 
 /** Where keepalived runs. */

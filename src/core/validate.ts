@@ -8,7 +8,7 @@ import { ValidationIssue } from './errors';
 import { InterfaceSelector } from './interface-selector';
 import { ClusterDefinition, GroupDefinition, Toleration } from './model';
 import { clusterName, dnsLabelProblem, dnsSubdomainProblem, maxNameLength } from './names';
-import { FailoverProfile, StandaloneOptions, VrrpAuth, VrrpPolicyFlavor } from './target';
+import { FailoverProfile, SidecarMode, StandaloneOptions, VrrpAuth, VrrpPolicyFlavor } from './target';
 import { parseIp } from './address';
 import { VRID_MAX, VRID_MIN } from './vrid';
 
@@ -285,6 +285,7 @@ function checkStandalone(o: StandaloneOptions, report: Report) {
   if (o.vrrpVersion !== undefined && o.vrrpVersion !== 2 && o.vrrpVersion !== 3) {
     report('target.vrrpVersion', o.vrrpVersion, 'is not a VRRP version', '2 or 3');
   }
+  if (o.discovery !== undefined) checkDiscovery(o, report);
   if (o.vrrpVersion === 2 && o.profile === FailoverProfile.FAST) {
     report('target.vrrpVersion', 2, 'the fast profile\'s sub-second adverts need VRRPv3', 'vrrpVersion 3, or omit it');
   }
@@ -306,5 +307,25 @@ function checkAuth(auth: VrrpAuth, report: Report) {
   } else {
     if (dnsSubdomainProblem(secretName)) report('target.auth', secretName, `the Secret name ${dnsSubdomainProblem(secretName)}`, 'the name of a Secret in the cluster\'s namespace');
     if (typeof key !== 'string' || !/^[-._a-zA-Z0-9]+$/.test(key)) report('target.auth', key, 'is not a Secret data key', 'a key of letters, digits, "-", "_" or "."');
+  }
+}
+
+function checkDiscovery(o: StandaloneOptions, report: Report) {
+  const d = o.discovery!;
+  if (d === null || typeof d !== 'object') {
+    report('target.discovery', d, 'is not a DiscoveryOptions object', '{} to turn discovery on, with optional unicast, leases, leaseDurationSeconds, minReloadIntervalSeconds, sidecar');
+    return;
+  }
+  if (d.unicast && o.unicastPeers !== undefined) {
+    report('target.unicastPeers', o.unicastPeers, 'static unicast peers and discovery.unicast exclude each other', 'either unicastPeers, or discovery: { unicast: true }');
+  }
+  if (d.leaseDurationSeconds !== undefined && (!Number.isInteger(d.leaseDurationSeconds) || d.leaseDurationSeconds < 3 || d.leaseDurationSeconds > 3600)) {
+    report('target.discovery.leaseDurationSeconds', d.leaseDurationSeconds, 'is not a lease duration the agent can renew in time', 'an integer from 3 to 3600');
+  }
+  if (d.minReloadIntervalSeconds !== undefined && (typeof d.minReloadIntervalSeconds !== 'number' || !(d.minReloadIntervalSeconds >= 0) || d.minReloadIntervalSeconds > 3600)) {
+    report('target.discovery.minReloadIntervalSeconds', d.minReloadIntervalSeconds, 'is not a number of seconds', 'a number from 0 to 3600');
+  }
+  if (d.sidecar !== undefined && !(Object.values(SidecarMode) as string[]).includes(d.sidecar)) {
+    report('target.discovery.sidecar', d.sidecar, 'is not a sidecar mode', 'SidecarMode.NATIVE or SidecarMode.CLASSIC');
   }
 }

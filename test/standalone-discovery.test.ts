@@ -1,0 +1,101 @@
+import { FrontendVips, SidecarMode, Target } from '../src';
+import { newChart, synth } from './support/synth';
+
+const RBAC_KINDS = ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'];
+
+function edge(options: object = {}) {
+  const { chart } = newChart();
+  new FrontendVips(chart, 'edge', {
+    name: 'edge',
+    nodeSelector: { 'node-role.kubernetes.io/edge': '' },
+    addresses: ['203.0.113.10/32', '203.0.113.11/32'],
+    vrids: [10, 11],
+    target: Target.standalone({ namespace: 'net', ...options }),
+  });
+  return synth(chart);
+}
+const one = (objects: any[], kind: string) => {
+  const found = objects.filter((o) => o.kind === kind);
+  expect(found).toHaveLength(1);
+  return found[0];
+};
+
+describe('discovery mode', () => {
+  test('a cluster without discovery gets no RBAC and no token', () => {
+    const objects = edge();
+    expect(objects.filter((o) => RBAC_KINDS.includes(o.kind))).toEqual([]);
+    expect(one(objects, 'ServiceAccount').automountServiceAccountToken).toBe(false);
+    const pod = one(objects, 'DaemonSet').spec.template.spec;
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.shareProcessNamespace).toBeUndefined();
+    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['render']);
+  });
+
+  test('RBAC: exactly get/list/watch on nodes cluster-wide, and this cluster\'s Leases in its namespace', () => {
+    const objects = edge({ discovery: {} });
+    expect(objects.map((o) => o.kind)).toEqual([
+      'Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ConfigMap', 'DaemonSet',
+    ]);
+    expect(one(objects, 'ClusterRole').rules).toEqual([
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
+    ]);
+    expect(one(objects, 'Role').rules).toEqual([
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['keepalived-edge-vrid-10', 'keepalived-edge-vrid-11'], verbs: ['get', 'update'] },
+    ]);
+    expect(one(objects, 'Role').metadata.namespace).toBe('net');
+    const subject = { kind: 'ServiceAccount', name: 'keepalived-edge', namespace: 'net' };
+    expect(one(objects, 'ClusterRoleBinding')).toMatchObject({
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: one(objects, 'ClusterRole').metadata.name },
+      subjects: [subject],
+    });
+    expect(one(objects, 'RoleBinding')).toMatchObject({ roleRef: { kind: 'Role', name: 'keepalived-edge-leases' }, subjects: [subject] });
+  });
+
+  test('without leases: nodes only, no Role', () => {
+    const objects = edge({ discovery: { leases: false } });
+    expect(objects.filter((o) => RBAC_KINDS.includes(o.kind)).map((o) => o.kind)).toEqual(['ClusterRole', 'ClusterRoleBinding']);
+    expect(JSON.parse(one(objects, 'ConfigMap').data['spec.json']).discovery.leases).toBe(false);
+  });
+
+  test('the pod: token mounted, shared process namespace, native sidecar running the agent', () => {
+    const pod = one(edge({ discovery: { unicast: true } }), 'DaemonSet').spec.template.spec;
+    expect(pod.automountServiceAccountToken).toBe(true);
+    expect(pod.shareProcessNamespace).toBe(true);
+    expect(pod.initContainers.map((c: any) => [c.name, c.restartPolicy])).toEqual([['render', undefined], ['agent', 'Always']]);
+    const agent = pod.initContainers[1];
+    expect(agent.command).toEqual([
+      'node', '/etc/keepalived-constructs/keepalived-agent.js', 'run',
+      '--spec', '/etc/keepalived-constructs/spec.json', '--node-name', '$(NODE_NAME)', '--out', '/etc/keepalived/keepalived.conf',
+      '--pid-file', '/run/keepalived/keepalived.pid',
+      '--state-dir', '/var/lib/keepalived-constructs/net/edge', '--notify-fifo', '/run/keepalived/notify.fifo',
+      '--host-ip', '$(HOST_IP)',
+    ]);
+    expect(agent.securityContext).toMatchObject({ runAsUser: 0, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(agent.securityContext.capabilities.add).toBeUndefined();
+    expect(pod.volumes.find((v: any) => v.name === 'state').hostPath).toEqual({ path: '/var/lib/keepalived-constructs/net/edge', type: 'DirectoryOrCreate' });
+    expect(pod.initContainers[0].command).toEqual(expect.arrayContaining(['--state-dir', '/var/lib/keepalived-constructs/net/edge']));
+  });
+
+  test('classic sidecar for clusters older than 1.29', () => {
+    const pod = one(edge({ discovery: { sidecar: SidecarMode.CLASSIC } }), 'DaemonSet').spec.template.spec;
+    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['render']);
+    expect(pod.containers.map((c: any) => c.name)).toEqual(['keepalived', 'agent']);
+    expect(pod.containers[1].restartPolicy).toBeUndefined();
+  });
+
+  test('spec.json carries the discovery contract', () => {
+    const spec = JSON.parse(one(edge({ discovery: { unicast: true, leaseDurationSeconds: 30, minReloadIntervalSeconds: 2 } }), 'ConfigMap').data['spec.json']);
+    expect(spec.discovery).toEqual({
+      nodeSelector: { 'node-role.kubernetes.io/edge': '' }, namespace: 'net', leases: true, leasePrefix: 'keepalived-edge',
+      leaseDurationSeconds: 30, unicast: true, minReloadIntervalSeconds: 2,
+    });
+  });
+
+  test.each([
+    [{ discovery: { unicast: true }, unicastPeers: ['198.51.100.1'] }, /target.unicastPeers = \["198.51.100.1"\]: static unicast peers and discovery.unicast exclude each other/],
+    [{ discovery: { leaseDurationSeconds: 1 } }, /target.discovery.leaseDurationSeconds = 1: is not a lease duration/],
+    [{ discovery: { minReloadIntervalSeconds: -1 } }, /target.discovery.minReloadIntervalSeconds = -1/],
+    [{ discovery: { sidecar: 'sometimes' } }, /target.discovery.sidecar = "sometimes": is not a sidecar mode/],
+  ])('rejects %j', (options, message) => expect(() => edge(options)).toThrow(message));
+});
