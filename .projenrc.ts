@@ -77,6 +77,7 @@ const project = new typescript.TypeScriptProject({
     // ts-jest requires jest-util, which npm does not always hoist.
     'jest-util@^29',
     'kubernetes-models@~4.5.1',
+    'fast-check@^4.3.0',
   ],
 });
 
@@ -111,6 +112,12 @@ project.addTask('import', {
 project.addTask('test:install', {
   description: 'Newcomer install test: npm pack, install into a fresh cdk8s app from the registry, type-check and synth',
   exec: 'bash test/install/newcomer.sh',
+});
+
+project.addTask('bench', {
+  description: 'Benchmarks, each a ratio to a baseline measured in the same run; writes bench/RESULTS.md',
+  exec: 'ts-node --project test/tsconfig.json bench/run.ts',
+  receiveArgs: true,
 });
 
 project.addTask('synth', {
