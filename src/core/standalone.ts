@@ -321,6 +321,9 @@ function daemonSet(def: ClusterDefinition, c: DaemonSetContext): ManifestObject 
           dnsPolicy: 'ClusterFirstWithHostNet',
           priorityClassName: 'system-node-critical',
           serviceAccountName: c.serviceAccount,
+          // keepalived runs as root without CAP_DAC_OVERRIDE: it reads the agent's files (and the agent
+          // the mounted Secret) through this group, not through world-readable modes.
+          securityContext: { fsGroup: 65534 },
           // The token is mounted only when discovery needs the API.
           automountServiceAccountToken: discovery !== undefined,
           // The agent's sidecar sends keepalived SIGHUP to reload, without a restart.
