@@ -98,7 +98,7 @@ describe('as Pulumi resources', () => {
     expect(configMap).toMatch(/^keepalived-edge-[0-9a-f]{10}$/);
     expect(await value(standalone.objectNames)).toEqual([
       'Namespace/keepalived', 'ServiceAccount/keepalived/keepalived-edge', `ConfigMap/keepalived/${configMap}`,
-      'DaemonSet/keepalived/keepalived-edge', 'GlobalNetworkPolicy/keepalived-edge-vrrp',
+      'DaemonSet/keepalived/keepalived-edge', 'GlobalNetworkPolicy/keepalived-keepalived-edge-vrrp',
     ]);
     expect(await value(standalone.vrids)).toEqual([10]);
     expect([deckhouse.name, standalone.name, standalone.target.kind]).toEqual(['front', 'edge', 'standalone']);

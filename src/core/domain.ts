@@ -7,6 +7,7 @@ import { parseCidr } from './address';
 import { ValidationIssue } from './errors';
 import { ClusterDefinition } from './model';
 import { clusterName } from './names';
+import { groupNameOf } from './standalone';
 import { allocateVrids, VridClaim, VridReservation } from './vrid';
 
 /** What the domain concluded: the VRID of every group, and the app-wide issues. */
@@ -79,7 +80,8 @@ export class VrrpDomain {
     }
     const reservationIssues = this.checkReservations();
     const allocation = allocateVrids(claims, this.reservations);
-    const issues = [...reservationIssues, ...allocation.issues, ...this.checkAddresses(), ...this.checkNames()];
+    const vridOf = (cluster: ClusterDefinition, groupIndex: number) => allocation.vrids[index.get(cluster)! + groupIndex];
+    const issues = [...reservationIssues, ...allocation.issues, ...this.checkAddresses(), ...this.checkNames(), ...this.checkGroupNames(vridOf)];
     return {
       vridOf: (cluster, groupIndex) => {
         const start = index.get(cluster);
@@ -121,6 +123,30 @@ export class VrrpDomain {
           seen.set(cidr.address.text, { owner: def.path, field });
         }
       }));
+    }
+    return issues;
+  }
+
+  /** On the standalone target each group is a `vrrp_instance` named after it: keepalived skips a second of the same name. */
+  private checkGroupNames(vridOf: (cluster: ClusterDefinition, groupIndex: number) => number | undefined): ValidationIssue[] {
+    const issues: ValidationIssue[] = [];
+    for (const def of this.clusters.filter((c) => c.target.kind === 'standalone')) {
+      const seen = new Map<string, string>();
+      def.groups.forEach((g, i) => {
+        const vrid = vridOf(def, i);
+        if (vrid === undefined) return;
+        const name = groupNameOf(g.group, vrid);
+        const other = seen.get(name);
+        if (other !== undefined) {
+          issues.push({
+            path: def.path, field: g.fieldOf('name'), value: name,
+            problem: `${other} has the same name on the node, where keepalived would skip the second vrrp_instance`,
+            expected: 'a name that is unique in the cluster (unnamed groups are named vrid-<VRID>)',
+          });
+        } else {
+          seen.set(name, g.fieldOf('name'));
+        }
+      });
     }
     return issues;
   }

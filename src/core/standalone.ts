@@ -8,7 +8,7 @@ import { parseCidr } from './address';
 import { AGENT_SPEC_VERSION, AgentSpec, leaseName } from './agent-spec';
 import { dropUndefined, ManifestObject, tolerationManifest } from './deckhouse';
 import { InterfaceSelector } from './interface-selector';
-import { ClusterDefinition } from './model';
+import { ClusterDefinition, VrrpGroup } from './model';
 import { clusterName } from './names';
 import { FailoverProfile, SidecarMode, StandaloneOptions, VrrpPolicyFlavor } from './target';
 import { familyOf, vrrpVersionOf } from './validate';
@@ -48,6 +48,8 @@ export function standaloneNames(def: ClusterDefinition) {
     serviceAccount: base,
     secret: `${base}-auth`,
     policy: `${base}-vrrp`,
+    // Calico's and Cilium's policies are cluster-scoped, so the namespace is part of their name.
+    clusterPolicy: `keepalived-${namespaceOf(def.target.options)}-${name}-vrrp`,
     configMapPrefix: base,
     // Cluster-scoped, so the namespace is part of the name.
     clusterRole: `keepalived:${namespaceOf(def.target.options)}:${name}:nodes`,
@@ -64,6 +66,11 @@ export function standaloneLabels(name: string): Record<string, string> {
   };
 }
 
+/** A group's name on the node (its `vrrp_instance` is named after it): the given one, or from its VRID. */
+export function groupNameOf(group: VrrpGroup, vrid: number): string {
+  return group.name ?? `vrid-${vrid}`;
+}
+
 /** The cluster model for the node agent: the ConfigMap's `spec.json`. */
 export function agentSpecOf(def: ClusterDefinition, vridOf: (groupIndex: number) => number): AgentSpec {
   const o = def.target.options;
@@ -78,7 +85,7 @@ export function agentSpecOf(def: ClusterDefinition, vridOf: (groupIndex: number)
       const family = familyOf(group);
       const vrrpVersion = vrrpVersionOf(def, family);
       return dropUndefined({
-        name: group.name ?? `vrid-${vridOf(index)}`,
+        name: groupNameOf(group, vridOf(index)),
         index,
         vrid: vridOf(index),
         family,
@@ -169,7 +176,9 @@ export function standaloneManifests(def: ClusterDefinition, ctx: StandaloneConte
     data,
   });
   objects.push(daemonSet(def, { ...n, labels, configMapName, secretName, secretKey }));
-  for (const flavor of o.policies ?? []) objects.push(policy(def, flavor, n.policy, labels));
+  for (const flavor of o.policies ?? []) {
+    objects.push(policy(def, flavor, flavor === VrrpPolicyFlavor.NETWORK_POLICY ? n.policy : n.clusterPolicy, labels));
+  }
   return objects;
 }
 

@@ -11,6 +11,7 @@ import { clusterName, dnsLabelProblem, dnsSubdomainProblem, maxNameLength } from
 import { FailoverProfile, SidecarMode, StandaloneOptions, VrrpAuth, VrrpPolicyFlavor } from './target';
 import { parseIp } from './address';
 import { VRID_MAX, VRID_MIN } from './vrid';
+import { MAX_NODE_ORDER } from './priority';
 
 type Report = (field: string, value: unknown, problem: string, expected: string) => void;
 
@@ -47,6 +48,17 @@ function checkName(def: ClusterDefinition, report: Report) {
 
 const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
 const LABEL_VALUE = /^(([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$/;
+const LABEL_KEY_EXPECTED = 'an optional DNS subdomain prefix and "/", then a name of at most 63 letters, digits, "-", "_" or "." starting and ending with a letter or digit';
+const LABEL_VALUE_EXPECTED = 'a string of at most 63 letters, digits, "-", "_" or "." starting and ending with a letter or digit, or ""';
+
+/** Whether a label key (also a taint key) is invalid: `[prefix/]name`. */
+function labelKeyProblem(key: unknown): boolean {
+  if (typeof key !== 'string') return true;
+  const slash = key.indexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  return !LABEL_NAME.test(name) || (prefix !== undefined && dnsSubdomainProblem(prefix) !== undefined);
+}
 
 function checkNodeSelector(def: ClusterDefinition, report: Report) {
   if (def.nodeSelector === null || typeof def.nodeSelector !== 'object' || Array.isArray(def.nodeSelector)) {
@@ -54,16 +66,9 @@ function checkNodeSelector(def: ClusterDefinition, report: Report) {
     return;
   }
   for (const [key, value] of Object.entries(def.nodeSelector)) {
-    const slash = key.lastIndexOf('/');
-    const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-    const name = slash >= 0 ? key.slice(slash + 1) : key;
-    if (!LABEL_NAME.test(name) || (prefix !== undefined && dnsSubdomainProblem(prefix) !== undefined)) {
-      report(`nodeSelector[${JSON.stringify(key)}]`, key, 'is not a valid label key',
-        'an optional DNS subdomain prefix and "/", then a name of at most 63 letters, digits, "-", "_" or "." starting and ending with a letter or digit');
-    }
+    if (labelKeyProblem(key)) report(`nodeSelector[${JSON.stringify(key)}]`, key, 'is not a valid label key', LABEL_KEY_EXPECTED);
     if (typeof value !== 'string' || !LABEL_VALUE.test(value)) {
-      report(`nodeSelector[${JSON.stringify(key)}]`, value, 'is not a valid label value',
-        'a string of at most 63 letters, digits, "-", "_" or "." starting and ending with a letter or digit, or ""');
+      report(`nodeSelector[${JSON.stringify(key)}]`, value, 'is not a valid label value', LABEL_VALUE_EXPECTED);
     }
   }
 }
@@ -81,6 +86,12 @@ function checkToleration(t: Toleration, field: string, report: Report) {
   }
   if (operator === 'Exists' && t.value !== undefined && t.value !== '') {
     report(`${field}.value`, t.value, 'must be empty with operator Exists', 'no value, or operator Equal');
+  }
+  if (t.key !== undefined && t.key !== '' && labelKeyProblem(t.key)) {
+    report(`${field}.key`, t.key, 'is not a valid label key, so the API server would reject the pod', LABEL_KEY_EXPECTED);
+  }
+  if (operator === 'Equal' && t.value !== undefined && !LABEL_VALUE.test(t.value)) {
+    report(`${field}.value`, t.value, 'is not a valid label value, so the API server would reject the pod', LABEL_VALUE_EXPECTED);
   }
   if (operator === 'Equal' && !t.key) {
     report(`${field}.key`, t.key, 'an empty key needs operator Exists', 'a taint key, or operator Exists to tolerate every taint');
@@ -142,6 +153,11 @@ function checkGroup(def: ClusterDefinition, gdef: GroupDefinition, report: Repor
     } else {
       checkAdvertInterval(g.advertInterval, vrrpVersionOf(def, family), f('advertInterval'), report);
     }
+  }
+  const peers = deckhouse ? undefined : def.target.options.unicastPeers;
+  if (peers !== undefined && !peers.some((p) => parseIp(p)?.family === family)) {
+    report('target.unicastPeers', peers, `has no IPv${family} address for the IPv${family} group ${f('addresses')}, whose adverts would reach no peer`,
+      `the nodes' IPv${family} addresses too, or a separate cluster for IPv${family}`);
   }
   if (!deckhouse && def.target.options.auth !== undefined && vrrpVersionOf(def, family) === 3) {
     report('target.auth', '(set)', `group ${f('addresses')} runs VRRPv3${family === 6 ? ' (IPv6 always does)' : ''}, which has no PASS authentication: keepalived would ignore the password`,
@@ -248,6 +264,10 @@ function checkStandalone(o: StandaloneOptions, report: Report) {
   if (o.namespace !== undefined && dnsLabelProblem(o.namespace, 63)) {
     report('target.namespace', o.namespace, `${dnsLabelProblem(o.namespace, 63)}`, 'a namespace name: a DNS label of at most 63 characters');
   }
+  if ((o.nodeOrder ?? []).length > MAX_NODE_ORDER) {
+    report('target.nodeOrder', `(${o.nodeOrder!.length} nodes)`, `VRRP priorities leave room for at most ${MAX_NODE_ORDER} ordered nodes`,
+      `at most ${MAX_NODE_ORDER} nodes; the others are ranked by hash`);
+  }
   const seen = new Set<string>();
   (o.nodeOrder ?? []).forEach((node, i) => {
     const problem = dnsSubdomainProblem(node);
@@ -263,6 +283,7 @@ function checkStandalone(o: StandaloneOptions, report: Report) {
   const flavors = Object.values(VrrpPolicyFlavor) as string[];
   (o.policies ?? []).forEach((p, i) => {
     if (!flavors.includes(p)) report(`target.policies[${i}]`, p, 'is not a policy flavour', `one of VrrpPolicyFlavor.${Object.keys(VrrpPolicyFlavor).join(', VrrpPolicyFlavor.')}`);
+    else if (o.policies!.indexOf(p) !== i) report(`target.policies[${i}]`, p, 'is listed twice', 'each policy flavour once');
   });
   if ((o.policies ?? []).includes(VrrpPolicyFlavor.NETWORK_POLICY) && (o.nodeNetworks ?? []).length === 0) {
     report('target.nodeNetworks', o.nodeNetworks, 'the NetworkPolicy flavour needs the nodes\' networks for its ipBlock rule', 'the networks of the nodes, e.g. ["192.0.2.0/24"]');
