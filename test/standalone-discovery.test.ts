@@ -27,7 +27,7 @@ describe('discovery mode', () => {
     expect(one(objects, 'ServiceAccount').automountServiceAccountToken).toBe(false);
     const pod = one(objects, 'DaemonSet').spec.template.spec;
     expect(pod.automountServiceAccountToken).toBe(false);
-    expect(pod.shareProcessNamespace).toBeUndefined();
+    expect(pod.shareProcessNamespace).toBe(true); // always: see the DaemonSet's comment
     expect(pod.initContainers.map((c: any) => c.name)).toEqual(['render']);
   });
 

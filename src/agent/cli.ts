@@ -1,7 +1,6 @@
 /**
  * The agent's command line: strict, so that a typo in a manifest fails the pod instead of being ignored.
- * Each command declares its flags; a later `run` mode (watch the API, re-render) adds an entry to
- * `COMMANDS` and a handler in main.ts.
+ * Each command declares its flags: `render` (the init container) and `run` (the discovery sidecar).
  */
 
 /** A command line the agent cannot run: exit 2 with the usage. */
@@ -23,17 +22,26 @@ interface CommandFlags {
 const COMMANDS = {
   render: {
     required: ['spec', 'node-name', 'out'],
-    optional: ['auth-pass-file', 'host-ip'],
+    optional: ['auth-pass-file', 'host-ip', 'state-dir', 'notify-fifo'],
     // --interfaces-json FILE: the interface table in os.networkInterfaces() shape, instead of the node's.
-    hidden: ['interfaces-json'],
+    // --service-account-dir DIR: token, ca.crt and namespace, instead of the pod's.
+    // --api-timeout-ms MS: how long discovery waits for the API (default 5000).
+    hidden: ['interfaces-json', 'service-account-dir', 'api-timeout-ms'],
+  },
+  run: {
+    required: ['spec', 'node-name', 'out', 'pid-file'],
+    optional: ['auth-pass-file', 'host-ip', 'state-dir', 'notify-fifo'],
+    // --retry-ms MS: how often a pending reload and the notify fifo are retried (default 1000).
+    // --api-backoff-ms MS: the cap of the API watch's backoff (default 30000).
+    hidden: ['interfaces-json', 'service-account-dir', 'retry-ms', 'api-backoff-ms'],
   },
 } as const satisfies Record<string, CommandFlags>;
 
 /** The agent's commands. */
 export type CommandName = keyof typeof COMMANDS;
 
-/** The flags of `render`, by meaning. */
-export interface RenderOptions {
+/** What `render` and `run` share. */
+export interface NodeOptions {
   /** The cluster model, `spec.json`. */
   readonly specFile: string;
   readonly nodeName: string;
@@ -41,28 +49,65 @@ export interface RenderOptions {
   readonly outFile: string;
   readonly authPassFile?: string;
   readonly hostIp?: string;
+  /** Discovery mode: where the last node set the API gave is kept (`nodes.json`). */
+  readonly stateDir?: string;
+  /** keepalived's notify_fifo: rendered into global_defs (with `discovery.leases`), and read by `run`. */
+  readonly notifyFifo?: string;
   /** Test hook: the interface table from a file. */
   readonly interfacesJsonFile?: string;
+  /** Test hook: the service account directory (default /var/run/secrets/kubernetes.io/serviceaccount). */
+  readonly serviceAccountDir?: string;
+}
+
+/** The flags of `render`, by meaning. */
+export interface RenderOptions extends NodeOptions {
+  /** Test hook: how long discovery waits for the API, in ms. @default 5000 */
+  readonly apiTimeoutMs?: number;
+}
+
+/** The flags of `run`, by meaning. */
+export interface RunOptions extends NodeOptions {
+  /** keepalived's pid file (`--pid`): the process to SIGHUP after a change. */
+  readonly pidFile: string;
+  /** Test hook: the retry period of a pending reload and of the notify fifo, in ms. @default 1000 */
+  readonly retryMs?: number;
+  /** Test hook: the cap of the API watch's backoff, in ms. @default 30000 */
+  readonly apiBackoffMs?: number;
 }
 
 /** What the command line asks for. */
 export type Invocation =
   | { readonly command: 'help' }
-  | { readonly command: 'render'; readonly options: RenderOptions };
+  | { readonly command: 'render'; readonly options: RenderOptions }
+  | { readonly command: 'run'; readonly options: RunOptions };
 
 /** The usage text. */
 export const USAGE = `usage: keepalived-agent render --spec FILE --node-name NAME --out FILE [--auth-pass-file FILE] [--host-ip IP]
+                              [--state-dir DIR] [--notify-fifo FILE]
+       keepalived-agent run --spec FILE --node-name NAME --out FILE --pid-file FILE [--auth-pass-file FILE]
+                           [--host-ip IP] [--state-dir DIR] [--notify-fifo FILE]
 
   render   write keepalived.conf for this node and exit: 0 on success, 1 when the node cannot run
            the spec (the message names the group, the selector and what the node has), 2 on usage.
+           With spec.discovery, the nodes come from the API (one try, 5 s at most), else from the
+           last node set saved in --state-dir, else from the spec's static order and peers.
+  run      the discovery sidecar (needs spec.discovery): watches the Nodes, rewrites keepalived.conf
+           and sends keepalived SIGHUP when the node set changes it (at most once per
+           minReloadIntervalSeconds); with discovery.leases, holds each group's Lease while this
+           node is its master (from --notify-fifo). Stops on SIGTERM with exit 0.
 
   --spec FILE            the cluster model (spec.json from the ConfigMap)
   --node-name NAME       this node's Kubernetes name (spec.nodeName)
   --out FILE             keepalived.conf to write (atomically: a failed run leaves the old file)
   --auth-pass-file FILE  the VRRPv2 PASS password, required when the spec uses authentication
-  --host-ip IP           this node's address (status.hostIP), required with unicast peers
+  --host-ip IP           this node's address (status.hostIP), required with static unicast peers
+  --state-dir DIR        discovery: where the last known node set is kept (nodes.json)
+  --notify-fifo FILE     discovery with leases: keepalived's notify_fifo (rendered into global_defs)
+  --pid-file FILE        run: keepalived's pid file (--pid), to signal it
 
-environment: KEEPALIVED_AGENT_PROC overrides the /proc root (default /proc).`;
+environment: KEEPALIVED_AGENT_PROC overrides the /proc root for network files (default /proc);
+KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT locate the API (set by the kubelet);
+KEEPALIVED_AGENT_DEBUG=1 logs debug messages.`;
 
 /** Parses the arguments after `node keepalived-agent.js`; throws `UsageError`. */
 export function parseCommandLine(argv: readonly string[]): Invocation {
@@ -70,18 +115,38 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
   const [command, ...rest] = argv;
   if (command === undefined) throw new UsageError('no command given');
   if (!Object.prototype.hasOwnProperty.call(COMMANDS, command)) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
-  const flags = parseFlags(rest, COMMANDS[command as CommandName]);
+  const name = command as CommandName;
+  const flags = parseFlags(rest, COMMANDS[name]);
+  const common: NodeOptions = {
+    specFile: flags.get('spec')!,
+    nodeName: flags.get('node-name')!,
+    outFile: flags.get('out')!,
+    authPassFile: flags.get('auth-pass-file'),
+    hostIp: flags.get('host-ip'),
+    stateDir: flags.get('state-dir'),
+    notifyFifo: flags.get('notify-fifo'),
+    interfacesJsonFile: flags.get('interfaces-json'),
+    serviceAccountDir: flags.get('service-account-dir'),
+  };
+  if (name === 'render') {
+    return { command: 'render', options: { ...common, apiTimeoutMs: positiveInteger(flags, 'api-timeout-ms') } };
+  }
   return {
-    command: 'render',
+    command: 'run',
     options: {
-      specFile: flags.get('spec')!,
-      nodeName: flags.get('node-name')!,
-      outFile: flags.get('out')!,
-      authPassFile: flags.get('auth-pass-file'),
-      hostIp: flags.get('host-ip'),
-      interfacesJsonFile: flags.get('interfaces-json'),
+      ...common,
+      pidFile: flags.get('pid-file')!,
+      retryMs: positiveInteger(flags, 'retry-ms'),
+      apiBackoffMs: positiveInteger(flags, 'api-backoff-ms'),
     },
   };
+}
+
+function positiveInteger(flags: Map<string, string>, name: string): number | undefined {
+  const text = flags.get(name);
+  if (text === undefined) return undefined;
+  if (!/^[1-9][0-9]{0,8}$/.test(text)) throw new UsageError(`--${name} ${JSON.stringify(text)} is not a positive integer`);
+  return Number(text);
 }
 
 /** `--name value` or `--name=value`; every flag takes a non-empty value and appears at most once. */

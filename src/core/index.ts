@@ -17,3 +17,4 @@ export * from './node-view';
 export * from './priority';
 export * from './keepalived-conf';
 export * from './declaration';
+export * from './discovered-nodes';

@@ -4,10 +4,11 @@
  */
 import { IpFamily, parseCidr, parseIp } from './address';
 import { AGENT_SPEC_VERSION, AgentGroup, AgentSpec, AgentVirtualIp } from './agent-spec';
+import { DiscoveredView } from './discovered-nodes';
 import { InterfaceSelectorSpec } from './interface-selector';
 import { dnsLabelProblem, dnsSubdomainProblem } from './names';
 import { describeSelector, NodeView, resolveInterface } from './node-view';
-import { ExpectedRole, expectedRoleOf, MAX_NODE_ORDER, priorityOf } from './priority';
+import { ExpectedRole, expectedRoleOf, MAX_NODE_ORDER, priorityOf, PriorityOrder } from './priority';
 
 /** This node, as the agent knows it from its flags. */
 export interface RenderNode {
@@ -17,6 +18,11 @@ export interface RenderNode {
   readonly hostIp?: string;
   /** The VRRPv2 PASS password; needed when `spec.auth` is true. */
   readonly authPass?: string;
+  /**
+   * keepalived's `notify_fifo` (global_defs), where it writes each instance's state changes. The agent
+   * passes it only in discovery mode with Leases. An absolute path of letters, digits, `_`, `-`, `.`, `/`.
+   */
+  readonly notifyFifo?: string;
 }
 
 /** Thrown when a node cannot run the spec; the message lists every problem, group by group. */
@@ -64,24 +70,30 @@ export interface InstancePlan {
 export interface NodePlan {
   readonly nodeName: string;
   readonly cluster: string;
+  /** `notify_fifo` in global_defs, when set. */
+  readonly notifyFifo?: string;
   readonly instances: readonly InstancePlan[];
 }
 
 /**
  * Renders keepalived.conf for one node: one `vrrp_instance` per group, all `state BACKUP` so that
  * priorities alone elect the master, with interfaces resolved on `view` and priorities from `priorityOf`.
- * Deterministic: the same spec, view and node give the same text.
+ * Deterministic: the same spec, view, node and discovered view give the same text.
+ *
+ * `discovered` (discovery mode) replaces the spec's static `nodeOrder` by the derived one, and, when it
+ * carries unicast peers, the spec's `unicastPeers` by them with its own source per family; see
+ * `deriveDiscoveredView`. Without it the spec's static order and peers (or hashing, multicast) apply.
  *
  * Throws `AgentRenderError` listing every problem: an unknown spec version, an interface that does not
  * resolve, a missing or unusable auth password, a missing or foreign host address with unicast peers,
  * a fractional advert interval on VRRPv2, or a malformed spec.
  */
-export function renderKeepalivedConf(spec: AgentSpec, view: NodeView, node: RenderNode): string {
-  return formatKeepalivedConf(planNode(spec, view, node));
+export function renderKeepalivedConf(spec: AgentSpec, view: NodeView, node: RenderNode, discovered?: DiscoveredView): string {
+  return formatKeepalivedConf(planNode(spec, view, node, discovered));
 }
 
 /** Decides every group's interface, priority, addresses and peers on this node; throws `AgentRenderError`. */
-export function planNode(spec: AgentSpec, view: NodeView, node: RenderNode): NodePlan {
+export function planNode(spec: AgentSpec, view: NodeView, node: RenderNode, discovered?: DiscoveredView): NodePlan {
   const nodeName = node.nodeName;
   if (spec?.version !== AGENT_SPEC_VERSION) {
     throw new AgentRenderError(nodeName, [
@@ -95,13 +107,22 @@ export function planNode(spec: AgentSpec, view: NodeView, node: RenderNode): Nod
   if (nodeProblem) problems.push(`--node-name ${JSON.stringify(nodeName)} ${nodeProblem}, so it is not a Kubernetes node name`);
   const clusterProblem = dnsLabelProblem(spec.cluster, 63);
   if (clusterProblem) problems.push(`spec.cluster ${JSON.stringify(spec.cluster)} ${clusterProblem}`);
-  const orderProblems = nodeOrderProblems(spec.nodeOrder);
+  const order: PriorityOrder = discovered === undefined ? spec : { nodeOrder: discovered.nodeOrder, leaderCount: discovered.leaderCount };
+  const orderProblems = nodeOrderProblems(order.nodeOrder, discovered === undefined ? 'spec.nodeOrder' : 'the discovered node order');
   problems.push(...orderProblems);
   if (spec.auth) problems.push(...authPassProblems(node.authPass));
+  if (node.notifyFifo !== undefined && !NOTIFY_FIFO_PATH.test(node.notifyFifo)) {
+    problems.push(`--notify-fifo ${JSON.stringify(node.notifyFifo)} must be an absolute path of letters, digits, _, -, . and / (keepalived reads it as one word)`);
+  }
 
   const ownView = withoutVips(view, spec.groups);
-  const unicast = spec.unicastPeers === undefined ? undefined : unicastOf(spec.unicastPeers, node.hostIp, ownView, problems);
-  const ctx: PlanContext = { spec, nodeName, view: ownView, unicast, orderSound: orderProblems.length === 0, authPass: node.authPass };
+  let unicast: Map<IpFamily, UnicastFamily> | undefined;
+  if (discovered?.unicastPeers !== undefined) {
+    unicast = discoveredUnicastOf(discovered, node.hostIp);
+  } else if (spec.unicastPeers !== undefined) {
+    unicast = unicastOf(spec.unicastPeers, node.hostIp, ownView, problems);
+  }
+  const ctx: PlanContext = { spec, order, nodeName, view: ownView, unicast, orderSound: orderProblems.length === 0, authPass: node.authPass };
 
   const instances: InstancePlan[] = [];
   for (const group of spec.groups) {
@@ -111,8 +132,10 @@ export function planNode(spec: AgentSpec, view: NodeView, node: RenderNode): Nod
     if (instance) instances.push(instance);
   }
   if (problems.length > 0) throw new AgentRenderError(nodeName, problems);
-  return { nodeName, cluster: spec.cluster, instances };
+  return { nodeName, cluster: spec.cluster, ...(node.notifyFifo === undefined ? {} : { notifyFifo: node.notifyFifo }), instances };
 }
+
+const NOTIFY_FIFO_PATH = /^\/[A-Za-z0-9_.\/-]+$/;
 
 /** keepalived.conf for a plan, with a trailing newline. */
 export function formatKeepalivedConf(plan: NodePlan): string {
@@ -120,6 +143,7 @@ export function formatKeepalivedConf(plan: NodePlan): string {
     `# Rendered by keepalived-constructs for node ${plan.nodeName} (cluster ${plan.cluster}). Do not edit: the agent rewrites it.`,
     'global_defs {',
     `    router_id ${keepalivedName(plan.nodeName)}`,
+    ...(plan.notifyFifo === undefined ? [] : [`    notify_fifo ${plan.notifyFifo}`]),
     '}',
     ...plan.instances.flatMap((i) => ['', formatInstance(i)]),
   ].join('\n') + '\n';
@@ -220,9 +244,36 @@ function unicastOf(peerTexts: readonly string[], hostIpText: string | undefined,
   return result;
 }
 
+/**
+ * Unicast from discovery: each family's peers are the discovered addresses other than this node's own,
+ * and its source is this node's InternalIP of the family (else `--host-ip`), as `deriveDiscoveredView`
+ * decided.
+ */
+function discoveredUnicastOf(discovered: DiscoveredView, hostIpText: string | undefined): Map<IpFamily, UnicastFamily> {
+  const result = new Map<IpFamily, UnicastFamily>();
+  const all = [...new Set((discovered.unicastPeers ?? []).map((p) => parseIp(p)).filter((ip) => ip !== undefined).map((ip) => ip!))];
+  for (const family of [4, 6] as const) {
+    const sourceText = family === 4 ? discovered.unicastSource?.ipv4 : discovered.unicastSource?.ipv6;
+    const source = sourceText === undefined ? undefined : parseIp(sourceText);
+    const peers = [...new Set(all.filter((ip) => ip.family === family && ip.text !== source?.text).map((ip) => ip.text))];
+    if (source === undefined || source.family !== family) {
+      const host = hostIpText === undefined ? 'no --host-ip was given' : `--host-ip ${hostIpText} is not IPv${family}`;
+      result.set(family, {
+        source: { problem: `discovery.unicast: this node has no IPv${family} address to send adverts from: its Node lists no IPv${family} InternalIP and ${host}` },
+        peers,
+      });
+    } else {
+      result.set(family, { source: source.text, peers });
+    }
+  }
+  return result;
+}
+
 /** What every group of one node shares. */
 interface PlanContext {
   readonly spec: AgentSpec;
+  /** The node order priorities follow: the spec's, or the discovered one. */
+  readonly order: PriorityOrder;
   readonly nodeName: string;
   readonly view: NodeView;
   readonly unicast: Map<IpFamily, UnicastFamily> | undefined;
@@ -271,8 +322,8 @@ function planInstance(ctx: PlanContext, group: AgentGroup, problems: string[]): 
     group,
     instanceName: vrrpInstanceName(ctx.spec.cluster, group.name),
     interface: iface,
-    priority: priorityOf(ctx.spec, group, ctx.nodeName),
-    role: expectedRoleOf(ctx.spec, group, ctx.nodeName),
+    priority: priorityOf(ctx.order, group, ctx.nodeName),
+    role: expectedRoleOf(ctx.order, group, ctx.nodeName),
     addresses: addresses as { address: string; dev: string }[],
     // VRRPv3 has no authentication; keepalived warns about (and ignores) it there.
     authPass: ctx.spec.auth && group.vrrpVersion === 2 ? ctx.authPass : undefined,
@@ -302,14 +353,14 @@ function groupShapeProblems(group: AgentGroup): string[] {
   return problems;
 }
 
-function nodeOrderProblems(order: readonly string[] | undefined): string[] {
+function nodeOrderProblems(order: readonly string[] | undefined, what: string): string[] {
   if (order === undefined) return [];
-  if (!Array.isArray(order) || !order.every((n) => typeof n === 'string')) return ['spec.nodeOrder is not a list of node names'];
+  if (!Array.isArray(order) || !order.every((n) => typeof n === 'string')) return [`${what} is not a list of node names`];
   const problems: string[] = [];
-  if (order.length > MAX_NODE_ORDER) problems.push(`spec.nodeOrder lists ${order.length} nodes; VRRP priorities leave room for at most ${MAX_NODE_ORDER}`);
+  if (order.length > MAX_NODE_ORDER) problems.push(`${what} lists ${order.length} nodes; VRRP priorities leave room for at most ${MAX_NODE_ORDER}`);
   const duplicates = [...new Set(order.filter((n, i) => order.indexOf(n) !== i))];
   // A node listed twice would take two ranks, and some rank's groups would get no master of their own.
-  if (duplicates.length > 0) problems.push(`spec.nodeOrder lists ${duplicates.map((d) => JSON.stringify(d)).join(', ')} more than once`);
+  if (duplicates.length > 0) problems.push(`${what} lists ${duplicates.map((d) => JSON.stringify(d)).join(', ')} more than once`);
   return problems;
 }
 

@@ -1,7 +1,7 @@
 /**
  * A node's VRRP priority for each group: the one place that decides which node is master.
  */
-import { AgentGroup, AgentSpec } from './agent-spec';
+import { AgentGroup } from './agent-spec';
 import { fnv1a32 } from './hash';
 
 /** The priority of a group's preferred node: above every computed one, below the address owner (255). */
@@ -14,14 +14,27 @@ export const TOP_ORDERED_PRIORITY = 250;
  */
 export const MAX_NODE_ORDER = TOP_ORDERED_PRIORITY - 1;
 
+/** The node order that priorities follow: the spec's static one, or the one discovery derived. */
+export interface PriorityOrder {
+  /** Nodes in the order that spreads masters; absent means rendezvous hashing. */
+  readonly nodeOrder?: readonly string[];
+  /**
+   * How many of `nodeOrder`'s first nodes take masters in rotation; the others (cordoned nodes, in
+   * discovery mode) rank below all of them. Absent, 0 or more than the order's length: all of them.
+   */
+  readonly leaderCount?: number;
+}
+
 /**
  * This node's priority for a group (1..254; never 255, which means the address owner):
  *
  * 1. `group.preferredNode === nodeName`: 254.
- * 2. With `spec.nodeOrder` (N nodes) listing the node at rank r (0-based, first occurrence):
- *    `250 - ((r - group.index) mod N)`, a non-negative mod. The node at rank `group.index mod N` gets
- *    250, the next one 249, and so on; N groups on N nodes put exactly one master on each node, as
- *    the Deckhouse module does.
+ * 2. With `spec.nodeOrder` (N nodes, the first L of them leaders: `leaderCount`, all by default)
+ *    listing the node at rank r (0-based, first occurrence): for a leader (r < L)
+ *    `250 - ((r - group.index) mod L)`, a non-negative mod. The leader at rank `group.index mod L`
+ *    gets 250, the next one 249, and so on; L groups on L nodes put exactly one master on each node,
+ *    as the Deckhouse module does. A node after the leaders (r >= L) gets `250 - r`, below every
+ *    leader and above every unlisted node.
  * 3. With `spec.nodeOrder` not listing the node: a hash band strictly below every listed node,
  *    `2 + (fnv1a32(nodeName + '/' + group.name) mod (248 - N))`, i.e. 2..249-N; or 1 when
  *    N >= 248 leaves no band.
@@ -32,7 +45,7 @@ export const MAX_NODE_ORDER = TOP_ORDERED_PRIORITY - 1;
  * Equal priorities are possible with hashing; keepalived then elects the higher primary address.
  * Throws a RangeError when `nodeOrder` is longer than `MAX_NODE_ORDER`.
  */
-export function priorityOf(spec: Pick<AgentSpec, 'nodeOrder'>, group: Pick<AgentGroup, 'name' | 'index' | 'preferredNode'>, nodeName: string): number {
+export function priorityOf(spec: PriorityOrder, group: Pick<AgentGroup, 'name' | 'index' | 'preferredNode'>, nodeName: string): number {
   if (group.preferredNode === nodeName) return PREFERRED_PRIORITY;
   const order = spec.nodeOrder;
   if (order === undefined) return 2 + (rendezvousHash(nodeName, group.name) % 248);
@@ -41,7 +54,8 @@ export function priorityOf(spec: Pick<AgentSpec, 'nodeOrder'>, group: Pick<Agent
     throw new RangeError(`nodeOrder lists ${n} nodes; VRRP priorities leave room for at most ${MAX_NODE_ORDER}`);
   }
   const rank = order.indexOf(nodeName);
-  if (rank >= 0) return TOP_ORDERED_PRIORITY - mod(rank - group.index, n);
+  const leaders = leaderCountOf(spec.leaderCount, n);
+  if (rank >= 0) return rank < leaders ? TOP_ORDERED_PRIORITY - mod(rank - group.index, leaders) : TOP_ORDERED_PRIORITY - rank;
   const band = 248 - n;
   return band >= 1 ? 2 + (rendezvousHash(nodeName, group.name) % band) : 1;
 }
@@ -50,10 +64,15 @@ export function priorityOf(spec: Pick<AgentSpec, 'nodeOrder'>, group: Pick<Agent
 export type ExpectedRole = 'master' | 'backup' | 'elected by hash';
 
 /** The role `priorityOf` implies for this node, for logs: exact with a preferred node or a node order. */
-export function expectedRoleOf(spec: Pick<AgentSpec, 'nodeOrder'>, group: Pick<AgentGroup, 'name' | 'index' | 'preferredNode'>, nodeName: string): ExpectedRole {
+export function expectedRoleOf(spec: PriorityOrder, group: Pick<AgentGroup, 'name' | 'index' | 'preferredNode'>, nodeName: string): ExpectedRole {
   if (group.preferredNode !== undefined) return group.preferredNode === nodeName ? 'master' : 'backup';
   if (spec.nodeOrder === undefined || spec.nodeOrder.length === 0) return 'elected by hash';
   return priorityOf(spec, group, nodeName) === TOP_ORDERED_PRIORITY ? 'master' : 'backup';
+}
+
+function leaderCountOf(leaderCount: number | undefined, n: number): number {
+  if (leaderCount === undefined || !Number.isInteger(leaderCount) || leaderCount <= 0 || leaderCount > n) return n;
+  return leaderCount;
 }
 
 function rendezvousHash(nodeName: string, groupName: string): number {

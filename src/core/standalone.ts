@@ -335,8 +335,12 @@ function daemonSet(def: ClusterDefinition, c: DaemonSetContext): ManifestObject 
           securityContext: { fsGroup: 65534 },
           // The token is mounted only when discovery needs the API.
           automountServiceAccountToken: discovery !== undefined,
-          // The agent's sidecar sends keepalived SIGHUP to reload, without a restart.
-          shareProcessNamespace: discovery ? true : undefined,
+          // keepalived must not be PID 1 of its container: its pid files live in the pod's `run` volume,
+          // which outlives a crashed container, and a restarted keepalived that is PID 1 again would read
+          // its predecessor's pid 1 as itself, say "daemon is already running" and exit, forever. In the
+          // pod's shared PID namespace the pause process is PID 1 and keepalived gets a fresh PID.
+          // (It also lets the discovery sidecar send keepalived SIGHUP.)
+          shareProcessNamespace: true,
           // keepalived sends a priority-0 advert on SIGTERM, so a backup takes over in well under a second.
           terminationGracePeriodSeconds: 10,
           nodeSelector: { ...def.nodeSelector },

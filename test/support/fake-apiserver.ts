@@ -38,8 +38,11 @@ export function createCertificateAuthority(dir: string, commonName: string): Cer
   return { certFile, keyFile, certPem: readFileSync(certFile, 'utf8') };
 }
 
-/** Issues a server certificate for `127.0.0.1` (and the in-cluster DNS names) signed by `ca`. */
-export function issueServerCertificate(ca: CertificateAuthority, dir: string): { certPem: string; keyPem: string } {
+/**
+ * Issues a server certificate for `127.0.0.1` (and the in-cluster DNS names, and any `extraIps`, e.g. an
+ * address the API is reached at from network namespaces) signed by `ca`.
+ */
+export function issueServerCertificate(ca: CertificateAuthority, dir: string, extraIps: readonly string[] = []): { certPem: string; keyPem: string } {
   mkdirSync(dir, { recursive: true });
   const config = join(dir, 'server.cnf');
   writeFileSync(config, [
@@ -47,7 +50,7 @@ export function issueServerCertificate(ca: CertificateAuthority, dir: string): {
     '[dn]', 'CN = kube-apiserver',
     '[v3_server]', 'basicConstraints = critical, CA:FALSE', 'keyUsage = critical, digitalSignature',
     'extendedKeyUsage = serverAuth', 'authorityKeyIdentifier = keyid',
-    'subjectAltName = IP:127.0.0.1, DNS:kubernetes, DNS:kubernetes.default.svc',
+    `subjectAltName = IP:127.0.0.1, ${extraIps.map((ip) => `IP:${ip}, `).join('')}DNS:kubernetes, DNS:kubernetes.default.svc`,
     '',
   ].join('\n'));
   const keyFile = join(dir, 'server.key');
@@ -138,11 +141,12 @@ interface Watcher {
 export class FakeApiServer {
   /**
    * Makes the CA and certificate in `dir` and listens on an ephemeral port of 127.0.0.1. Requests must
-   * carry `Authorization: Bearer <token>`.
+   * carry `Authorization: Bearer <token>`. `extraIps` go into the certificate too (for clients that
+   * reach the server through a relay at another address).
    */
-  static async start(options: { dir: string; token: string }): Promise<FakeApiServer> {
+  static async start(options: { dir: string; token: string; extraIps?: readonly string[] }): Promise<FakeApiServer> {
     const ca = createCertificateAuthority(join(options.dir, 'ca'), 'fake-kubernetes-ca');
-    const cert = issueServerCertificate(ca, join(options.dir, 'server'));
+    const cert = issueServerCertificate(ca, join(options.dir, 'server'), options.extraIps);
     const server = new FakeApiServer(ca, cert, options.token);
     await server.listen(0);
     return server;

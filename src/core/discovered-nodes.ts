@@ -1,0 +1,160 @@
+/**
+ * Discovery mode's derived view: from the nodes the agent discovered in the Kubernetes API, the node
+ * order that spreads masters and the unicast peers. Framework-free and deterministic: every node that
+ * sees the same node set derives the same order and peers, and two equal views render byte-identical
+ * configs.
+ */
+import { IpFamily, parseIp } from './address';
+import { AgentSpec } from './agent-spec';
+import { MAX_NODE_ORDER } from './priority';
+
+/** A node as discovery sees it (the agent's `NodeInfo` has this shape). */
+export interface DiscoveredNode {
+  /** metadata.name */
+  readonly name: string;
+  /** The node's first IPv4 InternalIP. */
+  readonly internalIPv4?: string;
+  /** The node's first IPv6 InternalIP. */
+  readonly internalIPv6?: string;
+  /** The Ready condition is True. */
+  readonly ready: boolean;
+  /** spec.unschedulable (cordoned). */
+  readonly unschedulable: boolean;
+}
+
+/**
+ * What discovery decides for the renderer; it overrides the spec's static `nodeOrder` (always) and
+ * `unicastPeers` (when `unicastPeers` is set).
+ */
+export interface DiscoveredView {
+  /** Every participating node: the leaders first, then the cordoned nodes. At most `MAX_NODE_ORDER`. */
+  readonly nodeOrder: readonly string[];
+  /**
+   * How many of `nodeOrder`'s first nodes take masters in rotation (the schedulable ones); the rest
+   * (cordoned) rank below all of them. See `priorityOf`.
+   */
+  readonly leaderCount: number;
+  /**
+   * With `discovery.unicast`: the InternalIPs of every participating node, this node's own included,
+   * by node name (IPv4 and IPv6). Absent: the spec's static `unicastPeers` (or multicast) apply.
+   */
+  readonly unicastPeers?: readonly string[];
+  /** With `discovery.unicast`: this node's own address per family, its `unicast_src_ip`. */
+  readonly unicastSource?: { readonly ipv4?: string; readonly ipv6?: string };
+}
+
+/** This node, as far as the derived view needs it. */
+export interface DiscoveringNode {
+  readonly nodeName: string;
+  /** `--host-ip` (status.hostIP): the node's address when its Node lists no InternalIP of that family. */
+  readonly hostIp?: string;
+}
+
+/**
+ * The derived view for one node.
+ *
+ * Order: the static `spec.nodeOrder`'s nodes that were discovered, in its order, then the other
+ * discovered nodes by name; cordoned (unschedulable) nodes are moved after all schedulable ones,
+ * keeping their relative order, and `leaderCount` stops before them, so that cordoning a node moves
+ * every master it had to the schedulable nodes (all cordoned: all lead). NotReady nodes keep their
+ * place: VRRP decides whether their keepalived is alive, and dropping a live node would make it a
+ * second master. With L leaders, L groups on those L nodes put exactly one master on each.
+ *
+ * This node is always part of the view (with `hostIp` as its address): its Node may be missing from
+ * the API's answer for a moment (just labelled), and the config is rendered for it regardless.
+ *
+ * Unicast (with `discovery.unicast`): every node's InternalIPv4 and InternalIPv6, by node name, with
+ * this node's own InternalIP of a family (else `hostIp` when it is of that family) as the source.
+ * Nodes without an address of a family are simply not peers of that family.
+ */
+export function deriveDiscoveredView(spec: Pick<AgentSpec, 'nodeOrder' | 'discovery'>, nodes: readonly DiscoveredNode[], self: DiscoveringNode): DiscoveredView {
+  const byName = new Map<string, DiscoveredNode>();
+  for (const node of nodes) {
+    if (node && typeof node.name === 'string' && node.name !== '' && !byName.has(node.name)) byName.set(node.name, node);
+  }
+  const hostIp = self.hostIp === undefined ? undefined : parseIp(self.hostIp);
+  const own = byName.get(self.nodeName);
+  const ownAddress = (family: IpFamily): string | undefined => {
+    const internal = family === 4 ? own?.internalIPv4 : own?.internalIPv6;
+    const parsed = internal === undefined ? undefined : parseIp(internal);
+    if (parsed?.family === family) return parsed.text;
+    return hostIp?.family === family ? hostIp.text : undefined;
+  };
+  byName.set(self.nodeName, {
+    name: self.nodeName,
+    internalIPv4: ownAddress(4),
+    internalIPv6: ownAddress(6),
+    ready: own?.ready ?? true,
+    unschedulable: own?.unschedulable ?? false,
+  });
+
+  const staticOrder = Array.isArray(spec.nodeOrder) ? spec.nodeOrder : [];
+  const named = [...byName.keys()].sort(compareText);
+  const ordered = [...new Set([...staticOrder.filter((n) => byName.has(n)), ...named])];
+  const schedulable = ordered.filter((n) => !byName.get(n)!.unschedulable);
+  const cordoned = ordered.filter((n) => byName.get(n)!.unschedulable);
+  const nodeOrder = [...schedulable, ...cordoned].slice(0, MAX_NODE_ORDER);
+  const leaderCount = Math.min(schedulable.length, nodeOrder.length);
+
+  if (spec.discovery?.unicast !== true) return { nodeOrder, leaderCount };
+  const peers: string[] = [];
+  for (const name of named) {
+    const node = byName.get(name)!;
+    for (const address of [node.internalIPv4, node.internalIPv6]) {
+      const ip = address === undefined ? undefined : parseIp(address);
+      if (ip && !peers.includes(ip.text)) peers.push(ip.text);
+    }
+  }
+  const ipv4 = ownAddress(4);
+  const ipv6 = ownAddress(6);
+  return {
+    nodeOrder,
+    leaderCount,
+    unicastPeers: peers,
+    unicastSource: { ...(ipv4 === undefined ? {} : { ipv4 }), ...(ipv6 === undefined ? {} : { ipv6 }) },
+  };
+}
+
+/** What changed between two node sets, for the agent's reload messages. Empty strings: nothing. */
+export interface NodeSetChange {
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  /** `name (what changed)`, e.g. `node-b (cordoned)`, `node-c (InternalIPv4 198.51.100.13 -> 198.51.100.23)`. */
+  readonly changed: readonly string[];
+}
+
+/** The difference between two node sets (by name). */
+export function diffNodeSets(before: readonly DiscoveredNode[], after: readonly DiscoveredNode[]): NodeSetChange {
+  const old = new Map(before.map((n) => [n.name, n]));
+  const now = new Map(after.map((n) => [n.name, n]));
+  const added = [...now.keys()].filter((n) => !old.has(n)).sort(compareText);
+  const removed = [...old.keys()].filter((n) => !now.has(n)).sort(compareText);
+  const changed: string[] = [];
+  for (const name of [...now.keys()].sort(compareText)) {
+    const a = old.get(name);
+    const b = now.get(name)!;
+    if (!a) continue;
+    const what: string[] = [];
+    if (a.unschedulable !== b.unschedulable) what.push(b.unschedulable ? 'cordoned' : 'uncordoned');
+    if (a.ready !== b.ready) what.push(b.ready ? 'Ready' : 'NotReady');
+    if (a.internalIPv4 !== b.internalIPv4) what.push(`InternalIPv4 ${a.internalIPv4 ?? 'none'} -> ${b.internalIPv4 ?? 'none'}`);
+    if (a.internalIPv6 !== b.internalIPv6) what.push(`InternalIPv6 ${a.internalIPv6 ?? 'none'} -> ${b.internalIPv6 ?? 'none'}`);
+    if (what.length > 0) changed.push(`${name} (${what.join(', ')})`);
+  }
+  return { added, removed, changed };
+}
+
+/** `added node-d; removed node-c; changed node-b (cordoned)`, or `no node added, removed or changed`. */
+export function describeNodeSetChange(change: NodeSetChange): string {
+  const parts = [
+    ...(change.added.length > 0 ? [`added ${change.added.join(', ')}`] : []),
+    ...(change.removed.length > 0 ? [`removed ${change.removed.join(', ')}`] : []),
+    ...(change.changed.length > 0 ? [`changed ${change.changed.join(', ')}`] : []),
+  ];
+  return parts.length > 0 ? parts.join('; ') : 'no node added, removed or changed';
+}
+
+/** Code-unit order: the same on every node whatever its locale. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
