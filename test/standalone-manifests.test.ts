@@ -88,6 +88,7 @@ describe('standalone target', () => {
     expect(pod).toMatchObject({ hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet', priorityClassName: 'system-node-critical' });
     expect(pod.nodeSelector).toEqual({ 'node-role.kubernetes.io/edge': '' });
     expect(ds.spec.updateStrategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } });
+    expect(ds.spec.minReadySeconds).toBeGreaterThanOrEqual(1);
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(5);
     expect(ds.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'keepalived', 'app.kubernetes.io/instance': 'edge' });
     expect(ds.spec.template.metadata.labels).toMatchObject(ds.spec.selector.matchLabels);

@@ -323,6 +323,9 @@ function daemonSet(def: ClusterDefinition, c: DaemonSetContext): ManifestObject 
     spec: {
       selector: { matchLabels: selector },
       updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
+      // keepalived has no readiness probe (its image promises nothing but keepalived): give a restarted
+      // pod time to rejoin as BACKUP (or take its addresses back) before the next node is updated.
+      minReadySeconds: 5,
       template: {
         metadata: { labels: { ...c.labels } },
         spec: dropUndefined({
