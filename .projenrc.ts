@@ -101,8 +101,14 @@ const bundleAgent = project.addTask('bundle:agent', {
   exec: 'esbuild src/agent/main.ts --bundle --platform=node --target=node20 --format=cjs --legal-comments=none --outfile=lib/agent/keepalived-agent.js',
 });
 project.postCompileTask.spawn(bundleAgent);
-// Tests run the exact bundled file, so the test task builds it first.
-project.testTask.prependSpawn(bundleAgent);
+// Tests run the exact bundled file, so the test task builds it first. The suites that run keepalived
+// in network namespaces measure failover times: they run after the others, one file at a time, so that
+// they never share the two cores with the rest. --forceExit: a keepalived left over by a failed test
+// must fail that test, not hang the run.
+project.testTask.reset();
+project.testTask.spawn(bundleAgent);
+project.testTask.exec('jest --passWithNoTests --ci --forceExit --testPathIgnorePatterns /node_modules/ /test/netns-', { receiveArgs: true });
+project.testTask.exec('jest --passWithNoTests --ci --forceExit --runInBand --testPathPattern /test/netns-');
 
 project.addTask('import', {
   description: 'Regenerate src/imports from the Deckhouse KeepalivedInstance schema in schemas/',

@@ -643,7 +643,7 @@ describe('keepalived fault scenarios in network namespaces (standalone, FAST pro
       + `holder changes (failovers and returns) over all VIPs: ${failovers}`;
     console.log(line);
     summary.push(line);
-  }, 150_000);
+  }, 240_000);
 
   scenario('7 container restart: after kill -9, keepalived restarted in the same pod comes back and drops the addresses it left',
     async (lab) => {

@@ -79,7 +79,8 @@ export interface Observed<T> {
 export class LabCommandError extends Error {}
 
 const live = new Set<NetnsLab>();
-let labCount = 0;
+// Random start: see the constructor.
+let labCount = Math.floor(Math.random() * 1000) * 100;
 let exitHookInstalled = false;
 
 /** Process ids inside a network namespace (`ip netns pids`). */
@@ -164,7 +165,10 @@ export class NetnsLab {
   private cleaned = false;
 
   constructor() {
-    this.prefix = `kct-${process.pid}-${++labCount}`;
+    // Jest gives each test file its own module registry, so a counter alone would repeat across the
+    // files that one worker runs: skip numbers whose namespaces exist (a lab that failed to clean up).
+    do this.prefix = `kct-${process.pid}-${++labCount}`;
+    while (existsSync(`/run/netns/${this.prefix}-br`));
     this.dir = mkdtempSync(join(tmpdir(), `${this.prefix}-`));
     this.bridgeNetns = `${this.prefix}-br`;
     live.add(this);
