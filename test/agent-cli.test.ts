@@ -129,7 +129,7 @@ test('renders the node\'s config: what core renders for the same view, private, 
   expect(r).toEqual({
     status: 0,
     stderr: '',
-    stdout: `keepalived-agent: wrote ${out} for node node-a (cluster edge): front on eth0 priority 250 (master); v6 on eth0 priority 249 (backup)\n`,
+    stdout: `keepalived-agent: wrote ${out} for node node-a (cluster edge): front on eth0 priority 250 (master); v6 on eth0 priority 244 (backup)\n`,
   });
   const config = readFileSync(out, 'utf8');
   expect(config).toBe(renderKeepalivedConf(SPEC, VIEW, { nodeName: 'node-a', hostIp: '198.51.100.11', authPass: 'Vrrp-Pw1' }));

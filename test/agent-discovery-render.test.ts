@@ -123,7 +123,7 @@ test('from the API: renders from the listed nodes (selector applied), saves them
   expect(r.status).toBe(0);
   const lines = r.stdout.split('\n');
   expect(lines[0]).toBe('keepalived-agent: rendered from the API (3 nodes)');
-  expect(lines[1]).toMatch(/^keepalived-agent: wrote .*keepalived\.conf for node node-a \(cluster edge\): front on eth0 priority 250 \(master\); v6 on eth0 priority 249 \(backup\)$/);
+  expect(lines[1]).toMatch(/^keepalived-agent: wrote .*keepalived\.conf for node node-a \(cluster edge\): front on eth0 priority 250 \(master\); v6 on eth0 priority 247 \(backup\)$/);
   const nodes = [info('node-a', 11), info('node-b', 12, { unschedulable: true }), info('node-c', 13, { ready: false })];
   const config = readFileSync(out, 'utf8');
   expect(config).toBe(expected(nodes, '/run/keepalived/notify.fifo'));
@@ -236,7 +236,7 @@ test('notify_fifo only with discovery.leases; without discovery, --state-dir and
   const requestsBefore = server.requests.length;
   const r = await render(b.out, ['--notify-fifo', '/run/keepalived/notify.fifo', '--state-dir', b.state], server.env, staticSpec);
   expect(r.status).toBe(0);
-  expect(r.stdout).toMatch(/^keepalived-agent: wrote .* for node node-a \(cluster edge\): front on eth0 priority 249 \(backup\); v6 on eth0 priority 250 \(master\)\n$/);
+  expect(r.stdout).toMatch(/^keepalived-agent: wrote .* for node node-a \(cluster edge\): front on eth0 priority 247 \(backup\); v6 on eth0 priority 250 \(master\)\n$/);
   expect(readFileSync(b.out, 'utf8')).toBe(renderKeepalivedConf(rest as AgentSpec, VIEW, { nodeName: 'node-a', hostIp: '198.51.100.11' }));
   expect(existsSync(b.state)).toBe(false);
   expect(server.requests).toHaveLength(requestsBefore); // without discovery, the API is not asked

@@ -152,7 +152,7 @@ describe('reloads', () => {
     // THEN one reload, with why
     await until('one SIGHUP', () => pod.keepalived!.hups === 1, 5000, () => pod.agent.text);
     await pod.agent.waitFor(new RegExp(`sent SIGHUP to keepalived \\(pid ${pod.keepalived!.pid}\\): added node-d`));
-    expect(pod.agent.lines(/reloading keepalived/)).toEqual([expect.stringMatching(/^keepalived-agent: reloading keepalived: added node-d; wrote .* for node node-a \(cluster edge\): front on eth0 priority 250 \(master\); back on eth0 priority 247 \(backup\)$/)]);
+    expect(pod.agent.lines(/reloading keepalived/)).toEqual([expect.stringMatching(/^keepalived-agent: reloading keepalived: added node-d; wrote .* for node node-a \(cluster edge\): front on eth0 priority 250 \(master\); back on eth0 priority 241 \(backup\)$/)]);
     expect(readFileSync(pod.conf, 'utf8')).toContain('    unicast_peer {\n        198.51.100.12\n        198.51.100.13\n        198.51.100.14\n    }');
     expect(JSON.parse(readFileSync(join(pod.state, 'nodes.json'), 'utf8')).nodes.map((n: { name: string }) => n.name)).toEqual(['node-a', 'node-b', 'node-c', 'node-d']);
 
@@ -167,7 +167,7 @@ describe('reloads', () => {
     // WHEN this node is cordoned: its masters move away
     server.setUnschedulable('node-a', true);
     await until('three SIGHUPs', () => pod.keepalived!.hups === 3, 5000, () => pod.agent.text);
-    await pod.agent.waitFor(/reloading keepalived: changed node-a \(cordoned\); .*front on eth0 priority 248 \(backup\); back on eth0 priority 248 \(backup\)$/);
+    await pod.agent.waitFor(/reloading keepalived: changed node-a \(cordoned\); .*front on eth0 priority 244 \(backup\); back on eth0 priority 244 \(backup\)$/);
   }, 30_000);
 
   test('a burst of changes within minReloadIntervalSeconds becomes one reload, at the end of the interval, with the latest node set', async () => {

@@ -8,7 +8,7 @@ import { deriveDiscoveredView, describeNodeSetChange, diffNodeSets, DiscoveredNo
 import { InterfaceSelector } from '../src/core/interface-selector';
 import { AgentRenderError, renderKeepalivedConf, RenderNode } from '../src/core/keepalived-conf';
 import { NodeView } from '../src/core/node-view';
-import { MAX_NODE_ORDER, priorityOf, TOP_ORDERED_PRIORITY } from '../src/core/priority';
+import { MAX_NODE_ORDER, priorityOf, rankStep, TOP_ORDERED_PRIORITY } from '../src/core/priority';
 
 /*
  * Discovery's derived view (node order, leaders, unicast peers per family) and rendering with it.
@@ -135,8 +135,8 @@ describe('derived node order', () => {
     expect(view.leaderCount).toBe(3);
     // Three groups, three schedulable nodes: one master each, none on the cordoned node-b.
     expect(mastersOf(SPEC, nodes).sort()).toEqual(['node-a', 'node-c', 'node-d']);
-    // Priorities: leaders 248..250, the cordoned node below them all.
-    expect(priorityOf(view, SPEC.groups[0], 'node-b')).toBe(TOP_ORDERED_PRIORITY - 3);
+    // Priorities: the three leaders a step apart from 250 down, the cordoned node below them all.
+    expect(priorityOf(view, SPEC.groups[0], 'node-b')).toBe(TOP_ORDERED_PRIORITY - 3 * rankStep(SPEC.groups[0], 4));
   });
 
   test('cordoning a node moves each of its masters to a schedulable node', () => {
@@ -252,7 +252,7 @@ vrrp_instance edge_front {
     state BACKUP
     interface eth0
     virtual_router_id 10
-    priority 249
+    priority 247
     advert_int 1
     version 2
     unicast_src_ip 198.51.100.11
@@ -288,7 +288,7 @@ vrrp_instance edge_v6 {
     state BACKUP
     interface eth0
     virtual_router_id 12
-    priority 247
+    priority 241
     advert_int 1
     version 3
     unicast_src_ip 2001:db8:1::11
@@ -334,10 +334,10 @@ describe('priorityOf with leaders', () => {
   test('the first L nodes rotate the masters; the others rank below them in order, above unlisted nodes', () => {
     const order = { nodeOrder: ['a', 'b', 'c', 'd'], leaderCount: 2 };
     const g = (index: number) => ({ name: `g${index}`, index });
-    expect(['a', 'b', 'c', 'd'].map((n) => priorityOf(order, g(0), n))).toEqual([250, 249, 248, 247]);
-    expect(['a', 'b', 'c', 'd'].map((n) => priorityOf(order, g(1), n))).toEqual([249, 250, 248, 247]);
-    expect(['a', 'b', 'c', 'd'].map((n) => priorityOf(order, g(2), n))).toEqual([250, 249, 248, 247]);
-    expect(priorityOf(order, g(0), 'stranger')).toBeLessThan(247);
+    expect(['a', 'b', 'c', 'd'].map((n) => priorityOf(order, g(0), n))).toEqual([250, 247, 244, 241]);
+    expect(['a', 'b', 'c', 'd'].map((n) => priorityOf(order, g(1), n))).toEqual([247, 250, 244, 241]);
+    expect(['a', 'b', 'c', 'd'].map((n) => priorityOf(order, g(2), n))).toEqual([250, 247, 244, 241]);
+    expect(priorityOf(order, g(0), 'stranger')).toBeLessThan(241);
     // No leaderCount (or an out-of-range one): every node leads, as before.
     expect(priorityOf({ nodeOrder: ['a', 'b', 'c'] }, g(2), 'c')).toBe(250);
     expect(priorityOf({ nodeOrder: ['a', 'b', 'c'], leaderCount: 9 }, g(2), 'c')).toBe(250);

@@ -141,7 +141,7 @@ vrrp_instance edge_gateway {
     state BACKUP
     interface eth0
     virtual_router_id 11
-    priority 248
+    priority 246
     advert_int 2
     version 2
     nopreempt
@@ -164,7 +164,7 @@ vrrp_instance edge_v6 {
     state BACKUP
     interface eth0
     virtual_router_id 12
-    priority 249
+    priority 244
     advert_int 0.5
     version 3
     nopreempt
