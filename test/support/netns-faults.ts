@@ -361,10 +361,23 @@ export async function crashPods(lab: NetnsLab, pods: readonly DaemonSetPod[]): P
   for (const x of targets) for (const pid of [x.main, ...x.children]) signal(pid, 'SIGSTOP');
   for (const x of targets) for (const pid of x.children) signal(pid, 'SIGKILL');
   for (const x of targets) signal(x.main, 'SIGKILL');
-  // nsenter stops itself when its child stops (it forwards job control), and a stopped nsenter would
-  // never reap keepalived: let it go on.
-  for (const x of targets) if (x.pod.keepalived!.pid !== x.main) signal(x.pod.keepalived!.pid, 'SIGCONT');
-  await Promise.all(targets.map((x) => x.pod.keepalived!.exited));
+  // nsenter stops itself when it sees its child stop (it forwards job control), and a stopped nsenter
+  // never reaps keepalived. It may stop itself after any one SIGCONT of ours, so keep nudging it.
+  const wrappers = targets.map((x) => x.pod.keepalived!.pid).filter((pid, i) => pid !== targets[i].main);
+  const nudge = setInterval(() => wrappers.forEach((pid) => signal(pid, 'SIGCONT')), 20);
+  try {
+    wrappers.forEach((pid) => signal(pid, 'SIGCONT'));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(targets.map((x) => x.pod.keepalived!.exited)),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`keepalived on ${pods.map((p) => p.node).join(', ')} did not exit within 10 s of SIGKILL`)), 10_000);
+      }),
+    ]);
+    clearTimeout(timer);
+  } finally {
+    clearInterval(nudge);
+  }
   return t;
 }
 
