@@ -218,93 +218,84 @@ export class LeaseKeeper {
     return AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.requestTimeoutMs)]);
   }
 
-  /** Creates, takes over or renews the Lease; a 409 re-reads and retries (three times). */
-  private async hold(g: GroupLease): Promise<void> {
-    const me = this.options.nodeName;
+  /**
+   * Runs one read-modify-write of a group's Lease until it goes through: a 409 (someone else wrote it)
+   * or a 404 (someone deleted it) forgets the cached Lease and tries again, three times at most.
+   */
+  private async readModifyWrite(g: GroupLease, step: (current: Lease | undefined) => Promise<void>): Promise<void> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      let current = g.lease;
-      if (current === undefined) current = await this.read(g);
-      const now = microTime((this.options.now ?? (() => new Date()))());
-      if (current === undefined) {
-        try {
-          g.lease = await this.options.client.create<Lease>(this.collection(), {
-            apiVersion: 'coordination.k8s.io/v1',
-            kind: 'Lease',
-            metadata: {
-              name: g.spec.leaseName,
-              namespace: this.options.namespace,
-              labels: { 'app.kubernetes.io/managed-by': 'keepalived-constructs', 'keepalived-constructs/cluster': this.options.cluster },
-              annotations: { 'keepalived-constructs/group': g.spec.group },
-            },
-            spec: { holderIdentity: me, leaseDurationSeconds: this.options.leaseDurationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 },
-          }, { signal: this.signal() });
-          g.mayHold = true;
-          this.options.logger.info(`group ${g.spec.group}: MASTER here${g.inferred ? ' (inferred)' : ''}: created Lease ${this.options.namespace}/${g.spec.leaseName}`);
-          return;
-        } catch (e) {
-          if (e instanceof KubeConflictError) continue; // someone created it meanwhile: read it
-          throw e;
-        }
-      }
-      const previous = current.spec?.holderIdentity;
-      const ours = previous === me;
+      const current = g.lease ?? await this.read(g);
       try {
-        g.lease = await this.options.client.update<Lease>(this.path(g), {
-          ...current,
-          spec: {
-            ...current.spec,
-            holderIdentity: me,
-            leaseDurationSeconds: this.options.leaseDurationSeconds,
-            acquireTime: ours && current.spec?.acquireTime ? current.spec.acquireTime : now,
-            renewTime: now,
-            leaseTransitions: (current.spec?.leaseTransitions ?? 0) + (ours ? 0 : 1),
-          },
-        }, { signal: this.signal() });
-        g.mayHold = true;
-        if (!ours) {
-          this.options.logger.info(`group ${g.spec.group}: MASTER here${g.inferred ? ' (inferred)' : ''}: ${previous ? `took Lease ${this.options.namespace}/${g.spec.leaseName} over from ${previous}` : `acquired Lease ${this.options.namespace}/${g.spec.leaseName}`}`);
-        }
+        await step(current);
         return;
       } catch (e) {
-        if (e instanceof KubeConflictError || e instanceof KubeNotFoundError) {
-          g.lease = undefined;
-          continue;
-        }
-        throw e;
+        if (!(e instanceof KubeConflictError || e instanceof KubeNotFoundError)) throw e;
+        g.lease = undefined;
       }
     }
     throw new Error('the Lease kept changing under us (409 three times)');
   }
 
+  /** Creates, takes over or renews the Lease. */
+  private async hold(g: GroupLease): Promise<void> {
+    const me = this.options.nodeName;
+    await this.readModifyWrite(g, async (current) => {
+      const now = microTime((this.options.now ?? (() => new Date()))());
+      if (current === undefined) {
+        // A 409 here means someone created it meanwhile: the retry reads it.
+        g.lease = await this.options.client.create<Lease>(this.collection(), {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: {
+            name: g.spec.leaseName,
+            namespace: this.options.namespace,
+            labels: { 'app.kubernetes.io/managed-by': 'keepalived-constructs', 'keepalived-constructs/cluster': this.options.cluster },
+            annotations: { 'keepalived-constructs/group': g.spec.group },
+          },
+          spec: { holderIdentity: me, leaseDurationSeconds: this.options.leaseDurationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 },
+        }, { signal: this.signal() });
+        g.mayHold = true;
+        this.options.logger.info(`group ${g.spec.group}: MASTER here${g.inferred ? ' (inferred)' : ''}: created Lease ${this.options.namespace}/${g.spec.leaseName}`);
+        return;
+      }
+      const previous = current.spec?.holderIdentity;
+      const ours = previous === me;
+      g.lease = await this.options.client.update<Lease>(this.path(g), {
+        ...current,
+        spec: {
+          ...current.spec,
+          holderIdentity: me,
+          leaseDurationSeconds: this.options.leaseDurationSeconds,
+          acquireTime: ours && current.spec?.acquireTime ? current.spec.acquireTime : now,
+          renewTime: now,
+          leaseTransitions: (current.spec?.leaseTransitions ?? 0) + (ours ? 0 : 1),
+        },
+      }, { signal: this.signal() });
+      g.mayHold = true;
+      if (!ours) {
+        this.options.logger.info(`group ${g.spec.group}: MASTER here${g.inferred ? ' (inferred)' : ''}: ${previous ? `took Lease ${this.options.namespace}/${g.spec.leaseName} over from ${previous}` : `acquired Lease ${this.options.namespace}/${g.spec.leaseName}`}`);
+      }
+    });
+  }
+
   /** Removes our holderIdentity from a Lease we still hold; nothing when someone else holds it. */
   private async release(g: GroupLease): Promise<void> {
     const me = this.options.nodeName;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const current = g.lease ?? await this.read(g);
+    await this.readModifyWrite(g, async (current) => {
       if (current === undefined || current.spec?.holderIdentity !== me) {
         g.lease = current;
         g.mayHold = false;
         return;
       }
       const { holderIdentity: _holder, ...rest } = current.spec;
-      try {
-        g.lease = await this.options.client.update<Lease>(this.path(g), {
-          ...current,
-          spec: { ...rest, renewTime: microTime((this.options.now ?? (() => new Date()))()) },
-        }, { signal: this.signal() });
-        g.mayHold = false;
-        const why = this.stopped ? 'the agent stops' : g.state === undefined ? 'keepalived is not running' : `${g.state} here`;
-        this.options.logger.info(`group ${g.spec.group}: ${why}: released Lease ${this.options.namespace}/${g.spec.leaseName}`);
-        return;
-      } catch (e) {
-        if (e instanceof KubeConflictError || e instanceof KubeNotFoundError) {
-          g.lease = undefined;
-          continue;
-        }
-        throw e;
-      }
-    }
-    throw new Error('the Lease kept changing under us (409 three times)');
+      g.lease = await this.options.client.update<Lease>(this.path(g), {
+        ...current,
+        spec: { ...rest, renewTime: microTime((this.options.now ?? (() => new Date()))()) },
+      }, { signal: this.signal() });
+      g.mayHold = false;
+      const why = this.stopped ? 'the agent stops' : g.state === undefined ? 'keepalived is not running' : `${g.state} here`;
+      this.options.logger.info(`group ${g.spec.group}: ${why}: released Lease ${this.options.namespace}/${g.spec.leaseName}`);
+    });
   }
 
   private async read(g: GroupLease): Promise<Lease | undefined> {
