@@ -1,18 +1,17 @@
-import { execFileSync, spawnSync } from 'child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
+import { spawnSync } from 'child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
 import { builtinModules } from 'module';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { AgentSpec } from '../src/core/agent-spec';
 import { InterfaceSelector } from '../src/core/interface-selector';
 import { renderKeepalivedConf } from '../src/core/keepalived-conf';
+import { AGENT, buildAgent, ROOT } from './support/agent-bundle';
 
 /*
  * Runs the bundled agent, the exact file the ConfigMap carries, against a fixture node: an interface
  * table in os.networkInterfaces() shape (--interfaces-json) and a fixture /proc (KEEPALIVED_AGENT_PROC).
  */
-const ROOT = join(__dirname, '..');
-const AGENT = join(ROOT, 'lib/agent/keepalived-agent.js');
 let tmp: string;
 let proc: string;
 let interfacesJson: string;
@@ -47,11 +46,7 @@ const VIEW = {
 
 beforeAll(() => {
   // Build into a temporary name and rename, so that a concurrent reader never sees half a bundle.
-  mkdirSync(join(ROOT, 'lib/agent'), { recursive: true });
-  const partial = join(ROOT, `lib/agent/.keepalived-agent.${process.pid}.js`);
-  execFileSync(join(ROOT, 'node_modules/.bin/esbuild'), ['src/agent/main.ts', '--bundle', '--platform=node', '--target=node20',
-    '--format=cjs', '--legal-comments=none', `--outfile=${partial}`, '--log-level=warning'], { cwd: ROOT });
-  renameSync(partial, AGENT);
+  buildAgent();
 
   tmp = mkdtempSync(join(tmpdir(), 'agent-cli-'));
   proc = join(tmp, 'proc');

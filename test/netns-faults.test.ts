@@ -1,6 +1,6 @@
-import { execFileSync, spawnSync } from 'child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'fs';
-import { join } from 'path';
+import { spawnSync } from 'child_process';
+import { existsSync, readFileSync } from 'fs';
+import { buildAgent } from './support/agent-bundle';
 import { FailoverProfile, FrontendVips, GatewayPair, InterfaceSelector, Target } from '../src';
 import { NetnsLab, removeStaleLabs } from './support/netns';
 import {
@@ -26,7 +26,6 @@ import { newChart, synth } from './support/synth';
  * and asserts that at the end every VIP has exactly one holder, the one the priorities say.
  */
 
-const ROOT = join(__dirname, '..');
 const CI = process.env.CI === 'true';
 const NODES = ['node-a', 'node-b', 'node-c'];
 const ORDER = ['node-b', 'node-c', 'node-a'];
@@ -79,13 +78,8 @@ beforeAll(() => {
   if (missing) return;
   const stale = removeStaleLabs();
   if (stale.length > 0) console.warn(`removed namespaces left by an earlier run: ${stale.join(', ')}`);
-  // The ConfigMap carries the agent bundled from the current source (as netns-vrrp.test.ts does),
-  // written under a temporary name and renamed so that a concurrent reader never sees half a file.
-  mkdirSync(join(ROOT, 'lib/agent'), { recursive: true });
-  const partial = join(ROOT, `lib/agent/.keepalived-agent.${process.pid}.js`);
-  execFileSync(join(ROOT, 'node_modules/.bin/esbuild'), ['src/agent/main.ts', '--bundle', '--platform=node', '--target=node20',
-    '--format=cjs', '--legal-comments=none', `--outfile=${partial}`, '--log-level=warning'], { cwd: ROOT });
-  renameSync(partial, join(ROOT, 'lib/agent/keepalived-agent.js'));
+  // The ConfigMap carries the agent bundled from the current source.
+  buildAgent();
   objects = {
     front: synthStandalone((chart) => new FrontendVips(chart, 'front', {
       name: 'front', nodeSelector: NODE_SELECTOR, addresses: FRONT,

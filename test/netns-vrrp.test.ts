@@ -1,5 +1,6 @@
-import { execFileSync, spawnSync } from 'child_process';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'fs';
+import { spawnSync } from 'child_process';
+import { readFileSync, writeFileSync } from 'fs';
+import { buildAgent } from './support/agent-bundle';
 import { join } from 'path';
 import { performance } from 'perf_hooks';
 import { Chart } from 'cdk8s';
@@ -23,7 +24,6 @@ import { newChart, synth } from './support/synth';
  * Assertions poll `ip -j addr show` in the nodes every 20 ms; failover times are measured and printed.
  */
 
-const ROOT = join(__dirname, '..');
 const CI = process.env.CI === 'true';
 const NODES = ['node-a', 'node-b', 'node-c'];
 const NODE_SELECTOR = { 'node-role.kubernetes.io/vrrp': '' };
@@ -66,13 +66,8 @@ beforeAll(() => {
   if (missing) return;
   const stale = removeStaleLabs();
   if (stale.length > 0) console.warn(`removed namespaces left by an earlier run: ${stale.join(', ')}`);
-  // Build the agent bundle that the ConfigMap carries from the current source (as agent-cli.test.ts
-  // does), into a temporary name and renamed, so that a concurrent reader never sees half a file.
-  mkdirSync(join(ROOT, 'lib/agent'), { recursive: true });
-  const partial = join(ROOT, `lib/agent/.keepalived-agent.${process.pid}.js`);
-  execFileSync(join(ROOT, 'node_modules/.bin/esbuild'), ['src/agent/main.ts', '--bundle', '--platform=node', '--target=node20',
-    '--format=cjs', '--legal-comments=none', `--outfile=${partial}`, '--log-level=warning'], { cwd: ROOT });
-  renameSync(partial, join(ROOT, 'lib/agent/keepalived-agent.js'));
+  // The ConfigMap carries the agent bundled from the current source.
+  buildAgent();
 });
 
 afterAll(() => {

@@ -5,22 +5,14 @@
  * writing lines into that fifo as keepalived does, and the agent's `run` as a child process whose
  * output can be awaited.
  */
-import { ChildProcess, execFileSync, spawn } from 'child_process';
-import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'fs';
+import { ChildProcess, spawn } from 'child_process';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'fs';
 import { join } from 'path';
 import { performance } from 'perf_hooks';
 
-export const ROOT = join(__dirname, '..', '..');
-export const AGENT = join(ROOT, 'lib/agent/keepalived-agent.js');
+import { AGENT } from './agent-bundle';
 
-/** Bundles src/agent into lib/agent/keepalived-agent.js (through a temporary name, as agent-cli.test.ts does). */
-export function buildAgent(): void {
-  mkdirSync(join(ROOT, 'lib/agent'), { recursive: true });
-  const partial = join(ROOT, `lib/agent/.keepalived-agent.${process.pid}.js`);
-  execFileSync(join(ROOT, 'node_modules/.bin/esbuild'), ['src/agent/main.ts', '--bundle', '--platform=node', '--target=node20',
-    '--format=cjs', '--legal-comments=none', `--outfile=${partial}`, '--log-level=warning'], { cwd: ROOT });
-  renameSync(partial, AGENT);
-}
+export { AGENT, buildAgent, ROOT } from './agent-bundle';
 
 /** Polls until `condition` holds; fails naming what it waited for (and `detail()`, if given). */
 export async function until(what: string, condition: () => boolean, timeoutMs = 8000, detail?: () => string): Promise<void> {
