@@ -1,13 +1,10 @@
-import { spawnSync } from 'child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
-import { join } from 'path';
 import * as fc from 'fast-check';
 import { AgentDiscovery, AgentGroup, AgentSpec } from '../src/core/agent-spec';
 import { deriveDiscoveredView, describeNodeSetChange, diffNodeSets, DiscoveredNode, DiscoveredView } from '../src/core/discovered-nodes';
 import { InterfaceSelector } from '../src/core/interface-selector';
 import { AgentRenderError, renderKeepalivedConf, RenderNode } from '../src/core/keepalived-conf';
 import { NodeView } from '../src/core/node-view';
+import { KeepalivedConfigCheck } from './support/keepalived-check';
 import { MAX_NODE_ORDER, priorityOf, rankStep, TOP_ORDERED_PRIORITY } from '../src/core/priority';
 
 /*
@@ -15,47 +12,13 @@ import { MAX_NODE_ORDER, priorityOf, rankStep, TOP_ORDERED_PRIORITY } from '../s
  * Every config rendered here is checked by the real keepalived (`keepalived -t`) in a network namespace
  * of our own that has the fixture's interfaces, as test/keepalived-conf.test.ts does.
  */
-const NETNS = `kc-disc-${process.pid}`;
-let tmp: string;
-let keepalivedReady = false;
-let checked = 0;
-
-beforeAll(() => {
-  tmp = mkdtempSync(join(tmpdir(), 'discovery-view-'));
-  if (process.getuid?.() !== 0) {
-    const why = 'keepalived -t checks need root (ip netns)';
-    if (process.env.CI === 'true') throw new Error(`${why}, and CI must not skip them`);
-    console.warn(`SKIPPING keepalived -t checks: ${why}`);
-    return;
-  }
-  run('ip', ['netns', 'add', NETNS]);
-  run('ip', ['-n', NETNS, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth1']);
-  keepalivedReady = true;
-});
-
-afterAll(() => {
-  if (keepalivedReady) spawnSync('ip', ['netns', 'del', NETNS]);
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
-
-function run(cmd: string, args: string[]): void {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
-}
-
-function expectKeepalivedAccepts(config: string): void {
-  if (!keepalivedReady) return;
-  const n = ++checked;
-  const file = join(tmp, `keepalived-${n}.conf`);
-  writeFileSync(file, config);
-  const r = spawnSync('ip', ['netns', 'exec', NETNS, 'keepalived', '-t', '-f', file,
-    '-p', join(tmp, `${n}.pid`), '-r', join(tmp, `${n}.vrrp.pid`), '-c', join(tmp, `${n}.checkers.pid`)], { encoding: 'utf8' });
-  expect({ exit: r.status, stderr: `${r.stderr}`.trim(), config }).toEqual({ exit: 0, stderr: '', config });
-}
+const keepalived = new KeepalivedConfigCheck('kc-disc', [['eth0', 'eth1']]);
+beforeAll(() => keepalived.setUp());
+afterAll(() => keepalived.tearDown());
 
 function render(spec: AgentSpec, view: NodeView, node: RenderNode, discovered?: DiscoveredView): string {
   const config = renderKeepalivedConf(spec, view, node, discovered);
-  expectKeepalivedAccepts(config);
+  keepalived.expectAccepts(config);
   return config;
 }
 
@@ -358,5 +321,5 @@ describe('node set changes, for the reload log', () => {
 });
 
 test('keepalived -t really ran (unless skipped loudly)', () => {
-  if (process.getuid?.() === 0) expect(checked).toBeGreaterThan(5);
+  if (keepalived.active) expect(keepalived.checked).toBeGreaterThan(5);
 });

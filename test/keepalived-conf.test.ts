@@ -1,61 +1,22 @@
-import { spawnSync } from 'child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
-import { join } from 'path';
 import { AgentGroup, AgentSpec } from '../src/core/agent-spec';
 import { InterfaceSelector } from '../src/core/interface-selector';
 import { AgentRenderError, renderKeepalivedConf, RenderNode } from '../src/core/keepalived-conf';
 import { NodeView } from '../src/core/node-view';
+import { KeepalivedConfigCheck } from './support/keepalived-check';
 
 /*
  * Every config this file renders is checked by the real keepalived (`keepalived -t`). keepalived -t
  * rejects interface names the host does not have ("Non-existent interface specified in configuration"),
  * so it runs inside a network namespace of our own that has the fixture's interfaces (veth pairs).
  */
-const NETNS = `kc-conf-${process.pid}`;
-const NETNS_INTERFACES = [['eth0', 'eth1'], ['bond0', 'ens7']];
-let tmp: string;
-let keepalivedReady = false;
-let checked = 0;
-
-beforeAll(() => {
-  tmp = mkdtempSync(join(tmpdir(), 'keepalived-conf-'));
-  if (process.getuid?.() !== 0) {
-    const why = 'keepalived -t checks need root (ip netns)';
-    if (process.env.CI === 'true') throw new Error(`${why}, and CI must not skip them`);
-    console.warn(`SKIPPING keepalived -t checks: ${why}`);
-    return;
-  }
-  run('ip', ['netns', 'add', NETNS]);
-  for (const [a, b] of NETNS_INTERFACES) run('ip', ['-n', NETNS, 'link', 'add', a, 'type', 'veth', 'peer', 'name', b]);
-  keepalivedReady = true;
-});
-
-afterAll(() => {
-  if (keepalivedReady || process.getuid?.() === 0) spawnSync('ip', ['netns', 'del', NETNS]);
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
-
-function run(cmd: string, args: string[]) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
-}
-
-/** Checks a config with `keepalived -t` in the namespace; the assertion shows keepalived's complaints. */
-function expectKeepalivedAccepts(config: string) {
-  if (!keepalivedReady) return;
-  const n = ++checked;
-  const file = join(tmp, `keepalived-${n}.conf`);
-  writeFileSync(file, config);
-  const r = spawnSync('ip', ['netns', 'exec', NETNS, 'keepalived', '-t', '-f', file,
-    '-p', join(tmp, `${n}.pid`), '-r', join(tmp, `${n}.vrrp.pid`), '-c', join(tmp, `${n}.checkers.pid`)], { encoding: 'utf8' });
-  expect({ exit: r.status, stderr: `${r.stderr}`.trim(), config }).toEqual({ exit: 0, stderr: '', config });
-}
+const keepalived = new KeepalivedConfigCheck('kc-conf', [['eth0', 'eth1'], ['bond0', 'ens7']]);
+beforeAll(() => keepalived.setUp());
+afterAll(() => keepalived.tearDown());
 
 /** Renders and checks with keepalived: the only way this file renders a config. */
 function render(spec: AgentSpec, view: NodeView, node: RenderNode): string {
   const config = renderKeepalivedConf(spec, view, node);
-  expectKeepalivedAccepts(config);
+  keepalived.expectAccepts(config);
   return config;
 }
 
@@ -339,5 +300,5 @@ describe('errors', () => {
 });
 
 test('keepalived -t really ran (unless skipped loudly)', () => {
-  if (keepalivedReady) expect(checked).toBeGreaterThanOrEqual(10);
+  if (keepalived.active) expect(keepalived.checked).toBeGreaterThanOrEqual(10);
 });
