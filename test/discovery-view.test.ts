@@ -1,9 +1,9 @@
 import * as fc from 'fast-check';
-import { AgentDiscovery, AgentGroup, AgentSpec } from '../src/core/agent-spec';
+import { AgentDiscovery, AgentSpec } from '../src/core/agent-spec';
 import { deriveDiscoveredView, describeNodeSetChange, diffNodeSets, DiscoveredNode, DiscoveredView } from '../src/core/discovered-nodes';
-import { InterfaceSelector } from '../src/core/interface-selector';
 import { AgentRenderError, renderKeepalivedConf, RenderNode } from '../src/core/keepalived-conf';
 import { NodeView } from '../src/core/node-view';
+import { agentGroup } from './support/agent-fixtures';
 import { KeepalivedConfigCheck } from './support/keepalived-check';
 import { MAX_NODE_ORDER, priorityOf, rankStep, TOP_ORDERED_PRIORITY } from '../src/core/priority';
 
@@ -32,15 +32,7 @@ const DISCOVERY: AgentDiscovery = {
   minReloadIntervalSeconds: 5,
 };
 
-const group = (g: Partial<AgentGroup> & Pick<AgentGroup, 'name' | 'index' | 'vrid'>): AgentGroup => ({
-  family: 4,
-  vrrpVersion: 2,
-  interface: InterfaceSelector.defaultRoute().spec,
-  addresses: [{ address: `198.51.100.${100 + g.index}/32` }],
-  preempt: true,
-  advertInterval: 1,
-  ...g,
-});
+const group = agentGroup;
 
 const SPEC: AgentSpec = {
   version: 1,

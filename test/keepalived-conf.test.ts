@@ -1,7 +1,8 @@
-import { AgentGroup, AgentSpec } from '../src/core/agent-spec';
+import { AgentSpec } from '../src/core/agent-spec';
 import { InterfaceSelector } from '../src/core/interface-selector';
 import { AgentRenderError, renderKeepalivedConf, RenderNode } from '../src/core/keepalived-conf';
 import { NodeView } from '../src/core/node-view';
+import { agentGroup } from './support/agent-fixtures';
 import { KeepalivedConfigCheck } from './support/keepalived-check';
 
 /*
@@ -20,15 +21,7 @@ function render(spec: AgentSpec, view: NodeView, node: RenderNode): string {
   return config;
 }
 
-const group = (g: Partial<AgentGroup> & Pick<AgentGroup, 'name' | 'index' | 'vrid'>): AgentGroup => ({
-  family: 4,
-  vrrpVersion: 2,
-  interface: InterfaceSelector.defaultRoute().spec,
-  addresses: [{ address: `198.51.100.${100 + g.index}/32` }],
-  preempt: true,
-  advertInterval: 1,
-  ...g,
-});
+const group = agentGroup;
 
 const SPEC: AgentSpec = {
   version: 1,

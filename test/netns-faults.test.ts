@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import { existsSync, readFileSync } from 'fs';
 import { buildAgent } from './support/agent-bundle';
 import { FailoverProfile, FrontendVips, GatewayPair, InterfaceSelector, Target } from '../src';
-import { NetnsLab, removeStaleLabs } from './support/netns';
+import { NetnsLab, removeStaleLabs, withLab } from './support/netns';
 import {
   bridgePortOf, crashPods, forgetAddresses, fromPerf, HolderSampler, holderChanges, Interval, intervalsOf, monoNow, pidFilesOf, prng,
   Sample, setIsolated, sleep, startContained, startTogether, stateChanges, terminatePod, totals,
@@ -326,19 +326,7 @@ class Fleet {
 /** Runs a body with a fresh lab, cleaned up whatever happens; a failure carries the lab's state and keepalived's logs. */
 async function inLab(name: string, body: (lab: NetnsLab) => Promise<void>): Promise<void> {
   currentScenario = name.split(':')[0];
-  const lab = new NetnsLab();
-  try {
-    await body(lab);
-  } catch (e) {
-    const err = e as Error;
-    if (err.message?.includes('--- lab state ---')) throw err;
-    const wrapped = new Error(`${err.message}\n${lab.report()}`);
-    wrapped.stack = `${wrapped.message}\n${err.stack?.split('\n').slice(1).join('\n') ?? ''}`;
-    throw wrapped;
-  } finally {
-    await stopSamplers();
-    lab.cleanup();
-  }
+  await withLab(body, stopSamplers);
 }
 
 function scenario(name: string, body: (lab: NetnsLab) => Promise<void>, timeoutMs = 60_000) {

@@ -7,7 +7,7 @@ import { Chart } from 'cdk8s';
 import {
   FailoverProfile, FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, Target, VrrpAuth,
 } from '../src';
-import { NetnsLab, removeStaleLabs } from './support/netns';
+import { NetnsLab, removeStaleLabs, withLab } from './support/netns';
 import {
   capabilityMask, configsChecked, DaemonSetPod, expectConfigAccepted, processCapabilities, StandaloneObjects, standaloneObjects, startPods,
 } from './support/netns-pod';
@@ -79,18 +79,7 @@ afterAll(() => {
 function scenario(name: string, body: (lab: NetnsLab) => Promise<void>, timeoutMs = 60_000) {
   e2e(name, async () => {
     currentScenario = name.split(':')[0];
-    const lab = new NetnsLab();
-    try {
-      await body(lab);
-    } catch (e) {
-      const err = e as Error;
-      if (err.message?.includes('--- lab state ---')) throw err;
-      const wrapped = new Error(`${err.message}\n${lab.report()}`);
-      wrapped.stack = `${wrapped.message}\n${err.stack?.split('\n').slice(1).join('\n') ?? ''}`;
-      throw wrapped;
-    } finally {
-      lab.cleanup();
-    }
+    await withLab(body);
   }, timeoutMs);
 }
 

@@ -466,3 +466,23 @@ export class NetnsLab {
     return `${r.stdout}`;
   }
 }
+
+/**
+ * Runs a test body with a fresh lab, cleaned up whatever happens (after `onFinally`); a failure
+ * carries the lab's state and keepalived's logs.
+ */
+export async function withLab(body: (lab: NetnsLab) => Promise<void>, onFinally?: () => Promise<void>): Promise<void> {
+  const lab = new NetnsLab();
+  try {
+    await body(lab);
+  } catch (e) {
+    const err = e as Error;
+    if (err.message?.includes('--- lab state ---')) throw err;
+    const wrapped = new Error(`${err.message}\n${lab.report()}`);
+    wrapped.stack = `${wrapped.message}\n${err.stack?.split('\n').slice(1).join('\n') ?? ''}`;
+    throw wrapped;
+  } finally {
+    await onFinally?.();
+    lab.cleanup();
+  }
+}
