@@ -1,2 +1,3 @@
-export * from './core';
+// The cdk8s entry point, `keepalived-constructs`.
+export * from './public';
 export * from './constructs';

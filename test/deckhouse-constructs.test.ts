@@ -1,4 +1,4 @@
-import { FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, Target } from '../src';
+import { FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, Target } from '../src/internal';
 import { newChart, synth } from './support/synth';
 
 describe('FrontendVips (Deckhouse target)', () => {
@@ -82,15 +82,15 @@ describe('KeepalivedCluster (Deckhouse target)', () => {
 
   test('a cluster without groups fails at synth', () => {
     const { chart } = newChart();
-    new KeepalivedCluster(chart, 'empty', { nodeSelector: {} });
+    new KeepalivedCluster(chart, 'empty', { nodeSelector: {}, selectAllNodes: true });
     expect(() => synth(chart)).toThrow(/\[test\/empty\] groups = \[\]: a keepalived cluster needs at least one VRRP group/);
   });
 
   test('output is deterministic: two synths give byte-identical YAML', () => {
     const build = () => {
       const { app, chart } = newChart();
-      new FrontendVips(chart, 'front', { nodeSelector: {}, addresses: ['203.0.113.1/32', '203.0.113.2/32'] });
-      new GatewayPair(chart, 'gw', { nodeSelector: {}, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } });
+      new FrontendVips(chart, 'front', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32', '203.0.113.2/32'] });
+      new GatewayPair(chart, 'gw', { nodeSelector: {}, selectAllNodes: true, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } });
       synth(chart); // schema-validates what synthYaml renders
       return app.synthYaml();
     };

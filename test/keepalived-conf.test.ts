@@ -244,8 +244,8 @@ describe('errors', () => {
     [undefined, /a password is needed: pass --auth-pass-file/],
     ['', /the auth password is empty/],
     ['nine-char', /9 bytes long; VRRPv2 PASS authentication carries at most 8/],
-    ['pa ss', /printable ASCII without white space/],
-    ['pa#ss', /printable ASCII without white space or any of #/],
+    ['pa ss', /the auth password has characters keepalived's parser would not keep as written \(white space/],
+    ['pa#ss', /would not keep as written \(white space, non-ASCII, or one of # !/],
   ])('auth with password %p', (authPass, message) => {
     expect(() => renderKeepalivedConf(SPEC, viewOf(11), { ...NODE_A, authPass })).toThrow(message);
   });
@@ -271,7 +271,7 @@ describe('errors', () => {
   test('a fractional advert interval on VRRPv2', () => {
     const spec: AgentSpec = { ...SPEC, groups: [{ ...SPEC.groups[0], advertInterval: 0.5 }] };
     expect(() => renderKeepalivedConf(spec, viewOf(11), NODE_A))
-      .toThrow(/group "front": advertInterval 0.5: fractional advert intervals need VRRPv3/);
+      .toThrow(/group "front": advertInterval 0.5 VRRPv2 adverts are whole seconds from 1 to 255 \(fractional intervals need VRRPv3\)/);
   });
 
   test('an IPv6 group on VRRPv2, and a family mix in one group', () => {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'child_process';
 import { existsSync, readFileSync } from 'fs';
 import { buildAgent } from './support/agent-bundle';
-import { FailoverProfile, FrontendVips, GatewayPair, InterfaceSelector, Target } from '../src';
+import { FailoverProfile, FrontendVips, GatewayPair, InterfaceSelector, Target } from '../src/internal';
 import { NetnsLab, removeStaleLabs, withLab } from './support/netns';
 import {
   bridgePortOf, crashPods, forgetAddresses, fromPerf, HolderSampler, holderChanges, Interval, intervalsOf, monoNow, pidFilesOf, prng,

@@ -6,7 +6,7 @@ import { performance } from 'perf_hooks';
 import { Chart } from 'cdk8s';
 import {
   FailoverProfile, FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, Target, VrrpAuth,
-} from '../src';
+} from '../src/internal';
 import { NetnsLab, removeStaleLabs, withLab } from './support/netns';
 import {
   capabilityMask, configsChecked, DaemonSetPod, expectConfigAccepted, processCapabilities, StandaloneObjects, standaloneObjects, startPods,

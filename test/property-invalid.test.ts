@@ -10,7 +10,7 @@ import {
   AppOptions, AppSpec, buildApp, ClusterSpec, effectiveName, groupsOf, nameScopeOf, pathOf, SelSpec, StandaloneSpec,
   deepCopy, TolSpec, usedVrids, V4_BLOCKS, validApp, VipSpec,
 } from './support/arbitraries';
-import { MAX_NODE_ORDER } from '../src';
+import { MAX_NODE_ORDER } from '../src/internal';
 import { newChart, synth } from './support/synth';
 
 const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : (Math.random() * 0x100000000) | 0;

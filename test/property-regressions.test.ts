@@ -4,7 +4,7 @@
 // purpose). Once one passes, drop its entry from KNOWN_GAPS in test/property-invalid.test.ts, so that
 // the property covers it too.
 import { App, Chart } from 'cdk8s';
-import { FrontendVips, KeepalivedCluster, MAX_NODE_ORDER, Target, VrrpPolicyFlavor } from '../src';
+import { FrontendVips, KeepalivedCluster, MAX_NODE_ORDER, Target, VrrpPolicyFlavor } from '../src/internal';
 import { newChart, synth } from './support/synth';
 
 type Build = (chart: Chart, app: App) => void;
@@ -37,13 +37,13 @@ describe('tolerations the API server rejects (ValidateTolerations) pass synth', 
   // derives from a KeepalivedInstance, would be rejected at apply time.
   test.each([['Deckhouse', undefined], ['standalone', Target.standalone()]])('a key that is not a label key (%s)', (_, target) => expectRejected(
     (chart) => new FrontendVips(chart, 'front', {
-      nodeSelector: {}, addresses: ['192.0.2.1/32'], target, tolerations: [{ key: 'bad key!', operator: 'Exists' }],
+      nodeSelector: {}, selectAllNodes: true, addresses: ['192.0.2.1/32'], target, tolerations: [{ key: 'bad key!', operator: 'Exists' }],
     }),
     'test/front', 'tolerations[0].key'));
 
   test.each([['Deckhouse', undefined], ['standalone', Target.standalone()]])('an Equal value that is not a label value (%s)', (_, target) => expectRejected(
     (chart) => new FrontendVips(chart, 'front', {
-      nodeSelector: {}, addresses: ['192.0.2.1/32'], target, tolerations: [{ key: 'k', operator: 'Equal', value: 'has space' }],
+      nodeSelector: {}, selectAllNodes: true, addresses: ['192.0.2.1/32'], target, tolerations: [{ key: 'k', operator: 'Equal', value: 'has space' }],
     }),
     'test/front', 'tolerations[0].value'));
 });
@@ -51,14 +51,14 @@ describe('tolerations the API server rejects (ValidateTolerations) pass synth', 
 describe('standalone options the node agent rejects on every node pass synth', () => {
   test('nodeOrder longer than MAX_NODE_ORDER (249): the agent reports "spec.nodeOrder lists 250 nodes"', () => expectRejected(
     (chart) => new FrontendVips(chart, 'front', {
-      nodeSelector: {}, addresses: ['192.0.2.1/32'],
+      nodeSelector: {}, selectAllNodes: true, addresses: ['192.0.2.1/32'],
       target: Target.standalone({ nodeOrder: Array.from({ length: MAX_NODE_ORDER + 1 }, (_, i) => `node-${i}`) }),
     }),
     'test/front', /target\.nodeOrder(\[\d+\])?/));
 
   test('unicastPeers without an address of a group\'s family: "spec.unicastPeers has no IPv6 address"', () => expectRejected(
     (chart) => new FrontendVips(chart, 'front', {
-      nodeSelector: {}, addresses: ['2001:db8::1/64'],
+      nodeSelector: {}, selectAllNodes: true, addresses: ['2001:db8::1/64'],
       target: Target.standalone({ unicastPeers: ['192.0.2.11', '192.0.2.12'] }),
     }),
     'test/front', /target\.unicastPeers(\[\d+\])?/));
@@ -71,7 +71,7 @@ describe('two groups of one standalone cluster render the same vrrp_instance nam
 
   test('the same explicit group name twice', () => expectRejected(
     (chart) => {
-      const c = new KeepalivedCluster(chart, 'c', { nodeSelector: {}, target: Target.standalone() });
+      const c = new KeepalivedCluster(chart, 'c', { nodeSelector: {}, selectAllNodes: true, target: Target.standalone() });
       c.addGroup({ name: 'web', addresses: [{ address: '192.0.2.1/32' }] });
       c.addGroup({ name: 'web', addresses: [{ address: '192.0.2.2/32' }] });
     },
@@ -79,7 +79,7 @@ describe('two groups of one standalone cluster render the same vrrp_instance nam
 
   test('an explicit name "vrid-7" and an unnamed group with VRID 7 (whose default name is vrid-7)', () => {
     const { objects, message } = attempt((chart) => {
-      const c = new KeepalivedCluster(chart, 'c', { nodeSelector: {}, target: Target.standalone() });
+      const c = new KeepalivedCluster(chart, 'c', { nodeSelector: {}, selectAllNodes: true, target: Target.standalone() });
       c.addGroup({ name: 'vrid-7', id: 8, addresses: [{ address: '192.0.2.1/32' }] });
       c.addGroup({ id: 7, addresses: [{ address: '192.0.2.2/32' }] });
     });
@@ -92,7 +92,7 @@ describe('two groups of one standalone cluster render the same vrrp_instance nam
 describe('duplicate objects', () => {
   test('a policy flavour listed twice: a cdk8s construct-id clash instead of a message naming target.policies[1]', () => {
     const { objects, message } = attempt((chart) => new FrontendVips(chart, 'front', {
-      nodeSelector: {}, addresses: ['192.0.2.1/32'],
+      nodeSelector: {}, selectAllNodes: true, addresses: ['192.0.2.1/32'],
       target: Target.standalone({ policies: [VrrpPolicyFlavor.CALICO, VrrpPolicyFlavor.CALICO] }),
     }));
     // Either rejected, naming the field (today: "There is already a Construct with name
@@ -104,8 +104,8 @@ describe('duplicate objects', () => {
   test.each([[VrrpPolicyFlavor.CILIUM], [VrrpPolicyFlavor.CALICO]])(
     'one name in two namespaces: two cluster-scoped %s policies keepalived-<name>-vrrp', (flavor) => {
       const { objects, message } = attempt((chart) => {
-        new FrontendVips(chart, 'a', { name: 'edge', nodeSelector: {}, addresses: ['192.0.2.1/32'], target: Target.standalone({ namespace: 'ns-a', policies: [flavor] }) });
-        new FrontendVips(chart, 'b', { name: 'edge', nodeSelector: {}, addresses: ['192.0.2.2/32'], target: Target.standalone({ namespace: 'ns-b', policies: [flavor] }) });
+        new FrontendVips(chart, 'a', { name: 'edge', nodeSelector: {}, selectAllNodes: true, addresses: ['192.0.2.1/32'], target: Target.standalone({ namespace: 'ns-a', policies: [flavor] }) });
+        new FrontendVips(chart, 'b', { name: 'edge', nodeSelector: {}, selectAllNodes: true, addresses: ['192.0.2.2/32'], target: Target.standalone({ namespace: 'ns-b', policies: [flavor] }) });
       });
       // Either rejected, naming the second cluster's name, or the cluster-scoped policies differ
       // (today the second overwrites the first on apply, and ns-a's nodes lose their VRRP rule).

@@ -3,9 +3,10 @@
 // themselves is in pulumi-parity.test.ts.
 import * as k8s from '@pulumi/kubernetes';
 import { Chart } from 'cdk8s';
-import * as cdk8s from '../src';
+import * as cdk8s from '../src/internal';
+import { describeIssueAt } from '../src/core';
 import {
-  describeIssueAt, FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, KeepalivedConfigError, ReservedVrids, Target,
+  FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, KeepalivedConfigError, ReservedVrids, Target,
   VrrpPolicyFlavor,
 } from '../src/pulumi';
 import { resetVrrpDomainForTests } from '../src/pulumi/domain';
@@ -39,7 +40,7 @@ function onlyFailure(errors: unknown[]): { error: KeepalivedConfigError; message
   expect(errors).toHaveLength(1);
   const error = errors[0] as KeepalivedConfigError;
   expect(error).toBeInstanceOf(KeepalivedConfigError);
-  const messages = error.issues.map(describeIssueAt);
+  const messages: string[] = error.issues.map(describeIssueAt);
   // Pulumi prefixes where it met the error ("error serializing property ..."); core's message ends it.
   expect(error.message.endsWith(messages.join('\n'))).toBe(true);
   return { error, messages };
@@ -52,8 +53,8 @@ afterEach(() => resetVrrpDomainForTests());
 describe('as Pulumi resources', () => {
   test.each([
     ['FrontendVips', () => new FrontendVips('front', front)],
-    ['GatewayPair', () => new GatewayPair('front', { nodeSelector: {}, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } })],
-    ['KeepalivedCluster', () => new KeepalivedCluster('front', { nodeSelector: {}, groups: [{ addresses: [{ address: '192.0.2.1/24' }] }] })],
+    ['GatewayPair', () => new GatewayPair('front', { nodeSelector: {}, selectAllNodes: true, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } })],
+    ['KeepalivedCluster', () => new KeepalivedCluster('front', { nodeSelector: {}, selectAllNodes: true, groups: [{ addresses: [{ address: '192.0.2.1/24' }] }] })],
   ])('%s: type token, child named after it, with it as parent', async (kind, declare) => {
     // WHEN
     const cluster = declare();
@@ -101,7 +102,7 @@ describe('as Pulumi resources', () => {
       'DaemonSet/keepalived/keepalived-edge', 'GlobalNetworkPolicy/keepalived-keepalived-edge-vrrp',
     ]);
     expect(await value(standalone.vrids)).toEqual([10]);
-    expect([deckhouse.name, standalone.name, standalone.target.kind]).toEqual(['front', 'edge', 'standalone']);
+    expect([deckhouse.name, standalone.name, standalone.target.standaloneOptions !== undefined]).toEqual(['front', 'edge', true]);
   });
 
   test('a provider given to the component reaches every child', async () => {
@@ -150,11 +151,11 @@ describe('as Pulumi resources', () => {
       ['rbac.authorization.k8s.io/v1', 'ClusterRole', 'kubernetes:rbac.authorization.k8s.io/v1:ClusterRole', rules],
       ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', 'kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding', binding('ClusterRole')],
       ['coordination.k8s.io/v1', 'Lease', 'kubernetes:coordination.k8s.io/v1:Lease', { spec: { holderIdentity: 'node-a' } }],
-      ['cilium.io/v2', 'CiliumClusterwideNetworkPolicy', 'kubernetes:cilium.io/v2:CiliumClusterwideNetworkPolicy', { spec: { nodeSelector: {} } }],
+      ['cilium.io/v2', 'CiliumClusterwideNetworkPolicy', 'kubernetes:cilium.io/v2:CiliumClusterwideNetworkPolicy', { spec: { nodeSelector: {}, selectAllNodes: true } }],
     ];
     const resources = kinds.map(([apiVersion, kind, , fields]) => {
       const object = { apiVersion, kind, metadata: { name: `x-${kind.toLowerCase()}` }, ...fields };
-      return kubernetesObject(`r-${kind}`, { apiVersion, kind, name: object.metadata.name }, ['metadata', ...Object.keys(fields)], Promise.resolve(object), {});
+      return kubernetesObject(`r-${kind}`, { apiVersion, kind }, ['metadata', ...Object.keys(fields)], Promise.resolve(object), {});
     });
     await registered(resources);
     for (const [apiVersion, kind, token, fields] of kinds) {
@@ -169,20 +170,20 @@ describe('errors, as cdk8s reports them', () => {
   // The Pulumi resource name plays the construct path's part, so `test/bad` here is cdk8s's `test/bad`.
   test.each<[string, (chart: Chart) => void, () => void]>([
     ['an address that is not one',
-      (chart) => new cdk8s.FrontendVips(chart, 'bad', { nodeSelector: {}, addresses: ['203.0.113.300/32'] }),
-      () => new FrontendVips('test/bad', { nodeSelector: {}, addresses: ['203.0.113.300/32'] })],
+      (chart) => new cdk8s.FrontendVips(chart, 'bad', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.300/32'] }),
+      () => new FrontendVips('test/bad', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.300/32'] })],
     ['vrids of the wrong length',
-      (chart) => new cdk8s.FrontendVips(chart, 'bad', { nodeSelector: {}, addresses: ['203.0.113.1/32'], vrids: [1, 2] }),
-      () => new FrontendVips('test/bad', { nodeSelector: {}, addresses: ['203.0.113.1/32'], vrids: [1, 2] })],
+      (chart) => new cdk8s.FrontendVips(chart, 'bad', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'], vrids: [1, 2] }),
+      () => new FrontendVips('test/bad', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'], vrids: [1, 2] })],
     ['a name too long for the Deckhouse target',
-      (chart) => new cdk8s.GatewayPair(chart, 'bad', { name: 'g'.repeat(42), nodeSelector: {}, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } }),
-      () => new GatewayPair('test/bad', { name: 'g'.repeat(42), nodeSelector: {}, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } })],
+      (chart) => new cdk8s.GatewayPair(chart, 'bad', { name: 'g'.repeat(42), nodeSelector: {}, selectAllNodes: true, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } }),
+      () => new GatewayPair('test/bad', { name: 'g'.repeat(42), nodeSelector: {}, selectAllNodes: true, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } })],
     ['a bad WAN interface',
-      (chart) => new cdk8s.GatewayPair(chart, 'bad', { nodeSelector: {}, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24', interface: InterfaceSelector.name('a/b') } }),
-      () => new GatewayPair('test/bad', { nodeSelector: {}, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24', interface: InterfaceSelector.name('a/b') } })],
+      (chart) => new cdk8s.GatewayPair(chart, 'bad', { nodeSelector: {}, selectAllNodes: true, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24', interface: InterfaceSelector.name('a/b') } }),
+      () => new GatewayPair('test/bad', { nodeSelector: {}, selectAllNodes: true, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24', interface: InterfaceSelector.name('a/b') } })],
     ['a group id out of range',
-      (chart) => new cdk8s.KeepalivedCluster(chart, 'bad', { nodeSelector: {}, groups: [{ id: 300, addresses: [{ address: '192.0.2.1/24' }] }] }),
-      () => new KeepalivedCluster('test/bad', { nodeSelector: {}, groups: [{ id: 300, addresses: [{ address: '192.0.2.1/24' }] }] })],
+      (chart) => new cdk8s.KeepalivedCluster(chart, 'bad', { nodeSelector: {}, selectAllNodes: true, groups: [{ id: 300, addresses: [{ address: '192.0.2.1/24' }] }] }),
+      () => new KeepalivedCluster('test/bad', { nodeSelector: {}, selectAllNodes: true, groups: [{ id: 300, addresses: [{ address: '192.0.2.1/24' }] }] })],
   ])('%s: thrown at once, with the same message', (_, withCdk8s, withPulumi) => {
     const expected = cdk8sMessages(withCdk8s);
     expect(expected.length).toBeGreaterThan(0);
@@ -193,7 +194,7 @@ describe('errors, as cdk8s reports them', () => {
   });
 
   test('addGroup with an invalid group throws at once; after the domain settled it throws too', async () => {
-    const cluster = new KeepalivedCluster('test/c', { nodeSelector: {}, groups: [{ addresses: [{ address: '192.0.2.1/24' }] }] });
+    const cluster = new KeepalivedCluster('test/c', { nodeSelector: {}, selectAllNodes: true, groups: [{ addresses: [{ address: '192.0.2.1/24' }] }] });
     expect(() => cluster.addGroup({ addresses: [] })).toThrow('[test/c] groups[1].addresses = []: a VRRP group needs at least one address');
     cluster.addGroup({ name: 'second', addresses: [{ address: '192.0.2.2/24' }] });
     expect(await value(cluster.vrids)).toHaveLength(2);
@@ -203,14 +204,14 @@ describe('errors, as cdk8s reports them', () => {
 
   test('a VRID used by two components fails the program, naming both; the other one is created', async () => {
     const expected = cdk8sMessages((chart) => {
-      new cdk8s.FrontendVips(chart, 'a', { nodeSelector: {}, addresses: ['203.0.113.1/32'], vrids: [7] });
-      new cdk8s.GatewayPair(chart, 'b', { nodeSelector: {}, vrid: 7, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } });
+      new cdk8s.FrontendVips(chart, 'a', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'], vrids: [7] });
+      new cdk8s.GatewayPair(chart, 'b', { nodeSelector: {}, selectAllNodes: true, vrid: 7, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } });
     });
     let a!: FrontendVips;
     let b!: GatewayPair;
     const errors = await programFailures(async () => {
-      a = new FrontendVips('test/a', { nodeSelector: {}, addresses: ['203.0.113.1/32'], vrids: [7] });
-      b = new GatewayPair('test/b', { nodeSelector: {}, vrid: 7, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } });
+      a = new FrontendVips('test/a', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'], vrids: [7] });
+      b = new GatewayPair('test/b', { nodeSelector: {}, selectAllNodes: true, vrid: 7, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } });
       await registered(a.resources);
     });
     const { messages } = onlyFailure(errors);
@@ -223,34 +224,34 @@ describe('errors, as cdk8s reports them', () => {
 
   test.each<[string, (chart: Chart) => void, () => void]>([
     ['a cluster without groups',
-      (chart) => new cdk8s.KeepalivedCluster(chart, 'empty', { nodeSelector: {} }),
-      () => new KeepalivedCluster('test/empty', { nodeSelector: {} })],
+      (chart) => new cdk8s.KeepalivedCluster(chart, 'empty', { nodeSelector: {}, selectAllNodes: true }),
+      () => new KeepalivedCluster('test/empty', { nodeSelector: {}, selectAllNodes: true })],
     ['an address held by two clusters',
       (chart) => {
-        new cdk8s.FrontendVips(chart, 'a', { nodeSelector: {}, addresses: ['203.0.113.1/32'] });
-        new cdk8s.FrontendVips(chart, 'b', { nodeSelector: {}, addresses: ['203.0.113.1/32'] });
+        new cdk8s.FrontendVips(chart, 'a', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'] });
+        new cdk8s.FrontendVips(chart, 'b', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'] });
       },
       () => {
-        new FrontendVips('test/a', { nodeSelector: {}, addresses: ['203.0.113.1/32'] });
-        new FrontendVips('test/b', { nodeSelector: {}, addresses: ['203.0.113.1/32'] });
+        new FrontendVips('test/a', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'] });
+        new FrontendVips('test/b', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'] });
       }],
     ['one name for two clusters',
       (chart) => {
-        new cdk8s.FrontendVips(chart, 'a', { name: 'x', nodeSelector: {}, addresses: ['203.0.113.1/32'] });
-        new cdk8s.FrontendVips(chart, 'b', { name: 'x', nodeSelector: {}, addresses: ['203.0.113.2/32'] });
+        new cdk8s.FrontendVips(chart, 'a', { name: 'x', nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'] });
+        new cdk8s.FrontendVips(chart, 'b', { name: 'x', nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.2/32'] });
       },
       () => {
-        new FrontendVips('test/a', { name: 'x', nodeSelector: {}, addresses: ['203.0.113.1/32'] });
-        new FrontendVips('test/b', { name: 'x', nodeSelector: {}, addresses: ['203.0.113.2/32'] });
+        new FrontendVips('test/a', { name: 'x', nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'] });
+        new FrontendVips('test/b', { name: 'x', nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.2/32'] });
       }],
     ['a reserved VRID used explicitly',
       (chart) => {
         new cdk8s.ReservedVrids(chart, 'routers', { ids: [5] });
-        new cdk8s.FrontendVips(chart, 'a', { nodeSelector: {}, addresses: ['203.0.113.1/32'], vrids: [5] });
+        new cdk8s.FrontendVips(chart, 'a', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'], vrids: [5] });
       },
       () => {
         new ReservedVrids('test/routers', { ids: [5] });
-        new FrontendVips('test/a', { nodeSelector: {}, addresses: ['203.0.113.1/32'], vrids: [5] });
+        new FrontendVips('test/a', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'], vrids: [5] });
       }],
     ['a reserved id that is not a VRID',
       (chart) => new cdk8s.ReservedVrids(chart, 'routers', { ids: [5, 256] }),
@@ -264,9 +265,9 @@ describe('errors, as cdk8s reports them', () => {
 
 describe('a program that declares components after an await', () => {
   test('a later batch that changes nothing produced is created', async () => {
-    const a = new FrontendVips('a', { nodeSelector: {}, addresses: ['203.0.113.1/32'], vrids: [1] });
+    const a = new FrontendVips('a', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'], vrids: [1] });
     expect(await value(a.vrids)).toEqual([1]);
-    const b = new FrontendVips('b', { nodeSelector: {}, addresses: ['203.0.113.2/32'] });
+    const b = new FrontendVips('b', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.2/32'] });
     const vrids = await value(b.vrids);
     expect(vrids).toHaveLength(1);
     expect(vrids).not.toContain(1);
@@ -275,12 +276,12 @@ describe('a program that declares components after an await', () => {
 
   test('a later batch that would move a VRID already produced fails, saying what would change', async () => {
     // GIVEN a produced cluster with an automatic VRID
-    const a = new FrontendVips('a', { nodeSelector: {}, addresses: ['203.0.113.1/32'] });
+    const a = new FrontendVips('a', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'] });
     const [vrid] = await value(a.vrids);
     // WHEN a later component claims that VRID explicitly
     let b!: FrontendVips;
     const errors = await programFailures(async () => {
-      b = new FrontendVips('b', { nodeSelector: {}, addresses: ['203.0.113.2/32'], vrids: [vrid] });
+      b = new FrontendVips('b', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.2/32'], vrids: [vrid] });
     });
     // THEN the later one fails, and the earlier one keeps what it produced
     expect(errors).toHaveLength(1);
@@ -291,7 +292,7 @@ describe('a program that declares components after an await', () => {
   });
 
   test('a later reservation of a VRID already in use fails', async () => {
-    const a = new FrontendVips('a', { nodeSelector: {}, addresses: ['203.0.113.1/32'], vrids: [9] });
+    const a = new FrontendVips('a', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'], vrids: [9] });
     await value(a.vrids);
     const errors = await programFailures(() => new ReservedVrids('routers', { ids: [9] }));
     expect(errors).toHaveLength(1);

@@ -14,7 +14,7 @@ import { DeckhouseSeedChart } from '../examples/deckhouse-seed';
 import { StandaloneEdgeChart } from '../examples/standalone-edge';
 import {
   FailoverProfile, FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, ReservedVrids, Target, VrrpAuth, VrrpPolicyFlavor,
-} from '../src';
+} from '../src/internal';
 import * as kp from '../src/pulumi';
 import { isSecret, nameOfUrn, newProgram, plain, registered, value } from './support/pulumi';
 import { newChart, synth } from './support/synth';
@@ -128,13 +128,13 @@ const CASES: Array<[string, () => Chart]> = [
     auth: VrrpAuth.literal('s3cret'), namespace: 'net-system', createNamespace: false,
   })],
   ['two standalone clusters share a namespace; fast profile; automatic VRIDs', chartWith((chart) => {
-    new FrontendVips(chart, 'a', { nodeSelector: {}, addresses: ['203.0.113.1/32', '203.0.113.2/32'], target: Target.standalone({ profile: FailoverProfile.FAST }) });
-    new FrontendVips(chart, 'b', { nodeSelector: {}, addresses: ['203.0.113.3/32'], target: Target.standalone() });
+    new FrontendVips(chart, 'a', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32', '203.0.113.2/32'], target: Target.standalone({ profile: FailoverProfile.FAST }) });
+    new FrontendVips(chart, 'b', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.3/32'], target: Target.standalone() });
   })],
   ['automatic VRIDs around reserved ones, across components', chartWith((chart) => {
     new ReservedVrids(chart, 'routers', { ids: Array.from({ length: 200 }, (_, i) => i + 1) });
-    new FrontendVips(chart, 'front', { nodeSelector: {}, addresses: ['203.0.113.1/32', '203.0.113.2/32', '203.0.113.3/32'] });
-    new GatewayPair(chart, 'gw', { nodeSelector: {}, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } });
+    new FrontendVips(chart, 'front', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32', '203.0.113.2/32', '203.0.113.3/32'] });
+    new GatewayPair(chart, 'gw', { nodeSelector: {}, selectAllNodes: true, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } });
   })],
 ];
 

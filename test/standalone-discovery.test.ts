@@ -1,4 +1,4 @@
-import { FrontendVips, SidecarMode, Target } from '../src';
+import { FrontendVips, SidecarMode, Target } from '../src/internal';
 import { newChart, synth } from './support/synth';
 
 const RBAC_KINDS = ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'];

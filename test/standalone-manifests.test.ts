@@ -3,7 +3,7 @@ import * as path from 'path';
 import {
   agentBundleSource, FailoverProfile, FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, Target,
   VrrpAuth, VrrpPolicyFlavor,
-} from '../src';
+} from '../src/internal';
 import { newChart, synth } from './support/synth';
 
 /** Snapshots hold the manifests, not the agent's bundled source (tested on its own) or its hash. */
@@ -19,7 +19,10 @@ function forSnapshot(objects: any[]): any[] {
   });
 }
 
-const byKind = (objects: any[], kind: string) => objects.filter((o) => o.kind === kind);
+const byKind = (objects: any[], kind: string) => objects.filter((o) => o.kind === kind
+  && (kind !== 'ConfigMap' || o.data['spec.json'] !== undefined));
+/** The namespace's agent ConfigMap. */
+const agentConfigMaps = (objects: any[]) => objects.filter((o) => o.kind === 'ConfigMap' && o.data['keepalived-agent.js'] !== undefined);
 const one = (objects: any[], kind: string) => {
   const found = byKind(objects, kind);
   expect(found).toHaveLength(1);
@@ -42,7 +45,7 @@ describe('standalone target', () => {
 
   test('FrontendVips: the objects, in apply order, each valid against the Kubernetes schema', () => {
     const objects = edge();
-    expect(objects.map((o) => o.kind)).toEqual(['Namespace', 'ServiceAccount', 'ConfigMap', 'DaemonSet']);
+    expect(objects.map((o) => o.kind)).toEqual(['Namespace', 'ConfigMap', 'ServiceAccount', 'ConfigMap', 'DaemonSet']);
     expect(forSnapshot(objects)).toMatchSnapshot();
   });
 
@@ -64,13 +67,19 @@ describe('standalone target', () => {
     expect(one(objects, 'DaemonSet').spec.template.spec.automountServiceAccountToken).toBe(false);
   });
 
-  test('ConfigMap: immutable, content-hashed name, spec.json and the exact bundled agent', () => {
+  test('ConfigMaps: immutable, content-hashed names; the cluster\'s carries spec.json only, the namespace\'s the exact bundled agent', () => {
     const objects = edge();
     const cm = one(objects, 'ConfigMap');
     expect(cm.immutable).toBe(true);
-    expect(cm.metadata.name).toMatch(/^keepalived-edge-[0-9a-f]{10}$/);
-    expect(cm.data['keepalived-agent.js']).toBe(agentBundleSource());
-    expect(cm.data['keepalived-agent.js']).toBe(fs.readFileSync(path.join(__dirname, '..', 'lib', 'agent', 'keepalived-agent.js'), 'utf8'));
+    expect(cm.metadata.name).toMatch(/^keepalived-edge-spec-[0-9a-f]{10}$/);
+    expect(Object.keys(cm.data)).toEqual(['spec.json']);
+    const [agent] = agentConfigMaps(objects);
+    expect(agent.immutable).toBe(true);
+    expect(agent.metadata).toMatchObject({ name: expect.stringMatching(/^keepalived-agent-[0-9a-f]{10}$/), namespace: 'keepalived' });
+    expect(agent.data['keepalived-agent.js']).toBe(agentBundleSource());
+    expect(agent.data['keepalived-agent.js']).toBe(fs.readFileSync(path.join(__dirname, '..', 'lib', 'agent', 'keepalived-agent.js'), 'utf8'));
+    const volumes = one(objects, 'DaemonSet').spec.template.spec.volumes;
+    expect(volumes.filter((v: any) => v.configMap).map((v: any) => v.configMap.name)).toEqual([cm.metadata.name, agent.metadata.name]);
     const spec = JSON.parse(cm.data['spec.json']);
     expect(spec).toMatchObject({ version: 1, cluster: 'edge', nodeOrder: ['edge-a', 'edge-b', 'edge-c'], auth: false });
     expect(spec.groups.map((g: any) => [g.vrid, g.addresses[0].address, g.index])).toEqual([
@@ -114,7 +123,7 @@ describe('standalone target', () => {
     const pod = one(edge(), 'DaemonSet').spec.template.spec;
     const [render] = pod.initContainers;
     expect(render.command).toEqual([
-      'node', '/etc/keepalived-constructs/keepalived-agent.js', 'render',
+      'node', '/opt/keepalived-constructs/keepalived-agent.js', 'render',
       '--spec', '/etc/keepalived-constructs/spec.json', '--node-name', '$(NODE_NAME)', '--out', '/etc/keepalived/keepalived.conf',
     ]);
     expect(render.env[0]).toEqual({ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } });
@@ -149,8 +158,8 @@ describe('standalone target', () => {
   });
 
   test.each([
-    ['a password longer than 8 characters', VrrpAuth.literal('123456789'), /target.auth = "\(a literal of 9 characters\)": keepalived's PASS authentication takes 1..8 printable characters/],
-    ['an empty password', VrrpAuth.literal(''), /takes 1..8 printable characters/],
+    ['a password longer than 8 characters', VrrpAuth.literal('123456789'), /target.auth = "\(a literal of 9 characters\)": is 9 bytes long; VRRPv2 PASS authentication carries at most 8/],
+    ['an empty password', VrrpAuth.literal(''), /target.auth = "\(a literal of 0 characters\)": is empty. Valid: 1 to 8 printable ASCII characters/],
   ])('rejects %s, without echoing it', (_, auth, message) => {
     expect(() => edge({ auth })).toThrow(message);
     expect(() => edge({ auth })).not.toThrow(/123456789/);
@@ -158,10 +167,10 @@ describe('standalone target', () => {
 
   test('rejects auth on a VRRPv3 group (keepalived ignores it there)', () => {
     expect(() => edge({ auth: VrrpAuth.literal('pw'), profile: FailoverProfile.FAST }))
-      .toThrow(/\[test\/edge\] target.auth = "\(set\)": group addresses runs VRRPv3, which has no PASS authentication/);
+      .toThrow(/\[test\/edge\] target.auth = "VrrpAuth.literal\(...\)": VRRPv3 has no PASS authentication, and the group of addresses runs VRRPv3, so keepalived would ignore the password/);
     const { chart } = newChart();
     expect(() => new KeepalivedCluster(chart, 'v6', {
-      nodeSelector: {}, target: Target.standalone({ auth: VrrpAuth.literal('pw') }),
+      nodeSelector: {}, selectAllNodes: true, target: Target.standalone({ auth: VrrpAuth.literal('pw') }),
       groups: [{ addresses: [{ address: '2001:db8::10/64' }] }],
     })).toThrow(/runs VRRPv3 \(IPv6 always does\)/);
   });
@@ -230,15 +239,15 @@ describe('standalone target', () => {
 
   test('two clusters in one namespace emit the Namespace once', () => {
     const { chart } = newChart();
-    new FrontendVips(chart, 'a', { nodeSelector: {}, addresses: ['203.0.113.1/32'], target: Target.standalone() });
-    new FrontendVips(chart, 'b', { nodeSelector: {}, addresses: ['203.0.113.2/32'], target: Target.standalone() });
+    new FrontendVips(chart, 'a', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'], target: Target.standalone() });
+    new FrontendVips(chart, 'b', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.2/32'], target: Target.standalone() });
     expect(byKind(synth(chart), 'Namespace')).toHaveLength(1);
   });
 
   test('IPv6 groups use VRRPv3', () => {
     const { chart } = newChart();
     new KeepalivedCluster(chart, 'v6', {
-      nodeSelector: {}, target: Target.standalone(),
+      nodeSelector: {}, selectAllNodes: true, target: Target.standalone(),
       groups: [{ addresses: [{ address: '2001:db8::10/64' }], preempt: false }],
     });
     const spec = JSON.parse(one(synth(chart), 'ConfigMap').data['spec.json']);

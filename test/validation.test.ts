@@ -1,7 +1,7 @@
 // One test per validation rule: a compliant and a non-compliant case through one helper, checking that
 // the message names the construct path, the field and the value, and says what is valid.
 import { App, Chart } from 'cdk8s';
-import { FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, ReservedVrids, Target } from '../src';
+import { FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, ReservedVrids, Target } from '../src/internal';
 import { newChart, synth } from './support/synth';
 
 type Build = (chart: Chart, app: App) => void;
@@ -30,9 +30,9 @@ function expectRule(ok: Build, bad: Build, ...parts: Array<string | RegExp>) {
 }
 
 const front = (addresses: string[], extra: object = {}): Build => (chart) =>
-  new FrontendVips(chart, 'front', { nodeSelector: {}, addresses, ...extra });
+  new FrontendVips(chart, 'front', { nodeSelector: {}, selectAllNodes: true, addresses, ...extra });
 const cluster = (props: object, ...groups: object[]): Build => (chart) => {
-  const c = new KeepalivedCluster(chart, 'c', { nodeSelector: {}, ...props });
+  const c = new KeepalivedCluster(chart, 'c', { nodeSelector: {}, selectAllNodes: true, ...props });
   for (const g of groups) c.addGroup(g as any);
 };
 
@@ -45,12 +45,12 @@ describe('addresses', () => {
   test('a malformed prefix', () => expectRule(
     front(['203.0.113.1/32']),
     front(['203.0.113.1/33']),
-    '[test/front] addresses[0] = "203.0.113.1/33"', 'prefix'));
+    '[test/front] addresses[0] = "203.0.113.1/33": has the prefix length /33, out of range for IPv4 (0 to 32). Valid: a prefix length from 0 to 32'));
 
   test('an address without a prefix', () => expectRule(
     cluster({}, { addresses: [{ address: '198.51.100.1/24' }] }),
     cluster({}, { addresses: [{ address: '198.51.100.1' }] }),
-    '[test/c] groups[0].addresses[0].address = "198.51.100.1"'));
+    '[test/c] groups[0].addresses[0].address = "198.51.100.1": has no prefix length. Valid: the address with its prefix, e.g. "198.51.100.1/32"'));
 
   test('the network or broadcast address of its own prefix', () => {
     expectRule(front(['198.51.100.1/24']), front(['198.51.100.0/24']), 'addresses[0] = "198.51.100.0/24": is the network address of 198.51.100.0/24');
@@ -80,8 +80,8 @@ describe('addresses', () => {
     'groups[0].addresses[1].address = "198.51.100.2/24": mixes IPv4 into an IPv6 group'));
 
   test('the same VIP in two groups anywhere in the app names both constructs', () => expectRule(
-    (chart) => { front(['203.0.113.1/32'])(chart, undefined as any); new FrontendVips(new Chart(chart.node.root as App, 'other'), 'b', { nodeSelector: {}, addresses: ['203.0.113.2/32'] }); },
-    (chart) => { front(['203.0.113.1/32'])(chart, undefined as any); new FrontendVips(new Chart(chart.node.root as App, 'other'), 'b', { nodeSelector: {}, addresses: ['203.0.113.1/32'] }); },
+    (chart) => { front(['203.0.113.1/32'])(chart, undefined as any); new FrontendVips(new Chart(chart.node.root as App, 'other'), 'b', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.2/32'] }); },
+    (chart) => { front(['203.0.113.1/32'])(chart, undefined as any); new FrontendVips(new Chart(chart.node.root as App, 'other'), 'b', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'] }); },
     '[other/b] addresses[0] = "203.0.113.1/32": address 203.0.113.1 is already held by test/front (addresses[0])'));
 
   test('the same VIP twice in one construct, written differently', () => expectRule(
@@ -109,8 +109,8 @@ describe('interfaces', () => {
     ['an empty name', ''],
     ['"."', '.'],
   ])('an interface name that Linux would reject: %s', (_, ifname) => expectRule(
-    (chart) => new GatewayPair(chart, 'gw', { nodeSelector: {}, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24', interface: InterfaceSelector.name('ens7') } }),
-    (chart) => new GatewayPair(chart, 'gw', { nodeSelector: {}, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24', interface: InterfaceSelector.name(ifname) } }),
+    (chart) => new GatewayPair(chart, 'gw', { nodeSelector: {}, selectAllNodes: true, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24', interface: InterfaceSelector.name('ens7') } }),
+    (chart) => new GatewayPair(chart, 'gw', { nodeSelector: {}, selectAllNodes: true, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24', interface: InterfaceSelector.name(ifname) } }),
     `[test/gw] wan.interface = ${JSON.stringify(ifname)}:`, 'Linux would reject it as an interface name'));
 });
 
@@ -131,8 +131,8 @@ describe('VRIDs', () => {
     '[test/front] vrids[1] = 7: VRID 7 is already used by test/front (vrids[0])'));
 
   test('an explicit VRID used by two constructs names both construct paths', () => expectRule(
-    (chart) => { front(['203.0.113.1/32'], { vrids: [7] })(chart, undefined as any); new GatewayPair(chart, 'gw', { nodeSelector: {}, vrid: 8, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } }); },
-    (chart) => { front(['203.0.113.1/32'], { vrids: [7] })(chart, undefined as any); new GatewayPair(chart, 'gw', { nodeSelector: {}, vrid: 7, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } }); },
+    (chart) => { front(['203.0.113.1/32'], { vrids: [7] })(chart, undefined as any); new GatewayPair(chart, 'gw', { nodeSelector: {}, selectAllNodes: true, vrid: 8, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } }); },
+    (chart) => { front(['203.0.113.1/32'], { vrids: [7] })(chart, undefined as any); new GatewayPair(chart, 'gw', { nodeSelector: {}, selectAllNodes: true, vrid: 7, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } }); },
     '[test/gw] vrid = 7: VRID 7 is already used by test/front (vrids[0])'));
 
   test('an explicit VRID that is reserved', () => expectRule(
@@ -157,17 +157,34 @@ describe('names', () => {
     front(['203.0.113.1/32'], { name: 'a'.repeat(42) }),
     'is 42 characters long, more than 41', 'controller-revision-hash'));
 
-  test('a long construct path still derives a valid, unique name', () => {
-    const { chart } = newChart('a-chart-with-a-rather-long-name-for-testing');
-    new FrontendVips(chart, 'and-a-construct-with-a-long-id-too', { nodeSelector: {}, addresses: ['203.0.113.1/32'] });
+  test('a long construct id still derives a valid, unique name', () => {
+    const { chart } = newChart('chart');
+    new FrontendVips(chart, 'a-construct-with-a-rather-long-id-for-testing-names', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'] });
     const [obj] = synth(chart);
     expect(obj.metadata.name.length).toBeLessThanOrEqual(41);
-    expect(obj.metadata.name).toMatch(/^a-chart-with-a-rather-long-name-[0-9a-f]{8}$/);
+    expect(obj.metadata.name).toMatch(/^a-construct-with-a-rather-long-id-[0-9a-f]{8}$/);
+  });
+
+  test('the default name comes from the construct id, not the chart: the same in cdk8s and Pulumi', () => {
+    const { chart } = newChart('keepalived');
+    new FrontendVips(chart, 'front', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'] });
+    expect(synth(chart)[0].metadata.name).toBe('front');
+  });
+
+  test('an empty nodeSelector, unless selectAllNodes says so', () => expectRule(
+    front(['203.0.113.1/32'], { nodeSelector: {}, selectAllNodes: true }),
+    front(['203.0.113.1/32'], { nodeSelector: {}, selectAllNodes: undefined }),
+    'nodeSelector = {}: is empty, so keepalived would run on every schedulable node', 'selectAllNodes: true'));
+
+  test('a bad character in a name is not reported as a length problem', () => {
+    const message = failure(front(['203.0.113.1/32'], { name: 'Front_1' }))!;
+    expect(message).toContain('name = "Front_1": is not a DNS label. Valid:');
+    expect(message).not.toContain('controller-revision-hash');
   });
 
   test('two clusters with the same name', () => expectRule(
-    (chart) => { front(['203.0.113.1/32'], { name: 'edge' })(chart, undefined as any); new FrontendVips(chart, 'b', { name: 'edge2', nodeSelector: {}, addresses: ['203.0.113.2/32'] }); },
-    (chart) => { front(['203.0.113.1/32'], { name: 'edge' })(chart, undefined as any); new FrontendVips(chart, 'b', { name: 'edge', nodeSelector: {}, addresses: ['203.0.113.2/32'] }); },
+    (chart) => { front(['203.0.113.1/32'], { name: 'edge' })(chart, undefined as any); new FrontendVips(chart, 'b', { name: 'edge2', nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.2/32'] }); },
+    (chart) => { front(['203.0.113.1/32'], { name: 'edge' })(chart, undefined as any); new FrontendVips(chart, 'b', { name: 'edge', nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.2/32'] }); },
     '[test/b] name = "edge": test/front already uses this name'));
 
   test('a node selector label that Kubernetes rejects', () => expectRule(
@@ -197,7 +214,7 @@ describe('target-specific fields', () => {
     front(['203.0.113.1/32']), front(['203.0.113.1/32'], { advertInterval: 2 }),
     '[test/front] advertInterval = 2: the Deckhouse KeepalivedInstance has no advert interval'));
   test('preferredNode on the Deckhouse target', () => expectRule(
-    (chart) => new GatewayPair(chart, 'gw', { nodeSelector: {}, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } }),
-    (chart) => new GatewayPair(chart, 'gw', { nodeSelector: {}, preferredNode: 'node-a', lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } }),
+    (chart) => new GatewayPair(chart, 'gw', { nodeSelector: {}, selectAllNodes: true, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } }),
+    (chart) => new GatewayPair(chart, 'gw', { nodeSelector: {}, selectAllNodes: true, preferredNode: 'node-a', lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } }),
     '[test/gw] preferredNode = "node-a": the Deckhouse KeepalivedInstance cannot prefer a node'));
 });

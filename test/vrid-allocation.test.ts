@@ -1,5 +1,5 @@
 import { Chart } from 'cdk8s';
-import { allocateVrids, FrontendVips, GatewayPair, preferredVrid, ReservedVrids, VridClaim } from '../src';
+import { allocateVrids, FrontendVips, GatewayPair, preferredVrid, ReservedVrids, VridClaim } from '../src/internal';
 import { newChart, synth } from './support/synth';
 
 /** A small deterministic PRNG, so that the random cases are the same on every run. */
@@ -78,9 +78,9 @@ describe('VRIDs across a cdk8s app', () => {
     const build = (order: string[]) => {
       const { chart } = newChart();
       for (const id of order) {
-        if (id === 'front') new FrontendVips(chart, 'front', { nodeSelector: {}, addresses: ['203.0.113.1/32', '203.0.113.2/32'] });
-        if (id === 'gw') new GatewayPair(chart, 'gw', { nodeSelector: {}, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } });
-        if (id === 'extra') new FrontendVips(chart, 'extra', { nodeSelector: {}, addresses: ['203.0.113.9/32'] });
+        if (id === 'front') new FrontendVips(chart, 'front', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32', '203.0.113.2/32'] });
+        if (id === 'gw') new GatewayPair(chart, 'gw', { nodeSelector: {}, selectAllNodes: true, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } });
+        if (id === 'extra') new FrontendVips(chart, 'extra', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.9/32'] });
       }
       return vridsOf(chart);
     };
@@ -95,7 +95,7 @@ describe('VRIDs across a cdk8s app', () => {
   test('reordering the addresses of FrontendVips keeps each address on its VRID', () => {
     const build = (addresses: string[]) => {
       const { chart } = newChart();
-      new FrontendVips(chart, 'front', { nodeSelector: {}, addresses });
+      new FrontendVips(chart, 'front', { nodeSelector: {}, selectAllNodes: true, addresses });
       const [obj] = synth(chart);
       return Object.fromEntries(obj.spec.vrrpInstances.map((g: any) => [g.virtualIPAddresses[0].address, g.id]));
     };
@@ -104,7 +104,7 @@ describe('VRIDs across a cdk8s app', () => {
 
   test('automatic allocation never picks a reserved VRID', () => {
     const { app, chart } = newChart();
-    const front = new FrontendVips(chart, 'front', { nodeSelector: {}, addresses: ['203.0.113.1/32'] });
+    const front = new FrontendVips(chart, 'front', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'] });
     const free = front.resolveVrids()[0];
     new ReservedVrids(app, 'routers', { ids: [free] });
     const [obj] = synth(chart);

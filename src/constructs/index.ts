@@ -1,4 +1,5 @@
 export * from './keepalived-cluster';
+export * from './keepalived-namespace';
 export * from './frontend-vips';
 export * from './gateway-pair';
 export * from './reserved-vrids';

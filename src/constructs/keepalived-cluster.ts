@@ -1,18 +1,20 @@
-import { Lazy } from 'cdk8s';
+import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
-  clusterGroupDefinition, clusterManifestHeads, clusterManifests, clusterName, declareCluster, declareGroup, DeclaredCluster,
-  describeIssue, DomainResolution, GroupDefinition, KeepalivedClusterProps, ManifestObject, missingGroupIssues, Target, VrrpGroup,
-  vridsOf,
+  clusterGroupDefinition, clusterName, clusterObjectHeads, clusterObjects, ClusterObject, declareCluster, declareGroup, DeclaredCluster,
+  describeIssue, describeIssueAt, DomainResolution, GroupDefinition, KeepalivedClusterProps, missingGroupIssues, Target, VrrpGroup,
+  vridsOf, warningsOf,
 } from '../core';
 import { KeepalivedInstance, KeepalivedInstanceSpec } from '../imports/deckhouse.io';
 import { domainOf, validateInDomain } from './domain';
-import { ProducedApiObject } from './manifest-object';
+import { KeepalivedNamespace } from './keepalived-namespace';
+import { clearNamespace, emitObject } from './manifest-object';
 
 /**
  * A keepalived cluster: a set of nodes (by `nodeSelector`) that hold VRRP groups of virtual IPs.
  * On the Deckhouse target it is one KeepalivedInstance; on the standalone target, a DaemonSet and
- * what it needs.
+ * what it needs. Every object is a cdk8s ApiObject in this construct's tree (the main one has the id
+ * `Resource`), so Chart labels, `ApiObject.of(x).addJsonPatch(...)` and `metadata.addLabel()` apply.
  *
  * @example
  * const edge = new KeepalivedCluster(chart, 'edge', { nodeSelector: { 'node-role.kubernetes.io/edge': '' } });
@@ -25,26 +27,85 @@ export class KeepalivedCluster extends Construct {
   /** Where keepalived runs. */
   public readonly target: Target;
 
+  /** The main object: the KeepalivedInstance (Deckhouse target) or the DaemonSet (standalone target). */
+  public readonly resource: ApiObject;
+
+  /** The DaemonSet (standalone target). */
+  public readonly daemonSet?: ApiObject;
+
+  /** The cluster's ConfigMap with its model for the node agent (standalone target). */
+  public readonly configMap?: ApiObject;
+
+  /** The pods' ServiceAccount (standalone target). */
+  public readonly serviceAccount?: ApiObject;
+
+  /** The Secret with a literal VRRP password (standalone target with `VrrpAuth.literal`). */
+  public readonly secret?: ApiObject;
+
+  /** The RBAC objects: ClusterRole, ClusterRoleBinding, and the Leases' Role and RoleBinding (discovery mode). */
+  public readonly rbac: ApiObject[];
+
+  /** The policies that let VRRP through, in the order of the target's `policies`. */
+  public readonly policies: ApiObject[];
+
   private readonly definition: DeclaredCluster;
-  private produced?: { resolution: DomainResolution; manifests: ManifestObject[] };
+  private produced?: { resolution: DomainResolution; objects: Map<string, ClusterObject> };
 
   constructor(scope: Construct, id: string, props: KeepalivedClusterProps) {
     super(scope, id);
-    this.definition = declareCluster(domainOf(this), this.node.path, props);
+    this.definition = declareCluster(domainOf(this), this.node.path, id, props);
     this.target = this.definition.target;
     this.name = clusterName(this.definition);
     validateInDomain(this);
     this.node.addValidation({ validate: () => missingGroupIssues(this.definition).map(describeIssue) });
+    this.node.addValidation({
+      validate: () => {
+        // Warnings do not fail the synth: each is printed once, as the message an error would have.
+        for (const warning of warningsOf(this.definition)) console.warn(`Warning: ${describeIssueAt(warning)}`);
+        return [];
+      },
+    });
     for (const group of props.groups ?? []) this.addGroup(group);
 
-    if (this.target.kind === 'deckhouse') {
-      new KeepalivedInstance(this, 'Resource', {
-        metadata: { name: this.name },
-        spec: Lazy.any({ produce: () => toL1Spec(this.manifests()[0].spec as DeckhouseSpec) }),
+    const namespace = this.target.strategy.namespace;
+    if (namespace !== undefined) {
+      // The Namespace and the agent ConfigMap come before the cluster's objects.
+      this.node.addDependency(KeepalivedNamespace._forCluster(this, namespace, this.target.standaloneOptions?.createNamespace));
+      this.node.addValidation({
+        validate: () => {
+          const problem = KeepalivedNamespace._of(this, namespace)?._problemFor(this);
+          return problem ? [problem] : [];
+        },
       });
-    } else {
-      this.emitStandalone();
     }
+
+    const emitted = new Map<string, ApiObject>();
+    for (const head of clusterObjectHeads(this.definition)) {
+      const produce = () => this.objects().get(head.id)!.object;
+      if (head.object.kind === 'KeepalivedInstance') {
+        const instance = new KeepalivedInstance(this, head.id, {
+          metadata: head.object.metadata,
+          spec: Lazy.any({ produce: () => toL1Spec(produce().spec as DeckhouseSpec) }),
+        });
+        clearNamespace(instance);
+        emitted.set(head.id, instance);
+      } else {
+        emitted.set(head.id, emitObject(this, head, produce));
+      }
+    }
+    this.resource = emitted.get('Resource')!;
+    this.daemonSet = this.resource.kind === 'DaemonSet' ? this.resource : undefined;
+    this.configMap = emitted.get('ConfigMap');
+    this.serviceAccount = emitted.get('ServiceAccount');
+    this.secret = emitted.get('Secret');
+    this.rbac = ['ClusterRole', 'ClusterRoleBinding', 'LeaseRole', 'LeaseRoleBinding'].flatMap((i) => emitted.get(i) ?? []);
+    this.policies = [...emitted.entries()].filter(([i]) => i.endsWith('Policy')).map(([, o]) => o);
+  }
+
+  /** The namespace's owner of the Namespace and the agent ConfigMap (standalone target). */
+  public get namespace(): KeepalivedNamespace | undefined {
+    const namespace = this.target.strategy.namespace;
+    return namespace === undefined ? undefined : KeepalivedNamespace._of(this, namespace);
   }
 
   /** Adds a VRRP group. Throws at once when the group is invalid. */
@@ -70,25 +131,14 @@ export class KeepalivedCluster extends Construct {
     declareGroup(domainOf(this), this.definition, definition);
   }
 
-  /** The manifests of this cluster, from the app-wide resolution. */
-  private manifests(): ManifestObject[] {
+  /** The objects of this cluster by id, from the app-wide resolution. */
+  private objects(): Map<string, ClusterObject> {
     const resolution = domainOf(this).resolve();
-    if (this.produced?.resolution === resolution) return this.produced.manifests;
-    const manifests = clusterManifests(this.definition, domainOf(this));
-    this.produced = { resolution, manifests };
-    return manifests;
+    if (this.produced?.resolution === resolution) return this.produced.objects;
+    const objects = new Map(clusterObjects(this.definition, domainOf(this)).map((o) => [o.id, o]));
+    this.produced = { resolution, objects };
+    return objects;
   }
-
-  /**
-   * One ApiObject per standalone object. Which objects exist depends on the props alone; their content
-   * (VRIDs, the ConfigMap's hashed name) is produced at synth time.
-   */
-  private emitStandalone(): void {
-    clusterManifestHeads(this.definition, domainOf(this)).forEach((head, i) => {
-      new ProducedApiObject(this, head.kind === 'DaemonSet' ? 'Resource' : head.kind, head, () => this.manifests()[i]);
-    });
-  }
-
 }
 
 type DeckhouseSpec = Omit<KeepalivedInstanceSpec, 'vrrpInstances'> & {

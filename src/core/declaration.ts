@@ -4,7 +4,9 @@
  * so that the defaults, the order of the checks and the messages exist once.
  */
 import { throwIfIssues, ValidationIssue } from './errors';
-import { DomainResolution, VrrpDomain } from './domain';
+import { DomainResolution, NamespaceOwner, VrrpDomain } from './domain';
+import { dnsLabelProblem } from './names';
+import { DEFAULT_NAMESPACE } from './standalone/names';
 import { ClusterDefinition, GroupDefinition, KeepalivedClusterBaseProps } from './model';
 import { Target } from './target';
 import { validateCluster, validateGroup } from './validate';
@@ -22,13 +24,16 @@ export interface ReservedVridsProps {
 
 /**
  * Turns a cluster's props into its definition, checks them, and adds the cluster to the domain.
- * `path` is the construct path (cdk8s) or the resource name (Pulumi): it names the cluster in messages
- * and keys its automatic VRIDs. Throws a KeepalivedConfigError for invalid props.
+ * `path` is the construct path (cdk8s) or the resource name (Pulumi): it names the cluster in messages.
+ * `id` is the construct id or the resource name: the default name derives from it. Throws a
+ * KeepalivedConfigError for invalid props.
  */
-export function declareCluster(domain: VrrpDomain, path: string, props: KeepalivedClusterBaseProps): DeclaredCluster {
+export function declareCluster(domain: VrrpDomain, path: string, id: string, props: KeepalivedClusterBaseProps): DeclaredCluster {
   const cluster: DeclaredCluster = {
     path,
+    id,
     name: props.name,
+    selectAllNodes: props.selectAllNodes,
     nodeSelector: props.nodeSelector,
     tolerations: props.tolerations ?? [],
     target: props.target ?? Target.deckhouse(),
@@ -71,4 +76,52 @@ export function missingGroupIssues(cluster: ClusterDefinition): ValidationIssue[
 /** The VRID of each of a cluster's groups, in order (undefined where allocation failed). */
 export function vridsOf(resolution: DomainResolution, cluster: ClusterDefinition): number[] {
   return cluster.groups.map((_, i) => resolution.vridOf(cluster, i)!);
+}
+
+/** Properties for `KeepalivedNamespace`. */
+export interface KeepalivedNamespaceProps {
+  /**
+   * The namespace.
+   *
+   * @default 'keepalived'
+   */
+  readonly name?: string;
+
+  /**
+   * Whether to emit the Namespace (labelled for Pod Security `privileged`). Set `false` for an existing
+   * namespace that admits privileged pods; the agent ConfigMap is emitted either way.
+   *
+   * @default true
+   */
+  readonly createNamespace?: boolean;
+
+  /**
+   * Extra labels for the Namespace and the agent ConfigMap.
+   *
+   * @default - none
+   */
+  readonly labels?: { [key: string]: string };
+
+  /**
+   * Annotations for the Namespace.
+   *
+   * @default - none
+   */
+  readonly annotations?: { [key: string]: string };
+}
+
+/** Checks a namespace owner's props and adds it to the domain. Throws a KeepalivedConfigError when invalid. */
+export function declareNamespace(domain: VrrpDomain, path: string, props: KeepalivedNamespaceProps): NamespaceOwner {
+  const owner: NamespaceOwner = { path, name: props.name ?? DEFAULT_NAMESPACE, createNamespace: props.createNamespace !== false };
+  const problem = dnsLabelProblem(owner.name, 63);
+  if (problem) {
+    throwIfIssues([{ path, field: 'name', value: owner.name, problem, expected: 'a namespace name: a DNS label of at most 63 characters' }]);
+  }
+  domain.addNamespace(owner);
+  return owner;
+}
+
+/** Props that are valid but probably not what the user meant, to print as warnings at synth. */
+export function warningsOf(cluster: ClusterDefinition): ValidationIssue[] {
+  return cluster.target.strategy.warnings(cluster);
 }

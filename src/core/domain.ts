@@ -1,13 +1,12 @@
 /**
- * The VRRP domain: every cluster and VRID reservation of one app (a cdk8s App, or a Pulumi program).
- * It holds the rules that need all of them at once: VRID uniqueness and stable allocation, one holder
- * per virtual IP, and unique resource names.
+ * The VRRP domain: every cluster, VRID reservation and shared namespace of one app (a cdk8s App, or a
+ * Pulumi program). It holds the rules that need all of them at once: VRID uniqueness and stable
+ * allocation, one holder per virtual IP, unique resource names, and one owner per shared namespace.
  */
 import { parseCidr } from './address';
 import { ValidationIssue } from './errors';
 import { ClusterDefinition } from './model';
 import { clusterName } from './names';
-import { groupNameOf } from './standalone';
 import { allocateVrids, VridClaim, VridReservation } from './vrid';
 
 /** What the domain concluded: the VRID of every group, and the app-wide issues. */
@@ -18,15 +17,21 @@ export interface DomainResolution {
   readonly issues: readonly ValidationIssue[];
 }
 
-/** A cluster's namespace on its target: where its name must be unique. */
-function nameScope(def: ClusterDefinition): string {
-  return def.target.kind === 'deckhouse' ? 'KeepalivedInstance (cluster-scoped)' : `namespace ${def.target.options.namespace ?? 'keepalived'}`;
+/** The owner of a namespace's shared objects (the Namespace and the agent ConfigMap). */
+export interface NamespaceOwner {
+  /** Its construct path or resource name. */
+  readonly path: string;
+  /** The namespace. */
+  readonly name: string;
+  /** Whether it emits the Namespace. */
+  readonly createNamespace: boolean;
 }
 
-/** All clusters and reservations of one app. */
+/** All clusters, reservations and shared namespaces of one app. */
 export class VrrpDomain {
   private readonly clusters: ClusterDefinition[] = [];
   private readonly reservations: VridReservation[] = [];
+  private readonly namespaces: NamespaceOwner[] = [];
   private cached?: { revision: number; resolution: DomainResolution };
   private revision = 0;
 
@@ -42,20 +47,27 @@ export class VrrpDomain {
     this.changed();
   }
 
+  /** Adds the owner of a namespace's shared objects. */
+  public addNamespace(owner: NamespaceOwner): void {
+    this.namespaces.push(owner);
+    this.changed();
+  }
+
+  /** Removes the owner of a namespace's shared objects (an implicit one that an explicit one replaces). */
+  public removeNamespace(owner: NamespaceOwner): void {
+    const i = this.namespaces.indexOf(owner);
+    if (i >= 0) this.namespaces.splice(i, 1);
+    this.changed();
+  }
+
+  /** The owner of a namespace's shared objects, if one was added. */
+  public namespaceOwner(name: string): NamespaceOwner | undefined {
+    return this.namespaces.find((n) => n.name === name);
+  }
+
   /** Marks the domain as changed, so that the next `resolve()` computes afresh. */
   public changed(): void {
     this.revision++;
-  }
-
-  /**
-   * Whether a standalone cluster emits its Namespace: the first cluster that creates a namespace does,
-   * so that clusters sharing a namespace do not emit it twice.
-   */
-  public ownsNamespace(def: ClusterDefinition): boolean {
-    if (def.target.kind !== 'standalone' || def.target.options.createNamespace === false) return false;
-    const first = this.clusters.find((c) => c.target.kind === 'standalone' && c.target.options.createNamespace !== false
-      && nameScope(c) === nameScope(def));
-    return first === def;
   }
 
   /** Allocates VRIDs and checks the app-wide rules; cached until the next change. */
@@ -71,24 +83,27 @@ export class VrrpDomain {
     const index = new Map<ClusterDefinition, number>();
     for (const def of this.clusters) {
       index.set(def, claims.length);
+      // The key is what both frameworks share (the name and where it is unique), not the construct
+      // path: the same props give the same VRIDs in cdk8s and in Pulumi.
+      const scope = `${def.target.strategy.nameScope}/${clusterName(def)}`;
       def.groups.forEach((g, i) => claims.push({
         owner: def.path,
         field: g.fieldOf('id'),
-        key: `${def.path}#${g.group.name ?? g.group.addresses?.[0]?.address ?? i}`,
+        key: `${scope}#${g.group.name ?? g.group.addresses?.[0]?.address ?? i}`,
         explicit: g.group.id,
       }));
     }
     const reservationIssues = this.checkReservations();
     const allocation = allocateVrids(claims, this.reservations);
-    const vridOf = (cluster: ClusterDefinition, groupIndex: number) => allocation.vrids[index.get(cluster)! + groupIndex];
-    const issues = [...reservationIssues, ...allocation.issues, ...this.checkAddresses(), ...this.checkNames(), ...this.checkGroupNames(vridOf)];
-    return {
-      vridOf: (cluster, groupIndex) => {
-        const start = index.get(cluster);
-        return start === undefined ? undefined : allocation.vrids[start + groupIndex];
-      },
-      issues,
+    const vridOf = (cluster: ClusterDefinition, groupIndex: number) => {
+      const start = index.get(cluster);
+      return start === undefined ? undefined : allocation.vrids[start + groupIndex];
     };
+    const issues = [
+      ...reservationIssues, ...allocation.issues, ...this.checkAddresses(), ...this.checkNames(), ...this.checkNamespaces(),
+      ...this.clusters.flatMap((def) => def.target.strategy.resolvedIssues(def, (i) => vridOf(def, i))),
+    ];
+    return { vridOf, issues };
   }
 
   private checkReservations(): ValidationIssue[] {
@@ -127,45 +142,50 @@ export class VrrpDomain {
     return issues;
   }
 
-  /** On the standalone target each group is a `vrrp_instance` named after it: keepalived skips a second of the same name. */
-  private checkGroupNames(vridOf: (cluster: ClusterDefinition, groupIndex: number) => number | undefined): ValidationIssue[] {
-    const issues: ValidationIssue[] = [];
-    for (const def of this.clusters.filter((c) => c.target.kind === 'standalone')) {
-      const seen = new Map<string, string>();
-      def.groups.forEach((g, i) => {
-        const vrid = vridOf(def, i);
-        if (vrid === undefined) return;
-        const name = groupNameOf(g.group, vrid);
-        const other = seen.get(name);
-        if (other !== undefined) {
-          issues.push({
-            path: def.path, field: g.fieldOf('name'), value: name,
-            problem: `${other} has the same name on the node, where keepalived would skip the second vrrp_instance`,
-            expected: 'a name that is unique in the cluster (unnamed groups are named vrid-<VRID>)',
-          });
-        } else {
-          seen.set(name, g.fieldOf('name'));
-        }
-      });
-    }
-    return issues;
-  }
-
   private checkNames(): ValidationIssue[] {
     const issues: ValidationIssue[] = [];
     const seen = new Map<string, string>();
     for (const def of this.clusters) {
       const name = clusterName(def);
-      const key = `${nameScope(def)}/${name}`;
+      const scope = def.target.strategy.nameScope;
+      const key = `${scope}/${name}`;
       const other = seen.get(key);
       if (other) {
         issues.push({
-          path: def.path, field: def.name === undefined ? 'name (derived from the construct path)' : 'name', value: name,
-          problem: `${other} already uses this name in ${nameScope(def)}`,
-          expected: 'a name that is unique for its target',
+          path: def.path, field: def.name === undefined ? 'name (derived from the construct id)' : 'name', value: name,
+          problem: `${other} already uses this name in ${scope}`,
+          expected: 'a name that is unique for its target: set `name`',
         });
       } else {
         seen.set(key, def.path);
+      }
+    }
+    return issues;
+  }
+
+  /** One owner per namespace, and clusters that agree with it on whether the Namespace is emitted. */
+  private checkNamespaces(): ValidationIssue[] {
+    const issues: ValidationIssue[] = [];
+    this.namespaces.forEach((owner, i) => {
+      const first = this.namespaces.findIndex((n) => n.name === owner.name);
+      if (first !== i) {
+        issues.push({
+          path: owner.path, field: 'name', value: owner.name,
+          problem: `${this.namespaces[first].path} already owns namespace ${owner.name}`,
+          expected: 'one KeepalivedNamespace per namespace in the app',
+        });
+      }
+    });
+    for (const def of this.clusters) {
+      const ns = def.target.strategy.namespace;
+      const wanted = def.target.standaloneOptions?.createNamespace;
+      const owner = ns === undefined ? undefined : this.namespaceOwner(ns);
+      if (owner && wanted !== undefined && wanted !== owner.createNamespace) {
+        issues.push({
+          path: def.path, field: 'target.createNamespace', value: wanted,
+          problem: `namespace ${ns} is owned by ${owner.path}, which ${owner.createNamespace ? 'emits' : 'does not emit'} the Namespace`,
+          expected: `omit createNamespace (the owner decides), or set it to ${owner.createNamespace}`,
+        });
       }
     }
     return issues;

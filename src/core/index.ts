@@ -1,15 +1,27 @@
+// The internal barrel: everything in core, for the adapters, the agent and the tests. The package's
+// public surface is `src/index.ts` (and `src/pulumi/index.ts`), which picks from here.
 export * from './address';
 export * from './errors';
 export * from './interface-selector';
+export * from './manifest';
 export * from './model';
 export * from './target';
 export * from './names';
+export * from './rules';
 export * from './vrid';
 export * from './validate';
 export * from './domain';
-export * from './deckhouse';
+export * from './deckhouse/keepalived-instance';
+export * from './deckhouse/target';
 export * from './agent-spec';
-export * from './standalone';
+export * from './standalone/options';
+export * from './standalone/names';
+export * from './standalone/agent-spec-of';
+export * from './standalone/config-maps';
+export * from './standalone/namespace';
+export * from './standalone/daemon-set';
+export * from './standalone/target';
+export * from './standalone/policies';
 export * from './agent-bundle';
 export * from './shapes';
 export * from './manifests';
@@ -18,3 +30,4 @@ export * from './priority';
 export * from './keepalived-conf';
 export * from './declaration';
 export * from './discovered-nodes';
+export * from './toleration';

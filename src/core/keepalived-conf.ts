@@ -8,7 +8,8 @@ import { DiscoveredView } from './discovered-nodes';
 import { InterfaceSelectorSpec } from './interface-selector';
 import { dnsLabelProblem, dnsSubdomainProblem } from './names';
 import { describeSelector, NodeView, resolveInterface } from './node-view';
-import { ExpectedRole, expectedRoleOf, MAX_NODE_ORDER, priorityOf, PriorityOrder } from './priority';
+import { ExpectedRole, expectedRoleOf, priorityOf, PriorityOrder } from './priority';
+import { advertIntervalProblem, authPasswordProblem, nodeOrderProblems, vridProblem } from './rules';
 
 /** This node, as the agent knows it from its flags. */
 export interface RenderNode {
@@ -38,13 +39,6 @@ export class AgentRenderError extends Error {
   }
 }
 
-/** PASS authentication carries at most 8 bytes; keepalived truncates longer passwords with a warning. */
-export const AUTH_PASS_MAX = 8;
-
-// keepalived's parser takes '#' and '!' as comments, '"' as quotes, '{' '}' as blocks and '$' for
-// definitions, and splits on white space: a password with any of these would not be what the peers use.
-const AUTH_PASS_CHARS = /^[\x21-\x7e]+$/;
-const AUTH_PASS_FORBIDDEN = /[#!"'{}$\\]/;
 
 /** One `vrrp_instance` as decided for this node. */
 export interface InstancePlan {
@@ -336,7 +330,8 @@ function groupShapeProblems(group: AgentGroup): string[] {
   const nameProblem = dnsLabelProblem(group.name, 63);
   if (nameProblem) problems.push(`name ${nameProblem}`);
   if (!Number.isInteger(group.index) || group.index < 0) problems.push(`index ${JSON.stringify(group.index)} is not a non-negative integer`);
-  if (!Number.isInteger(group.vrid) || group.vrid < 1 || group.vrid > 255) problems.push(`vrid ${JSON.stringify(group.vrid)} is not a VRRP router id (1..255)`);
+  const vrid = vridProblem(group.vrid);
+  if (vrid) problems.push(`vrid ${JSON.stringify(group.vrid)} ${vrid}`);
   if (group.family !== 4 && group.family !== 6) problems.push(`family ${JSON.stringify(group.family)} is not 4 or 6`);
   if (group.vrrpVersion !== 2 && group.vrrpVersion !== 3) {
     problems.push(`vrrpVersion ${JSON.stringify(group.vrrpVersion)} is not 2 or 3`);
@@ -344,35 +339,15 @@ function groupShapeProblems(group: AgentGroup): string[] {
     problems.push('IPv6 groups need VRRPv3 (vrrpVersion 3)');
   }
   if (typeof group.preempt !== 'boolean') problems.push(`preempt ${JSON.stringify(group.preempt)} is not a boolean`);
-  if (typeof group.advertInterval !== 'number' || !Number.isFinite(group.advertInterval) || group.advertInterval <= 0) {
-    problems.push(`advertInterval ${JSON.stringify(group.advertInterval)} is not a positive number of seconds`);
-  } else if (group.vrrpVersion === 2 && !Number.isInteger(group.advertInterval)) {
-    problems.push(`advertInterval ${group.advertInterval}: fractional advert intervals need VRRPv3 (VRRPv2 counts whole seconds)`);
-  }
+  const advert = advertIntervalProblem(group.advertInterval, group.vrrpVersion);
+  if (advert) problems.push(`advertInterval ${JSON.stringify(group.advertInterval)} ${advert}`);
   if (group.preferredNode !== undefined && typeof group.preferredNode !== 'string') problems.push(`preferredNode ${JSON.stringify(group.preferredNode)} is not a node name`);
   return problems;
 }
 
-function nodeOrderProblems(order: readonly string[] | undefined, what: string): string[] {
-  if (order === undefined) return [];
-  if (!Array.isArray(order) || !order.every((n) => typeof n === 'string')) return [`${what} is not a list of node names`];
-  const problems: string[] = [];
-  if (order.length > MAX_NODE_ORDER) problems.push(`${what} lists ${order.length} nodes; VRRP priorities leave room for at most ${MAX_NODE_ORDER}`);
-  const duplicates = [...new Set(order.filter((n, i) => order.indexOf(n) !== i))];
-  // A node listed twice would take two ranks, and some rank's groups would get no master of their own.
-  if (duplicates.length > 0) problems.push(`${what} lists ${duplicates.map((d) => JSON.stringify(d)).join(', ')} more than once`);
-  return problems;
-}
 
 function authPassProblems(pass: string | undefined): string[] {
   if (pass === undefined) return ['spec.auth is true, so a password is needed: pass --auth-pass-file'];
-  if (pass.length === 0) return ['the auth password is empty'];
-  const problems: string[] = [];
-  if (Buffer.byteLength(pass, 'utf8') > AUTH_PASS_MAX) {
-    problems.push(`the auth password is ${Buffer.byteLength(pass, 'utf8')} bytes long; VRRPv2 PASS authentication carries at most ${AUTH_PASS_MAX} (keepalived would truncate it)`);
-  }
-  if (!AUTH_PASS_CHARS.test(pass) || AUTH_PASS_FORBIDDEN.test(pass)) {
-    problems.push('the auth password must be printable ASCII without white space or any of # ! " \' { } $ \\, which keepalived\'s parser would not keep as written');
-  }
-  return problems;
+  const problem = authPasswordProblem(pass);
+  return problem ? [`the auth password ${problem}`] : [];
 }

@@ -74,10 +74,10 @@ export interface VrrpGroup {
 }
 
 /** A toleration operator. */
-export type TolerationOperator = 'Exists' | 'Equal';
+
 
 /** A taint effect. */
-export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+
 
 /** A Kubernetes toleration, so that keepalived runs on tainted nodes. */
 export interface Toleration {
@@ -93,7 +93,7 @@ export interface Toleration {
    *
    * @default 'Equal'
    */
-  readonly operator?: TolerationOperator;
+  readonly operator?: string;
 
   /**
    * The taint value to match (operator `Equal` only).
@@ -107,7 +107,7 @@ export interface Toleration {
    *
    * @default - every effect
    */
-  readonly effect?: TaintEffect;
+  readonly effect?: string;
 
   /**
    * How long the pod stays bound to a node after a matching `NoExecute` taint appears.
@@ -124,12 +124,23 @@ export interface KeepalivedClusterBaseProps {
    * standalone objects. A DNS label of at most 41 characters on the Deckhouse target (the module
    * derives a StatefulSet name from it) and 46 on the standalone target.
    *
-   * @default - derived from the construct path
+   * @default - derived from the construct id (cdk8s) or the resource name (Pulumi), so that both
+   * frameworks give the same name and the same automatic VRIDs
    */
   readonly name?: string;
 
-  /** The labels of the nodes that run keepalived, e.g. `{ 'node-role.deckhouse.io/frontend': '' }`. */
+  /**
+   * The labels of the nodes that run keepalived, e.g. `{ 'node-role.deckhouse.io/frontend': '' }`.
+   * An empty selector is an error unless `selectAllNodes` is set.
+   */
   readonly nodeSelector: { [key: string]: string };
+
+  /**
+   * Allow an empty `nodeSelector`, which runs keepalived on every schedulable node.
+   *
+   * @default false
+   */
+  readonly selectAllNodes?: boolean;
 
   /**
    * Tolerations for the keepalived pods.
@@ -160,6 +171,10 @@ export interface GroupDefinition {
 export interface ClusterDefinition {
   /** The construct path (cdk8s) or resource name (Pulumi), for messages. */
   readonly path: string;
+  /** The construct id (cdk8s) or resource name (Pulumi): the default name derives from it. */
+  readonly id: string;
+  /** Whether an empty nodeSelector is meant. */
+  readonly selectAllNodes?: boolean;
   /** The name the user gave, if any. */
   readonly name?: string;
   readonly nodeSelector: { [key: string]: string };

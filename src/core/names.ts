@@ -1,25 +1,7 @@
 import { fnv1a32Hex } from './hash';
 import { ClusterDefinition } from './model';
 
-/**
- * The longest Deckhouse instance name. The module runs a StatefulSet `keepalived-<name>`, and a
- * StatefulSet's pods carry the label `controller-revision-hash: <statefulset>-<hash up to 10 chars>`,
- * which must fit in 63 characters: 63 - 11 - 11 = 41.
- */
-export const DECKHOUSE_NAME_MAX = 41;
-
-/**
- * The longest standalone cluster name: the DaemonSet is `keepalived-<name>` and its pods
- * `keepalived-<name>-<5 chars>`, which must be a DNS label (63): 63 - 11 - 6 = 46.
- */
-export const STANDALONE_NAME_MAX = 46;
-
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
-/** The longest name for a cluster on its target. */
-export function maxNameLength(def: Pick<ClusterDefinition, 'target'>): number {
-  return def.target.kind === 'deckhouse' ? DECKHOUSE_NAME_MAX : STANDALONE_NAME_MAX;
-}
 
 /**
  * A DNS label derived from a construct path, e.g. `keepalived/front` -> `keepalived-front`.
@@ -36,9 +18,12 @@ export function nameFromPath(path: string, max: number): string {
   return `${base.slice(0, max - hash.length - 1).replace(/-+$/, '')}-${hash}`;
 }
 
-/** The cluster's resource name: the given one, or one derived from its path. */
-export function clusterName(def: Pick<ClusterDefinition, 'name' | 'path' | 'target'>): string {
-  return def.name ?? nameFromPath(def.path, maxNameLength(def));
+/**
+ * The cluster's resource name: the given one, or one derived from its id (the construct id in cdk8s,
+ * the resource name in Pulumi), so that both frameworks derive the same name.
+ */
+export function clusterName(def: Pick<ClusterDefinition, 'name' | 'id' | 'target'>): string {
+  return def.name ?? nameFromPath(def.id, def.target.strategy.maxNameLength);
 }
 
 /** Why `name` is not a valid DNS label of at most `max` characters, or undefined when it is. */

@@ -3,26 +3,29 @@
  * `validateCluster` runs them all. Rules that need the whole app (VRIDs, duplicate addresses and names)
  * live in `domain.ts`.
  */
-import { Cidr, parseCidr, isNetwork, networkOf, maxPrefix, IpFamily } from './address';
+import { Cidr, parseCidr, isNetwork, networkOf, maxPrefix, IpFamily, parseIp } from './address';
 import { ValidationIssue } from './errors';
 import { InterfaceSelector } from './interface-selector';
 import { ClusterDefinition, GroupDefinition, Toleration } from './model';
-import { clusterName, dnsLabelProblem, dnsSubdomainProblem, maxNameLength } from './names';
-import { FailoverProfile, SidecarMode, StandaloneOptions, VrrpAuth, VrrpPolicyFlavor } from './target';
-import { parseIp } from './address';
-import { VRID_MAX, VRID_MIN } from './vrid';
-import { MAX_NODE_ORDER } from './priority';
+import { clusterName, dnsLabelProblem, dnsSubdomainProblem } from './names';
+import { VRID_MAX, VRID_MIN } from './rules';
+import { familyOf } from './standalone/agent-spec-of';
+import { IssueReport as Report, Target } from './target';
 
-type Report = (field: string, value: unknown, problem: string, expected: string) => void;
+export { familyOf };
 
 /** Every issue with a cluster's own props (not those that need the rest of the app). */
 export function validateCluster(def: ClusterDefinition): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const report: Report = (field, value, problem, expected) => issues.push({ path: def.path, field, value, problem, expected });
+  if (!(def.target instanceof Target)) {
+    report('target', def.target, 'is not a Target', 'Target.deckhouse() or Target.standalone({...})');
+    return issues;
+  }
   checkName(def, report);
   checkNodeSelector(def, report);
   def.tolerations.forEach((t, i) => checkToleration(t, `tolerations[${i}]`, report));
-  if (def.target.kind === 'standalone') checkStandalone(def.target.options, report);
+  def.target.strategy.validateCluster(def, report);
   def.groups.forEach((g) => checkGroup(def, g, report));
   return issues;
 }
@@ -35,15 +38,14 @@ export function validateGroup(def: ClusterDefinition, group: GroupDefinition): V
 }
 
 function checkName(def: ClusterDefinition, report: Report) {
-  const max = maxNameLength(def);
+  const max = def.target.strategy.maxNameLength;
   const name = clusterName(def);
   const problem = dnsLabelProblem(name, max);
   if (!problem) return;
-  const why = def.target.kind === 'deckhouse'
-    ? `the Deckhouse module names a StatefulSet keepalived-${name}, whose pods' controller-revision-hash label must fit in 63 characters`
-    : `the DaemonSet keepalived-${name} names pods that must be DNS labels`;
-  report(def.name === undefined ? 'name (derived from the construct path)' : 'name', name,
-    `${problem}; ${why}`, `lower-case letters, digits and '-', starting and ending with a letter or digit, at most ${max} characters`);
+  // Only a name that is too long needs the reason for the limit.
+  const why = typeof name === 'string' && name.length > max ? `; ${def.target.strategy.nameLengthReason(name)}` : '';
+  report(def.name === undefined ? 'name (derived from the construct id)' : 'name', name,
+    `${problem}${why}`, `lower-case letters, digits and '-', starting and ending with a letter or digit, at most ${max} characters`);
 }
 
 const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
@@ -64,6 +66,10 @@ function checkNodeSelector(def: ClusterDefinition, report: Report) {
   if (def.nodeSelector === null || typeof def.nodeSelector !== 'object' || Array.isArray(def.nodeSelector)) {
     report('nodeSelector', def.nodeSelector, 'is not a map of labels', "a map of node labels, e.g. { 'node-role.kubernetes.io/edge': '' }");
     return;
+  }
+  if (Object.keys(def.nodeSelector).length === 0 && def.selectAllNodes !== true) {
+    report('nodeSelector', def.nodeSelector, 'is empty, so keepalived would run on every schedulable node',
+      "the labels of the nodes that hold the addresses, e.g. { 'node-role.kubernetes.io/edge': '' }, or selectAllNodes: true to mean every node");
   }
   for (const [key, value] of Object.entries(def.nodeSelector)) {
     if (labelKeyProblem(key)) report(`nodeSelector[${JSON.stringify(key)}]`, key, 'is not a valid label key', LABEL_KEY_EXPECTED);
@@ -102,26 +108,10 @@ function checkToleration(t: Toleration, field: string, report: Report) {
   }
 }
 
-/** The VRRP version a group runs on the standalone target. */
-export function vrrpVersionOf(def: Pick<ClusterDefinition, 'target'>, family: IpFamily): 2 | 3 {
-  if (family === 6) return 3;
-  const o = def.target.options;
-  return o.vrrpVersion ?? (o.profile === FailoverProfile.FAST ? 3 : 2);
-}
-
-/** The family of a group: that of its first parseable address (IPv4 when none parses). */
-export function familyOf(group: GroupDefinition['group']): IpFamily {
-  for (const vip of group.addresses ?? []) {
-    const cidr = parseCidr(vip?.address);
-    if (cidr) return cidr.address.family;
-  }
-  return 4;
-}
-
 function checkGroup(def: ClusterDefinition, gdef: GroupDefinition, report: Report) {
   const g = gdef.group;
   const f = gdef.fieldOf;
-  const deckhouse = def.target.kind === 'deckhouse';
+  const target = def.target.strategy;
 
   if (g.id !== undefined && (!Number.isInteger(g.id) || g.id < VRID_MIN || g.id > VRID_MAX)) {
     report(f('id'), g.id, 'is not a VRRP router id', `an integer from ${VRID_MIN} to ${VRID_MAX}, or omit it for automatic allocation`);
@@ -137,7 +127,7 @@ function checkGroup(def: ClusterDefinition, gdef: GroupDefinition, report: Repor
   checkSelector(def, g.interface, f('interface'), family, report);
   g.addresses.forEach((vip, i) => {
     const field = f(`addresses[${i}].address`);
-    const cidr = checkVip(vip?.address, field, deckhouse, report);
+    const cidr = checkVip(vip?.address, field, target.ipv6, report);
     if (cidr && cidr.address.family !== family) {
       report(field, vip.address, `mixes IPv${cidr.address.family} into an IPv${family} group; keepalived holds one address family per VRRP group`,
         `an IPv${family} address, or a separate group for IPv${cidr.address.family}`);
@@ -147,39 +137,26 @@ function checkGroup(def: ClusterDefinition, gdef: GroupDefinition, report: Repor
   if (g.preempt !== undefined && typeof g.preempt !== 'boolean') {
     report(f('preempt'), g.preempt, 'is not a boolean', 'true or false');
   }
-  if (g.advertInterval !== undefined) {
-    if (deckhouse) {
-      report(f('advertInterval'), g.advertInterval, 'the Deckhouse KeepalivedInstance has no advert interval (its module always uses 1 s)', 'omit it, or use Target.standalone()');
-    } else {
-      checkAdvertInterval(g.advertInterval, vrrpVersionOf(def, family), f('advertInterval'), report);
-    }
-  }
-  const peers = deckhouse ? undefined : def.target.options.unicastPeers;
-  if (peers !== undefined && !peers.some((p) => parseIp(p)?.family === family)) {
-    report('target.unicastPeers', peers, `has no IPv${family} address for the IPv${family} group ${f('addresses')}, whose adverts would reach no peer`,
-      `the nodes' IPv${family} addresses too, or a separate cluster for IPv${family}`);
-  }
-  if (!deckhouse && def.target.options.auth !== undefined && vrrpVersionOf(def, family) === 3) {
-    report('target.auth', '(set)', `group ${f('addresses')} runs VRRPv3${family === 6 ? ' (IPv6 always does)' : ''}, which has no PASS authentication: keepalived would ignore the password`,
-      'no auth with VRRPv3 or IPv6 groups; auth only with VRRPv2 IPv4 groups');
-  }
-  if (g.preferredNode !== undefined) {
-    if (deckhouse) {
-      report(f('preferredNode'), g.preferredNode, 'the Deckhouse KeepalivedInstance cannot prefer a node', 'omit it, or use Target.standalone()');
-    } else if (dnsSubdomainProblem(g.preferredNode)) {
-      report(f('preferredNode'), g.preferredNode, `${dnsSubdomainProblem(g.preferredNode)}, so it cannot be a node name`, 'the name of a node, a DNS subdomain');
-    }
-  }
+  target.validateGroup(def, gdef, family, report);
 }
 
-function checkVip(address: unknown, field: string, deckhouse: boolean, report: Report): Cidr | undefined {
+function checkVip(address: unknown, field: string, ipv6: boolean, report: Report): Cidr | undefined {
   const cidr = parseCidr(address as string);
   if (!cidr) {
-    report(field, address, 'is not an IP address with a prefix length',
-      deckhouse ? 'an IPv4 address and prefix such as "192.0.2.10/32"' : 'an address and prefix such as "192.0.2.10/32" or "2001:db8::10/64"');
+    const expected = ipv6 ? 'an address and prefix such as "192.0.2.10/32" or "2001:db8::10/64"' : 'an IPv4 address and prefix such as "192.0.2.10/32"';
+    const [ip, prefix] = typeof address === 'string' ? address.split('/') : [];
+    const parsedIp = parseIp(ip);
+    if (parsedIp && prefix !== undefined && /^\d+$/.test(prefix)) {
+      const max = maxPrefix(parsedIp.family);
+      report(field, address, `has the prefix length /${prefix}, out of range for IPv${parsedIp.family} (0 to ${max})`, `a prefix length from 0 to ${max}, e.g. "${parsedIp.text}/${max}"`);
+    } else if (parsedIp && prefix === undefined) {
+      report(field, address, 'has no prefix length', `the address with its prefix, e.g. "${parsedIp.text}/${maxPrefix(parsedIp.family)}"`);
+    } else {
+      report(field, address, 'is not an IP address with a prefix length', expected);
+    }
     return undefined;
   }
-  if (deckhouse && cidr.address.family === 6) {
+  if (!ipv6 && cidr.address.family === 6) {
     report(field, address, 'the Deckhouse KeepalivedInstance CRD accepts IPv4 addresses only',
       'an IPv4 address and prefix, or Target.standalone() for IPv6');
     return undefined;
@@ -238,115 +215,10 @@ function checkSelector(def: ClusterDefinition, selector: InterfaceSelector | und
       report(field, s.networkAddress, 'is not a network with a prefix length', 'a network such as "192.168.42.0/24"');
     } else if (!isNetwork(cidr)) {
       report(field, s.networkAddress, `is not a network: host bits are set (the network is ${networkOf(cidr).text})`, `the network address, "${networkOf(cidr).text}"`);
-    } else if (def.target.kind === 'deckhouse' && cidr.address.family === 6) {
+    } else if (!def.target.strategy.ipv6 && cidr.address.family === 6) {
       report(field, s.networkAddress, 'the Deckhouse KeepalivedInstance CRD accepts IPv4 networks only', 'an IPv4 network, or Target.standalone() for IPv6');
     } else if (cidr.address.family !== family) {
       report(field, s.networkAddress, `is an IPv${cidr.address.family} network for IPv${family} addresses`, `an IPv${family} network`);
     }
-  }
-}
-
-function checkAdvertInterval(value: number, version: 2 | 3, field: string, report: Report) {
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    report(field, value, 'is not a number of seconds', 'a number of seconds, e.g. 1');
-  } else if (version === 2 && (!Number.isInteger(value) || value < 1 || value > 255)) {
-    report(field, value, 'VRRPv2 adverts are whole seconds from 1 to 255 (fractional intervals need VRRPv3)',
-      'an integer from 1 to 255, or vrrpVersion: 3 / FailoverProfile.FAST for fractional intervals');
-  } else if (version === 3 && (value < 0.01 || value > 40.95 || Math.abs(Math.round(value * 100) - value * 100) > 1e-6)) {
-    report(field, value, 'VRRPv3 adverts are centiseconds from 0.01 to 40.95 s', 'a multiple of 0.01 from 0.01 to 40.95');
-  }
-}
-
-// Printable ASCII without the characters keepalived's parser reads as comments, quotes, blocks or escapes.
-const PASSWORD = /^[^\s#!"'{}$\\\x00-\x1f\x7f-\uffff]{1,8}$/;
-
-function checkStandalone(o: StandaloneOptions, report: Report) {
-  if (o.namespace !== undefined && dnsLabelProblem(o.namespace, 63)) {
-    report('target.namespace', o.namespace, `${dnsLabelProblem(o.namespace, 63)}`, 'a namespace name: a DNS label of at most 63 characters');
-  }
-  if ((o.nodeOrder ?? []).length > MAX_NODE_ORDER) {
-    report('target.nodeOrder', `(${o.nodeOrder!.length} nodes)`, `VRRP priorities leave room for at most ${MAX_NODE_ORDER} ordered nodes`,
-      `at most ${MAX_NODE_ORDER} nodes; the others are ranked by hash`);
-  }
-  const seen = new Set<string>();
-  (o.nodeOrder ?? []).forEach((node, i) => {
-    const problem = dnsSubdomainProblem(node);
-    if (problem) report(`target.nodeOrder[${i}]`, node, `${problem}, so it cannot be a node name`, 'node names (DNS subdomains)');
-    else if (seen.has(node)) report(`target.nodeOrder[${i}]`, node, 'is listed twice', 'each node once');
-    seen.add(node);
-  });
-  for (const [key, image] of Object.entries(o.images ?? {})) {
-    if (typeof image !== 'string' || image.trim() === '' || /\s/.test(image)) {
-      report(`target.images.${key}`, image, 'is not an image reference', 'an image such as "registry.example/keepalived:2.2.7"');
-    }
-  }
-  const flavors = Object.values(VrrpPolicyFlavor) as string[];
-  (o.policies ?? []).forEach((p, i) => {
-    if (!flavors.includes(p)) report(`target.policies[${i}]`, p, 'is not a policy flavour', `one of VrrpPolicyFlavor.${Object.keys(VrrpPolicyFlavor).join(', VrrpPolicyFlavor.')}`);
-    else if (o.policies!.indexOf(p) !== i) report(`target.policies[${i}]`, p, 'is listed twice', 'each policy flavour once');
-  });
-  if ((o.policies ?? []).includes(VrrpPolicyFlavor.NETWORK_POLICY) && (o.nodeNetworks ?? []).length === 0) {
-    report('target.nodeNetworks', o.nodeNetworks, 'the NetworkPolicy flavour needs the nodes\' networks for its ipBlock rule', 'the networks of the nodes, e.g. ["192.0.2.0/24"]');
-  }
-  (o.nodeNetworks ?? []).forEach((net, i) => {
-    const cidr = parseCidr(net);
-    if (!cidr || !isNetwork(cidr)) report(`target.nodeNetworks[${i}]`, net, 'is not a network', cidr ? `the network address, "${networkOf(cidr).text}"` : 'a network such as "192.0.2.0/24"');
-  });
-  if (o.auth !== undefined) checkAuth(o.auth, report);
-  const peers = new Set<string>();
-  (o.unicastPeers ?? []).forEach((peer, i) => {
-    const ip = parseIp(peer);
-    if (!ip) report(`target.unicastPeers[${i}]`, peer, 'is not an IP address', 'a node address without a prefix, e.g. "192.0.2.11"');
-    else if (peers.has(ip.text)) report(`target.unicastPeers[${i}]`, peer, 'is listed twice', 'each peer once');
-    if (ip) peers.add(ip.text);
-  });
-  if (o.profile !== undefined && !(Object.values(FailoverProfile) as string[]).includes(o.profile)) {
-    report('target.profile', o.profile, 'is not a failover profile', 'FailoverProfile.DEFAULT or FailoverProfile.FAST');
-  }
-  if (o.vrrpVersion !== undefined && o.vrrpVersion !== 2 && o.vrrpVersion !== 3) {
-    report('target.vrrpVersion', o.vrrpVersion, 'is not a VRRP version', '2 or 3');
-  }
-  if (o.discovery !== undefined) checkDiscovery(o, report);
-  if (o.vrrpVersion === 2 && o.profile === FailoverProfile.FAST) {
-    report('target.vrrpVersion', 2, 'the fast profile\'s sub-second adverts need VRRPv3', 'vrrpVersion 3, or omit it');
-  }
-}
-
-function checkAuth(auth: VrrpAuth, report: Report) {
-  if (!(auth instanceof VrrpAuth)) {
-    report('target.auth', auth, 'is not a VrrpAuth', 'VrrpAuth.fromSecret(name, key) or VrrpAuth.literal(password)');
-    return;
-  }
-  const { secretName, key, password } = auth.spec;
-  if (password !== undefined) {
-    // Never echo the password itself into an error message.
-    if (typeof password !== 'string' || !PASSWORD.test(password)) {
-      report('target.auth', `(a literal of ${typeof password === 'string' ? password.length : 0} characters)`,
-        'keepalived\'s PASS authentication takes 1..8 printable characters and silently truncates longer ones',
-        '1 to 8 printable ASCII characters without spaces or any of # ! " \' { } $ \\');
-    }
-  } else {
-    if (dnsSubdomainProblem(secretName)) report('target.auth', secretName, `the Secret name ${dnsSubdomainProblem(secretName)}`, 'the name of a Secret in the cluster\'s namespace');
-    if (typeof key !== 'string' || !/^[-._a-zA-Z0-9]+$/.test(key)) report('target.auth', key, 'is not a Secret data key', 'a key of letters, digits, "-", "_" or "."');
-  }
-}
-
-function checkDiscovery(o: StandaloneOptions, report: Report) {
-  const d = o.discovery!;
-  if (d === null || typeof d !== 'object') {
-    report('target.discovery', d, 'is not a DiscoveryOptions object', '{} to turn discovery on, with optional unicast, leases, leaseDurationSeconds, minReloadIntervalSeconds, sidecar');
-    return;
-  }
-  if (d.unicast && o.unicastPeers !== undefined) {
-    report('target.unicastPeers', o.unicastPeers, 'static unicast peers and discovery.unicast exclude each other', 'either unicastPeers, or discovery: { unicast: true }');
-  }
-  if (d.leaseDurationSeconds !== undefined && (!Number.isInteger(d.leaseDurationSeconds) || d.leaseDurationSeconds < 3 || d.leaseDurationSeconds > 3600)) {
-    report('target.discovery.leaseDurationSeconds', d.leaseDurationSeconds, 'is not a lease duration the agent can renew in time', 'an integer from 3 to 3600');
-  }
-  if (d.minReloadIntervalSeconds !== undefined && (typeof d.minReloadIntervalSeconds !== 'number' || !(d.minReloadIntervalSeconds >= 0) || d.minReloadIntervalSeconds > 3600)) {
-    report('target.discovery.minReloadIntervalSeconds', d.minReloadIntervalSeconds, 'is not a number of seconds', 'a number from 0 to 3600');
-  }
-  if (d.sidecar !== undefined && !(Object.values(SidecarMode) as string[]).includes(d.sidecar)) {
-    report('target.discovery.sidecar', d.sidecar, 'is not a sidecar mode', 'SidecarMode.NATIVE or SidecarMode.CLASSIC');
   }
 }

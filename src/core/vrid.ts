@@ -1,9 +1,7 @@
 import { fnv1a32 } from './hash';
 import { ValidationIssue } from './errors';
 
-/** The VRID range of VRRP. */
-export const VRID_MIN = 1;
-export const VRID_MAX = 255;
+import { VRID_MAX } from './rules/vrid';
 
 /** A group's request for a VRID: an explicit one, or a stable key to allocate one from. */
 export interface VridClaim {

@@ -1,9 +1,8 @@
-// The Pulumi entry point, `keepalived-constructs/pulumi`. It re-exports core (InterfaceSelector, Target,
-// the props types, ...) so that a Pulumi program needs neither cdk8s nor constructs.
-export * from '../core';
+// The Pulumi entry point, `keepalived-constructs/pulumi`: the same props and enums as the cdk8s entry
+// point, so that a Pulumi program needs neither cdk8s nor constructs.
+export * from '../public';
 export * from './keepalived-cluster';
+export * from './keepalived-namespace';
 export * from './frontend-vips';
 export * from './gateway-pair';
 export * from './reserved-vrids';
-/** @internal */
-export { resetVrrpDomainForTests } from './domain';

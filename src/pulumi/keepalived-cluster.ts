@@ -1,11 +1,12 @@
 import * as pulumi from '@pulumi/pulumi';
 import {
-  clusterGroupDefinition, clusterManifestHeads, clusterManifests, clusterName, declareCluster, declareGroup, DeclaredCluster,
-  GroupDefinition, issuesOf, KeepalivedClusterProps, KeepalivedConfigError, ManifestObject, missingGroupIssues, Target,
-  VrrpGroup, vridsOf,
+  clusterGroupDefinition, clusterName, clusterObjectHeads, clusterObjects, contentFields, declareCluster, declareGroup, DeclaredCluster,
+  describeIssueAt, GroupDefinition, issuesOf, KeepalivedClusterProps, KeepalivedConfigError, ManifestObject, missingGroupIssues, Target,
+  VrrpGroup, vridsOf, warningsOf,
 } from '../core';
 import { describeOutcome, Membership, programDomain, ProgramDomain } from './domain';
-import { contentFields, kubernetesObject, objectName } from './kubernetes-object';
+import { namespaceResources } from './keepalived-namespace';
+import { kubernetesObject, objectName } from './kubernetes-object';
 
 /** What a cluster produces once the program's declarations have settled. */
 interface ProducedCluster {
@@ -60,6 +61,27 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
   /** The Kubernetes resources this cluster creates, in apply order (children of this component). */
   public readonly resources: readonly pulumi.CustomResource[];
 
+  /** The main resource: the KeepalivedInstance (Deckhouse target) or the DaemonSet (standalone target). */
+  public readonly resource: pulumi.CustomResource;
+
+  /** The DaemonSet (standalone target). */
+  public readonly daemonSet?: pulumi.CustomResource;
+
+  /** The cluster's ConfigMap with its model for the node agent (standalone target). */
+  public readonly configMap?: pulumi.CustomResource;
+
+  /** The pods' ServiceAccount (standalone target). */
+  public readonly serviceAccount?: pulumi.CustomResource;
+
+  /** The Secret with a literal VRRP password (standalone target with `VrrpAuth.literal`). */
+  public readonly secret?: pulumi.CustomResource;
+
+  /** The RBAC resources (discovery mode). */
+  public readonly rbac: pulumi.CustomResource[];
+
+  /** The policies that let VRRP through. */
+  public readonly policies: pulumi.CustomResource[];
+
   private readonly definition: DeclaredCluster;
   private readonly program: ProgramDomain;
   private readonly produced: Membership<ProducedCluster>;
@@ -73,23 +95,27 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
     super((new.target as typeof KeepalivedCluster).__pulumiType, name, {}, opts);
     this.program = programDomain();
     const domain = this.program.vrrp;
-    const definition = declareCluster(domain, name, props);
+    const definition = declareCluster(domain, name, name, props);
     this.definition = definition;
     this.name = clusterName(definition);
     this.target = definition.target;
 
     // Which objects exist, and which top-level fields each has, depends on the props alone.
-    const heads = clusterManifestHeads(definition, domain);
-    const fields = clusterManifests(definition, domain).map(contentFields);
+    const heads = clusterObjectHeads(definition);
+    const fields = heads.map((h) => ['metadata', ...contentFields(h.object)]);
+    const namespace = this.target.strategy.namespace;
+    const namespaced = namespace === undefined ? undefined
+      : namespaceResources(this.program, namespace, this.target.standaloneOptions?.createNamespace, opts);
     this.produced = this.program.join(
       name,
       () => describeOutcome(vridsOf(domain.resolve(), definition), issuesOf(domain, name)),
       () => {
         const issues = [...issuesOf(domain, name), ...missingGroupIssues(definition)];
         if (issues.length > 0) throw new KeepalivedConfigError(issues);
-        const objects = clusterManifests(definition, domain);
+        for (const warning of warningsOf(definition)) void pulumi.log.warn(describeIssueAt(warning), this);
+        const objects = clusterObjects(definition, domain).map((o) => o.object);
         objects.forEach((object, i) => {
-          if (contentFields(object).join() !== fields[i].join()) {
+          if (['metadata', ...contentFields(object)].join() !== fields[i].join()) {
             throw new Error(`[${name}] ${objectName(object)} has the fields ${contentFields(object)}, not ${fields[i]} as declared`);
           }
         });
@@ -100,13 +126,25 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
 
     const result = this.produced.result;
     const kinds = new Map<string, number>();
+    const byId = new Map<string, pulumi.CustomResource>();
     this.resources = heads.map((head, i) => {
-      const kind = head.kind.toLowerCase();
+      const kind = head.object.kind.toLowerCase();
       const count = (kinds.get(kind) ?? 0) + 1;
       kinds.set(kind, count);
       const childName = `${name}-${kind}${count > 1 ? `-${count}` : ''}`;
-      return kubernetesObject(childName, head, fields[i], result.then((p) => p.objects[i]), { parent: this });
+      // Namespaced objects wait for the namespace's shared objects (the Namespace, the agent ConfigMap).
+      const dependsOn = head.object.metadata.namespace !== undefined ? namespaced : undefined;
+      const resource = kubernetesObject(childName, head.object, fields[i], result.then((p) => p.objects[i]), { parent: this, dependsOn });
+      byId.set(head.id, resource);
+      return resource;
     });
+    this.resource = byId.get('Resource')!;
+    this.daemonSet = heads.find((h) => h.id === 'Resource')?.object.kind === 'DaemonSet' ? this.resource : undefined;
+    this.configMap = byId.get('ConfigMap');
+    this.serviceAccount = byId.get('ServiceAccount');
+    this.secret = byId.get('Secret');
+    this.rbac = ['ClusterRole', 'ClusterRoleBinding', 'LeaseRole', 'LeaseRoleBinding'].flatMap((i) => byId.get(i) ?? []);
+    this.policies = [...byId.entries()].filter(([i]) => i.endsWith('Policy')).map(([, r]) => r);
     this.vrids = pulumi.output(result.then((p) => p.vrids));
     this.objectNames = pulumi.output(result.then((p) => p.objects.map(objectName)));
     this.registerOutputs({ vrids: this.vrids, objectNames: this.objectNames });

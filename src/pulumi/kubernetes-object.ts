@@ -1,6 +1,6 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { ManifestHead, ManifestObject } from '../core';
+import { ManifestObject } from '../core';
 
 /** A typed @pulumi/kubernetes resource class: `new (name, args, opts)`, which sets apiVersion and kind itself. */
 type KubernetesResourceClass = new (name: string, args: any, opts?: pulumi.CustomResourceOptions) => pulumi.CustomResource;
@@ -35,7 +35,8 @@ const KUBERNETES_KINDS: Readonly<Record<string, KubernetesResourceClass>> = {
  * @internal
  */
 export function kubernetesObject(
-  name: string, head: ManifestHead, fields: readonly string[], content: Promise<ManifestObject>, opts: pulumi.CustomResourceOptions,
+  name: string, head: Pick<ManifestObject, 'apiVersion' | 'kind'>, fields: readonly string[], content: Promise<ManifestObject>,
+  opts: pulumi.CustomResourceOptions,
 ): pulumi.CustomResource {
   const args: Record<string, pulumi.Input<unknown>> = {};
   for (const field of fields) args[field] = pulumi.output(content.then((object) => object[field]));
@@ -44,10 +45,6 @@ export function kubernetesObject(
   return new k8s.apiextensions.CustomResource(name, { apiVersion: head.apiVersion, kind: head.kind, ...args }, opts);
 }
 
-/** The top-level fields of an object that its resource takes as args: all but apiVersion and kind. */
-export function contentFields(object: ManifestObject): string[] {
-  return Object.keys(object).filter((key) => key !== 'apiVersion' && key !== 'kind');
-}
 
 /** An object's name as `Kind/namespace/name`, or `Kind/name` when it is cluster-scoped. */
 export function objectName(object: Pick<ManifestObject, 'kind' | 'metadata'>): string {

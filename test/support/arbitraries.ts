@@ -10,7 +10,7 @@ import { App, Chart } from 'cdk8s';
 import * as fc from 'fast-check';
 import {
   FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, ReservedVrids, Target, VrrpAuth, VrrpGroup,
-} from '../../src';
+} from '../../src/internal';
 
 // ---------------------------------------------------------------------------------------------------
 // The plain-data model

@@ -1,0 +1,58 @@
+/** The Deckhouse target: what the module's KeepalivedInstance can express, and its one object. */
+import { IpFamily } from '../address';
+import { ValidationIssue } from '../errors';
+import { ClusterObject } from '../manifest';
+import { ClusterDefinition, GroupDefinition } from '../model';
+import type { BuildContext, IssueReport, TargetStrategy } from '../target';
+import { keepalivedInstanceManifest } from './keepalived-instance';
+
+/**
+ * The longest Deckhouse instance name. The module runs a StatefulSet `keepalived-<name>`, and a
+ * StatefulSet's pods carry the label `controller-revision-hash: <statefulset>-<hash up to 10 chars>`,
+ * which must fit in 63 characters: 63 - 11 - 11 = 41.
+ */
+export const DECKHOUSE_NAME_MAX = 41;
+
+const STANDALONE_ONLY = 'omit it, or use Target.standalone()';
+
+/** The Deckhouse module's KeepalivedInstance. */
+export class DeckhouseTargetStrategy implements TargetStrategy {
+  public readonly maxNameLength = DECKHOUSE_NAME_MAX;
+  public readonly ipv6 = false;
+  public readonly namespace = undefined;
+  public readonly nameScope = 'KeepalivedInstance (cluster-scoped)';
+
+  public nameLengthReason(name: string): string {
+    return `the Deckhouse module names a StatefulSet keepalived-${name}, whose pods' controller-revision-hash label must fit in 63 characters`;
+  }
+
+  public validateCluster(): void {
+    // The KeepalivedInstance has nothing beyond what every target checks.
+  }
+
+  public validateGroup(_def: ClusterDefinition, gdef: GroupDefinition, _family: IpFamily, report: IssueReport): void {
+    const g = gdef.group;
+    if (g.advertInterval !== undefined) {
+      report(gdef.fieldOf('advertInterval'), g.advertInterval, 'the Deckhouse KeepalivedInstance has no advert interval (its module always uses 1 s)', STANDALONE_ONLY);
+    }
+    if (g.preferredNode !== undefined) {
+      report(gdef.fieldOf('preferredNode'), g.preferredNode, 'the Deckhouse KeepalivedInstance cannot prefer a node', STANDALONE_ONLY);
+    }
+  }
+
+  public warnings(def: ClusterDefinition): ValidationIssue[] {
+    return def.groups.filter((g) => g.group.preempt === false).map((g) => ({
+      path: def.path, field: g.fieldOf('preempt'), value: false,
+      problem: 'the Deckhouse module ignores preempt: false (its renderer never honours it), so a returning node takes the address back',
+      expected: 'Target.standalone(), which renders nopreempt, or accept preemption',
+    }));
+  }
+
+  public resolvedIssues(): ValidationIssue[] {
+    return [];
+  }
+
+  public objects(def: ClusterDefinition, ctx: BuildContext): ClusterObject[] {
+    return [{ id: 'Resource', object: keepalivedInstanceManifest(def, ctx.vridOf) }];
+  }
+}

@@ -1,0 +1,46 @@
+/** Kubernetes objects as plain data: what the targets build and the adapters emit. */
+
+/** A Kubernetes object as plain data. */
+export interface ManifestObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace?: string;
+    readonly labels?: { readonly [key: string]: string };
+    readonly annotations?: { readonly [key: string]: string };
+    readonly [key: string]: unknown;
+  };
+  readonly [key: string]: unknown;
+}
+
+/**
+ * One object of a cluster with its identity in the adapters: `id` is the cdk8s construct id (the main
+ * object's is `Resource`), and `contentNamed` says that its name hashes its content, so that it is
+ * only known once the whole app is (an immutable ConfigMap).
+ */
+export interface ClusterObject {
+  readonly id: string;
+  readonly object: ManifestObject;
+  readonly contentNamed?: boolean;
+}
+
+/** An object without its undefined fields. */
+export function dropUndefined<T extends object>(obj: T): T {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** A list without its undefined items. */
+export function definedItems<T>(items: readonly (T | undefined)[]): T[] {
+  return items.filter((i): i is T => i !== undefined);
+}
+
+/** Whether a kind is cluster-scoped: a chart's or a cluster's namespace never lands on it. */
+export function isClusterScoped(object: Pick<ManifestObject, 'metadata'>): boolean {
+  return object.metadata.namespace === undefined;
+}
+
+/** The top-level fields of an object that carry its content: all but apiVersion, kind and metadata. */
+export function contentFields(object: ManifestObject): string[] {
+  return Object.keys(object).filter((key) => key !== 'apiVersion' && key !== 'kind' && key !== 'metadata');
+}

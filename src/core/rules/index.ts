@@ -1,0 +1,4 @@
+export * from './vrid';
+export * from './advert-interval';
+export * from './auth-password';
+export * from './node-order';

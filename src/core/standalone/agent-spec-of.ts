@@ -1,0 +1,73 @@
+/** The cluster model for the node agent: the ConfigMap's `spec.json`. */
+import { IpFamily, parseCidr, parseIp } from '../address';
+import { AGENT_SPEC_VERSION, AgentSpec } from '../agent-spec';
+import { InterfaceSelector } from '../interface-selector';
+import { dropUndefined } from '../manifest';
+import { ClusterDefinition, VrrpGroup } from '../model';
+import { groupNameOf, standaloneNames } from './names';
+import { FailoverProfile, StandaloneOptions, VrrpVersion } from './options';
+
+/** The advert interval of the fast profile, in seconds. */
+export const FAST_ADVERT_INTERVAL = 0.1;
+export const DEFAULT_LEASE_DURATION_SECONDS = 15;
+export const DEFAULT_MIN_RELOAD_INTERVAL_SECONDS = 5;
+
+/** The family of a group: that of its first parseable address (IPv4 when none parses). */
+export function familyOf(group: Pick<VrrpGroup, 'addresses'>): IpFamily {
+  for (const vip of group.addresses ?? []) {
+    const cidr = parseCidr(vip?.address);
+    if (cidr) return cidr.address.family;
+  }
+  return 4;
+}
+
+/** The VRRP version a group of `family` runs on the standalone target. */
+export function vrrpVersionOf(options: StandaloneOptions, family: IpFamily): VrrpVersion {
+  if (family === 6) return VrrpVersion.V3;
+  return options.vrrpVersion ?? (options.profile === FailoverProfile.FAST ? VrrpVersion.V3 : VrrpVersion.V2);
+}
+
+/** A group's advert interval: its own, else its profile's (sub-second only with VRRPv3). */
+export function advertIntervalOf(options: StandaloneOptions, group: VrrpGroup, version: VrrpVersion): number {
+  const profileInterval = options.profile === FailoverProfile.FAST ? FAST_ADVERT_INTERVAL : 1;
+  return group.advertInterval ?? (version === VrrpVersion.V3 ? profileInterval : 1);
+}
+
+/** The cluster model for the node agent. */
+export function agentSpecOf(def: ClusterDefinition, options: StandaloneOptions, vridOf: (groupIndex: number) => number): AgentSpec {
+  const o = options;
+  const n = standaloneNames(def, o);
+  const spec: AgentSpec = {
+    version: AGENT_SPEC_VERSION,
+    cluster: n.name,
+    nodeOrder: o.nodeOrder ? [...o.nodeOrder] : undefined,
+    unicastPeers: o.unicastPeers ? o.unicastPeers.map((p) => parseIp(p)?.text ?? p) : undefined,
+    auth: o.auth !== undefined,
+    groups: def.groups.map(({ group }, index) => {
+      const family = familyOf(group);
+      const vrrpVersion = vrrpVersionOf(o, family);
+      return dropUndefined({
+        name: groupNameOf(group, vridOf(index)),
+        index,
+        vrid: vridOf(index),
+        family,
+        vrrpVersion,
+        interface: (group.interface ?? InterfaceSelector.defaultRoute()).spec,
+        addresses: group.addresses.map((vip) => dropUndefined({ address: parseCidr(vip.address)!.text, interface: vip.interface?.spec })),
+        preempt: group.preempt !== false,
+        advertInterval: advertIntervalOf(o, group, vrrpVersion),
+        preferredNode: group.preferredNode,
+      });
+    }),
+    discovery: o.discovery ? {
+      nodeSelector: { ...def.nodeSelector },
+      namespace: n.namespace,
+      leases: o.discovery.leases !== false,
+      leasePrefix: n.leasePrefix,
+      leaseDurationSeconds: o.discovery.leaseDurationSeconds ?? DEFAULT_LEASE_DURATION_SECONDS,
+      unicast: o.discovery.unicast === true,
+      minReloadIntervalSeconds: o.discovery.minReloadIntervalSeconds ?? DEFAULT_MIN_RELOAD_INTERVAL_SECONDS,
+    } : undefined,
+  };
+  return dropUndefined(spec);
+}

@@ -1,0 +1,47 @@
+/**
+ * The standalone target's ConfigMaps. Each is immutable and named after a hash of its content, so a
+ * changed model or agent rolls the DaemonSet, and a pod never sees a half-updated file.
+ * - The cluster's own ConfigMap carries only `spec.json`, its model for the agent.
+ * - The agent ConfigMap carries the bundled agent, once per namespace (see `KeepalivedNamespace`).
+ */
+import { createHash } from 'crypto';
+import { AgentSpec } from '../agent-spec';
+import { ManifestObject } from '../manifest';
+
+/** The data key of the cluster's model. */
+export const SPEC_KEY = 'spec.json';
+/** The data key of the bundled agent. */
+export const AGENT_KEY = 'keepalived-agent.js';
+
+function contentHash(data: Record<string, string>): string {
+  return createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 10);
+}
+
+/** The cluster's ConfigMap: its `spec.json`. */
+export function specConfigMap(namePrefix: string, namespace: string, labels: Record<string, string>, spec: AgentSpec,
+  annotations?: Record<string, string>): ManifestObject {
+  const data = { [SPEC_KEY]: `${JSON.stringify(spec, null, 2)}\n` };
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: `${namePrefix}-${contentHash(data)}`, namespace, labels: { ...labels }, ...(annotations ? { annotations: { ...annotations } } : {}) },
+    immutable: true,
+    data,
+  };
+}
+
+/** The name of the agent ConfigMap for an agent's source. */
+export function agentConfigMapName(agentSource: string): string {
+  return `keepalived-agent-${contentHash({ [AGENT_KEY]: agentSource })}`;
+}
+
+/** The namespace's agent ConfigMap: the bundled agent that every standalone pod in it runs. */
+export function agentConfigMap(namespace: string, labels: Record<string, string>, agentSource: string): ManifestObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: agentConfigMapName(agentSource), namespace, labels: { ...labels } },
+    immutable: true,
+    data: { [AGENT_KEY]: agentSource },
+  };
+}

@@ -1,0 +1,217 @@
+/**
+ * The DaemonSet that runs keepalived on every selected node, with the node agent:
+ * - `render` (init container, non-root): resolves interfaces and priorities on the node and writes
+ *   keepalived.conf;
+ * - `keepalived`: the VRRP daemon, root with NET_ADMIN and NET_RAW only, read-only root;
+ * - `agent` (sidecar, discovery mode): follows the API, re-renders and reloads keepalived, publishes
+ *   Leases. It signals keepalived, so it runs with keepalived's uid (0) but no capabilities.
+ */
+import { ClusterDefinition } from '../model';
+import { definedItems, dropUndefined, ManifestObject } from '../manifest';
+import { tolerationManifest } from '../toleration';
+import { StandaloneNames, selectorLabels } from './names';
+import { ContainerResources, SidecarMode, StandaloneOptions } from './options';
+import { AuthSecretRef } from './secret';
+
+export const DEFAULT_KEEPALIVED_IMAGE = 'docker.io/osixia/keepalived:2.0.20';
+export const DEFAULT_AGENT_IMAGE = 'docker.io/library/node:24-alpine';
+export const DEFAULT_PRIORITY_CLASS = 'system-node-critical';
+
+/** Capabilities keepalived needs for VRRP: addresses and routes (NET_ADMIN), raw VRRP sockets (NET_RAW). */
+export const KEEPALIVED_CAPABILITIES = ['NET_ADMIN', 'NET_RAW'];
+
+/** The unprivileged user of the agent's containers (nobody). */
+export const AGENT_UID = 65534;
+
+/** Where the pod's files live. */
+export const POD_PATHS = {
+  /** The cluster's ConfigMap (`spec.json`). */
+  config: '/etc/keepalived-constructs',
+  /** The namespace's agent ConfigMap (`keepalived-agent.js`). */
+  agent: '/opt/keepalived-constructs',
+  rendered: '/etc/keepalived',
+  auth: '/etc/keepalived-auth',
+  run: '/run/keepalived',
+  state: '/var/lib/keepalived-constructs',
+  serviceAccount: '/var/run/secrets/kubernetes.io/serviceaccount',
+} as const;
+
+const NOTIFY_FIFO = `${POD_PATHS.run}/notify.fifo`;
+
+const DEFAULT_RESOURCES: Record<'keepalived' | 'render' | 'agent', Required<ContainerResources>> = {
+  keepalived: { cpuRequest: '10m', cpuLimit: '100m', memoryRequest: '16Mi', memoryLimit: '64Mi' },
+  render: { cpuRequest: '10m', cpuLimit: '200m', memoryRequest: '32Mi', memoryLimit: '128Mi' },
+  agent: { cpuRequest: '10m', cpuLimit: '200m', memoryRequest: '48Mi', memoryLimit: '128Mi' },
+};
+
+/** A container's `resources`: the defaults, overridden by the user's; `'none'` drops a value. */
+export function resourcesOf(defaults: Required<ContainerResources>, given: ContainerResources = {}) {
+  const pick = (key: keyof ContainerResources) => {
+    const value = given[key] ?? defaults[key];
+    return value === 'none' ? undefined : value;
+  };
+  const requests = dropUndefined({ cpu: pick('cpuRequest'), memory: pick('memoryRequest') });
+  const limits = dropUndefined({ cpu: pick('cpuLimit'), memory: pick('memoryLimit') });
+  return dropUndefined({
+    requests: Object.keys(requests).length > 0 ? requests : undefined,
+    limits: Object.keys(limits).length > 0 ? limits : undefined,
+  });
+}
+
+/** What the DaemonSet refers to. */
+export interface DaemonSetRefs {
+  readonly labels: Record<string, string>;
+  readonly annotations?: Record<string, string>;
+  readonly specConfigMap: string;
+  readonly agentConfigMap: string;
+  readonly auth?: AuthSecretRef;
+}
+
+export function daemonSet(def: ClusterDefinition, o: StandaloneOptions, n: StandaloneNames, refs: DaemonSetRefs): ManifestObject {
+  const discovery = o.discovery;
+  const stateDir = `${POD_PATHS.state}/${n.namespace}/${n.name}`;
+  const agentArgs = (command: 'render' | 'run') => [
+    'node', `${POD_PATHS.agent}/keepalived-agent.js`, command,
+    '--spec', `${POD_PATHS.config}/spec.json`,
+    '--node-name', '$(NODE_NAME)',
+    '--out', `${POD_PATHS.rendered}/keepalived.conf`,
+    ...(command === 'run' ? ['--pid-file', `${POD_PATHS.run}/keepalived.pid`] : []),
+    ...(discovery ? ['--state-dir', stateDir, '--notify-fifo', NOTIFY_FIFO] : []),
+    ...(o.unicastPeers || discovery?.unicast ? ['--host-ip', '$(HOST_IP)'] : []),
+    ...(refs.auth ? ['--auth-pass-file', `${POD_PATHS.auth}/password`] : []),
+  ];
+  const env = [
+    { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+    { name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } },
+  ];
+  const image = (which: 'keepalived' | 'agent') => dropUndefined({
+    image: which === 'keepalived' ? o.images?.keepalived ?? DEFAULT_KEEPALIVED_IMAGE : o.images?.agent ?? DEFAULT_AGENT_IMAGE,
+    imagePullPolicy: o.images?.pullPolicy,
+  });
+  const readOnlyRoot = { allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true };
+  const nobody = { ...readOnlyRoot, runAsNonRoot: true, runAsUser: AGENT_UID, runAsGroup: AGENT_UID, capabilities: { drop: ['ALL'] } };
+  // The sidecar signals keepalived (SIGHUP on a new config), which needs keepalived's uid; it gets no capability.
+  const signaller = { ...readOnlyRoot, runAsUser: 0, capabilities: { drop: ['ALL'] } };
+  const apiToken = discovery ? { name: 'kube-api-access', mountPath: POD_PATHS.serviceAccount, readOnly: true } : undefined;
+  const agentMounts = (command: 'render' | 'run') => definedItems([
+    { name: 'config', mountPath: POD_PATHS.config, readOnly: true },
+    { name: 'agent', mountPath: POD_PATHS.agent, readOnly: true },
+    { name: 'rendered', mountPath: POD_PATHS.rendered },
+    // keepalived's pid file and notify fifo, which the sidecar reads.
+    command === 'run' ? { name: 'run', mountPath: POD_PATHS.run, readOnly: true } : undefined,
+    discovery ? { name: 'state', mountPath: stateDir } : undefined,
+    refs.auth ? { name: 'auth', mountPath: POD_PATHS.auth, readOnly: true } : undefined,
+    apiToken,
+  ]);
+  const render = {
+    name: 'render',
+    ...image('agent'),
+    command: agentArgs('render'),
+    env,
+    securityContext: nobody,
+    resources: resourcesOf(DEFAULT_RESOURCES.render, o.resources?.agent),
+    volumeMounts: agentMounts('render'),
+  };
+  const sidecarMode = discovery?.sidecar ?? SidecarMode.NATIVE;
+  const agent = discovery ? dropUndefined({
+    name: 'agent',
+    ...image('agent'),
+    // A native sidecar starts before keepalived and stops after it.
+    restartPolicy: sidecarMode === SidecarMode.NATIVE ? 'Always' : undefined,
+    command: agentArgs('run'),
+    env,
+    securityContext: signaller,
+    resources: resourcesOf(DEFAULT_RESOURCES.agent, o.resources?.agent),
+    volumeMounts: agentMounts('run'),
+  }) : undefined;
+  const keepalived = {
+    name: 'keepalived',
+    ...image('keepalived'),
+    command: [
+      // --dont-fork keeps keepalived as the container's process; --vrrp runs only the VRRP subsystem;
+      // pid files go to an emptyDir, since the defaults under /run sit on the read-only root.
+      'keepalived', '--dont-fork', '--log-console', '--no-syslog', '--log-detail', '--vrrp',
+      '--use-file', `${POD_PATHS.rendered}/keepalived.conf`,
+      '--pid', `${POD_PATHS.run}/keepalived.pid`,
+      '--vrrp_pid', `${POD_PATHS.run}/vrrp.pid`,
+      '--checkers_pid', `${POD_PATHS.run}/checkers.pid`,
+    ],
+    securityContext: { ...readOnlyRoot, runAsUser: 0, capabilities: { drop: ['ALL'], add: [...KEEPALIVED_CAPABILITIES] } },
+    resources: resourcesOf(DEFAULT_RESOURCES.keepalived, o.resources?.keepalived),
+    volumeMounts: [
+      { name: 'rendered', mountPath: POD_PATHS.rendered, readOnly: true },
+      { name: 'run', mountPath: POD_PATHS.run },
+      { name: 'tmp', mountPath: '/tmp' },
+    ],
+  };
+  const tolerations = def.tolerations.map(tolerationManifest);
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: dropUndefined({ name: n.daemonSet, namespace: n.namespace, labels: { ...refs.labels }, annotations: refs.annotations }),
+    spec: {
+      selector: { matchLabels: selectorLabels(n.name) },
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: o.maxUnavailable ?? 1 } },
+      // keepalived has no readiness probe (its image promises nothing but keepalived): give a restarted
+      // pod time to rejoin as BACKUP (or take its addresses back) before the next node is updated.
+      minReadySeconds: o.minReadySeconds ?? 5,
+      template: {
+        metadata: dropUndefined({
+          labels: { ...o.podLabels, ...refs.labels },
+          annotations: o.podAnnotations ? { ...o.podAnnotations } : undefined,
+        }),
+        spec: dropUndefined({
+          hostNetwork: true,
+          dnsPolicy: 'ClusterFirstWithHostNet',
+          priorityClassName: o.priorityClassName ?? DEFAULT_PRIORITY_CLASS,
+          serviceAccountName: n.serviceAccount,
+          // keepalived runs as root without CAP_DAC_OVERRIDE: it reads the agent's files (and the agent
+          // the mounted Secret) through this group, not through world-readable modes.
+          securityContext: { fsGroup: AGENT_UID, seccompProfile: { type: 'RuntimeDefault' } },
+          // No container gets the token by default: only the agent's, through the projected volume below.
+          automountServiceAccountToken: false,
+          // keepalived must not be PID 1 of its container: its pid files live in the pod's `run` volume,
+          // which outlives a crashed container, and a restarted keepalived that is PID 1 again would read
+          // its predecessor's pid 1 as itself, say "daemon is already running" and exit, forever. In the
+          // pod's shared PID namespace the pause process is PID 1 and keepalived gets a fresh PID.
+          // (It also lets the discovery sidecar send keepalived SIGHUP.)
+          shareProcessNamespace: true,
+          // keepalived sends a priority-0 advert on SIGTERM, so a backup takes over in well under a second.
+          terminationGracePeriodSeconds: 10,
+          nodeSelector: { ...def.nodeSelector },
+          affinity: o.affinity,
+          tolerations: tolerations.length > 0 ? tolerations : undefined,
+          imagePullSecrets: o.images?.pullSecrets?.map((name) => ({ name })),
+          initContainers: definedItems([render, sidecarMode === SidecarMode.NATIVE ? agent : undefined]),
+          containers: definedItems([keepalived, sidecarMode === SidecarMode.CLASSIC ? agent : undefined]),
+          volumes: definedItems([
+            { name: 'config', configMap: { name: refs.specConfigMap } },
+            { name: 'agent', configMap: { name: refs.agentConfigMap } },
+            { name: 'rendered', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
+            { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
+            { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '8Mi' } },
+            // The last known node set survives pod restarts, for starts while the API is unreachable.
+            discovery ? { name: 'state', hostPath: { path: stateDir, type: 'DirectoryOrCreate' } } : undefined,
+            refs.auth ? { name: 'auth', secret: { secretName: refs.auth.secretName, items: [{ key: refs.auth.key, path: 'password' }], defaultMode: 0o440 } } : undefined,
+            discovery ? serviceAccountTokenVolume() : undefined,
+          ]),
+        }),
+      },
+    },
+  };
+}
+
+/** The service account token, as kubelet would mount it, for the agent's containers only. */
+function serviceAccountTokenVolume() {
+  return {
+    name: 'kube-api-access',
+    projected: {
+      defaultMode: 0o440,
+      sources: [
+        { serviceAccountToken: { path: 'token', expirationSeconds: 3607 } },
+        { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+        { downwardAPI: { items: [{ path: 'namespace', fieldRef: { fieldPath: 'metadata.namespace' } }] } },
+      ],
+    },
+  };
+}

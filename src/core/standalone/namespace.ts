@@ -1,0 +1,50 @@
+/**
+ * What a namespace of standalone clusters shares: the Namespace itself (unless it exists already) and
+ * the agent ConfigMap. No cluster owns them: a `KeepalivedNamespace` does, so that removing or
+ * reordering clusters never moves or deletes what another cluster still uses.
+ */
+import { agentBundleSource } from '../agent-bundle';
+import { ClusterObject, ManifestObject } from '../manifest';
+import { agentConfigMap } from './config-maps';
+
+/** Options of a namespace's shared objects. */
+export interface SharedNamespaceOptions {
+  /** Whether to emit the Namespace (false: it exists and admits privileged pods). */
+  readonly createNamespace: boolean;
+  /** Extra labels for both objects. */
+  readonly labels?: { readonly [key: string]: string };
+  /** Extra annotations for the Namespace. */
+  readonly annotations?: { readonly [key: string]: string };
+}
+
+/** The labels of a namespace's shared objects. */
+export function sharedLabels(extra?: { readonly [key: string]: string }): Record<string, string> {
+  return { ...extra, 'app.kubernetes.io/name': 'keepalived', 'app.kubernetes.io/managed-by': 'keepalived-constructs' };
+}
+
+/** The Namespace, labelled for Pod Security `privileged`. */
+export function namespaceManifest(name: string, options: Pick<SharedNamespaceOptions, 'labels' | 'annotations'> = {}): ManifestObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name,
+      labels: {
+        ...sharedLabels(options.labels),
+        // keepalived needs hostNetwork and NET_ADMIN / NET_RAW: only the privileged level admits that.
+        'pod-security.kubernetes.io/enforce': 'privileged',
+        'pod-security.kubernetes.io/audit': 'privileged',
+        'pod-security.kubernetes.io/warn': 'privileged',
+      },
+      ...(options.annotations ? { annotations: { ...options.annotations } } : {}),
+    },
+  };
+}
+
+/** A namespace's shared objects: the Namespace (id `Resource`) and the agent ConfigMap (id `AgentConfigMap`). */
+export function sharedNamespaceObjects(name: string, options: SharedNamespaceOptions): ClusterObject[] {
+  const objects: ClusterObject[] = [];
+  if (options.createNamespace) objects.push({ id: 'Resource', object: namespaceManifest(name, options) });
+  objects.push({ id: 'AgentConfigMap', object: agentConfigMap(name, sharedLabels(options.labels), agentBundleSource()) });
+  return objects;
+}

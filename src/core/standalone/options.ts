@@ -1,0 +1,359 @@
+/** How the VRRP password reaches keepalived on the standalone target. */
+export class VrrpAuth {
+  /**
+   * Use the password in an existing Secret (recommended: nothing secret lands in the manifests).
+   *
+   * @param secretName the Secret's name, in the cluster's namespace
+   * @param key the data key that holds the password (1..8 characters; keepalived truncates longer ones)
+   */
+  public static fromSecret(secretName: string, key: string = 'password'): VrrpAuth {
+    return new VrrpAuth({ secretName, key });
+  }
+
+  /**
+   * Use a literal password. The package emits it as a Secret's `stringData`, so it lands in plain
+   * text in the synthesized manifests and in your repository: prefer `fromSecret` for anything that
+   * matters.
+   */
+  public static literal(password: string): VrrpAuth {
+    return new VrrpAuth({ password });
+  }
+
+  private constructor(
+    /** The reference or literal, as plain data. */
+    public readonly spec: { readonly secretName?: string; readonly key?: string; readonly password?: string },
+  ) {}
+}
+
+/** A policy kind that lets VRRP (IP protocol 112) through between the cluster's nodes. */
+export enum VrrpPolicyFlavor {
+  /**
+   * Calico `projectcalico.org/v3` GlobalNetworkPolicy allowing protocol 112 between the selected nodes.
+   * Calico applies it to host traffic only through HostEndpoints; once a node has a HostEndpoint, its
+   * traffic is denied by default, so this policy is what keeps VRRP working there.
+   */
+  CALICO = 'calico',
+  /**
+   * Cilium `cilium.io/v2` CiliumClusterwideNetworkPolicy with a `nodeSelector` (a host firewall policy)
+   * allowing protocol VRRP. Needs a Cilium release with extended IP protocols enabled; older releases
+   * drop VRRP when host policies are on, whatever the policy says.
+   */
+  CILIUM = 'cilium',
+  /**
+   * `networking.k8s.io/v1` NetworkPolicy: the closest rule the API allows, an ingress rule from the
+   * nodes' addresses with no ports. The API cannot name protocol 112, and plugins do not apply it to
+   * hostNetwork pods, so it documents intent more than it enforces anything.
+   */
+  NETWORK_POLICY = 'network-policy',
+}
+
+/** The VRRP protocol version. */
+export enum VrrpVersion {
+  /** VRRPv2 (RFC 3768): IPv4 only, whole-second adverts, optional PASS authentication. */
+  V2 = 2,
+  /** VRRPv3 (RFC 5798): IPv4 and IPv6, adverts in centiseconds, no authentication. */
+  V3 = 3,
+}
+
+/** Whether the kubelet pulls an image before it starts a container. */
+export enum ImagePullPolicy {
+  /** Pull every time. */
+  ALWAYS = 'Always',
+  /** Pull only when the image is not on the node. */
+  IF_NOT_PRESENT = 'IfNotPresent',
+  /** Never pull: the image must be on the node. */
+  NEVER = 'Never',
+}
+
+/** CPU and memory of one container, as Kubernetes quantities (`'100m'`, `'64Mi'`). */
+export interface ContainerResources {
+  /**
+   * The CPU request.
+   *
+   * @default - the package's default for the container
+   */
+  readonly cpuRequest?: string;
+  /**
+   * The CPU limit. `'none'` sets none.
+   *
+   * @default - the package's default for the container
+   */
+  readonly cpuLimit?: string;
+  /**
+   * The memory request.
+   *
+   * @default - the package's default for the container
+   */
+  readonly memoryRequest?: string;
+  /**
+   * The memory limit. `'none'` sets none.
+   *
+   * @default - the package's default for the container
+   */
+  readonly memoryLimit?: string;
+}
+
+/** Resources of the standalone pod's containers. */
+export interface StandaloneResources {
+  /**
+   * The keepalived container.
+   *
+   * @default - requests 10m / 16Mi, limits 100m / 64Mi
+   */
+  readonly keepalived?: ContainerResources;
+  /**
+   * The agent's containers (the `render` init container and the `agent` sidecar).
+   *
+   * @default - requests 10m / 32Mi, limits 200m / 128Mi
+   */
+  readonly agent?: ContainerResources;
+}
+
+/** Failover timing presets for the standalone target. */
+export enum FailoverProfile {
+  /** advert_int 1 s (VRRPv2 on IPv4, v3 on IPv6), high priorities: failover in about 3 s. */
+  DEFAULT = 'default',
+  /** VRRPv3 with advert_int 0.1 s: failover in about 0.35 s, at ten adverts per second per group. */
+  FAST = 'fast',
+}
+
+/** How the agent's `run` sidecar is declared in discovery mode. */
+export enum SidecarMode {
+  /**
+   * A native sidecar: an init container with `restartPolicy: Always`, started before keepalived and
+   * stopped after it. Needs Kubernetes 1.29+ (1.28 with the SidecarContainers feature gate); older API
+   * servers drop the field, and the pod would then never start.
+   */
+  NATIVE = 'native',
+  /** A plain second container, for clusters older than 1.29. */
+  CLASSIC = 'classic',
+}
+
+/**
+ * Discovery mode: the node agent learns the participating nodes from the Kubernetes API, re-renders
+ * keepalived.conf and reloads keepalived (SIGHUP, no restart) when they change, and publishes each
+ * group's master as a Lease. The data plane never depends on the API: keepalived keeps running when
+ * the API goes away, and a pod that starts without it renders from the last known node set.
+ */
+export interface DiscoveryOptions {
+  /**
+   * Derive unicast peers from the nodes' InternalIPs (for networks that drop multicast), with each
+   * node's own InternalIP as `unicast_src_ip`. Exclusive with the static `unicastPeers`.
+   *
+   * @default false - multicast
+   */
+  readonly unicast?: boolean;
+
+  /**
+   * Publish each group's current master as a `coordination.k8s.io/v1` Lease in the cluster's
+   * namespace, held by the master's node name (`kubectl get leases -n <namespace>`).
+   *
+   * @default true
+   */
+  readonly leases?: boolean;
+
+  /**
+   * The Lease duration in seconds; the master renews its Lease every third of it.
+   *
+   * @default 15
+   */
+  readonly leaseDurationSeconds?: number;
+
+  /**
+   * The least time between two reloads of keepalived; changes within it are applied together.
+   *
+   * @default 5
+   */
+  readonly minReloadIntervalSeconds?: number;
+
+  /**
+   * How the agent's `run` sidecar is declared.
+   *
+   * @default SidecarMode.NATIVE
+   */
+  readonly sidecar?: SidecarMode;
+}
+
+/** Container images for the standalone target. */
+export interface StandaloneImages {
+  /**
+   * An image with keepalived >= 2.0.4 on PATH. Nothing else is assumed of it.
+   *
+   * @default 'docker.io/osixia/keepalived:2.0.20'
+   */
+  readonly keepalived?: string;
+
+  /**
+   * An image with Node.js >= 20 on PATH as `node`, which runs the bundled node agent. The default is
+   * a supported LTS line.
+   *
+   * @default 'docker.io/library/node:24-alpine'
+   */
+  readonly agent?: string;
+
+  /**
+   * When the kubelet pulls the images.
+   *
+   * @default - Kubernetes' default (IfNotPresent for tagged images)
+   */
+  readonly pullPolicy?: ImagePullPolicy;
+
+  /**
+   * Secrets in the cluster's namespace to pull the images with.
+   *
+   * @default - none
+   */
+  readonly pullSecrets?: string[];
+}
+
+/** Options of the standalone target. */
+export interface StandaloneOptions {
+  /**
+   * The namespace of the namespaced objects.
+   *
+   * @default 'keepalived'
+   */
+  readonly namespace?: string;
+
+  /**
+   * Whether the package emits the Namespace, labelled for Pod Security `privileged`. Set `false` to
+   * use an existing namespace that admits privileged pods (hostNetwork and NET_ADMIN). The Namespace
+   * is not owned by any one cluster: see `KeepalivedNamespace`.
+   *
+   * @default - as the namespace's `KeepalivedNamespace` says, else true
+   */
+  readonly createNamespace?: boolean;
+
+  /**
+   * The nodes in the order that spreads masters: with N groups on N nodes, each node is master of
+   * exactly one group, as the Deckhouse module does. Nodes not listed rank after listed ones, by hash.
+   *
+   * @default - a rendezvous hash of (node name, group) decides
+   */
+  readonly nodeOrder?: string[];
+
+  /**
+   * Container images.
+   *
+   * @default - see `StandaloneImages`
+   */
+  readonly images?: StandaloneImages;
+
+  /**
+   * The policies to emit that let VRRP through: none, one or several.
+   *
+   * @default - none
+   */
+  readonly policies?: VrrpPolicyFlavor[];
+
+  /**
+   * The nodes' network, used by the NetworkPolicy flavour's ipBlock (e.g. `192.0.2.0/24`).
+   *
+   * @default - required when `policies` includes NETWORK_POLICY
+   */
+  readonly nodeNetworks?: string[];
+
+  /**
+   * VRRP PASS authentication (VRRPv2 / IPv4 only; keepalived ignores it on VRRPv3).
+   *
+   * @default - no authentication
+   */
+  readonly auth?: VrrpAuth;
+
+  /**
+   * Unicast peers: the nodes' addresses, to use instead of multicast (for networks that drop it).
+   * Each node sends from its own address (`--host-ip`, the pod's `status.hostIP`) to the others.
+   *
+   * @default - multicast (224.0.0.18 / ff02::12)
+   */
+  readonly unicastPeers?: string[];
+
+  /**
+   * Failover timing preset. A group's own `advertInterval` wins over the profile's.
+   *
+   * @default FailoverProfile.DEFAULT
+   */
+  readonly profile?: FailoverProfile;
+
+  /**
+   * The VRRP version for IPv4 groups (IPv6 always uses 3). Fractional advert intervals need 3.
+   *
+   * @default - VrrpVersion.V2, or VrrpVersion.V3 with FailoverProfile.FAST
+   */
+  readonly vrrpVersion?: VrrpVersion;
+
+  /**
+   * Discovery mode: learn the nodes from the Kubernetes API (needs RBAC, which is then emitted, and a
+   * reachable API server from host-network pods).
+   *
+   * @default - off: the static `nodeOrder` and `unicastPeers`, or rendezvous hashing
+   */
+  readonly discovery?: DiscoveryOptions;
+
+  /**
+   * Labels for every object of the cluster (the pods too). The package's own labels win on conflict.
+   *
+   * @default - none
+   */
+  readonly labels?: { [key: string]: string };
+
+  /**
+   * Annotations for every object of the cluster (not the pods: see `podAnnotations`).
+   *
+   * @default - none
+   */
+  readonly annotations?: { [key: string]: string };
+
+  /**
+   * Labels for the pods only.
+   *
+   * @default - none
+   */
+  readonly podLabels?: { [key: string]: string };
+
+  /**
+   * Annotations for the pods only.
+   *
+   * @default - none
+   */
+  readonly podAnnotations?: { [key: string]: string };
+
+  /**
+   * CPU and memory per container.
+   *
+   * @default - see `StandaloneResources`
+   */
+  readonly resources?: StandaloneResources;
+
+  /**
+   * The pods' priority class. keepalived holds addresses that other workloads depend on, so the
+   * default keeps it from being preempted.
+   *
+   * @default 'system-node-critical'
+   */
+  readonly priorityClassName?: string;
+
+  /**
+   * A Kubernetes `affinity` for the pods (`nodeAffinity`, ...), as in a pod spec, on top of
+   * `nodeSelector`.
+   *
+   * @default - none
+   */
+  readonly affinity?: { [key: string]: any };
+
+  /**
+   * How many nodes a rolling update may take down at once. More than one can leave a VIP with no
+   * backup while the update runs.
+   *
+   * @default 1
+   */
+  readonly maxUnavailable?: number;
+
+  /**
+   * Seconds a new pod must run before the rolling update moves to the next node, so that a restarted
+   * keepalived rejoins (or takes its addresses back) first.
+   *
+   * @default 5
+   */
+  readonly minReadySeconds?: number;
+}

@@ -1,0 +1,28 @@
+/**
+ * Calico `projectcalico.org/v3` GlobalNetworkPolicy: protocol 112 between the selected nodes. Calico
+ * applies it to host traffic through HostEndpoints.
+ */
+import { ManifestObject } from '../../manifest';
+import { ClusterDefinition } from '../../model';
+
+/** A Calico selector for the nodes (their HostEndpoints) that a nodeSelector selects. */
+export function calicoSelector(nodeSelector: Record<string, string>): string {
+  const terms = Object.entries(nodeSelector).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k} == '${v}'`);
+  return terms.length > 0 ? terms.join(' && ') : 'all()';
+}
+
+export function calicoPolicy(def: ClusterDefinition, metadata: ManifestObject['metadata']): ManifestObject {
+  const selector = calicoSelector(def.nodeSelector);
+  return {
+    apiVersion: 'projectcalico.org/v3',
+    kind: 'GlobalNetworkPolicy',
+    metadata,
+    spec: {
+      order: 100,
+      selector,
+      types: ['Ingress', 'Egress'],
+      ingress: [{ action: 'Allow', protocol: 112, source: { selector } }],
+      egress: [{ action: 'Allow', protocol: 112 }],
+    },
+  };
+}

@@ -1,0 +1,85 @@
+/** The standalone target: everything that runs keepalived on a cluster without Deckhouse. */
+import { IpFamily } from '../address';
+import { ValidationIssue } from '../errors';
+import { agentBundleSource } from '../agent-bundle';
+import { ClusterObject, definedItems, dropUndefined, ManifestObject } from '../manifest';
+import { ClusterDefinition, GroupDefinition } from '../model';
+import type { BuildContext, IssueReport, TargetStrategy } from '../target';
+import { agentSpecOf } from './agent-spec-of';
+import { agentConfigMapName, specConfigMap } from './config-maps';
+import { daemonSet } from './daemon-set';
+import { namespaceOf, STANDALONE_NAME_MAX, standaloneLabels, standaloneNames } from './names';
+import { StandaloneOptions } from './options';
+import { vrrpPolicies } from './policies';
+import { discoveryRbac } from './rbac';
+import { authSecret, authSecretRef } from './secret';
+import { groupNameIssues, validateStandaloneGroup, validateStandaloneOptions } from './validate';
+
+/** A DaemonSet with the node agent, and what it needs. */
+export class StandaloneTargetStrategy implements TargetStrategy {
+  public readonly maxNameLength = STANDALONE_NAME_MAX;
+  public readonly ipv6 = true;
+
+  constructor(public readonly options: StandaloneOptions) {}
+
+  public get namespace(): string {
+    return namespaceOf(this.options);
+  }
+
+  public get nameScope(): string {
+    return `namespace ${this.namespace}`;
+  }
+
+  public nameLengthReason(name: string): string {
+    return `the DaemonSet keepalived-${name} names pods that must be DNS labels`;
+  }
+
+  public validateCluster(_def: ClusterDefinition, report: IssueReport): void {
+    validateStandaloneOptions(this.options, report);
+  }
+
+  public validateGroup(_def: ClusterDefinition, group: GroupDefinition, family: IpFamily, report: IssueReport): void {
+    validateStandaloneGroup(this.options, group, family, report);
+  }
+
+  public warnings(): ValidationIssue[] {
+    return [];
+  }
+
+  public resolvedIssues(def: ClusterDefinition, vridOf: (groupIndex: number) => number | undefined): ValidationIssue[] {
+    return groupNameIssues(def, vridOf);
+  }
+
+  /** ServiceAccount, RBAC (discovery), Secret (literal password), ConfigMap, DaemonSet, policies. */
+  public objects(def: ClusterDefinition, ctx: BuildContext): ClusterObject[] {
+    const o = this.options;
+    const n = standaloneNames(def, o);
+    const labels = standaloneLabels(n.name, o);
+    const meta = (name: string, clusterScoped = false): ManifestObject['metadata'] => dropUndefined({
+      name,
+      namespace: clusterScoped ? undefined : n.namespace,
+      labels: { ...labels },
+      annotations: o.annotations ? { ...o.annotations } : undefined,
+    });
+    const spec = agentSpecOf(def, o, ctx.vridOf);
+    const configMap = specConfigMap(n.configMapPrefix, n.namespace, labels, spec, o.annotations);
+    const secret = authSecret(o, n, meta);
+    return definedItems<ClusterObject>([
+      { id: 'ServiceAccount', object: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(n.serviceAccount), automountServiceAccountToken: false } },
+      ...(o.discovery ? discoveryRbac(n, meta, spec) : []),
+      secret ? { id: 'Secret', object: secret } : undefined,
+      { id: 'ConfigMap', object: configMap, contentNamed: true },
+      {
+        id: 'Resource',
+        object: daemonSet(def, o, n, {
+          labels,
+          annotations: o.annotations,
+          specConfigMap: configMap.metadata.name,
+          agentConfigMap: agentConfigMapName(agentBundleSource()),
+          auth: authSecretRef(o, n),
+        }),
+      },
+      ...vrrpPolicies(def, o, n, meta),
+    ]);
+  }
+}

@@ -1,0 +1,194 @@
+/** The standalone target's own rules: its options, and what its groups may use. */
+import { IpFamily, isNetwork, networkOf, parseCidr, parseIp } from '../address';
+import { ValidationIssue } from '../errors';
+import { ClusterDefinition, GroupDefinition } from '../model';
+import { dnsLabelProblem, dnsSubdomainProblem } from '../names';
+import { MAX_NODE_ORDER } from '../priority';
+import { advertIntervalProblem, AUTH_PASS_EXPECTED, authPasswordProblem } from '../rules';
+import type { IssueReport } from '../target';
+import { groupNameOf } from './names';
+import { ContainerResources, FailoverProfile, ImagePullPolicy, SidecarMode, StandaloneOptions, VrrpAuth, VrrpPolicyFlavor, VrrpVersion } from './options';
+import { vrrpVersionOf } from './agent-spec-of';
+
+const enumValues = (e: object) => Object.values(e) as unknown[];
+const enumNames = (name: string, e: object) => Object.keys(e).filter((k) => Number.isNaN(Number(k))).map((k) => `${name}.${k}`).join(', ');
+
+export function validateStandaloneOptions(o: StandaloneOptions, report: IssueReport): void {
+  if (o.namespace !== undefined && dnsLabelProblem(o.namespace, 63)) {
+    report('target.namespace', o.namespace, `${dnsLabelProblem(o.namespace, 63)}`, 'a namespace name: a DNS label of at most 63 characters');
+  }
+  if ((o.nodeOrder ?? []).length > MAX_NODE_ORDER) {
+    report('target.nodeOrder', `(${o.nodeOrder!.length} nodes)`, `VRRP priorities leave room for at most ${MAX_NODE_ORDER} ordered nodes`,
+      `at most ${MAX_NODE_ORDER} nodes; the others are ranked by hash`);
+  }
+  const seen = new Set<string>();
+  (o.nodeOrder ?? []).forEach((node, i) => {
+    const problem = dnsSubdomainProblem(node);
+    if (problem) report(`target.nodeOrder[${i}]`, node, `${problem}, so it cannot be a node name`, 'node names (DNS subdomains)');
+    else if (seen.has(node)) report(`target.nodeOrder[${i}]`, node, 'is listed twice', 'each node once');
+    seen.add(node);
+  });
+  for (const key of ['keepalived', 'agent'] as const) {
+    const image = o.images?.[key];
+    if (image !== undefined && (typeof image !== 'string' || image.trim() === '' || /\s/.test(image))) {
+      report(`target.images.${key}`, image, 'is not an image reference', 'an image such as "registry.example/keepalived:2.2.7"');
+    }
+  }
+  if (o.images?.pullPolicy !== undefined && !enumValues(ImagePullPolicy).includes(o.images.pullPolicy)) {
+    report('target.images.pullPolicy', o.images.pullPolicy, 'is not an image pull policy', enumNames('ImagePullPolicy', ImagePullPolicy));
+  }
+  (o.images?.pullSecrets ?? []).forEach((s, i) => {
+    if (dnsSubdomainProblem(s)) report(`target.images.pullSecrets[${i}]`, s, `${dnsSubdomainProblem(s)}, so it cannot be a Secret name`, 'the name of a Secret in the cluster\'s namespace');
+  });
+  (o.policies ?? []).forEach((p, i) => {
+    if (!enumValues(VrrpPolicyFlavor).includes(p)) report(`target.policies[${i}]`, p, 'is not a policy flavour', `one of ${enumNames('VrrpPolicyFlavor', VrrpPolicyFlavor)}`);
+    else if (o.policies!.indexOf(p) !== i) report(`target.policies[${i}]`, p, 'is listed twice', 'each policy flavour once');
+  });
+  if ((o.policies ?? []).includes(VrrpPolicyFlavor.NETWORK_POLICY) && (o.nodeNetworks ?? []).length === 0) {
+    report('target.nodeNetworks', o.nodeNetworks, 'the NetworkPolicy flavour needs the nodes\' networks for its ipBlock rule', 'the networks of the nodes, e.g. ["192.0.2.0/24"]');
+  }
+  (o.nodeNetworks ?? []).forEach((net, i) => {
+    const cidr = parseCidr(net);
+    if (!cidr || !isNetwork(cidr)) report(`target.nodeNetworks[${i}]`, net, 'is not a network', cidr ? `the network address, "${networkOf(cidr).text}"` : 'a network such as "192.0.2.0/24"');
+  });
+  if (o.auth !== undefined) validateAuth(o.auth, report);
+  const peers = new Set<string>();
+  (o.unicastPeers ?? []).forEach((peer, i) => {
+    const ip = parseIp(peer);
+    if (!ip) report(`target.unicastPeers[${i}]`, peer, 'is not an IP address', 'a node address without a prefix, e.g. "192.0.2.11"');
+    else if (peers.has(ip.text)) report(`target.unicastPeers[${i}]`, peer, 'is listed twice', 'each peer once');
+    if (ip) peers.add(ip.text);
+  });
+  if (o.profile !== undefined && !enumValues(FailoverProfile).includes(o.profile)) {
+    report('target.profile', o.profile, 'is not a failover profile', enumNames('FailoverProfile', FailoverProfile));
+  }
+  if (o.vrrpVersion !== undefined && !enumValues(VrrpVersion).includes(o.vrrpVersion)) {
+    report('target.vrrpVersion', o.vrrpVersion, 'is not a VRRP version', 'VrrpVersion.V2 or VrrpVersion.V3');
+  }
+  if (o.discovery !== undefined) validateDiscovery(o, report);
+  if (o.vrrpVersion === VrrpVersion.V2 && o.profile === FailoverProfile.FAST) {
+    report('target.vrrpVersion', 2, 'the fast profile\'s sub-second adverts need VRRPv3', 'VrrpVersion.V3, or omit it');
+  }
+  validateLabels('target.labels', o.labels, report);
+  validateLabels('target.podLabels', o.podLabels, report);
+  for (const [which, r] of Object.entries(o.resources ?? {})) validateResources(`target.resources.${which}`, r as ContainerResources, report);
+  if (o.priorityClassName !== undefined && dnsSubdomainProblem(o.priorityClassName)) {
+    report('target.priorityClassName', o.priorityClassName, `${dnsSubdomainProblem(o.priorityClassName)}`, 'the name of a PriorityClass');
+  }
+  if (o.maxUnavailable !== undefined && (!Number.isInteger(o.maxUnavailable) || o.maxUnavailable < 1)) {
+    report('target.maxUnavailable', o.maxUnavailable, 'is not a positive whole number of nodes', 'an integer of at least 1');
+  }
+  if (o.minReadySeconds !== undefined && (!Number.isInteger(o.minReadySeconds) || o.minReadySeconds < 0)) {
+    report('target.minReadySeconds', o.minReadySeconds, 'is not a whole number of seconds', 'an integer of at least 0');
+  }
+}
+
+const QUANTITY = /^([+]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$/;
+function validateResources(field: string, r: ContainerResources, report: IssueReport) {
+  for (const key of ['cpuRequest', 'cpuLimit', 'memoryRequest', 'memoryLimit'] as const) {
+    const value = r?.[key];
+    if (value === undefined || value === 'none') continue;
+    if (typeof value !== 'string' || !QUANTITY.test(value)) {
+      report(`${field}.${key}`, value, 'is not a Kubernetes quantity', 'a quantity such as "100m" or "64Mi", or "none"');
+    }
+  }
+}
+
+const LABEL_VALUE = /^(([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$/;
+function validateLabels(field: string, labels: { [key: string]: string } | undefined, report: IssueReport) {
+  for (const [key, value] of Object.entries(labels ?? {})) {
+    if (typeof value !== 'string' || !LABEL_VALUE.test(value)) {
+      report(`${field}[${JSON.stringify(key)}]`, value, 'is not a valid label value', 'at most 63 letters, digits, "-", "_" or "." starting and ending with a letter or digit');
+    }
+  }
+}
+
+function validateAuth(auth: VrrpAuth, report: IssueReport) {
+  if (!(auth instanceof VrrpAuth)) {
+    report('target.auth', auth, 'is not a VrrpAuth', 'VrrpAuth.fromSecret(name, key) or VrrpAuth.literal(password)');
+    return;
+  }
+  const { secretName, key, password } = auth.spec;
+  if (password !== undefined) {
+    const problem = authPasswordProblem(password);
+    // Never echo the password itself into an error message.
+    if (problem) report('target.auth', `(a literal of ${typeof password === 'string' ? password.length : 0} characters)`, problem, AUTH_PASS_EXPECTED);
+  } else {
+    if (dnsSubdomainProblem(secretName)) report('target.auth', secretName, `the Secret name ${dnsSubdomainProblem(secretName)}`, 'the name of a Secret in the cluster\'s namespace');
+    if (typeof key !== 'string' || !/^[-._a-zA-Z0-9]+$/.test(key)) report('target.auth', key, 'is not a Secret data key', 'a key of letters, digits, "-", "_" or "."');
+  }
+}
+
+function validateDiscovery(o: StandaloneOptions, report: IssueReport) {
+  const d = o.discovery!;
+  if (d === null || typeof d !== 'object') {
+    report('target.discovery', d, 'is not a DiscoveryOptions object', '{} to turn discovery on, with optional unicast, leases, leaseDurationSeconds, minReloadIntervalSeconds, sidecar');
+    return;
+  }
+  if (d.unicast && o.unicastPeers !== undefined) {
+    report('target.unicastPeers', o.unicastPeers, 'static unicast peers and discovery.unicast exclude each other', 'either unicastPeers, or discovery: { unicast: true }');
+  }
+  if (d.leaseDurationSeconds !== undefined && (!Number.isInteger(d.leaseDurationSeconds) || d.leaseDurationSeconds < 3 || d.leaseDurationSeconds > 3600)) {
+    report('target.discovery.leaseDurationSeconds', d.leaseDurationSeconds, 'is not a lease duration the agent can renew in time', 'an integer from 3 to 3600');
+  }
+  if (d.minReloadIntervalSeconds !== undefined && (typeof d.minReloadIntervalSeconds !== 'number' || !(d.minReloadIntervalSeconds >= 0) || d.minReloadIntervalSeconds > 3600)) {
+    report('target.discovery.minReloadIntervalSeconds', d.minReloadIntervalSeconds, 'is not a number of seconds', 'a number from 0 to 3600');
+  }
+  if (d.sidecar !== undefined && !enumValues(SidecarMode).includes(d.sidecar)) {
+    report('target.discovery.sidecar', d.sidecar, 'is not a sidecar mode', enumNames('SidecarMode', SidecarMode));
+  }
+}
+
+/** What a standalone group may use, given its options. */
+export function validateStandaloneGroup(o: StandaloneOptions, gdef: GroupDefinition, family: IpFamily, report: IssueReport): void {
+  const g = gdef.group;
+  const f = gdef.fieldOf;
+  const version = vrrpVersionOf(o, family);
+  if (g.advertInterval !== undefined) {
+    const problem = advertIntervalProblem(g.advertInterval, version);
+    if (problem) {
+      report(f('advertInterval'), g.advertInterval, problem, version === VrrpVersion.V2
+        ? 'an integer from 1 to 255, or vrrpVersion: VrrpVersion.V3 / FailoverProfile.FAST for fractional intervals'
+        : 'a multiple of 0.01 from 0.01 to 40.95');
+    }
+  }
+  const peers = o.unicastPeers;
+  if (peers !== undefined && !peers.some((p) => parseIp(p)?.family === family)) {
+    report('target.unicastPeers', peers, `has no IPv${family} address for the IPv${family} group ${f('addresses')}, whose adverts would reach no peer`,
+      `the nodes' IPv${family} addresses too, or a separate cluster for IPv${family}`);
+  }
+  if (o.auth !== undefined && version === VrrpVersion.V3) {
+    report('target.auth', authShown(o.auth),
+      `VRRPv3 has no PASS authentication, and the group of ${f('addresses')} runs VRRPv3${family === 6 ? ' (IPv6 always does)' : ''}, so keepalived would ignore the password`,
+      'no auth when any group runs VRRPv3 or IPv6; auth only with VRRPv2 IPv4 groups');
+  }
+  if (g.preferredNode !== undefined && dnsSubdomainProblem(g.preferredNode)) {
+    report(f('preferredNode'), g.preferredNode, `${dnsSubdomainProblem(g.preferredNode)}, so it cannot be a node name`, 'the name of a node, a DNS subdomain');
+  }
+}
+
+function authShown(auth: VrrpAuth): string {
+  return auth?.spec?.password !== undefined ? 'VrrpAuth.literal(...)' : `VrrpAuth.fromSecret(${JSON.stringify(auth?.spec?.secretName)})`;
+}
+
+/** Each group is a `vrrp_instance` named after it: keepalived skips a second of the same name. */
+export function groupNameIssues(def: ClusterDefinition, vridOf: (groupIndex: number) => number | undefined): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const seen = new Map<string, string>();
+  def.groups.forEach((g, i) => {
+    const vrid = vridOf(i);
+    if (vrid === undefined) return;
+    const name = groupNameOf(g.group, vrid);
+    const other = seen.get(name);
+    if (other !== undefined) {
+      issues.push({
+        path: def.path, field: g.fieldOf('name'), value: name,
+        problem: `${other} has the same name on the node, where keepalived would skip the second vrrp_instance`,
+        expected: 'a name that is unique in the cluster (unnamed groups are named vrid-<VRID>)',
+      });
+    } else {
+      seen.set(name, g.fieldOf('name'));
+    }
+  });
+  return issues;
+}
