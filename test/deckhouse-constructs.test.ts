@@ -14,7 +14,7 @@ describe('FrontendVips (Deckhouse target)', () => {
     // THEN
     const [instance] = synth(chart);
     expect(instance.kind).toBe('KeepalivedInstance');
-    expect(instance.metadata.name).toBe('test-front');
+    expect(instance.metadata.name).toBe('front');
     expect(instance.spec.vrrpInstances.map((g: any) => g.id)).toEqual([11, 12, 13]);
     expect(instance.spec.vrrpInstances.map((g: any) => g.virtualIPAddresses)).toEqual([
       [{ address: '203.0.113.101/32' }], [{ address: '203.0.113.102/32' }], [{ address: '203.0.113.103/32' }],

@@ -79,11 +79,36 @@ describe('as Pulumi resources', () => {
   test('standalone children: one typed resource per object, each named after the component and its kind', async () => {
     const cluster = new FrontendVips('edge', edge);
     const urns = await registered(cluster.resources);
-    expect(urns.map(nameOfUrn)).toEqual(['edge-namespace', 'edge-serviceaccount', 'edge-configmap', 'edge-daemonset', 'edge-globalnetworkpolicy']);
+    expect(urns.map(nameOfUrn)).toEqual(['edge-serviceaccount', 'edge-configmap', 'edge-daemonset', 'edge-globalnetworkpolicy']);
     for (const urn of urns) expect(urn).toMatch(/::keepalived-constructs:index:FrontendVips\$kubernetes:/);
     expect(cluster.resources.map((r) => r.constructor)).toEqual([
-      k8s.core.v1.Namespace, k8s.core.v1.ServiceAccount, k8s.core.v1.ConfigMap, k8s.apps.v1.DaemonSet, k8s.apiextensions.CustomResource,
+      k8s.core.v1.ServiceAccount, k8s.core.v1.ConfigMap, k8s.apps.v1.DaemonSet, k8s.apiextensions.CustomResource,
     ]);
+    expect([cluster.daemonSet, cluster.configMap, cluster.serviceAccount, ...cluster.policies]).toEqual(
+      [cluster.resources[2], cluster.resources[1], cluster.resources[0], cluster.resources[3]]);
+    // The namespace's shared objects belong to no cluster: a KeepalivedNamespace named after the namespace.
+    const shared = registrations.filter((r) => r.name.startsWith('keepalived'));
+    expect(shared.map((r) => [r.type, r.name])).toEqual(expect.arrayContaining([
+      ['keepalived-constructs:index:KeepalivedNamespace', 'keepalived'],
+      ['kubernetes:core/v1:Namespace', 'keepalived-namespace'],
+      ['kubernetes:core/v1:ConfigMap', 'keepalived-agent'],
+    ]));
+  });
+
+  test('removing the first of two clusters that share a namespace keeps the Namespace\'s URN', async () => {
+    const urnOfNamespace = async (declare: () => void) => {
+      registrations = await newProgram();
+      declare();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // A URN is the stack, the chain of parent types and the name: the Namespace's parent is the
+      // namespace's KeepalivedNamespace, which no cluster owns.
+      return registrations.filter((r) => r.type.endsWith(':Namespace') || r.type.endsWith(':KeepalivedNamespace')).map((r) => `${r.type}::${r.name}`);
+    };
+    const second = { ...edge, name: 'edge-b', addresses: ['203.0.113.20/32'], vrids: [20] };
+    const both = await urnOfNamespace(() => { new FrontendVips('edge', edge); new FrontendVips('edge-b', second); });
+    const onlySecond = await urnOfNamespace(() => { new FrontendVips('edge-b', second); });
+    expect(both).toEqual(['keepalived-constructs:index:KeepalivedNamespace::keepalived', 'kubernetes:core/v1:Namespace::keepalived-namespace']);
+    expect(onlySecond).toEqual(both);
   });
 
   test('outputs: the VRIDs in use and the names of the objects, matching what was registered', async () => {
@@ -96,10 +121,10 @@ describe('as Pulumi resources', () => {
     expect(instance.inputs.spec.vrrpInstances.map((g: any) => g.id)).toEqual(vrids);
     expect(await value(deckhouse.objectNames)).toEqual(['KeepalivedInstance/front']);
     const configMap = registrations.find((r) => r.name === 'edge-configmap')!.inputs.metadata.name;
-    expect(configMap).toMatch(/^keepalived-edge-[0-9a-f]{10}$/);
+    expect(configMap).toMatch(/^keepalived-edge-spec-[0-9a-f]{10}$/);
     expect(await value(standalone.objectNames)).toEqual([
-      'Namespace/keepalived', 'ServiceAccount/keepalived/keepalived-edge', `ConfigMap/keepalived/${configMap}`,
-      'DaemonSet/keepalived/keepalived-edge', 'GlobalNetworkPolicy/keepalived-keepalived-edge-vrrp',
+      'ServiceAccount/keepalived/keepalived-edge', `ConfigMap/keepalived/${configMap}`,
+      'DaemonSet/keepalived/keepalived-edge', 'GlobalNetworkPolicy/keepalived-edge-vrrp',
     ]);
     expect(await value(standalone.vrids)).toEqual([10]);
     expect([deckhouse.name, standalone.name, standalone.target.standaloneOptions !== undefined]).toEqual(['front', 'edge', true]);
@@ -110,8 +135,9 @@ describe('as Pulumi resources', () => {
     const cluster = new FrontendVips('edge', edge, { provider });
     await registered(cluster.resources);
     const providerRef = `${await value(provider.urn)}::${await value(provider.id)}`;
-    const children = registrations.filter((r) => r.name.startsWith('edge-'));
-    expect(children).toHaveLength(5);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const children = registrations.filter((r) => r.name.startsWith('edge-') || r.name.startsWith('keepalived-'));
+    expect(children).toHaveLength(6);
     for (const child of children) expect(child.provider).toBe(providerRef);
   });
 
@@ -129,14 +155,15 @@ describe('as Pulumi resources', () => {
     const cluster = new FrontendVips('edge', edge, { dependsOn: [crds] });
     await value(cluster.vrids);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(events.filter((e) => e.startsWith('create edge-'))).toEqual([]);
+    expect(events.filter((e) => e.startsWith('create edge-') || e.startsWith('create keepalived-'))).toEqual([]);
     events.push('crds ready');
     release();
     // THEN the children are created after it
     await registered(cluster.resources);
     const ready = events.indexOf('crds ready');
-    const children = events.filter((e) => e.startsWith('create edge-'));
-    expect(children).toHaveLength(5);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const children = events.filter((e) => e.startsWith('create edge-') || e.startsWith('create keepalived-'));
+    expect(children).toHaveLength(6);
     for (const child of children) expect(events.indexOf(child)).toBeGreaterThan(ready);
   });
 

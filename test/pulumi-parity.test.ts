@@ -5,16 +5,17 @@
 // the Pulumi components are then declared with exactly those props, and every resource registration
 // (under `pulumi.runtime.setMocks`) must deep-equal the object `cdk8s synth` gives for it, in order.
 //
-// The one allowed difference is naming. A Pulumi component takes the cdk8s construct *path* as its
-// resource name (e.g. `test/front`), because that path is what names a cluster in messages, derives its
-// default `name` and keys its automatic VRIDs; its children are named `${path}-<kind>`, where cdk8s
-// uses construct ids. Nothing else may differ: not metadata, not the ConfigMap's bundled agent or hash.
+// A Pulumi component takes the cdk8s construct *id* as its resource name (e.g. `front`): both derive
+// the default `name` and the automatic VRIDs from it, so defaults agree. The one allowed difference is
+// the children's names: `${id}-<kind>` in Pulumi, construct ids in cdk8s. The namespace's shared
+// objects (Namespace, agent ConfigMap) come from a KeepalivedNamespace in both. Nothing else may
+// differ: not metadata, not the ConfigMap's bundled agent or hash.
 import { Chart, Testing } from 'cdk8s';
 import { DeckhouseSeedChart } from '../examples/deckhouse-seed';
 import { StandaloneEdgeChart } from '../examples/standalone-edge';
 import {
   FailoverProfile, FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, ReservedVrids, Target, VrrpAuth, VrrpPolicyFlavor,
-} from '../src/internal';
+} from '../src';
 import * as kp from '../src/pulumi';
 import { isSecret, nameOfUrn, newProgram, plain, registered, value } from './support/pulumi';
 import { newChart, synth } from './support/synth';
@@ -55,6 +56,7 @@ jest.mock('../src', () => {
 });
 
 /** The cdk8s side: a chart, built by the cases exactly as the cdk8s tests build them. */
+const idOf = (path: string) => path.split('/').pop()!;
 const chartWith = (declare: (chart: Chart) => void) => () => {
   const { chart } = newChart();
   declare(chart);
@@ -142,11 +144,11 @@ const CASES: Array<[string, () => Chart]> = [
 function declareWithPulumi(declared: readonly Declared[]): Array<kp.KeepalivedCluster | kp.ReservedVrids> {
   return declared.map((d) => {
     switch (d.kind) {
-      case 'FrontendVips': return new kp.FrontendVips(d.path, d.props);
-      case 'GatewayPair': return new kp.GatewayPair(d.path, d.props);
-      case 'ReservedVrids': return new kp.ReservedVrids(d.path, d.props);
+      case 'FrontendVips': return new kp.FrontendVips(idOf(d.path), d.props);
+      case 'GatewayPair': return new kp.GatewayPair(idOf(d.path), d.props);
+      case 'ReservedVrids': return new kp.ReservedVrids(idOf(d.path), d.props);
       case 'KeepalivedCluster': {
-        const cluster = new kp.KeepalivedCluster(d.path, d.props);
+        const cluster = new kp.KeepalivedCluster(idOf(d.path), d.props);
         for (const group of d.added) cluster.addGroup(group);
         return cluster;
       }
@@ -167,7 +169,7 @@ describe('Pulumi components create exactly what the cdk8s constructs synthesize'
     // GIVEN the objects cdk8s synthesizes (each validated against its schema), and what it declared
     mockDeclared.length = 0;
     const chart = build();
-    const expected = plain(synth(chart));
+    let expected = plain(synth(chart));
     const declared = [...mockDeclared];
     expect(declared.length).toBeGreaterThan(0);
 
@@ -177,8 +179,16 @@ describe('Pulumi components create exactly what the cdk8s constructs synthesize'
     const clusters = components.filter((c): c is kp.KeepalivedCluster => c instanceof kp.KeepalivedCluster);
     const resources = clusters.flatMap((c) => c.resources);
     const urns = await registered(resources);
+    await new Promise((resolve) => setTimeout(resolve, 50));
 
-    // THEN every registration carries the synthesized object, in the same order ...
+    // THEN the namespace's shared objects are registered once, by its KeepalivedNamespace ...
+    const isShared = (o: any) => o.kind === 'Namespace' || (o.kind === 'ConfigMap' && o.data?.['keepalived-agent.js'] !== undefined);
+    const sharedExpected = expected.filter(isShared);
+    const shared = registrations.filter((r) => r.custom && isShared(r.inputs));
+    expect(shared.map((r) => plain(r.inputs))).toEqual(sharedExpected);
+    expected = expected.filter((o: any) => !isShared(o));
+
+    // ... and every cluster registration carries the synthesized object, in the same order ...
     const byName = new Map(registrations.map((r) => [r.name, r]));
     const actual = urns.map((urn) => byName.get(nameOfUrn(urn))!);
     expect(actual.map((r) => plain(r.inputs))).toEqual(expected);
@@ -188,7 +198,7 @@ describe('Pulumi components create exactly what the cdk8s constructs synthesize'
     expect(actual.map((r) => r.type)).toEqual(expected.map(typeToken));
     // ... named `${component}-<kind>` after its component (the only difference: cdk8s uses construct ids),
     const pairs = components.map((c, i) => ({ c, d: declared[i] }));
-    const paths = pairs.flatMap(({ c, d }) => (c instanceof kp.KeepalivedCluster ? c.resources.map(() => d.path) : []));
+    const paths = pairs.flatMap(({ c, d }) => (c instanceof kp.KeepalivedCluster ? c.resources.map(() => idOf(d.path)) : []));
     expect(actual.map((r) => r.name)).toEqual(expected.map((o: any, i: number) => `${paths[i]}-${o.kind.toLowerCase()}`));
     // ... with a Secret's data as a Pulumi secret,
     for (const r of actual.filter((x) => x.type === 'kubernetes:core/v1:Secret')) expect(isSecret(r.inputs.stringData)).toBe(true);

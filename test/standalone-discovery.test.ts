@@ -15,7 +15,8 @@ function edge(options: object = {}) {
   return synth(chart);
 }
 const one = (objects: any[], kind: string) => {
-  const found = objects.filter((o) => o.kind === kind);
+  // The cluster's own objects: not the namespace's agent ConfigMap.
+  const found = objects.filter((o) => o.kind === kind && o.data?.['keepalived-agent.js'] === undefined);
   expect(found).toHaveLength(1);
   return found[0];
 };
@@ -31,13 +32,13 @@ describe('discovery mode', () => {
     expect(pod.initContainers.map((c: any) => c.name)).toEqual(['render']);
   });
 
-  test('RBAC: exactly get/list/watch on nodes cluster-wide, and this cluster\'s Leases in its namespace', () => {
+  test('RBAC: exactly list/watch on nodes cluster-wide (no verb the agent never uses), and this cluster\'s Leases in its namespace', () => {
     const objects = edge({ discovery: {} });
     expect(objects.map((o) => o.kind)).toEqual([
-      'Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ConfigMap', 'DaemonSet',
+      'Namespace', 'ConfigMap', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ConfigMap', 'DaemonSet',
     ]);
     expect(one(objects, 'ClusterRole').rules).toEqual([
-      { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['nodes'], verbs: ['list', 'watch'] },
     ]);
     expect(one(objects, 'Role').rules).toEqual([
       { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
@@ -58,14 +59,20 @@ describe('discovery mode', () => {
     expect(JSON.parse(one(objects, 'ConfigMap').data['spec.json']).discovery.leases).toBe(false);
   });
 
-  test('the pod: token mounted, shared process namespace, native sidecar running the agent', () => {
+  test('the pod: the token in the agent\'s containers only, shared process namespace, native sidecar running the agent', () => {
     const pod = one(edge({ discovery: { unicast: true } }), 'DaemonSet').spec.template.spec;
-    expect(pod.automountServiceAccountToken).toBe(true);
+    expect(pod.automountServiceAccountToken).toBe(false);
+    const token = pod.volumes.find((v: any) => v.name === 'kube-api-access');
+    expect(token.projected.sources.map((s: any) => Object.keys(s)[0])).toEqual(['serviceAccountToken', 'configMap', 'downwardAPI']);
+    const mountsToken = (c: any) => c.volumeMounts.some((m: any) => m.name === 'kube-api-access' && m.mountPath === '/var/run/secrets/kubernetes.io/serviceaccount');
+    expect([...pod.initContainers, ...pod.containers].map((c: any) => [c.name, mountsToken(c)])).toEqual([['render', true], ['agent', true], ['keepalived', false]]);
+    expect(pod.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
+    expect(pod.initContainers[0].securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65534 });
     expect(pod.shareProcessNamespace).toBe(true);
     expect(pod.initContainers.map((c: any) => [c.name, c.restartPolicy])).toEqual([['render', undefined], ['agent', 'Always']]);
     const agent = pod.initContainers[1];
     expect(agent.command).toEqual([
-      'node', '/etc/keepalived-constructs/keepalived-agent.js', 'run',
+      'node', '/opt/keepalived-constructs/keepalived-agent.js', 'run',
       '--spec', '/etc/keepalived-constructs/spec.json', '--node-name', '$(NODE_NAME)', '--out', '/etc/keepalived/keepalived.conf',
       '--pid-file', '/run/keepalived/keepalived.pid',
       '--state-dir', '/var/lib/keepalived-constructs/net/edge', '--notify-fifo', '/run/keepalived/notify.fifo',

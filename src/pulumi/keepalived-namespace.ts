@@ -10,7 +10,7 @@ import { kubernetesObject } from './kubernetes-object';
  * never deletes a namespace that another cluster still uses.
  *
  * Declare one to set its labels or options; when a namespace has none, one is created for it once the
- * program's declarations have settled, with the kubernetes provider of the first cluster that uses it.
+ * program's declarations have settled, with the provider and dependsOn of the first cluster that uses it.
  *
  * @example
  * new KeepalivedNamespace('keepalived', { name: 'keepalived' });
@@ -77,7 +77,7 @@ export function namespaceResources(program: ProgramDomain, name: string, createN
   if (!resources) {
     resources = program.join(`namespace ${name}`, () => '', () => {
       const owner = declared(program).get(name)
-        ?? new KeepalivedNamespace(name ?? DEFAULT_NAMESPACE, { name, createNamespace }, { provider: opts?.provider, providers: opts?.providers });
+        ?? new KeepalivedNamespace(name ?? DEFAULT_NAMESPACE, { name, createNamespace }, { provider: opts?.provider, providers: opts?.providers, dependsOn: opts?.dependsOn });
       return owner.resources;
     }).result;
     byName.set(name, resources);
