@@ -178,7 +178,7 @@ describe('as Pulumi resources', () => {
       ['rbac.authorization.k8s.io/v1', 'ClusterRole', 'kubernetes:rbac.authorization.k8s.io/v1:ClusterRole', rules],
       ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', 'kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding', binding('ClusterRole')],
       ['coordination.k8s.io/v1', 'Lease', 'kubernetes:coordination.k8s.io/v1:Lease', { spec: { holderIdentity: 'node-a' } }],
-      ['cilium.io/v2', 'CiliumClusterwideNetworkPolicy', 'kubernetes:cilium.io/v2:CiliumClusterwideNetworkPolicy', { spec: { nodeSelector: {}, selectAllNodes: true } }],
+      ['cilium.io/v2', 'CiliumClusterwideNetworkPolicy', 'kubernetes:cilium.io/v2:CiliumClusterwideNetworkPolicy', { spec: { nodeSelector: {} } }],
     ];
     const resources = kinds.map(([apiVersion, kind, , fields]) => {
       const object = { apiVersion, kind, metadata: { name: `x-${kind.toLowerCase()}` }, ...fields };
