@@ -48,16 +48,33 @@ describe('allocateVrids', () => {
       for (const k of kept) {
         const was = before.vrids[keys.indexOf(k)]!;
         const now = result.vrids[after.indexOf(k)]!;
-        // THEN a group that sat on its own slot before and after the change never moves
-        if (was === preferredVrid(k) && now === preferredVrid(k)) unmoved++;
-        // ... and a group that moved collided: it was or is displaced from its own slot
-        if (was !== now) expect(was !== preferredVrid(k) || now !== preferredVrid(k)).toBe(true);
+        // THEN a group that had its own slot keeps it, unless a group with the same own slot and an
+        // earlier key arrived (a hash collision), whatever else was added, removed or reordered
+        const collides = after.some((o) => o < k && preferredVrid(o) === preferredVrid(k));
+        if (was === preferredVrid(k) && !collides) {
+          expect(now).toBe(was);
+          unmoved++;
+        }
       }
       // ... and with the same set of groups, order alone never moves anything
       const reordered = allocateVrids([...after].reverse().map((k) => claim(k)), []);
       after.forEach((_, i) => expect(reordered.vrids[after.length - 1 - i]).toBe(result.vrids[i]));
     }
     expect(unmoved).toBeGreaterThan(1000);
+  });
+
+  test('a group on its own slot is not pushed off it by a group displaced from the slot before it', () => {
+    // GIVEN a group A on its own slot s, and two later groups that both want s - 1 and sort before A
+    const keys = Array.from({ length: 20000 }, (_, i) => `chart/k${String(i).padStart(5, '0')}#x`);
+    const a = keys.find((k) => preferredVrid(k) > 1 && keys.filter((o) => o < k && preferredVrid(o) === preferredVrid(k) - 1).length >= 2)!;
+    const [c, b] = keys.filter((o) => o < a && preferredVrid(o) === preferredVrid(a) - 1);
+    const alone = allocateVrids([claim(a)], []).vrids[0];
+    expect(alone).toBe(preferredVrid(a));
+    // WHEN they are added, THEN c takes s - 1, b is displaced past it, and a keeps s
+    const after = allocateVrids([claim(c), claim(b), claim(a)], []).vrids;
+    expect(after[0]).toBe(preferredVrid(c));
+    expect(after[2]).toBe(alone);
+    expect(after[1]).not.toBe(alone);
   });
 
   test('a group whose slot nobody else wants keeps its VRID whatever happens to the others', () => {

@@ -31,14 +31,15 @@ export interface VridAllocation {
 /**
  * Assigns VRIDs to every claim, app-wide.
  *
- * Explicit VRIDs are kept, and reported when used twice or reserved. Each omitted VRID starts at its
- * own slot, a hash of its claim's key (the construct path and the group's name), and takes the next
- * free one. Claims are allocated in the order of their keys, not of their declaration, so:
+ * Explicit VRIDs are kept, and reported when used twice or reserved. Each omitted VRID has its own
+ * slot, a hash of its claim's key (the cluster's name and the group's name). First every group whose
+ * own slot is free gets it (of groups with the same own slot, the one whose key sorts first); then the
+ * others, in the order of their keys, take the next free slot after their own. So:
  * - reordering constructs or groups never changes a VRID;
- * - a group that sits on its own slot keeps it, whatever other groups are added or removed, unless an
- *   explicit VRID or a reservation now takes that slot;
- * - only a group displaced from its own slot by another (a hash collision) can move when that other
- *   group comes or goes. Pin such a group's `id` when its VRID must never change.
+ * - a group that gets its own slot keeps it whatever other groups are added or removed, unless an
+ *   explicit VRID, a reservation, or a group with the same own slot and an earlier key now takes it;
+ * - only a group displaced from its own slot (a hash collision) can move when other groups come or
+ *   go. Pin such a group's `id` when its VRID must never change.
  */
 export function allocateVrids(claims: readonly VridClaim[], reservations: readonly VridReservation[]): VridAllocation {
   const issues: ValidationIssue[] = [];
@@ -75,7 +76,17 @@ export function allocateVrids(claims: readonly VridClaim[], reservations: readon
     .map((claim, i) => ({ claim, i }))
     .filter(({ claim }) => claim.explicit === undefined)
     .sort((a, b) => (a.claim.key < b.claim.key ? -1 : a.claim.key > b.claim.key ? 1 : a.i - b.i));
-  for (const { claim, i } of automatic) {
+  const displaced: typeof automatic = [];
+  for (const entry of automatic) {
+    const own = preferredVrid(entry.claim.key);
+    if (free(own)) {
+      vrids[entry.i] = own;
+      takenBy.set(own, entry.claim);
+    } else {
+      displaced.push(entry);
+    }
+  }
+  for (const { claim, i } of displaced) {
     const start = preferredVrid(claim.key);
     let id: number | undefined;
     for (let step = 0; step < VRID_MAX; step++) {
