@@ -11,6 +11,8 @@ const project = new typescript.TypeScriptProject({
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
   minNodeVersion: '20.0.0',
+  repository: 'https://github.com/keepalived-constructs/keepalived-constructs.git',
+  homepage: 'https://github.com/keepalived-constructs/keepalived-constructs#readme',
 
   // No release machinery and no GitHub workflows: CI is .ci/run.
   release: false,
@@ -56,7 +58,6 @@ const project = new typescript.TypeScriptProject({
 
   peerDeps: [
     'cdk8s@^2.70.0',
-    'cdk8s-plus-27@^2.9.0',
     'constructs@^10.3.0',
     '@pulumi/pulumi@^3.142.0',
     '@pulumi/kubernetes@^4.18.0',
@@ -64,7 +65,6 @@ const project = new typescript.TypeScriptProject({
   peerDependencyOptions: { pinnedDevDependency: false },
   devDeps: [
     'cdk8s@2.70.106',
-    'cdk8s-plus-27@2.9.5',
     'constructs@10.8.1',
     'cdk8s-cli@2.207.60',
     // @pulumi/pulumi 3.249+ requires Node 22; 3.248 is the newest that runs on Node 20.
@@ -81,11 +81,16 @@ const project = new typescript.TypeScriptProject({
   ],
 });
 
-// Pulumi is optional: a cdk8s-only user installs nothing from Pulumi.
+// Every framework is optional: a cdk8s-only user installs nothing from Pulumi, a Pulumi-only user
+// nothing from cdk8s (npm installs required peers on its own).
 project.package.addField('peerDependenciesMeta', {
+  'cdk8s': { optional: true },
+  'constructs': { optional: true },
   '@pulumi/pulumi': { optional: true },
   '@pulumi/kubernetes': { optional: true },
 });
+project.package.addField('version', '0.2.0');
+project.package.addField('bugs', { url: 'https://github.com/keepalived-constructs/keepalived-constructs/issues' });
 project.package.addField('engines', { node: '>=20' });
 project.package.addField('exports', {
   '.': { types: './lib/index.d.ts', default: './lib/index.js' },
@@ -126,9 +131,18 @@ project.addTask('bench', {
   receiveArgs: true,
 });
 
-project.addTask('synth', {
+// The main job. The standalone example needs the bundled agent, so synth builds it first: a fresh
+// clone runs `npm ci && npm run synth` and nothing else.
+const synth = project.addTask('synth', {
   description: 'cdk8s synth of the examples into dist/',
-  exec: 'cdk8s synth --check-upgrade false',
+});
+synth.spawn(bundleAgent);
+synth.exec('cdk8s synth --check-upgrade false');
+
+// `npm pack` (and so a git dependency) builds what the tarball ships.
+project.addTask('prepack', {
+  description: 'Build lib/ and the bundled agent before packing',
+  exec: 'tsc --build && esbuild src/agent/main.ts --bundle --platform=node --target=node20 --format=cjs --legal-comments=none --outfile=lib/agent/keepalived-agent.js',
 });
 
 project.gitignore.exclude('/dist/', '/pkg/', '/bench/tmp/');

@@ -35,9 +35,17 @@ export function describeIssueAt(issue: ValidationIssue): string {
 
 /** Thrown for input that would produce a manifest the cluster or the node would reject. */
 export class KeepalivedConfigError extends Error {
-  constructor(public readonly issues: readonly ValidationIssue[]) {
+  /** Every issue, one per problem. */
+  public readonly issues!: readonly ValidationIssue[];
+
+  constructor(issues: readonly ValidationIssue[]) {
     super(issues.map(describeIssueAt).join('\n'));
     this.name = 'KeepalivedConfigError';
+    // Printed uncaught (by node, ts-node, cdk8s or Pulumi), an error shows its stack and its own
+    // enumerable fields: the message already names the construct, the field and the value, so each
+    // problem prints once, as the README shows it, and nothing else.
+    Object.defineProperty(this, 'issues', { value: issues, enumerable: false });
+    this.stack = `${this.name}: ${this.message}`;
   }
 }
 

@@ -35,8 +35,14 @@ app: npx ts-node main.ts
 output: dist
 YAML
 cp "$here/main.ts" "$here/check.js" .
-npm install --no-audit --no-fund --loglevel=error "$tarball" 'cdk8s@^2.70' 'constructs@^10.3' 'cdk8s-plus-27@^2.9' \
-  'cdk8s-cli@^2.200' 'typescript@~5.9' 'ts-node@^10' '@types/node@^20' 'yaml@^2'
+# What a user's runtime install adds, measured before the tooling goes in.
+npm install --no-audit --no-fund --loglevel=error "$tarball" 'cdk8s@^2.70' 'constructs@^10.3'
+echo "cdk8s install: $(npm ls --all --parseable 2>/dev/null | tail -n +2 | wc -l) packages, $(du -sm node_modules | cut -f1) MB in node_modules"
+for dep in cdk8s-plus-27 @pulumi/pulumi @pulumi/kubernetes; do
+  if [ -e "node_modules/$dep" ]; then echo "node_modules/$dep was installed with the package"; exit 1; fi
+done
+# The quick start's tooling, with the versions the README names.
+npm install --no-audit --no-fund --loglevel=error 'cdk8s-cli@^2.200' 'typescript@~5.9' 'ts-node@^10' '@types/node@^22' 'yaml@^2'
 
 step "no dev-only or optional Pulumi dependencies came along"
 for dep in projen jest ts-jest kubernetes-models esbuild @pulumi/pulumi @pulumi/kubernetes; do
@@ -55,5 +61,17 @@ step "Pulumi: install the optional peers and run a program under mocks"
 npm install --no-audit --no-fund --loglevel=error '@pulumi/pulumi@3.248.0' '@pulumi/kubernetes@^4.18'
 cp "$here/pulumi-program.ts" .
 npx ts-node --compiler-options '{"module":"commonjs","strict":true,"esModuleInterop":true,"moduleResolution":"node"}' pulumi-program.ts
+
+step "a Pulumi-only program: no cdk8s package comes along"
+papp="$work/pulumi-app"
+mkdir -p "$papp"
+cd "$papp"
+echo '{ "name": "newcomer-pulumi", "version": "1.0.0", "private": true }' > package.json
+npm install --no-audit --no-fund --loglevel=error "$tarball" '@pulumi/pulumi@3.248.0' '@pulumi/kubernetes@^4.18'
+echo "Pulumi install: $(npm ls --all --parseable 2>/dev/null | tail -n +2 | wc -l) packages, $(du -sm node_modules | cut -f1) MB in node_modules"
+for dep in cdk8s constructs cdk8s-plus-27; do
+  if [ -e "node_modules/$dep" ]; then echo "node_modules/$dep was installed for a Pulumi-only program"; exit 1; fi
+done
+node -e "const k = require('keepalived-constructs/pulumi'); if (typeof k.FrontendVips !== 'function') process.exit(1); console.log('require(keepalived-constructs/pulumi) works without cdk8s')"
 
 printf '\nnewcomer install test: 1 passed, 0 failed\n'

@@ -124,8 +124,8 @@ export const CHART_ID = 'test';
 
 export const pathOf = (c: ClusterSpec) => `${CHART_ID}/${c.id}`;
 
-/** The name a cluster's objects carry: its own, or the one derived from `test/<id>` (ids are short, lower case). */
-export const effectiveName = (c: ClusterSpec) => c.name ?? `${CHART_ID}-${c.id}`;
+/** The name a cluster's objects carry: its own, or the one derived from its id (ids are short, lower case). */
+export const effectiveName = (c: ClusterSpec) => c.name ?? c.id;
 
 export const namespaceOfSpec = (c: ClusterSpec) => (c.target.kind === 'standalone' ? c.target.options.namespace ?? 'keepalived' : undefined);
 
@@ -222,6 +222,8 @@ export function buildCluster(chart: Chart, c: ClusterSpec): KeepalivedCluster {
   const base = compact({
     name: c.name,
     nodeSelector: copy(c.nodeSelector),
+    // An empty selector must be asked for.
+    selectAllNodes: Object.keys(c.nodeSelector ?? {}).length === 0 ? true : undefined,
     tolerations: copy(c.tolerations) as any,
     target: target(c.target),
   });

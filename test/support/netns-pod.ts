@@ -16,21 +16,25 @@ import { LabProcess, NetnsLab } from './netns';
 
 /** The objects of one standalone cluster, from a synthesized chart. */
 export interface StandaloneObjects {
+  /** The cluster's ConfigMap (spec.json). */
   readonly configMap: any;
+  /** Every ConfigMap the pod may mount (the cluster's and the namespace's agent ConfigMap). */
+  readonly configMaps: readonly any[];
   readonly daemonSet: any;
   readonly secret?: any;
 }
 
-/** Picks the standalone objects out of synthesized output (exactly one ConfigMap and DaemonSet). */
+/** Picks the standalone objects out of synthesized output (exactly one cluster ConfigMap and DaemonSet). */
 export function standaloneObjects(objects: readonly any[]): StandaloneObjects {
   const of = (kind: string) => objects.filter((o) => o.kind === kind);
-  const [configMap, ...moreMaps] = of('ConfigMap');
+  const configMaps = of('ConfigMap');
+  const [configMap, ...moreMaps] = configMaps.filter((cm) => cm.data?.['spec.json'] !== undefined);
   const [daemonSet, ...moreSets] = of('DaemonSet');
   if (!configMap || !daemonSet || moreMaps.length > 0 || moreSets.length > 0) {
-    throw new Error(`expected one ConfigMap and one DaemonSet, got ${objects.map((o) => o.kind).join(', ')}`);
+    throw new Error(`expected one cluster ConfigMap and one DaemonSet, got ${objects.map((o) => o.kind).join(', ')}`);
   }
   const secrets = of('Secret');
-  return { configMap, daemonSet, secret: secrets[0] };
+  return { configMap, configMaps, daemonSet, secret: secrets[0] };
 }
 
 /** One `vrrp_instance` of a rendered keepalived.conf, as far as the tests look at it. */
@@ -259,9 +263,9 @@ export class DaemonSetPod {
       mkdirSync(dir, { recursive: true, mode: 0o755 });
       chmodSync(join(this.dir, 'volumes'), 0o755);
       if (volume.configMap) {
-        const cm = this.objects.configMap;
-        if (volume.configMap.name !== cm.metadata.name) {
-          throw new Error(`volume ${volume.name} mounts ConfigMap ${volume.configMap.name}, but the synthesized one is ${cm.metadata.name}`);
+        const cm = this.objects.configMaps.find((c) => c.metadata.name === volume.configMap.name);
+        if (!cm) {
+          throw new Error(`volume ${volume.name} mounts ConfigMap ${volume.configMap.name}, which the synthesized objects do not have`);
         }
         for (const [key, value] of Object.entries<string>(cm.data ?? {})) writeFileSync(join(dir, key), value, { mode: 0o644 });
       } else if (volume.secret) {
