@@ -1,0 +1,197 @@
+// The constructs' output behaves like every other cdk8s object: escape hatches, Chart labels, cluster
+// scope, handles to the children, and a Namespace that no cluster's order decides.
+import { ApiObject, App, Chart, JsonPatch, Testing } from 'cdk8s';
+import {
+  FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, KeepalivedNamespace, Target, VrrpAuth, VrrpPolicyFlavor,
+} from '../src';
+import { synth } from './support/synth';
+
+const SELECTOR = { 'node-role.kubernetes.io/edge': '' };
+const standalone = (extra: object = {}) => Target.standalone({
+  discovery: {}, auth: VrrpAuth.literal('pw'), policies: [VrrpPolicyFlavor.CALICO, VrrpPolicyFlavor.CILIUM], ...extra,
+});
+
+describe.each([
+  ['Deckhouse', () => Target.deckhouse(), 'KeepalivedInstance'],
+  ['standalone', () => standalone(), 'DaemonSet'],
+])('%s target: cdk8s escape hatches reach the objects', (_, target, mainKind) => {
+  const build = (chartProps: object = {}) => {
+    const app = Testing.app();
+    const chart = new Chart(app, 'c', chartProps);
+    const cluster = new FrontendVips(chart, 'edge', { nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'], vrids: [10], target: target() });
+    return { chart, cluster };
+  };
+
+  test('the main object is the child `Resource`, and a JSON patch on it lands', () => {
+    // GIVEN a cluster, WHEN a user patches its main object through the cdk8s API
+    const { chart, cluster } = build();
+    expect(cluster.node.findChild('Resource')).toBe(cluster.resource);
+    expect(cluster.resource.kind).toBe(mainKind);
+    ApiObject.of(cluster.resource).addJsonPatch(JsonPatch.add('/metadata/annotations', { patched: 'yes' }));
+    // THEN the synthesized object carries it
+    const main = synth(chart).find((o) => o.kind === mainKind);
+    expect(main.metadata.annotations).toEqual({ patched: 'yes' });
+  });
+
+  test('metadata.addLabel / addAnnotation and Chart labels reach every object the cluster emits', () => {
+    const { chart, cluster } = build({ labels: { team: 'netops' } });
+    const children = cluster.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject);
+    for (const child of children) {
+      child.metadata.addLabel('extra', 'label');
+      child.metadata.addAnnotation('note', 'kept');
+    }
+    const objects = synth(chart);
+    const own = objects.filter((o) => o.metadata.labels?.extra === 'label');
+    expect(own.length).toBe(children.length);
+    expect(own.map((o) => o.kind).sort()).toEqual(children.map((c) => c.kind).sort());
+    for (const o of own) expect(o.metadata.annotations).toMatchObject({ note: 'kept' });
+    // Chart labels apply to every object of the chart, the namespace's shared ones too.
+    for (const o of objects) expect(o.metadata.labels).toMatchObject({ team: 'netops' });
+  });
+
+  test('a chart\'s namespace never lands on a cluster-scoped object', () => {
+    const { chart } = build({ namespace: 'apps' });
+    const CLUSTER_SCOPED = ['KeepalivedInstance', 'Namespace', 'ClusterRole', 'ClusterRoleBinding', 'GlobalNetworkPolicy', 'CiliumClusterwideNetworkPolicy'];
+    const objects = synth(chart);
+    for (const o of objects) {
+      if (CLUSTER_SCOPED.includes(o.kind)) expect([o.kind, o.metadata.namespace]).toEqual([o.kind, undefined]);
+      else expect([o.kind, o.metadata.namespace]).toEqual([o.kind, 'keepalived']);
+    }
+  });
+});
+
+describe('handles to the children', () => {
+  test('standalone: the DaemonSet, ConfigMap, ServiceAccount, Secret, RBAC, policies and the namespace', () => {
+    const { chart } = { chart: new Chart(Testing.app(), 'c') };
+    const cluster = new FrontendVips(chart, 'edge', { nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'], target: standalone() });
+    expect(cluster.daemonSet).toBe(cluster.resource);
+    expect([cluster.configMap?.kind, cluster.serviceAccount?.kind, cluster.secret?.kind]).toEqual(['ConfigMap', 'ServiceAccount', 'Secret']);
+    expect(cluster.rbac.map((o) => o.kind)).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
+    expect(cluster.policies.map((o) => o.kind)).toEqual(['GlobalNetworkPolicy', 'CiliumClusterwideNetworkPolicy']);
+    expect(cluster.namespace?.name).toBe('keepalived');
+    expect(cluster.namespace?.namespace?.kind).toBe('Namespace');
+    expect(cluster.namespace?.agentConfigMap.kind).toBe('ConfigMap');
+    // A handle is the object that is synthesized: a label added through it lands.
+    cluster.configMap!.metadata.addLabel('via', 'handle');
+    expect(synth(chart).find((o) => o.data?.['spec.json'] !== undefined).metadata.labels.via).toBe('handle');
+  });
+
+  test('Deckhouse: only the KeepalivedInstance', () => {
+    const chart = new Chart(Testing.app(), 'c');
+    const cluster = new GatewayPair(chart, 'gw', {
+      nodeSelector: SELECTOR,
+      lan: { address: '192.0.2.1/24', interface: InterfaceSelector.networkAddress('192.0.2.0/24') },
+      wan: { address: '203.0.113.1/28' },
+    });
+    expect([cluster.resource.kind, cluster.daemonSet, cluster.configMap, cluster.rbac, cluster.policies, cluster.namespace])
+      .toEqual(['KeepalivedInstance', undefined, undefined, [], [], undefined]);
+  });
+});
+
+describe('the Namespace and the agent ConfigMap belong to no cluster', () => {
+  const cluster = (chart: Chart, id: string, address: string) =>
+    new FrontendVips(chart, id, { nodeSelector: SELECTOR, addresses: [address], target: Target.standalone() });
+  const shared = (objects: any[]) => objects.filter((o) => o.kind === 'Namespace' || o.data?.['keepalived-agent.js'] !== undefined);
+
+  test('two clusters in one namespace: one Namespace, one agent ConfigMap, whatever their order', () => {
+    const forward = new Chart(Testing.app(), 'c');
+    cluster(forward, 'a', '203.0.113.1/32');
+    cluster(forward, 'b', '203.0.113.2/32');
+    const reverse = new Chart(Testing.app(), 'c');
+    cluster(reverse, 'b', '203.0.113.2/32');
+    cluster(reverse, 'a', '203.0.113.1/32');
+    const [f, r] = [synth(forward), synth(reverse)];
+    expect(shared(f).map((o) => o.kind)).toEqual(['Namespace', 'ConfigMap']);
+    expect(shared(r)).toEqual(shared(f));
+    // Both DaemonSets mount the one agent ConfigMap.
+    const agent = shared(f)[1].metadata.name;
+    for (const ds of f.filter((o) => o.kind === 'DaemonSet')) {
+      expect(ds.spec.template.spec.volumes.find((v: any) => v.name === 'agent').configMap.name).toBe(agent);
+    }
+  });
+
+  test('removing the first cluster keeps the Namespace where it was: same construct path, same object', () => {
+    const both = new Chart(Testing.app(), 'c');
+    cluster(both, 'a', '203.0.113.1/32');
+    cluster(both, 'b', '203.0.113.2/32');
+    const onlySecond = new Chart(Testing.app(), 'c');
+    cluster(onlySecond, 'b', '203.0.113.2/32');
+    const path = (chart: Chart) => chart.node.findAll().filter((c) => c instanceof KeepalivedNamespace).map((c) => c.node.path);
+    expect(path(both)).toEqual(['c/KeepalivedNamespace-keepalived']);
+    expect(path(onlySecond)).toEqual(path(both));
+    expect(shared(synth(onlySecond))).toEqual(shared(synth(both)));
+  });
+
+  test('a KeepalivedNamespace declared after its clusters replaces the implicit one', () => {
+    const chart = new Chart(Testing.app(), 'c');
+    cluster(chart, 'a', '203.0.113.1/32');
+    new KeepalivedNamespace(chart, 'ns', { name: 'keepalived', labels: { team: 'netops' } });
+    const objects = shared(synth(chart));
+    expect(objects.map((o) => [o.kind, o.metadata.labels.team])).toEqual([['Namespace', 'netops'], ['ConfigMap', 'netops']]);
+    expect(chart.node.tryFindChild('KeepalivedNamespace-keepalived')).toBeUndefined();
+  });
+
+  test('clusters of two charts sharing a namespace need an explicit owner', () => {
+    const app = new App({ outdir: Testing.app().outdir });
+    cluster(new Chart(app, 'one'), 'a', '203.0.113.1/32');
+    cluster(new Chart(app, 'two'), 'b', '203.0.113.2/32');
+    expect(() => app.synth()).toThrow(/namespace keepalived is shared by standalone clusters in charts one and two.*Valid: declare `new KeepalivedNamespace/);
+  });
+
+  test('two owners of one namespace, and a cluster that disagrees with its owner, are errors', () => {
+    const chart = new Chart(Testing.app(), 'c');
+    new KeepalivedNamespace(chart, 'ns1', { name: 'net' });
+    new KeepalivedNamespace(chart, 'ns2', { name: 'net' });
+    new KeepalivedCluster(chart, 'x', {
+      nodeSelector: SELECTOR, target: Target.standalone({ namespace: 'net', createNamespace: false }),
+      groups: [{ addresses: [{ address: '203.0.113.9/32' }] }],
+    });
+    expect(() => Testing.synth(chart)).toThrow(/\[c\/ns2\] name = "net": c\/ns1 already owns namespace net/);
+    expect(() => Testing.synth(chart)).toThrow(/\[c\/x\] target.createNamespace = false: namespace net is owned by c\/ns1, which emits the Namespace/);
+  });
+});
+
+describe('standalone options users expect to set', () => {
+  test('labels, annotations, pod labels and annotations, resources, priority class, pull policy and secrets, affinity, update strategy', () => {
+    const chart = new Chart(Testing.app(), 'c');
+    new FrontendVips(chart, 'edge', {
+      nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'],
+      target: Target.standalone({
+        labels: { team: 'netops' }, annotations: { owner: 'netops' }, podLabels: { tier: 'edge' }, podAnnotations: { scrape: 'no' },
+        resources: { keepalived: { cpuLimit: 'none', memoryLimit: '96Mi' }, agent: { cpuRequest: '20m' } },
+        priorityClassName: 'vip-critical',
+        images: { pullPolicy: 'Always' as any, pullSecrets: ['regcred'] },
+        affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }] } } },
+        maxUnavailable: 2, minReadySeconds: 10,
+      }),
+    });
+    const objects = synth(chart);
+    const ds = objects.find((o) => o.kind === 'DaemonSet');
+    for (const o of objects.filter((x) => x.metadata.labels?.['app.kubernetes.io/instance'] === 'edge')) {
+      expect(o.metadata.labels.team).toBe('netops');
+      expect(o.metadata.annotations).toEqual({ owner: 'netops' });
+    }
+    const pod = ds.spec.template;
+    expect(pod.metadata).toEqual({ labels: expect.objectContaining({ tier: 'edge', team: 'netops', 'app.kubernetes.io/instance': 'edge' }), annotations: { scrape: 'no' } });
+    const keepalived = pod.spec.containers.find((c: any) => c.name === 'keepalived');
+    expect(keepalived.resources).toEqual({ requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '96Mi' } });
+    expect(pod.spec.initContainers[0].resources.requests.cpu).toBe('20m');
+    expect([...pod.spec.initContainers, ...pod.spec.containers].every((c: any) => c.imagePullPolicy === 'Always')).toBe(true);
+    expect(pod.spec.imagePullSecrets).toEqual([{ name: 'regcred' }]);
+    expect(pod.spec.priorityClassName).toBe('vip-critical');
+    expect(pod.spec.affinity.nodeAffinity).toBeDefined();
+    expect(ds.spec.updateStrategy.rollingUpdate.maxUnavailable).toBe(2);
+    expect(ds.spec.minReadySeconds).toBe(10);
+  });
+
+  test.each([
+    [{ resources: { keepalived: { cpuLimit: 'lots' } } }, /target.resources.keepalived.cpuLimit = "lots": is not a Kubernetes quantity/],
+    [{ maxUnavailable: 0 }, /target.maxUnavailable = 0: is not a positive whole number of nodes/],
+    [{ images: { pullPolicy: 'Sometimes' } }, /target.images.pullPolicy = "Sometimes": is not an image pull policy. Valid: ImagePullPolicy.ALWAYS/],
+    [{ labels: { team: 'net ops' } }, /target.labels\["team"\] = "net ops": is not a valid label value/],
+  ])('rejects %j', (options, message) => {
+    const chart = new Chart(Testing.app(), 'c');
+    expect(() => new FrontendVips(chart, 'edge', { nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'], target: Target.standalone(options as any) }))
+      .toThrow(message);
+  });
+});
