@@ -1,0 +1,154 @@
+/**
+ * `import`: a TypeScript program against the public API that synthesizes exactly the given
+ * KeepalivedInstance objects. Each instance becomes the construct whose shape it has: FrontendVips
+ * (one address per VRRP group, all on one interface), GatewayPair (one group: a LAN address on the VRRP
+ * interface and a WAN address on its own), or KeepalivedCluster. Names and VRIDs are pinned, so the
+ * program's output is the input, whatever else the app holds.
+ */
+import { KeepalivedInstanceInput, SelectorInput, VrrpInstanceInput } from './keepalived-instance';
+
+/** The framework the program is written for. */
+export type Framework = 'cdk8s' | 'pulumi';
+
+/** Code to print as is (a factory call), not as a literal. */
+class Code {
+  constructor(public readonly text: string) {}
+}
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+function quote(s: string): string {
+  return `'${JSON.stringify(s).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'")}'`;
+}
+
+function isSimple(v: unknown): boolean {
+  return v instanceof Code || v === null || typeof v !== 'object';
+}
+
+/** A value as a TypeScript literal, indented from `indent`. */
+function literal(value: unknown, indent: string): string {
+  if (value instanceof Code) return value.text;
+  if (typeof value === 'string') return quote(value);
+  if (value === null || typeof value !== 'object') return String(value);
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    const flat = `[${value.map((v) => literal(v, indent)).join(', ')}]`;
+    if (value.every(isSimple) && flat.length <= 100) return flat;
+    const small = value.map((v) => literal(v, inner));
+    if (small.every((s) => !s.includes('\n')) && flat.length <= 100) return flat;
+    return `[\n${small.map((s) => `${inner}${s},\n`).join('')}${indent}]`;
+  }
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+  if (entries.length === 0) return '{}';
+  const key = (k: string) => (IDENTIFIER.test(k) ? k : quote(k));
+  const flat = `{ ${entries.map(([k, v]) => `${key(k)}: ${literal(v, indent)}`).join(', ')} }`;
+  if (entries.every(([, v]) => isSimple(v)) && flat.length <= 100) return flat;
+  const lines = entries.map(([k, v]) => `${inner}${key(k)}: ${literal(v, inner)},\n`);
+  if (lines.every((l) => !l.slice(0, -1).includes('\n')) && flat.length <= 100) return flat;
+  return `{\n${lines.join('')}${indent}}`;
+}
+
+function selector(s: SelectorInput): Code {
+  if (s.detectionStrategy === 'Name') return new Code(`InterfaceSelector.name(${quote(s.name)})`);
+  if (s.detectionStrategy === 'NetworkAddress') return new Code(`InterfaceSelector.networkAddress(${quote(s.networkAddress)})`);
+  return new Code('InterfaceSelector.defaultRoute()');
+}
+
+/** A selector prop, or undefined for the default (the default route), which the output spells out anyway. */
+const selectorProp = (s: SelectorInput) => (s.detectionStrategy === 'DefaultRoute' ? undefined : selector(s));
+
+const sameSelector = (a: SelectorInput, b: SelectorInput) => JSON.stringify(a) === JSON.stringify(b);
+
+/** `preempt: false` is the only value the output carries (true is the default). */
+const preemptProp = (g: VrrpInstanceInput) => (g.preempt === false ? false : undefined);
+
+type Shape = 'FrontendVips' | 'GatewayPair' | 'KeepalivedCluster';
+
+/** The construct whose shape the instance has. */
+export function shapeOf(instance: KeepalivedInstanceInput): Shape {
+  const groups = instance.vrrpInstances;
+  const g = groups[0];
+  if (groups.length === 1 && g.virtualIPAddresses.length === 2 && !g.virtualIPAddresses[0].interface && g.virtualIPAddresses[1].interface) {
+    return 'GatewayPair';
+  }
+  if (groups.every((x) => x.virtualIPAddresses.length === 1 && !x.virtualIPAddresses[0].interface
+    && sameSelector(x.interface, g.interface) && preemptProp(x) === preemptProp(g))) {
+    return 'FrontendVips';
+  }
+  return 'KeepalivedCluster';
+}
+
+/** The props of the instance's construct, as literal values (factory calls as Code). */
+function propsOf(instance: KeepalivedInstanceInput, shape: Shape): Record<string, unknown> {
+  const common = {
+    name: instance.name,
+    nodeSelector: instance.nodeSelector,
+    tolerations: instance.tolerations && instance.tolerations.length > 0 ? instance.tolerations : undefined,
+  };
+  const groups = instance.vrrpInstances;
+  if (shape === 'GatewayPair') {
+    const [lan, wan] = groups[0].virtualIPAddresses;
+    return {
+      ...common,
+      vrid: groups[0].id,
+      lan: { address: lan.address, interface: selectorProp(groups[0].interface) },
+      wan: { address: wan.address, interface: selector(wan.interface!) },
+      preempt: preemptProp(groups[0]),
+    };
+  }
+  if (shape === 'FrontendVips') {
+    return {
+      ...common,
+      addresses: groups.map((g) => g.virtualIPAddresses[0].address),
+      vrids: groups.map((g) => g.id),
+      interface: selectorProp(groups[0].interface),
+      preempt: preemptProp(groups[0]),
+    };
+  }
+  return {
+    ...common,
+    groups: groups.map((g) => ({
+      id: g.id,
+      interface: selectorProp(g.interface),
+      addresses: g.virtualIPAddresses.map((v) => ({ address: v.address, interface: v.interface ? selector(v.interface) : undefined })),
+      preempt: preemptProp(g),
+    })),
+  };
+}
+
+/**
+ * The program. `sources` names the input files for its header comment. Construct ids (cdk8s) and
+ * resource names (Pulumi) are the instances' names, which are unique in a valid input.
+ */
+export function importProgram(instances: readonly KeepalivedInstanceInput[], framework: Framework, sources: readonly string[]): string {
+  const shapes = instances.map(shapeOf);
+  const used = new Set<string>(shapes);
+  const literals = instances.map((instance, i) => literal(propsOf(instance, shapes[i]), ''));
+  if (literals.some((l) => l.includes('InterfaceSelector.'))) used.add('InterfaceSelector');
+  const names = [...used].sort();
+  const module = framework === 'pulumi' ? 'keepalived-constructs/pulumi' : 'keepalived-constructs';
+  const out: string[] = [
+    `// Generated by \`keepalived-constructs import\` from ${sources.join(', ')}.`,
+    `// It synthesizes exactly those KeepalivedInstance objects: names and VRIDs are pinned.`,
+    `// To run the same VRRP groups without the Deckhouse module, add \`target: Target.standalone({ ... })\``,
+    `// to each construct's props (see the README's migration guide).`,
+  ];
+  if (framework === 'cdk8s') {
+    out.push(
+      "import { App, Chart } from 'cdk8s';",
+      `import { ${names.join(', ')} } from '${module}';`,
+      '',
+      'const app = new App();',
+      "const chart = new Chart(app, 'keepalived');",
+      '',
+    );
+    instances.forEach((instance, i) => out.push(`new ${shapes[i]}(chart, ${quote(instance.name)}, ${literals[i]});`, ''));
+    out.push('app.synth();');
+  } else {
+    out.push(`import { ${names.join(', ')} } from '${module}';`, '');
+    instances.forEach((instance, i) => out.push(`new ${shapes[i]}(${quote(instance.name)}, ${literals[i]});`, ''));
+    out.pop();
+  }
+  return `${out.join('\n')}\n`;
+}
