@@ -191,8 +191,9 @@ function check(inputs: readonly InputFile[], target: CliTarget, build: boolean):
 
 function printDiagnostics(diagnostics: readonly Diagnostic[], io: CliIo): void {
   for (const d of diagnostics) {
-    const at = d.position ? `${d.where}:${d.position.line}:${d.position.col}` : d.where;
-    io.stderr(`${at}: ${d.message}\n`);
+    // An option's message starts with the option itself.
+    const at = d.position ? `${d.where}:${d.position.line}:${d.position.col}: ` : d.where.startsWith('--') ? '' : `${d.where}: `;
+    io.stderr(`${at}${d.message}\n`);
     if (d.excerpt) io.stderr(`${d.excerpt.split('\n').map((l) => `    ${l}`).join('\n')}\n`);
   }
   const files = new Set(diagnostics.filter((d) => !d.where.startsWith('--')).map((d) => d.where)).size;

@@ -5,7 +5,8 @@
  * interface and a WAN address on its own), or KeepalivedCluster. Names and VRIDs are pinned, so the
  * program's output is the input, whatever else the app holds.
  */
-import { KeepalivedInstanceInput, SelectorInput, VrrpInstanceInput } from './keepalived-instance';
+import { KeepalivedInstanceInput, SelectorInput } from './keepalived-instance';
+import { preemptProp, Shape, shapeOf } from './shape';
 
 /** The framework the program is written for. */
 export type Framework = 'cdk8s' | 'pulumi';
@@ -57,27 +58,6 @@ function selector(s: SelectorInput): Code {
 
 /** A selector prop, or undefined for the default (the default route), which the output spells out anyway. */
 const selectorProp = (s: SelectorInput) => (s.detectionStrategy === 'DefaultRoute' ? undefined : selector(s));
-
-const sameSelector = (a: SelectorInput, b: SelectorInput) => JSON.stringify(a) === JSON.stringify(b);
-
-/** `preempt: false` is the only value the output carries (true is the default). */
-const preemptProp = (g: VrrpInstanceInput) => (g.preempt === false ? false : undefined);
-
-type Shape = 'FrontendVips' | 'GatewayPair' | 'KeepalivedCluster';
-
-/** The construct whose shape the instance has. */
-export function shapeOf(instance: KeepalivedInstanceInput): Shape {
-  const groups = instance.vrrpInstances;
-  const g = groups[0];
-  if (groups.length === 1 && g.virtualIPAddresses.length === 2 && !g.virtualIPAddresses[0].interface && g.virtualIPAddresses[1].interface) {
-    return 'GatewayPair';
-  }
-  if (groups.every((x) => x.virtualIPAddresses.length === 1 && !x.virtualIPAddresses[0].interface
-    && sameSelector(x.interface, g.interface) && preemptProp(x) === preemptProp(g))) {
-    return 'FrontendVips';
-  }
-  return 'KeepalivedCluster';
-}
 
 /** The props of the instance's construct, as literal values (factory calls as Code). */
 function propsOf(instance: KeepalivedInstanceInput, shape: Shape): Record<string, unknown> {

@@ -4,11 +4,12 @@
  * manifests. Every core call of the CLI is in this file; core's issues come back with YAML field paths.
  */
 import {
-  clusterManifests, ClusterDefinition, GroupDefinition, InterfaceSelector, ManifestObject, Target,
+  clusterManifests, ClusterDefinition, gatewayPairGroup, GroupDefinition, InterfaceSelector, ManifestObject, Target,
   validateCluster, VrrpDomain, VrrpGroup,
 } from '../core';
 import { FieldPath, formatPath, parsePath } from './field-path';
 import { KeepalivedInstanceInput, SelectorInput } from './keepalived-instance';
+import { shapeOf } from './shape';
 
 /** The target to build for, with the standalone options the command line sets. */
 export type CliTarget =
@@ -49,7 +50,21 @@ function selector(s: SelectorInput): InterfaceSelector {
   return InterfaceSelector.defaultRoute();
 }
 
-function groupOf(g: KeepalivedInstanceInput['vrrpInstances'][number]): VrrpGroup {
+/**
+ * A group as the instance's construct declares it: a GatewayPair's one group comes from core's
+ * `gatewayPairGroup` (it names the group, which the standalone target uses); the others are plain.
+ */
+function groupOf(instance: KeepalivedInstanceInput, g: KeepalivedInstanceInput['vrrpInstances'][number]): VrrpGroup {
+  if (shapeOf(instance) === 'GatewayPair') {
+    const [lan, wan] = g.virtualIPAddresses;
+    return gatewayPairGroup({
+      nodeSelector: {},
+      vrid: g.id as number,
+      lan: { address: lan.address as string, interface: selector(g.interface) },
+      wan: { address: wan.address as string, interface: selector(wan.interface!) },
+      ...(g.preempt === undefined ? {} : { preempt: g.preempt as boolean }),
+    }).group;
+  }
   return {
     id: g.id as number,
     interface: selector(g.interface),
@@ -77,7 +92,7 @@ export function modelInstances(inputs: readonly ModelInput[], target: CliTarget,
   const byPath = new Map<string, number>();
   const issues: ModelIssue[] = [];
   const definitions: ClusterDefinition[] = inputs.map((input, i) => {
-    const groups: GroupDefinition[] = input.instance.vrrpInstances.map((g) => ({ group: groupOf(g), fieldOf: groupField(g.index) }));
+    const groups: GroupDefinition[] = input.instance.vrrpInstances.map((g) => ({ group: groupOf(input.instance, g), fieldOf: groupField(g.index) }));
     const def: ClusterDefinition = {
       path: input.label,
       name: input.instance.name,
