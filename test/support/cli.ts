@@ -65,15 +65,16 @@ function evaluate(code: string, modules: Record<string, unknown>): void {
 /**
  * Runs a generated cdk8s program (which imports only `cdk8s` and `keepalived-constructs`) and returns
  * what its `app.synth()` would have written: the app's YAML, as `App.synthYaml()` gives it.
+ * `constructs` stands for the package (by default, src/).
  */
-export function runCdk8sProgram(code: string): string {
+export function runCdk8sProgram(code: string, constructs: unknown = src): string {
   const outputs: string[] = [];
   class App extends cdk8s.App {
     public override synth(): void {
       outputs.push(this.synthYaml());
     }
   }
-  evaluate(code, { 'cdk8s': { ...cdk8s, App }, 'keepalived-constructs': src });
+  evaluate(code, { 'cdk8s': { ...cdk8s, App }, 'keepalived-constructs': constructs });
   if (outputs.length !== 1) throw new Error(`the program called app.synth() ${outputs.length} times`);
   return outputs[0];
 }
