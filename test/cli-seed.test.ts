@@ -83,6 +83,23 @@ describe('render --target standalone', () => {
     expect(specs.map((s) => s.nodeOrder)).toEqual([ORDER, ORDER]);
   });
 
+  test('--discovery and the images: what the constructs give with those options', async () => {
+    const run = await cli(['render', '-f', 'seed-front.yaml', '--target', 'standalone', '--discovery',
+      '--keepalived-image', 'registry.example/keepalived:2.2.7', '--agent-image', 'registry.example/node:20'], SEEDS);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const app = Testing.app();
+    new FrontendVips(new Chart(app, 'seed'), 'front', {
+      name: 'front',
+      target: Target.standalone({ discovery: {}, images: { keepalived: 'registry.example/keepalived:2.2.7', agent: 'registry.example/node:20' } }),
+      nodeSelector: { 'node-role.deckhouse.io/frontend': '' },
+      tolerations: [{ key: 'dedicated.deckhouse.io', operator: 'Equal', value: 'frontend' }],
+      addresses: ['42.43.44.101/32', '42.43.44.102/32', '42.43.44.103/32'], vrids: [1, 2, 3],
+    });
+    expect(docs(run.stdout)).toStrictEqual(Testing.synth(app.charts[0]));
+    expect(docs(run.stdout).map((o) => o.kind)).toContain('ClusterRole');
+  });
+
   test('--namespace and --node-order need the standalone target; a bad node name is a usage error', async () => {
     const run = await cli(['render', '-f', 'seed-front.yaml', '--node-order', 'a,b'], SEEDS);
     expect(run.status).toBe(2);
@@ -135,6 +152,18 @@ test('both programs compile against the public API (strict)', async () => {
 });
 
 describe('validate', () => {
+  test('a v1 List as `kubectl get -o yaml` prints it: the server\'s fields are dropped, errors name the item', async () => {
+    const item = (text: string) => `${text.trimEnd()}\n`.replace(/^#.*\n/gm, '').replace(/^(?=.)/gm, '  ').replace(/^  apiVersion/m, '- apiVersion')
+      .replace(/^  metadata:\n/m, '  metadata:\n    uid: 0b7c\n    resourceVersion: "42"\n    creationTimestamp: "2024-01-01T00:00:00Z"\n');
+    const list = `apiVersion: v1\nkind: List\nitems:\n${item(SEEDS['seed-front.yaml'])}${item(SEEDS['seed-mygateway.yaml'])}`;
+    const run = await cli(['render', '-f', 'list.yaml'], { 'list.yaml': list });
+    expect(run.stderr).toBe('');
+    expect(docs(run.stdout)).toStrictEqual(seedObjects());
+    const bad = await cli(['validate', '-f', 'list.yaml'], { 'list.yaml': list.replace('- id: 4', '- id: 3') });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/^list\.yaml:\d+:\d+: items\[1\]\.spec\.vrrpInstances\[0\]\.id = 3: VRID 3 is already used by list\.yaml items\[0\] \(spec\.vrrpInstances\[2\]\.id\)/m);
+  });
+
   test('the seed is valid (exit 0)', async () => {
     const run = await cli(['validate', '-f', ...FILES], SEEDS);
     expect(run.status).toBe(0);

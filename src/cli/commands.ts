@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { formatPath } from './field-path';
+import { FieldPath, formatPath } from './field-path';
 import { HELP, OVERVIEW } from './help';
 import { importProgram } from './import-program';
 import { KeepalivedInstanceInput, readKeepalivedInstance } from './keepalived-instance';
@@ -52,11 +52,14 @@ const COMMANDS = ['validate', 'render', 'import'] as const;
 type Command = typeof COMMANDS[number];
 
 /** Options each command takes; values are strings, `-f` collects several. */
+const STANDALONE_OPTIONS = ['--namespace', '--node-order', '--discovery', '--keepalived-image', '--agent-image'];
 const OPTIONS: Record<Command, string[]> = {
-  validate: ['--filename', '--target', '--namespace', '--node-order'],
-  render: ['--filename', '--target', '--namespace', '--node-order', '--output-dir'],
+  validate: ['--filename', '--target', ...STANDALONE_OPTIONS],
+  render: ['--filename', '--target', ...STANDALONE_OPTIONS, '--output-dir'],
   import: ['--filename', '--framework'],
 };
+/** Options without a value. */
+const SWITCHES = ['--discovery'];
 const SHORT: Record<string, string> = { '-f': '--filename', '-o': '--output-dir', '--output': '--output-dir' };
 
 interface ParsedArgs {
@@ -79,6 +82,12 @@ function parseArgs(command: Command, argv: readonly string[]): ParsedArgs {
     }
     if (!OPTIONS[command].includes(flag)) throw new UsageError(`${command} has no option ${arg}`);
     const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
+    if (SWITCHES.includes(flag)) {
+      if (inline !== undefined) throw new UsageError(`${flag} takes no value`);
+      if (values.has(flag)) throw new UsageError(`${flag} is given twice`);
+      values.set(flag, 'true');
+      continue;
+    }
     if (flag === '--filename') {
       const before = files.length;
       if (inline !== undefined) files.push(inline);
@@ -98,14 +107,21 @@ function targetOf(values: Map<string, string>): CliTarget {
   const kind = values.get('--target') ?? 'deckhouse';
   if (kind !== 'deckhouse' && kind !== 'standalone') throw new UsageError(`--target ${kind} is not a target; valid: deckhouse or standalone`);
   if (kind === 'deckhouse') {
-    for (const o of ['--namespace', '--node-order']) if (values.has(o)) throw new UsageError(`${o} applies to --target standalone only`);
+    for (const o of STANDALONE_OPTIONS) if (values.has(o)) throw new UsageError(`${o} applies to --target standalone only`);
     return { kind };
   }
   const order = values.get('--node-order');
+  const keepalived = values.get('--keepalived-image');
+  const agent = values.get('--agent-image');
   return {
     kind,
     namespace: values.get('--namespace'),
     nodeOrder: order === undefined ? undefined : order.split(',').map((n) => n.trim()).filter((n) => n !== ''),
+    discovery: values.has('--discovery'),
+    images: keepalived === undefined && agent === undefined ? undefined : {
+      ...(keepalived === undefined ? {} : { keepalived }),
+      ...(agent === undefined ? {} : { agent }),
+    },
   };
 }
 
@@ -140,6 +156,15 @@ async function readInputs(names: readonly string[], io: CliIo): Promise<InputFil
   return inputs;
 }
 
+/** A document's objects: the document, or the items of a `v1` List (as `kubectl get -o yaml` prints several). */
+function itemsOf(value: unknown): Array<{ value: unknown; prefix: FieldPath }> {
+  const v = value as { apiVersion?: unknown; kind?: unknown; items?: unknown };
+  if (v !== null && typeof v === 'object' && v.apiVersion === 'v1' && v.kind === 'List' && Array.isArray(v.items)) {
+    return v.items.map((item, i) => ({ value: item, prefix: ['items', i] }));
+  }
+  return [{ value, prefix: [] }];
+}
+
 /** The instances of all the files, checked as one app; diagnostics in file and line order. */
 interface Checked {
   readonly documents: YamlDocument[];
@@ -150,19 +175,22 @@ interface Checked {
 
 function check(inputs: readonly InputFile[], target: CliTarget, build: boolean): Checked {
   const diagnostics: Diagnostic[] = [];
-  const usable: Array<{ document: YamlDocument; instance: KeepalivedInstanceInput; label: string }> = [];
+  const usable: Array<{ document: YamlDocument; instance: KeepalivedInstanceInput; label: string; prefix: FieldPath }> = [];
   const documents: YamlDocument[] = [];
   for (const input of inputs) {
     const parsed = parseFile(input);
     diagnostics.push(...parsed.diagnostics);
     documents.push(...parsed.documents);
     for (const document of parsed.documents) {
-      const { instance, issues } = readKeepalivedInstance(document.value);
-      for (const issue of issues) {
-        diagnostics.push({ where: document.file, position: locate(document, issue.path, issue.at), message: `${formatPath(issue.path)} ${issue.message}` });
+      for (const { value, prefix } of itemsOf(document.value)) {
+        const { instance, issues } = readKeepalivedInstance(value);
+        for (const issue of issues) {
+          const at = [...prefix, ...issue.path];
+          diagnostics.push({ where: document.file, position: locate(document, at, issue.at), message: `${formatPath(at)} ${issue.message}` });
+        }
+        const label = `${parsed.documents.length > 1 ? `${document.file}#${document.number}` : document.file}${prefix.length > 0 ? ` ${formatPath(prefix)}` : ''}`;
+        if (instance) usable.push({ document, instance, label, prefix });
       }
-      const label = parsed.documents.length > 1 ? `${document.file}#${document.number}` : document.file;
-      if (instance) usable.push({ document, instance, label });
     }
   }
   const model = modelInstances(usable.map((u) => ({ label: u.label, instance: u.instance })), target, build);
@@ -170,8 +198,9 @@ function check(inputs: readonly InputFile[], target: CliTarget, build: boolean):
     if (issue.input === undefined) {
       diagnostics.push({ where: issue.option!, message: issue.message });
     } else {
-      const document = usable[issue.input].document;
-      diagnostics.push({ where: document.file, position: locate(document, issue.path!), message: issue.message });
+      const { document, prefix } = usable[issue.input];
+      const at = [...prefix, ...issue.path!];
+      diagnostics.push({ where: document.file, position: locate(document, at), message: prefix.length > 0 ? `${formatPath(prefix)}.${issue.message}` : issue.message });
     }
   }
   // Options first, then by file (in the order given) and position.

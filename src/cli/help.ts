@@ -3,8 +3,10 @@
 export const OVERVIEW = `keepalived-constructs: check, render and import Deckhouse KeepalivedInstance YAML
 
 Usage:
-  keepalived-constructs validate -f FILE... [--target deckhouse|standalone] [--namespace NS] [--node-order a,b,c]
-  keepalived-constructs render   -f FILE... [--target deckhouse|standalone] [--namespace NS] [--node-order a,b,c] [-o DIR]
+  keepalived-constructs validate -f FILE... [--target deckhouse|standalone [STANDALONE OPTIONS]]
+  keepalived-constructs render   -f FILE... [--target deckhouse|standalone [STANDALONE OPTIONS]] [-o DIR]
+                          STANDALONE OPTIONS: [--namespace NS] [--node-order a,b,c] [--discovery]
+                                              [--keepalived-image IMAGE] [--agent-image IMAGE]
   keepalived-constructs import   -f FILE... [--framework cdk8s|pulumi]
   keepalived-constructs COMMAND --help
 
@@ -28,7 +30,11 @@ const TARGET = `  --target deckhouse|standalone
                            ConfigMap with the node agent), with the same VRIDs, for clusters without it.
   --namespace NS           standalone only: the namespace of its objects (default: keepalived).
   --node-order a,b,c       standalone only: the nodes in the order that spreads masters; with N groups on
-                           N nodes each node is master of one group, as the Deckhouse module does.`;
+                           N nodes each node is master of one group, as the Deckhouse module does.
+  --discovery              standalone only: discovery mode: the node agent learns the nodes from the
+                           Kubernetes API and publishes each group's master as a Lease.
+  --keepalived-image IMAGE standalone only: an image with keepalived >= 2.0.4 (default: docker.io/osixia/keepalived:2.0.20)
+  --agent-image IMAGE      standalone only: an image with Node.js >= 20 (default: docker.io/library/node:20-alpine)`;
 
 export const HELP: Record<string, string> = {
   validate: `Usage: keepalived-constructs validate -f FILE... [--target deckhouse|standalone] [--namespace NS] [--node-order a,b,c]

@@ -55,6 +55,12 @@ export interface ShapeIssue {
 }
 
 const STRATEGIES = ['DefaultRoute', 'NetworkAddress', 'Name'];
+/**
+ * What the API server adds to an object (`kubectl get -o yaml` prints it): read and dropped, so that
+ * exported objects can be read as they are. Everything else the CLI does not carry is an error.
+ */
+const SERVER_METADATA = ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'selfLink'];
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 const TOLERATION_FIELDS = ['key', 'operator', 'value', 'effect', 'tolerationSeconds'];
 
 const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -98,11 +104,18 @@ export function readKeepalivedInstance(value: unknown): { instance?: KeepalivedI
   }
   // Another kind of document: its other fields mean something else, so say nothing more about them.
   if (wrongKind) return { issues };
-  unknownFields(value, [], ['apiVersion', 'kind', 'metadata', 'spec']);
+  unknownFields(value, [], ['apiVersion', 'kind', 'metadata', 'spec', 'status']);
 
   const metadata = map(value.metadata, ['metadata'], 'a mapping with the instance\'s name');
   if (metadata) {
-    unknownFields(metadata, ['metadata'], ['name'], ' that keepalived-constructs carries (remove what the API server adds, such as uid or resourceVersion)');
+    unknownFields(metadata, ['metadata'], ['name', ...SERVER_METADATA, 'annotations'], ' that keepalived-constructs carries');
+    // kubectl's own annotation is dropped with the server's fields; other annotations would be lost.
+    if (metadata.annotations !== undefined) {
+      const annotations = isMap(metadata.annotations) ? Object.keys(metadata.annotations) : [];
+      if (annotations.length === 0 || annotations.some((a) => a !== LAST_APPLIED)) {
+        fail(['metadata', 'annotations'], `are not carried by keepalived-constructs. Valid: no annotations (only ${LAST_APPLIED} is read and dropped)`);
+      }
+    }
     if (typeof metadata.name !== 'string' || metadata.name === '') {
       fail(['metadata', 'name'], `${metadata.name === undefined ? 'is missing' : `is ${typeName(metadata.name)}`}. Valid: the instance's name, a DNS label of at most 41 characters`);
     }

@@ -14,7 +14,14 @@ import { shapeOf } from './shape';
 /** The target to build for, with the standalone options the command line sets. */
 export type CliTarget =
   | { readonly kind: 'deckhouse' }
-  | { readonly kind: 'standalone'; readonly namespace?: string; readonly nodeOrder?: string[] };
+  | {
+    readonly kind: 'standalone';
+    readonly namespace?: string;
+    readonly nodeOrder?: string[];
+    /** Discovery mode with its defaults (nodes from the API, a Lease per group's master). */
+    readonly discovery?: boolean;
+    readonly images?: { readonly keepalived?: string; readonly agent?: string };
+  };
 
 /** A document to model: its instance and a unique label for messages (`front.yaml`, `all.yaml#2`). */
 export interface ModelInput {
@@ -78,10 +85,13 @@ function targetOf(t: CliTarget): Target {
   return Target.standalone({
     ...(t.namespace === undefined ? {} : { namespace: t.namespace }),
     ...(t.nodeOrder === undefined ? {} : { nodeOrder: t.nodeOrder }),
+    ...(t.discovery ? { discovery: {} } : {}),
+    ...(t.images === undefined ? {} : { images: t.images }),
   });
 }
 
-const OPTIONS: Record<string, string> = { namespace: '--namespace', nodeOrder: '--node-order' };
+const OPTIONS: Record<string, string> = { namespace: '--namespace', nodeOrder: '--node-order', discovery: '--discovery' };
+const IMAGE_OPTIONS: Record<string, string> = { keepalived: '--keepalived-image', agent: '--agent-image' };
 
 /**
  * Checks the documents as one app, with every rule the constructs apply (per cluster, then app-wide:
@@ -110,7 +120,8 @@ export function modelInstances(inputs: readonly ModelInput[], target: CliTarget,
   const locateIssue = (input: number | undefined, field: string, rest: string) => {
     const option = /^target\.([A-Za-z]+)(.*)$/.exec(field);
     if (option) {
-      const message = `${OPTIONS[option[1]] ?? option[1]}${option[2]} ${rest}`;
+      const image = option[1] === 'images' ? IMAGE_OPTIONS[option[2].slice(1)] : undefined;
+      const message = image ? `${image} ${rest}` : `${OPTIONS[option[1]] ?? option[1]}${option[2]} ${rest}`;
       if (seenOptionIssues.has(message)) return; // every cluster has the same options
       seenOptionIssues.add(message);
       issues.push({ option: OPTIONS[option[1]] ?? `--${option[1]}`, message });
