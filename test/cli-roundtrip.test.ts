@@ -60,7 +60,7 @@ const ALL = cases();
 const total = ALL.reduce((n, c) => n + c.count, 0);
 const docs = (text: string) => YAML.parseAllDocuments(text).map((d) => d.toJSON());
 
-test(`the cases hold at least ${MIN_DOCUMENTS} documents of every shape (seed ${SEED})`, async () => {
+test(`the cases hold ${total} documents (at least ${MIN_DOCUMENTS}) in ${ALL.length} apps, of every shape (seed ${SEED})`, async () => {
   expect(total).toBeGreaterThanOrEqual(MIN_DOCUMENTS);
   const shapes = new Set<string>();
   for (const c of ALL.slice(0, 200)) {
