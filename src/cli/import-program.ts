@@ -26,28 +26,22 @@ function isSimple(v: unknown): boolean {
   return v instanceof Code || v === null || typeof v !== 'object';
 }
 
-/** A value as a TypeScript literal, indented from `indent`. */
+/** A value as a TypeScript literal, indented from `indent`: on one line when short and flat, else one entry per line. */
 function literal(value: unknown, indent: string): string {
   if (value instanceof Code) return value.text;
   if (typeof value === 'string') return quote(value);
   if (value === null || typeof value !== 'object') return String(value);
   const inner = `${indent}  `;
-  if (Array.isArray(value)) {
-    if (value.length === 0) return '[]';
-    const flat = `[${value.map((v) => literal(v, indent)).join(', ')}]`;
-    if (value.every(isSimple) && flat.length <= 100) return flat;
-    const small = value.map((v) => literal(v, inner));
-    if (small.every((s) => !s.includes('\n')) && flat.length <= 100) return flat;
-    return `[\n${small.map((s) => `${inner}${s},\n`).join('')}${indent}]`;
-  }
-  const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-  if (entries.length === 0) return '{}';
   const key = (k: string) => (IDENTIFIER.test(k) ? k : quote(k));
-  const flat = `{ ${entries.map(([k, v]) => `${key(k)}: ${literal(v, indent)}`).join(', ')} }`;
+  const entries: Array<[string | undefined, unknown]> = Array.isArray(value)
+    ? value.map((v) => [undefined, v])
+    : Object.entries(value).filter(([, v]) => v !== undefined);
+  const [open, close] = Array.isArray(value) ? ['[', ']'] : ['{ ', ' }'];
+  if (entries.length === 0) return Array.isArray(value) ? '[]' : '{}';
+  const item = (k: string | undefined, text: string) => (k === undefined ? text : `${key(k)}: ${text}`);
+  const flat = `${open}${entries.map(([k, v]) => item(k, literal(v, indent))).join(', ')}${close}`;
   if (entries.every(([, v]) => isSimple(v)) && flat.length <= 100) return flat;
-  const lines = entries.map(([k, v]) => `${inner}${key(k)}: ${literal(v, inner)},\n`);
-  if (lines.every((l) => !l.slice(0, -1).includes('\n')) && flat.length <= 100) return flat;
-  return `{\n${lines.join('')}${indent}}`;
+  return `${open.trim()}\n${entries.map(([k, v]) => `${inner}${item(k, literal(v, inner))},\n`).join('')}${indent}${close.trim()}`;
 }
 
 function selector(s: SelectorInput): Code {
