@@ -56,6 +56,8 @@ const project = new typescript.TypeScriptProject({
     exclude: ['node_modules', 'install'],
   },
 
+  // The CLI (src/cli) parses and prints YAML with positions; it needs nothing else at run time.
+  deps: ['yaml@^2.8.0'],
   peerDeps: [
     'cdk8s@^2.70.0',
     'constructs@^10.3.0',
@@ -72,7 +74,6 @@ const project = new typescript.TypeScriptProject({
     '@pulumi/kubernetes@4.34.2',
     '@types/node@^20',
     'ajv@^8.17.1',
-    'yaml@^2.8.0',
     'esbuild@^0.25.0',
     // ts-jest requires jest-util, which npm does not always hoist.
     'jest-util@^29',
@@ -91,6 +92,8 @@ project.package.addField('peerDependenciesMeta', {
 });
 project.package.addField('version', '0.2.0');
 project.package.addField('bugs', { url: 'https://github.com/keepalived-constructs/keepalived-constructs/issues' });
+// `npx keepalived-constructs validate|render|import`: runs from the compiled lib/, on core alone.
+project.addBins({ 'keepalived-constructs': 'lib/cli/main.js' });
 project.package.addField('engines', { node: '>=20' });
 project.package.addField('exports', {
   '.': { types: './lib/index.d.ts', default: './lib/index.js' },

@@ -57,6 +57,41 @@ step "cdk8s synth"
 npx cdk8s synth --check-upgrade false >/dev/null
 node check.js dist
 
+step "the CLI from the tarball: npx keepalived-constructs validate / render -f on the seed's YAML"
+cp "$root/test/fixtures/seed-front.yaml" "$root/test/fixtures/seed-mygateway.yaml" .
+npx keepalived-constructs validate -f seed-front.yaml seed-mygateway.yaml
+npx keepalived-constructs render -f seed-front.yaml seed-mygateway.yaml > rendered.yaml
+# The seed's objects, and byte for byte what `cdk8s synth` wrote for the same constructs in main.ts.
+node -e '
+  const fs = require("fs"); const YAML = require("yaml");
+  const fail = (m) => { console.error("cli check: " + m); process.exit(1); };
+  const rendered = fs.readFileSync("rendered.yaml", "utf8");
+  const seeds = ["seed-front.yaml", "seed-mygateway.yaml"].map((f) => YAML.parse(fs.readFileSync(f, "utf8")));
+  if (JSON.stringify(YAML.parseAllDocuments(rendered).map((d) => d.toJSON())) !== JSON.stringify(seeds)) fail("render does not reproduce the seed");
+  const synthesized = fs.readFileSync("dist/keepalived.k8s.yaml", "utf8").split(/^---\n/m).slice(0, 2).join("---\n");
+  if (rendered !== synthesized) fail("render differs from cdk8s synth of the same constructs");
+  console.log("cli check: render reproduces the seed, byte for byte as cdk8s synth");'
+npx keepalived-constructs render -f seed-front.yaml --target standalone --node-order a,b,c | grep -q '^kind: DaemonSet$'
+set +e
+sed 's/- id: 2/- id: 256/' seed-front.yaml | npx keepalived-constructs validate -f - 2> invalid.txt
+status=$?
+set -e
+[ "$status" = 1 ] || { echo "validate of an invalid VRID exited $status, not 1"; exit 1; }
+grep -q '^<stdin>:21:9: spec.vrrpInstances\[1\].id = 256' invalid.txt || { echo "unexpected error output:"; cat invalid.txt; exit 1; }
+
+step "the CLI alone: the tarball without its peers (no cdk8s, no Pulumi) still renders"
+cli="$work/cli-only"
+mkdir -p "$cli"
+cd "$cli"
+echo '{ "name": "cli-only", "version": "1.0.0", "private": true }' > package.json
+npm install --no-audit --no-fund --loglevel=error --legacy-peer-deps "$tarball"
+for dep in cdk8s constructs @pulumi/pulumi; do
+  if [ -e "node_modules/$dep" ]; then echo "node_modules/$dep came with the CLI"; exit 1; fi
+done
+npx keepalived-constructs render -f "$app/seed-front.yaml" "$app/seed-mygateway.yaml" | cmp - "$app/rendered.yaml"
+echo "the CLI renders the same bytes with neither cdk8s nor Pulumi installed"
+cd "$app"
+
 step "Pulumi: install the optional peers and run a program under mocks"
 npm install --no-audit --no-fund --loglevel=error '@pulumi/pulumi@3.248.0' '@pulumi/kubernetes@^4.18'
 cp "$here/pulumi-program.ts" .

@@ -1,0 +1,174 @@
+/**
+ * The CLI's one door into core: KeepalivedInstance documents become clusters of one VRRP domain (the
+ * same model the constructs declare), core's rules check them app-wide, and core builds their
+ * manifests. Every core call of the CLI is in this file; core's issues come back with YAML field paths.
+ */
+import {
+  clusterObjects, ClusterDefinition, gatewayPairGroup, GroupDefinition, InterfaceSelector, ManifestObject, Target,
+  validateCluster, VrrpDomain, VrrpGroup,
+} from '../core';
+import { FieldPath, formatPath, parsePath } from './field-path';
+import { KeepalivedInstanceInput, SelectorInput } from './keepalived-instance';
+import { shapeOf } from './shape';
+
+/** The target to build for, with the standalone options the command line sets. */
+export type CliTarget =
+  | { readonly kind: 'deckhouse' }
+  | {
+    readonly kind: 'standalone';
+    readonly namespace?: string;
+    readonly nodeOrder?: string[];
+    /** Discovery mode with its defaults (nodes from the API, a Lease per group's master). */
+    readonly discovery?: boolean;
+    readonly images?: { readonly keepalived?: string; readonly agent?: string };
+  };
+
+/** A document to model: its instance and a unique label for messages (`front.yaml`, `all.yaml#2`). */
+export interface ModelInput {
+  readonly label: string;
+  readonly instance: KeepalivedInstanceInput;
+}
+
+/** One issue of core's, located: the input (by index) and the YAML field, or a command-line option. */
+export interface ModelIssue {
+  /** Index into the inputs; undefined for an issue with a command-line option. */
+  readonly input?: number;
+  /** The YAML field (for an input), e.g. `['spec', 'vrrpInstances', 2, 'id']`. */
+  readonly path?: FieldPath;
+  /** The option, e.g. `--node-order`, for an issue with the command line. */
+  readonly option?: string;
+  /** `field = value: problem. Valid: expected.`, with the field named as in the YAML. */
+  readonly message: string;
+}
+
+/** The outcome: issues, or every input's manifests in apply order. */
+export interface ModelResult {
+  readonly issues: readonly ModelIssue[];
+  /** Per input, its objects as plain data (empty when there are issues). */
+  readonly manifests: readonly ManifestObject[][];
+}
+
+/** A group's fields by their YAML path: core's `addresses[0].address` is `virtualIPAddresses[0].address`. */
+const groupField = (index: number) => (field: string) => `spec.vrrpInstances[${index}].${field.replace(/^addresses/, 'virtualIPAddresses')}`;
+
+function selector(s: SelectorInput): InterfaceSelector {
+  if (s.detectionStrategy === 'Name') return InterfaceSelector.name(s.name);
+  if (s.detectionStrategy === 'NetworkAddress') return InterfaceSelector.networkAddress(s.networkAddress);
+  return InterfaceSelector.defaultRoute();
+}
+
+/**
+ * A group as the instance's construct declares it: a GatewayPair's one group comes from core's
+ * `gatewayPairGroup` (it names the group, which the standalone target uses); the others are plain.
+ */
+function groupOf(instance: KeepalivedInstanceInput, g: KeepalivedInstanceInput['vrrpInstances'][number]): VrrpGroup {
+  if (shapeOf(instance) === 'GatewayPair') {
+    const [lan, wan] = g.virtualIPAddresses;
+    return gatewayPairGroup({
+      nodeSelector: {},
+      vrid: g.id as number,
+      lan: { address: lan.address as string, interface: selector(g.interface) },
+      wan: { address: wan.address as string, interface: selector(wan.interface!) },
+      ...(g.preempt === undefined ? {} : { preempt: g.preempt as boolean }),
+    }).group;
+  }
+  return {
+    id: g.id as number,
+    interface: selector(g.interface),
+    addresses: g.virtualIPAddresses.map((vip) => (vip.interface ? { address: vip.address as string, interface: selector(vip.interface) } : { address: vip.address as string })),
+    ...(g.preempt === undefined ? {} : { preempt: g.preempt as boolean }),
+  };
+}
+
+function targetOf(t: CliTarget): Target {
+  if (t.kind === 'deckhouse') return Target.deckhouse();
+  return Target.standalone({
+    ...(t.namespace === undefined ? {} : { namespace: t.namespace }),
+    ...(t.nodeOrder === undefined ? {} : { nodeOrder: t.nodeOrder }),
+    ...(t.discovery ? { discovery: {} } : {}),
+    ...(t.images === undefined ? {} : { images: t.images }),
+  });
+}
+
+const OPTIONS: Record<string, string> = { namespace: '--namespace', nodeOrder: '--node-order', discovery: '--discovery' };
+const IMAGE_OPTIONS: Record<string, string> = { keepalived: '--keepalived-image', agent: '--agent-image' };
+
+/**
+ * Checks the documents as one app, with every rule the constructs apply (per cluster, then app-wide:
+ * VRIDs, addresses, names), and with `build`, builds their manifests when nothing is wrong.
+ */
+export function modelInstances(inputs: readonly ModelInput[], target: CliTarget, build = true): ModelResult {
+  const domain = new VrrpDomain();
+  const byPath = new Map<string, number>();
+  const issues: ModelIssue[] = [];
+  const definitions: ClusterDefinition[] = inputs.map((input, i) => {
+    const groups: GroupDefinition[] = input.instance.vrrpInstances.map((g) => ({ group: groupOf(input.instance, g), fieldOf: groupField(g.index) }));
+    const def: ClusterDefinition = {
+      path: input.label,
+      id: input.instance.name,
+      name: input.instance.name,
+      // In YAML an empty selector is written out, so it is meant.
+      selectAllNodes: true,
+      nodeSelector: input.instance.nodeSelector as Record<string, string>,
+      tolerations: (input.instance.tolerations ?? []) as ClusterDefinition['tolerations'],
+      target: targetOf(target),
+      groups,
+    };
+    byPath.set(def.path, i);
+    domain.addCluster(def);
+    return def;
+  });
+
+  const seenOptionIssues = new Set<string>();
+  const locateIssue = (input: number | undefined, field: string, rest: string) => {
+    const option = /^target\.([A-Za-z]+)(.*)$/.exec(field);
+    if (option) {
+      const image = option[1] === 'images' ? IMAGE_OPTIONS[option[2].slice(1)] : undefined;
+      const message = image ? `${image} ${rest}` : `${OPTIONS[option[1]] ?? option[1]}${option[2]} ${rest}`;
+      if (seenOptionIssues.has(message)) return; // every cluster has the same options
+      seenOptionIssues.add(message);
+      issues.push({ option: OPTIONS[option[1]] ?? `--${option[1]}`, message });
+      return;
+    }
+    const yamlField = field === 'name' ? 'metadata.name'
+      : field === 'groups' ? 'spec.vrrpInstances'
+        : /^(nodeSelector|tolerations)\b/.test(field) ? `spec.${field}` : field;
+    const path = parsePath(yamlField) ?? ['spec'];
+    issues.push({ input, path: refineSelector(inputs[input!]?.instance, path), message: `${formatPath(refineSelector(inputs[input!]?.instance, path))} ${rest}` });
+  };
+
+  definitions.forEach((def, i) => {
+    for (const issue of validateCluster(def)) locateIssue(i, issue.field, describe(issue));
+  });
+  for (const issue of domain.resolve().issues) locateIssue(byPath.get(issue.path), issue.field, describe(issue));
+  if (issues.length > 0 || !build) return { issues, manifests: [] };
+  return { issues, manifests: definitions.map((def) => clusterObjects(def, domain).map((o) => o.object)) };
+}
+
+/** Core's words for construct props, in the CLI's terms: a KeepalivedInstance always names its VRIDs. */
+function describe(issue: { value: unknown; problem: string; expected: string }): string {
+  const expected = issue.expected
+    .replace(/,? or omit (it|vrids) for automatic allocation/g, '')
+    .replace(/Target\.standalone\(\)/g, '--target standalone');
+  return `= ${showValue(issue.value)}: ${issue.problem}. Valid: ${expected}.`;
+}
+
+/** A value for a message: strings quoted, everything else as JSON. */
+export function showValue(value: unknown): string {
+  if (value === undefined) return '(missing)';
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** Core names an interface selector's field `interface`; the YAML has the value one level down. */
+function refineSelector(instance: KeepalivedInstanceInput | undefined, path: FieldPath): FieldPath {
+  if (!instance || path[path.length - 1] !== 'interface' || path[1] !== 'vrrpInstances') return path;
+  const group = instance.vrrpInstances.find((g) => g.index === path[2]);
+  const s = path.length === 4 ? group?.interface : group?.virtualIPAddresses[path[4] as number]?.interface;
+  if (s?.detectionStrategy === 'Name') return [...path, 'name'];
+  if (s?.detectionStrategy === 'NetworkAddress') return [...path, 'networkAddress'];
+  return path;
+}

@@ -1,0 +1,126 @@
+/**
+ * Input files as YAML documents that remember where each value stands, so that every message can name
+ * the file, the line and the column.
+ */
+import { Document, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
+import { FieldPath } from './field-path';
+
+/** An input file's name as the user gave it (`-` is stdin) and its text. */
+export interface InputFile {
+  readonly name: string;
+  readonly text: string;
+}
+
+/** A 1-based line and column. */
+export interface Position {
+  readonly line: number;
+  readonly col: number;
+}
+
+/** One thing wrong, where it is, and what would be valid. Printed as `file:line:col: message`. */
+export interface Diagnostic {
+  /** The file (`<stdin>` for `-`), or a command-line option such as `--node-order`. */
+  readonly where: string;
+  readonly position?: Position;
+  readonly message: string;
+  /** Lines that show the place (YAML syntax errors). */
+  readonly excerpt?: string;
+}
+
+/** A non-empty YAML document of an input file. */
+export interface YamlDocument {
+  /** The file's display name. */
+  readonly file: string;
+  /** 1-based number of the document among the file's non-empty documents. */
+  readonly number: number;
+  /** The document as plain data (YAML 1.1, as Kubernetes reads it). */
+  readonly value: unknown;
+  readonly doc: Document.Parsed;
+  readonly lines: LineCounter;
+}
+
+/** The largest input file we read: far above any real KeepalivedInstance list. */
+export const MAX_INPUT_BYTES = 8 * 1024 * 1024;
+
+/** The display name of an input file. */
+export const displayName = (name: string) => (name === '-' ? '<stdin>' : name);
+
+/** The non-empty documents of a file, and its syntax errors. An empty file is an error. */
+export function parseFile(input: InputFile): { documents: YamlDocument[]; diagnostics: Diagnostic[] } {
+  const file = displayName(input.name);
+  const diagnostics: Diagnostic[] = [];
+  const documents: YamlDocument[] = [];
+  if (Buffer.byteLength(input.text, 'utf8') > MAX_INPUT_BYTES) {
+    return { documents, diagnostics: [{ where: file, message: `is larger than ${MAX_INPUT_BYTES} bytes. Valid: KeepalivedInstance YAML documents` }] };
+  }
+  const lines = new LineCounter();
+  // YAML 1.1, as Kubernetes and cdk8s read manifests (`yes` is a boolean there, `010` octal).
+  const docs = parseAllDocuments(input.text, { lineCounter: lines, version: '1.1', uniqueKeys: true });
+  for (const doc of docs) {
+    if (doc.errors.length > 0) {
+      for (const error of doc.errors) {
+        const [first, ...rest] = error.message.split('\n');
+        diagnostics.push({
+          where: file,
+          position: error.linePos ? { line: error.linePos[0].line, col: error.linePos[0].col } : undefined,
+          message: `YAML syntax error: ${first.replace(/ at line \d+, column \d+:?$/, '')}`,
+          excerpt: rest.join('\n').replace(/^\n+|\n+$/g, '') || undefined,
+        });
+      }
+      continue;
+    }
+    if (doc.contents === null) continue;
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      diagnostics.push({ where: file, position: positionOf(lines, doc.contents.range?.[0]), message: `YAML error: ${(e as Error).message}` });
+      continue;
+    }
+    // `---` at the end of a file opens a document with nothing in it.
+    if (value === null || value === undefined) continue;
+    documents.push({ file, number: documents.length + 1, value, doc, lines });
+  }
+  if (documents.length === 0 && diagnostics.length === 0) {
+    diagnostics.push({ where: file, message: 'has no YAML document (the file is empty). Valid: one or more KeepalivedInstance documents, separated by ---' });
+  }
+  return { documents, diagnostics };
+}
+
+function positionOf(lines: LineCounter, offset: number | undefined): Position | undefined {
+  if (offset === undefined) return undefined;
+  const p = lines.linePos(offset);
+  return { line: p.line, col: p.col };
+}
+
+function keyText(key: unknown): string | undefined {
+  return isScalar(key) ? String(key.value) : undefined;
+}
+
+/**
+ * Where a field stands in the document: its value (or with `at: 'key'`, its key). For a field that is
+ * missing, the nearest enclosing value that exists.
+ */
+export function locate(d: YamlDocument, path: FieldPath, at: 'value' | 'key' = 'value'): Position | undefined {
+  let node: unknown = d.doc.contents;
+  let offset = (node as any)?.range?.[0] as number | undefined;
+  for (let i = 0; i < path.length; i++) {
+    const segment = path[i];
+    let next: any;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && keyText(p.key) === String(segment));
+      if (!pair) break;
+      if ((i === path.length - 1 && at === 'key') || pair.value === null) {
+        offset = (pair.key as any)?.range?.[0] ?? offset;
+        break;
+      }
+      next = pair.value;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      next = node.items[segment];
+    }
+    if (!next?.range) break;
+    node = next;
+    offset = next.range[0];
+  }
+  return positionOf(d.lines, offset);
+}

@@ -1,0 +1,119 @@
+// The CLI as a real process: exit statuses, stdin, files and help. The entry point is bundled from
+// src/ with esbuild (ts-node would take seconds per process), with cdk8s, constructs and Pulumi left
+// out of the bundle and unloadable, so a test fails if the CLI needs any of them: a user of the CLI may
+// have none installed. The newcomer install test runs the tsc-compiled bin from the packed tarball.
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { AGENT, buildAgent, ROOT } from './support/agent-bundle';
+
+const SEED_FRONT = path.join(__dirname, 'fixtures', 'seed-front.yaml');
+const SEED_GATEWAY = path.join(__dirname, 'fixtures', 'seed-mygateway.yaml');
+
+let dir: string;
+let entry: string;
+
+beforeAll(() => {
+  // <dir>/cli/main.js, with the node agent at <dir>/agent/, where core looks for it from lib/cli.
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kc-cli-bin-'));
+  entry = path.join(dir, 'cli', 'main.js');
+  execFileSync(path.join(ROOT, 'node_modules/.bin/esbuild'), ['src/cli/main.ts', '--bundle', '--platform=node', '--target=node20',
+    '--format=cjs', `--outfile=${entry}`, '--log-level=warning',
+    '--external:cdk8s', '--external:cdk8s-plus-27', '--external:constructs', '--external:@pulumi/*'], { cwd: ROOT });
+  buildAgent();
+  fs.mkdirSync(path.join(dir, 'agent'));
+  fs.copyFileSync(AGENT, path.join(dir, 'agent', 'keepalived-agent.js'));
+});
+
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+// Runs the entry with every module that the CLI must not need made unloadable.
+const GUARD = `
+const Module = require('module');
+const resolve = Module._resolveFilename;
+Module._resolveFilename = function (request, ...rest) {
+  if (/^(cdk8s|cdk8s-plus-\\d+|constructs|@pulumi\\/.*)$/.test(request)) throw new Error('the CLI loaded ' + request);
+  return resolve.call(this, request, ...rest);
+};
+const entry = process.argv[1];
+process.argv.splice(1, 1, entry);
+require(entry);
+`;
+
+function run(args: string[], input?: string, cwd = ROOT) {
+  const r = spawnSync(process.execPath, ['-e', GUARD, '--', entry, ...args], { cwd, input, encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const noStack = (text: string) => expect(text).not.toMatch(/^\s+at .+[(:]\d+/m);
+
+test('validate reads stdin (-) and files: exit 0 for the seed, without cdk8s or Pulumi loaded', () => {
+  const r = run(['validate', '-f', '-', SEED_GATEWAY], fs.readFileSync(SEED_FRONT, 'utf8'));
+  expect(r.stderr).toBe('');
+  expect(r.stdout).toBe('valid: 2 KeepalivedInstance documents in 2 files, VRIDs 1, 2, 3, 4\n');
+  expect(r.status).toBe(0);
+});
+
+test('invalid input on stdin: exit 1, each error at <stdin>:line:column with the field, no stack trace', () => {
+  const text = fs.readFileSync(SEED_FRONT, 'utf8').replace('- id: 2', '- id: 256');
+  const r = run(['validate', '-f', '-'], text);
+  expect(r.status).toBe(1);
+  expect(r.stderr).toMatch(/^<stdin>:21:9: spec\.vrrpInstances\[1\]\.id = 256: is not a VRRP router id\. Valid: an integer from 1 to 255\.$/m);
+  noStack(r.stderr);
+});
+
+test('YAML syntax errors and empty files: exit 1 with a clear message', () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kc-cli-'));
+  try {
+    fs.writeFileSync(path.join(work, 'broken.yaml'), 'apiVersion: deckhouse.io/v1alpha1\nkind: [KeepalivedInstance\n');
+    fs.writeFileSync(path.join(work, 'empty.yaml'), '');
+    const r = run(['validate', '-f', 'broken.yaml', 'empty.yaml'], undefined, work);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^broken\.yaml:\d+:\d+: YAML syntax error: /m);
+    expect(r.stderr).toMatch(/^empty\.yaml: has no YAML document \(the file is empty\)/m);
+    noStack(r.stderr);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('render -o DIR writes a file per document; render to stdout is the same YAML', () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'kc-cli-'));
+  try {
+    const r = run(['render', '-f', SEED_FRONT, SEED_GATEWAY, '-o', out]);
+    expect(r.status).toBe(0);
+    expect(fs.readdirSync(out).sort()).toEqual(['front.k8s.yaml', 'mygateway.k8s.yaml']);
+    const printed = run(['render', '-f', SEED_FRONT, SEED_GATEWAY]);
+    expect(printed.status).toBe(0);
+    expect(printed.stdout).toBe(`${fs.readFileSync(path.join(out, 'front.k8s.yaml'), 'utf8')}---\n${fs.readFileSync(path.join(out, 'mygateway.k8s.yaml'), 'utf8')}`);
+    // ... and the standalone target renders too (it needs the node agent, found next to the CLI)
+    const standalone = run(['render', '-f', SEED_FRONT, '--target', 'standalone', '--node-order', 'a,b,c']);
+    expect(standalone.stderr).toBe('');
+    expect(standalone.status).toBe(0);
+    expect(standalone.stdout).toMatch(/^kind: DaemonSet$/m);
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test.each(['validate', 'render', 'import'])('%s --help: exit 0 and the usage of the command', (command) => {
+  const r = run([command, '--help']);
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(new RegExp(`^Usage: keepalived-constructs ${command} -f FILE\\.\\.\\.`));
+});
+
+test.each([
+  [[], /^keepalived-constructs: check, render and import/],
+  [['deploy'], /^error: no command "deploy"; valid: validate, render, import/],
+  [['validate'], /^error: no input: name KeepalivedInstance YAML files with -f/],
+  [['validate', '-f', 'no-such-file.yaml'], /^error: cannot read no-such-file\.yaml: no such file or directory/],
+  [['render', '-f', SEED_FRONT, '--target', 'openshift'], /^error: --target openshift is not a target; valid: deckhouse or standalone/],
+  [['import', '-f', SEED_FRONT, '--framework', 'terraform'], /^error: --framework terraform is not supported; valid: cdk8s or pulumi/],
+  [['validate', '-f', SEED_FRONT, '--colour'], /^error: validate has no option --colour/],
+])('usage errors exit 2: %j', (args, message) => {
+  const r = run(args as string[]);
+  expect(r.status).toBe(2);
+  expect(r.stderr).toMatch(message);
+  expect(r.stdout).toBe('');
+});

@@ -1,0 +1,188 @@
+// The CLI on the seed's two manifests: render (both targets), import (cdk8s and Pulumi) and validate.
+import * as fs from 'fs';
+import * as path from 'path';
+import { Chart, Testing } from 'cdk8s';
+import * as YAML from 'yaml';
+import { DeckhouseSeedChart } from '../examples/deckhouse-seed';
+import { FrontendVips, GatewayPair, InterfaceSelector, Target } from '../src';
+import { cli, runCdk8sProgram, runPulumiProgram, typeCheckPrograms } from './support/cli';
+import { newProgram, plain, registered } from './support/pulumi';
+import { expectValidAgainstSchemas } from './support/schemas';
+
+const fixture = (name: string) => fs.readFileSync(path.join(__dirname, 'fixtures', name), 'utf8');
+const SEEDS = { 'seed-front.yaml': fixture('seed-front.yaml'), 'seed-mygateway.yaml': fixture('seed-mygateway.yaml') };
+const FILES = Object.keys(SEEDS);
+const seedObjects = () => FILES.map((f) => YAML.parse(SEEDS[f as keyof typeof SEEDS]));
+const docs = (text: string) => YAML.parseAllDocuments(text).map((d) => d.toJSON());
+
+describe('render --target deckhouse', () => {
+  test('reproduces the seed manifests, byte for byte as cdk8s synthesizes the examples', async () => {
+    // GIVEN the seed's two files
+    // WHEN they are rendered for the Deckhouse target
+    const run = await cli(['render', '-f', ...FILES], SEEDS);
+
+    // THEN the exit status is 0 and each document is the seed's, field for field
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(docs(run.stdout)).toStrictEqual(seedObjects());
+    // ... and the text is what `cdk8s synth` writes for the examples' constructs (the seed files
+    // themselves carry comments and unindented lists, which cdk8s's YAML does not)
+    const app = Testing.app();
+    new DeckhouseSeedChart(app, 'deckhouse-seed');
+    expect(run.stdout).toBe(app.synthYaml());
+  });
+
+  test('stdin (-) is read like a file, and -o writes one file per document', async () => {
+    const run = await cli(['render', '-f', '-', 'seed-mygateway.yaml', '-o', 'out'], SEEDS, SEEDS['seed-front.yaml']);
+    expect(run.status).toBe(0);
+    expect([...run.written.keys()]).toEqual([path.join('out', 'front.k8s.yaml'), path.join('out', 'mygateway.k8s.yaml')]);
+    expect(docs(run.written.get(path.join('out', 'front.k8s.yaml'))!)).toStrictEqual([seedObjects()[0]]);
+    expect(run.stdout).toContain('KeepalivedInstance/mygateway');
+  });
+});
+
+describe('render --target standalone', () => {
+  const ORDER = ['node-a', 'node-b', 'node-c'];
+
+  test('gives what the constructs give on the standalone target, with the same VRIDs and node order', async () => {
+    // GIVEN the seed's files, WHEN rendered for the standalone target with a namespace and a node order
+    const run = await cli(['render', '-f', ...FILES, '--target', 'standalone', '--namespace', 'vrrp', '--node-order', ORDER.join(',')], SEEDS);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const objects = docs(run.stdout);
+
+    // THEN it is what the constructs with the same model synthesize on that target
+    const app = Testing.app();
+    const chart = new Chart(app, 'seed');
+    const target = Target.standalone({ namespace: 'vrrp', nodeOrder: ORDER });
+    new FrontendVips(chart, 'front', {
+      name: 'front', target,
+      nodeSelector: { 'node-role.deckhouse.io/frontend': '' },
+      tolerations: [{ key: 'dedicated.deckhouse.io', operator: 'Equal', value: 'frontend' }],
+      addresses: ['42.43.44.101/32', '42.43.44.102/32', '42.43.44.103/32'], vrids: [1, 2, 3],
+    });
+    new GatewayPair(chart, 'mygateway', {
+      name: 'mygateway', target,
+      nodeSelector: { 'node-role.deckhouse.io/mygateway': '' },
+      tolerations: [{ key: 'node-role.deckhouse.io/mygateway', operator: 'Exists' }],
+      vrid: 4,
+      lan: { address: '192.168.42.1/24', interface: InterfaceSelector.networkAddress('192.168.42.0/24') },
+      wan: { address: '42.43.44.1/28', interface: InterfaceSelector.name('ens7') },
+    });
+    const synthesized = Testing.synth(chart);
+    expect(objects).toStrictEqual(synthesized);
+    expectValidAgainstSchemas(objects);
+
+    // ... a DaemonSet per instance in the namespace, on the instance's nodes,
+    const daemonSets = objects.filter((o) => o.kind === 'DaemonSet');
+    expect(daemonSets.map((d) => `${d.metadata.namespace}/${d.metadata.name}`)).toEqual(['vrrp/keepalived-front', 'vrrp/keepalived-mygateway']);
+    expect(daemonSets[0].spec.template.spec.nodeSelector).toEqual({ 'node-role.deckhouse.io/frontend': '' });
+    // ... whose node agents get the module's VRIDs and the node order
+    const specs = objects.filter((o) => o.kind === 'ConfigMap').map((c) => JSON.parse(c.data['spec.json']));
+    expect(specs.map((s) => s.groups.map((g: any) => g.vrid))).toEqual([[1, 2, 3], [4]]);
+    expect(specs.map((s) => s.nodeOrder)).toEqual([ORDER, ORDER]);
+  });
+
+  test('--discovery and the images: what the constructs give with those options', async () => {
+    const run = await cli(['render', '-f', 'seed-front.yaml', '--target', 'standalone', '--discovery',
+      '--keepalived-image', 'registry.example/keepalived:2.2.7', '--agent-image', 'registry.example/node:20'], SEEDS);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const app = Testing.app();
+    new FrontendVips(new Chart(app, 'seed'), 'front', {
+      name: 'front',
+      target: Target.standalone({ discovery: {}, images: { keepalived: 'registry.example/keepalived:2.2.7', agent: 'registry.example/node:20' } }),
+      nodeSelector: { 'node-role.deckhouse.io/frontend': '' },
+      tolerations: [{ key: 'dedicated.deckhouse.io', operator: 'Equal', value: 'frontend' }],
+      addresses: ['42.43.44.101/32', '42.43.44.102/32', '42.43.44.103/32'], vrids: [1, 2, 3],
+    });
+    expect(docs(run.stdout)).toStrictEqual(Testing.synth(app.charts[0]));
+    expect(docs(run.stdout).map((o) => o.kind)).toContain('ClusterRole');
+  });
+
+  test('--namespace and --node-order need the standalone target; a bad node name is a usage error', async () => {
+    const run = await cli(['render', '-f', 'seed-front.yaml', '--node-order', 'a,b'], SEEDS);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/--node-order applies to --target standalone only/);
+    const bad = await cli(['render', '-f', 'seed-front.yaml', '--target', 'standalone', '--node-order', 'a,Not_A_Node'], SEEDS);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^--node-order\[1\] = "Not_A_Node": .*node name/m);
+    expect(bad.stdout).toBe('');
+  });
+});
+
+describe('import', () => {
+  test('prints a cdk8s program with FrontendVips and GatewayPair that synthesizes exactly the seed', async () => {
+    // GIVEN the seed's files, WHEN imported
+    const run = await cli(['import', '-f', ...FILES], SEEDS);
+    expect(run.status).toBe(0);
+    const program = run.stdout;
+
+    // THEN the shapes fit the constructs, against the public API
+    expect(program).toContain("from 'keepalived-constructs';");
+    expect(program).toContain("new FrontendVips(chart, 'front', {");
+    expect(program).toContain("new GatewayPair(chart, 'mygateway', {");
+    expect(program).toContain('vrids: [1, 2, 3]');
+    // ... and it synthesizes the seed, byte for byte as render prints it
+    const synthesized = runCdk8sProgram(program);
+    expect(docs(synthesized)).toStrictEqual(seedObjects());
+    expect(synthesized).toBe((await cli(['render', '-f', ...FILES], SEEDS)).stdout);
+  });
+
+  test('prints a Pulumi program that creates exactly the seed under mocks', async () => {
+    const run = await cli(['import', '-f', ...FILES, '--framework', 'pulumi'], SEEDS);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("from 'keepalived-constructs/pulumi';");
+    expect(run.stdout).toContain("new FrontendVips('front', {");
+
+    const registrations = await newProgram();
+    const components = runPulumiProgram(run.stdout);
+    const urns = await registered(components.flatMap((c) => c.resources));
+    const byName = new Map(registrations.map((r) => [r.name, r]));
+    const created = urns.map((urn) => byName.get(urn.slice(urn.lastIndexOf('::') + 2))!);
+    expect(created.map((r) => r.type)).toEqual(['kubernetes:deckhouse.io/v1alpha1:KeepalivedInstance', 'kubernetes:deckhouse.io/v1alpha1:KeepalivedInstance']);
+    expect(created.map((r) => plain(r.inputs))).toStrictEqual(seedObjects());
+  });
+});
+
+test('both programs compile against the public API (strict)', async () => {
+  const cdk8sProgram = (await cli(['import', '-f', ...FILES], SEEDS)).stdout;
+  const pulumiProgram = (await cli(['import', '-f', ...FILES, '--framework', 'pulumi'], SEEDS)).stdout;
+  expect(typeCheckPrograms({ 'seed.ts': cdk8sProgram, 'seed-pulumi.ts': pulumiProgram })).toEqual([]);
+});
+
+describe('validate', () => {
+  test('a v1 List as `kubectl get -o yaml` prints it: the server\'s fields are dropped, errors name the item', async () => {
+    const item = (text: string) => `${text.trimEnd()}\n`.replace(/^#.*\n/gm, '').replace(/^(?=.)/gm, '  ').replace(/^  apiVersion/m, '- apiVersion')
+      .replace(/^  metadata:\n/m, '  metadata:\n    uid: 0b7c\n    resourceVersion: "42"\n    creationTimestamp: "2024-01-01T00:00:00Z"\n');
+    const list = `apiVersion: v1\nkind: List\nitems:\n${item(SEEDS['seed-front.yaml'])}${item(SEEDS['seed-mygateway.yaml'])}`;
+    const run = await cli(['render', '-f', 'list.yaml'], { 'list.yaml': list });
+    expect(run.stderr).toBe('');
+    expect(docs(run.stdout)).toStrictEqual(seedObjects());
+    const bad = await cli(['validate', '-f', 'list.yaml'], { 'list.yaml': list.replace('- id: 4', '- id: 3') });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/^list\.yaml:\d+:\d+: items\[1\]\.spec\.vrrpInstances\[0\]\.id = 3: VRID 3 is already used by list\.yaml items\[0\] \(spec\.vrrpInstances\[2\]\.id\)/m);
+  });
+
+  test('the seed is valid (exit 0)', async () => {
+    const run = await cli(['validate', '-f', ...FILES], SEEDS);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe('valid: 2 KeepalivedInstance documents in 2 files, VRIDs 1, 2, 3, 4\n');
+  });
+
+  test('a VRID used in two files, and one VIP in two groups: each error names the file, line, column and field', async () => {
+    // GIVEN the gateway with front's VRID 3 and front's first address as its LAN address
+    const gateway = SEEDS['seed-mygateway.yaml'].replace('- id: 4', '- id: 3').replace('address: 192.168.42.1/24', 'address: 42.43.44.101/32');
+    const run = await cli(['validate', '-f', 'seed-front.yaml', 'gw.yaml'], { ...SEEDS, 'gw.yaml': gateway });
+    expect(run.status).toBe(1);
+    expect(run.stderr.split('\n')).toEqual([
+      'gw.yaml:14:9: spec.vrrpInstances[0].id = 3: VRID 3 is already used by seed-front.yaml (spec.vrrpInstances[2].id); '
+        + 'a VRID must be unique in the app, as the Deckhouse webhook requires cluster-wide. Valid: another VRID in 1..255.',
+      'gw.yaml:19:16: spec.vrrpInstances[0].virtualIPAddresses[0].address = "42.43.44.101/32": address 42.43.44.101 is already held by '
+        + 'seed-front.yaml (spec.vrrpInstances[0].virtualIPAddresses[0].address); two VRRP groups would both claim it. '
+        + 'Valid: each virtual IP in exactly one group in the app.',
+      '2 errors in 1 file',
+      '',
+    ]);
+  });
+});
