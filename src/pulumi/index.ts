@@ -2,7 +2,7 @@
 // point, so that a Pulumi program needs neither cdk8s nor constructs.
 export * from '../public';
 export * from './keepalived-cluster';
-export * from './keepalived-namespace';
+export { KeepalivedNamespace } from './keepalived-namespace';
 export * from './frontend-vips';
 export * from './gateway-pair';
 export * from './reserved-vrids';

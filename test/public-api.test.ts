@@ -1,0 +1,45 @@
+// The public surface: what users can import, pinned, so that nothing internal leaks out again.
+import * as fs from 'fs';
+import * as path from 'path';
+import * as main from '../src';
+import * as pulumi from '../src/pulumi';
+
+const SHARED = [
+  'FailoverProfile', 'ImagePullPolicy', 'InterfaceSelector', 'KeepalivedConfigError', 'SidecarMode', 'Target', 'VrrpAuth',
+  'VrrpPolicyFlavor', 'VrrpVersion',
+];
+const COMPONENTS = ['FrontendVips', 'GatewayPair', 'KeepalivedCluster', 'KeepalivedNamespace', 'ReservedVrids'];
+
+test('keepalived-constructs exports the constructs, their enums and factories, and nothing internal', () => {
+  expect(Object.keys(main).sort()).toEqual([...SHARED, ...COMPONENTS].sort());
+});
+
+test('keepalived-constructs/pulumi exports the components and the same enums and factories', () => {
+  expect(Object.keys(pulumi).sort()).toEqual([...SHARED, ...COMPONENTS].sort());
+});
+
+test('package.json exposes only the two entry points (and the CLI)', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8'));
+  expect(Object.keys(pkg.exports)).toEqual(['.', './pulumi', './package.json']);
+  expect(pkg.bin).toEqual({ 'keepalived-constructs': 'lib/cli/main.js' });
+});
+
+// jsii (which takes cdk8s libraries to Python, Go, Java and .NET) accepts no literal-union or tuple
+// types and no function-typed fields in public props: the declarations of the public types say so.
+test('public props are jsii-shaped: no literal unions, tuples or function-typed fields', () => {
+  const files = ['core/model.ts', 'core/shapes.ts', 'core/standalone/options.ts', 'core/declaration.ts'];
+  // The public types: those src/public.ts re-exports.
+  const exported = new Set(fs.readFileSync(path.join(__dirname, '..', 'src', 'public.ts'), 'utf8').match(/\b[A-Z]\w+\b/g));
+  const publicInterfaces = /export interface (\w+) (?:extends [\w, ]+ )?\{([\s\S]*?)\n\}/g;
+  const offenders: string[] = [];
+  for (const file of files) {
+    const source = fs.readFileSync(path.join(__dirname, '..', 'src', file), 'utf8');
+    for (const [, name, body] of source.matchAll(publicInterfaces)) {
+      if (!exported.has(name)) continue;
+      for (const line of body.split('\n').filter((l) => /^\s+readonly \w+\??:/.test(l))) {
+        if (/:\s*(['"\d][^;]*\|)|\[\s*\w+\s*,|=>/.test(line)) offenders.push(`${file} ${name}: ${line.trim()}`);
+      }
+    }
+  }
+  expect(offenders).toEqual([]);
+});
