@@ -171,6 +171,7 @@ interface Checked {
   readonly instances: KeepalivedInstanceInput[];
   readonly diagnostics: Diagnostic[];
   readonly manifests: ReturnType<typeof modelInstances>['manifests'];
+  readonly shared: ReturnType<typeof modelInstances>['shared'];
 }
 
 function check(inputs: readonly InputFile[], target: CliTarget, build: boolean): Checked {
@@ -215,7 +216,7 @@ function check(inputs: readonly InputFile[], target: CliTarget, build: boolean):
       return a.i - b.i;
     })
     .map((x) => x.d);
-  return { documents, instances: usable.map((u) => u.instance), diagnostics: sorted, manifests: model.manifests };
+  return { documents, instances: usable.map((u) => u.instance), diagnostics: sorted, manifests: model.manifests, shared: model.shared };
 }
 
 function printDiagnostics(diagnostics: readonly Diagnostic[], io: CliIo): void {
@@ -263,8 +264,15 @@ async function run(command: Command, argv: readonly string[], io: CliIo): Promis
   }
   const outDir = args.values.get('--output-dir');
   if (outDir === undefined) {
-    io.stdout(manifestsYaml(checked.manifests.flat()));
+    io.stdout(manifestsYaml([...checked.shared, ...checked.manifests.flat()]));
     return EXIT_OK;
+  }
+  if (checked.shared.length > 0) {
+    // The namespace's shared objects belong to no one instance: a file of their own, applied first.
+    const file = path.join(outDir, `namespace-${checked.shared[0].metadata.name}.k8s.yaml`);
+    io.writeFile(file, manifestsYaml(checked.shared));
+    io.stdout(`${file}: ${checked.shared.map((m) => `${m.kind}/${m.metadata.name}`).join(', ')}
+`);
   }
   checked.instances.forEach((instance, i) => {
     const file = path.join(outDir, `${instance.name}.k8s.yaml`);

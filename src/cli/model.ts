@@ -4,7 +4,7 @@
  * manifests. Every core call of the CLI is in this file; core's issues come back with YAML field paths.
  */
 import {
-  clusterObjects, ClusterDefinition, gatewayPairGroup, GroupDefinition, InterfaceSelector, ManifestObject, Target,
+  clusterObjects, ClusterDefinition, sharedNamespaceObjects, gatewayPairGroup, GroupDefinition, InterfaceSelector, ManifestObject, Target,
   validateCluster, VrrpDomain, VrrpGroup,
 } from '../core';
 import { FieldPath, formatPath, parsePath } from './field-path';
@@ -46,6 +46,8 @@ export interface ModelResult {
   readonly issues: readonly ModelIssue[];
   /** Per input, its objects as plain data (empty when there are issues). */
   readonly manifests: readonly ManifestObject[][];
+  /** The namespace's shared objects on the standalone target (Namespace, agent ConfigMap), emitted once. */
+  readonly shared: readonly ManifestObject[];
 }
 
 /** A group's fields by their YAML path: core's `addresses[0].address` is `virtualIPAddresses[0].address`. */
@@ -141,8 +143,10 @@ export function modelInstances(inputs: readonly ModelInput[], target: CliTarget,
     for (const issue of validateCluster(def)) locateIssue(i, issue.field, describe(issue));
   });
   for (const issue of domain.resolve().issues) locateIssue(byPath.get(issue.path), issue.field, describe(issue));
-  if (issues.length > 0 || !build) return { issues, manifests: [] };
-  return { issues, manifests: definitions.map((def) => clusterObjects(def, domain).map((o) => o.object)) };
+  if (issues.length > 0 || !build) return { issues, manifests: [], shared: [] };
+  const namespace = definitions[0]?.target.strategy.namespace;
+  const shared = namespace === undefined ? [] : sharedNamespaceObjects(namespace, { createNamespace: true }).map((o) => o.object);
+  return { issues, shared, manifests: definitions.map((def) => clusterObjects(def, domain).map((o) => o.object)) };
 }
 
 /** Core's words for construct props, in the CLI's terms: a KeepalivedInstance always names its VRIDs. */
