@@ -6,6 +6,7 @@
 import { createHash } from 'crypto';
 import { parseCidr } from './address';
 import { AGENT_SPEC_VERSION, AgentSpec, leaseName } from './agent-spec';
+import { DEFAULT_MAX_NODE_SET_CHANGE, DEFAULT_MAX_NODES } from './discovery-limits';
 import { dropUndefined, ManifestObject, tolerationManifest } from './deckhouse';
 import { InterfaceSelector } from './interface-selector';
 import { ClusterDefinition, VrrpGroup } from './model';
@@ -105,6 +106,9 @@ export function agentSpecOf(def: ClusterDefinition, vridOf: (groupIndex: number)
       leaseDurationSeconds: o.discovery.leaseDurationSeconds ?? DEFAULT_LEASE_DURATION_SECONDS,
       unicast: o.discovery.unicast === true,
       minReloadIntervalSeconds: o.discovery.minReloadIntervalSeconds ?? DEFAULT_MIN_RELOAD_INTERVAL_SECONDS,
+      maxNodes: o.discovery.maxNodes ?? DEFAULT_MAX_NODES,
+      maxNodeSetChange: o.discovery.maxNodeSetChange ?? DEFAULT_MAX_NODE_SET_CHANGE,
+      peersInInterfaceNetwork: o.discovery.peersInInterfaceNetwork === true ? true : undefined,
     } : undefined,
   };
   return dropUndefined(spec);

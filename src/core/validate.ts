@@ -12,6 +12,11 @@ import { FailoverProfile, SidecarMode, StandaloneOptions, VrrpAuth, VrrpPolicyFl
 import { parseIp } from './address';
 import { VRID_MAX, VRID_MIN } from './vrid';
 import { MAX_NODE_ORDER } from './priority';
+import {
+  DEFAULT_MAX_NODE_SET_CHANGE, DEFAULT_MAX_NODES, MAX_RELOAD_INTERVAL_SECONDS, maxNodeSetChangeProblem, maxNodesProblem,
+  MIN_RELOAD_INTERVAL_FLOOR_SECONDS, minReloadIntervalProblem,
+} from './discovery-limits';
+import { interfaceNameIsSafe, SAFE_INTERFACE_NAME } from './node-view';
 
 type Report = (field: string, value: unknown, problem: string, expected: string) => void;
 
@@ -213,12 +218,16 @@ function isUnusableVip(cidr: Cidr): boolean {
   return zero || loopback || b[0] === 0xff || (b[0] === 0xfe && (b[1] & 0xc0) === 0x80);
 }
 
-/** Linux's dev_valid_name: 1..15 bytes, not "." or "..", no "/", ":" or white space. */
+/**
+ * Linux's dev_valid_name (1..15 bytes, not "." or "..", no "/", ":" or white space), and then the
+ * renderer's own rule (`interfaceNameIsSafe`), which the agent applies to names from the node too.
+ */
 export function interfaceNameProblem(name: unknown): string | undefined {
   if (typeof name !== 'string' || name.length === 0) return 'is empty';
   if (Buffer.byteLength(name, 'utf8') > 15) return 'is longer than 15 bytes (IFNAMSIZ - 1)';
   if (name === '.' || name === '..') return 'is "." or ".."';
   if (/[/:\s]/.test(name)) return 'contains "/", ":" or white space';
+  if (!interfaceNameIsSafe(name)) return `has characters keepalived.conf cannot carry (it must match ${SAFE_INTERFACE_NAME})`;
   return undefined;
 }
 
@@ -231,7 +240,10 @@ function checkSelector(def: ClusterDefinition, selector: InterfaceSelector | und
   const s = selector.spec;
   if (s.detectionStrategy === 'Name') {
     const problem = interfaceNameProblem(s.name);
-    if (problem) report(field, s.name, `${problem}, so Linux would reject it as an interface name`, 'an interface name of 1..15 bytes without "/", ":" or white space, e.g. "ens7"');
+    if (problem) {
+      const why = problem.startsWith('has characters') ? problem : `${problem}, so Linux would reject it as an interface name`;
+      report(field, s.name, why, 'an interface name of 1..15 letters, digits, "_", ".", "@" or "-", e.g. "ens7"');
+    }
   } else if (s.detectionStrategy === 'NetworkAddress') {
     const cidr = parseCidr(s.networkAddress);
     if (!cidr) {
@@ -334,7 +346,7 @@ function checkAuth(auth: VrrpAuth, report: Report) {
 function checkDiscovery(o: StandaloneOptions, report: Report) {
   const d = o.discovery!;
   if (d === null || typeof d !== 'object') {
-    report('target.discovery', d, 'is not a DiscoveryOptions object', '{} to turn discovery on, with optional unicast, leases, leaseDurationSeconds, minReloadIntervalSeconds, sidecar');
+    report('target.discovery', d, 'is not a DiscoveryOptions object', '{} to turn discovery on, with optional unicast, leases, leaseDurationSeconds, minReloadIntervalSeconds, maxNodes, maxNodeSetChange, peersInInterfaceNetwork, sidecar');
     return;
   }
   if (d.unicast && o.unicastPeers !== undefined) {
@@ -343,8 +355,19 @@ function checkDiscovery(o: StandaloneOptions, report: Report) {
   if (d.leaseDurationSeconds !== undefined && (!Number.isInteger(d.leaseDurationSeconds) || d.leaseDurationSeconds < 3 || d.leaseDurationSeconds > 3600)) {
     report('target.discovery.leaseDurationSeconds', d.leaseDurationSeconds, 'is not a lease duration the agent can renew in time', 'an integer from 3 to 3600');
   }
-  if (d.minReloadIntervalSeconds !== undefined && (typeof d.minReloadIntervalSeconds !== 'number' || !(d.minReloadIntervalSeconds >= 0) || d.minReloadIntervalSeconds > 3600)) {
-    report('target.discovery.minReloadIntervalSeconds', d.minReloadIntervalSeconds, 'is not a number of seconds', 'a number from 0 to 3600');
+  // The same predicates as the agent's reading of spec.json (discoveryLimitsOf).
+  const reloadProblem = d.minReloadIntervalSeconds === undefined ? undefined : minReloadIntervalProblem(d.minReloadIntervalSeconds);
+  if (reloadProblem) {
+    report('target.discovery.minReloadIntervalSeconds', d.minReloadIntervalSeconds, reloadProblem, `a number of seconds from ${MIN_RELOAD_INTERVAL_FLOOR_SECONDS} to ${MAX_RELOAD_INTERVAL_SECONDS}`);
+  }
+  const nodesProblem = d.maxNodes === undefined ? undefined : maxNodesProblem(d.maxNodes);
+  if (nodesProblem) report('target.discovery.maxNodes', d.maxNodes, nodesProblem, `an integer from 1 to ${MAX_NODE_ORDER}, e.g. ${DEFAULT_MAX_NODES}`);
+  const changeProblem = d.maxNodeSetChange === undefined ? undefined : maxNodeSetChangeProblem(d.maxNodeSetChange);
+  if (changeProblem) report('target.discovery.maxNodeSetChange', d.maxNodeSetChange, changeProblem, `a fraction such as ${DEFAULT_MAX_NODE_SET_CHANGE}`);
+  if (d.peersInInterfaceNetwork !== undefined && typeof d.peersInInterfaceNetwork !== 'boolean') {
+    report('target.discovery.peersInInterfaceNetwork', d.peersInInterfaceNetwork, 'is not a boolean', 'true or false');
+  } else if (d.peersInInterfaceNetwork === true && d.unicast !== true) {
+    report('target.discovery.peersInInterfaceNetwork', true, 'filters discovered unicast peers, and discovery.unicast is off', 'discovery: { unicast: true, peersInInterfaceNetwork: true }, or omit it');
   }
   if (d.sidecar !== undefined && !(Object.values(SidecarMode) as string[]).includes(d.sidecar)) {
     report('target.discovery.sidecar', d.sidecar, 'is not a sidecar mode', 'SidecarMode.NATIVE or SidecarMode.CLASSIC');
