@@ -34,6 +34,8 @@ const SPEC: AgentSpec = {
   discovery: {
     nodeSelector: { [EDGE]: '' }, namespace: NAMESPACE, leases: true, leasePrefix: 'edge',
     leaseDurationSeconds: 3, unicast: true, minReloadIntervalSeconds: 1,
+    // The bursts below change most of a small node set at once; the change guard has its own tests.
+    maxNodeSetChange: 1,
   },
 };
 

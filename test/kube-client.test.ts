@@ -168,7 +168,7 @@ describe('KubeClient', () => {
     const list = await podClient().list<KubeNode>('/api/v1/nodes', { labelSelector: labelSelectorOf(SELECTOR) });
     expect(list.items.map((n) => n.metadata?.name)).toEqual(['edge-a']);
     expect(list.resourceVersion).toBe(server.resourceVersion);
-    expect(server.requests).toEqual([expect.objectContaining({ method: 'GET', token: TOKEN, status: 200, query: { labelSelector: `${EDGE}=` } })]);
+    expect(server.requests).toEqual([expect.objectContaining({ method: 'GET', token: TOKEN, status: 200, query: { labelSelector: `${EDGE}=`, limit: '100' } })]);
   });
 
   test('streams watch events split across chunks, in order, and ends when the server ends the watch', async () => {

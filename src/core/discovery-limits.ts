@@ -16,6 +16,8 @@ import { MAX_NODE_ORDER } from './priority';
 export const DEFAULT_MAX_NODES = 64;
 /** The largest share of the node set one update may add, remove or re-address, by default. */
 export const DEFAULT_MAX_NODE_SET_CHANGE = 0.5;
+/** How many nodes one update may always add, remove or re-address, whatever the fraction allows. */
+export const MIN_NODE_SET_CHANGE = 2;
 /** The least time between two reloads that a spec may ask for (0 would reload on every Node event). */
 export const MIN_RELOAD_INTERVAL_FLOOR_SECONDS = 1;
 /** The longest `minReloadIntervalSeconds`. */
@@ -139,8 +141,8 @@ export interface GuardedNode {
  *
  * - More than `maxNodes` nodes: never applied.
  * - Compared with `previous` (the set the config on disk came from; none at a pod's start): more
- *   nodes added, removed or re-addressed at once than `maxNodeSetChange` of the previous set (at least
- *   one node may always change). Cordons and readiness are not counted: draining many nodes at once is
+ *   nodes added, removed or re-addressed at once than `maxNodeSetChange` of the previous set, rounded
+ *   up; `MIN_NODE_SET_CHANGE` nodes may always change (replacing a node is one removal and one addition). Cordons and readiness are not counted: draining many nodes at once is
  *   ordinary maintenance, and they do not change who the peers are.
  *
  * The agent then keeps keepalived's config as it is and says why; restarting the pod (whose `render`
@@ -160,7 +162,7 @@ export function nodeSetProblem(nodes: readonly GuardedNode[], previous: readonly
     if (old === undefined || old.internalIPv4 !== node.internalIPv4 || old.internalIPv6 !== node.internalIPv6) changed++;
   }
   for (const name of before.keys()) if (!after.has(name)) changed++;
-  const allowed = Math.max(1, Math.floor(limits.maxNodeSetChange * previous.length));
+  const allowed = Math.max(MIN_NODE_SET_CHANGE, Math.ceil(limits.maxNodeSetChange * previous.length));
   if (changed > allowed) {
     return `${changed} nodes were added, removed or re-addressed at once, more than discovery.maxNodeSetChange `
       + `(${limits.maxNodeSetChange} of the ${previous.length} applied, i.e. ${allowed}); restart the pods to accept it on purpose`;
