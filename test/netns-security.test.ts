@@ -96,8 +96,11 @@ function startPods(lab: NetnsLab, objects: StandaloneObjects, edit: (config: str
     if (binary === undefined) {
       pod.start();
     } else {
+      // A build of the release with --disable-lvs has no checkers, so no --checkers_pid option.
       const command = pod.commandOf(pod.mainContainer());
-      pod.keepalived = lab.startKeepalived(pod.node, [binary, ...command.slice(1)], 'keepalived-2.0.20');
+      const at = command.indexOf('--checkers_pid');
+      const argv = at < 0 ? command.slice(1) : [...command.slice(1, at), ...command.slice(at + 2)];
+      pod.keepalived = lab.startKeepalived(pod.node, [binary, ...argv], 'keepalived-2.0.20');
     }
   }
   return pods;

@@ -6,7 +6,7 @@
  * - at most one reload per `discovery.minReloadIntervalSeconds`: a change opens a window of that
  *   length, and the latest node set at its end is applied (a burst becomes one reload); the first
  *   node list after start is applied at once;
- * - each node set the API gives is saved in `--state-dir` for `render` after a restart;
+ * - each node set that passes the bounds below is saved in `--state-dir` for `render` after a restart;
  * - while the API is away it keeps retrying with backoff and touches nothing; a node set without this
  *   node (its label removed, the pod about to go) is not applied either;
  * - a node set over `discovery.maxNodes`, or one that adds, removes or re-addresses more than
@@ -170,17 +170,9 @@ class Sidecar implements RunningAgent {
     if (this.stopped) return;
     const first = !this.appliedOnce && this.latest === undefined;
     this.latest = nodes;
-    // Over the cap: not saved either, so that a restart does not render from it.
     if (nodes.length > this.limits.maxNodes) {
       this.refuse('over-cap', nodeSetProblem(nodes, undefined, this.limits)!, 'error');
       return;
-    }
-    if (this.options.stateDir !== undefined) {
-      try {
-        saveNodeSet(this.options.stateDir, this.spec, nodes);
-      } catch (e) {
-        this.logger.warn(`cannot save the node set in --state-dir ${this.options.stateDir}: ${(e as Error).message}`);
-      }
     }
     if (first) {
       this.apply();
@@ -211,6 +203,15 @@ class Sidecar implements RunningAgent {
     if (problem !== undefined) {
       this.refuse(problem.includes('maxNodes') ? 'over-cap' : 'change-too-large', `not applying the node set (${describeNodeSetChange(diffNodeSets(this.applied ?? [], nodes))}): ${problem}`, 'error');
       return;
+    }
+    // Saved only once it passes the guard, so that a restart without the API never renders a set
+    // that was refused.
+    if (this.options.stateDir !== undefined) {
+      try {
+        saveNodeSet(this.options.stateDir, this.spec, nodes);
+      } catch (e) {
+        this.logger.warn(`cannot save the node set in --state-dir ${this.options.stateDir}: ${(e as Error).message}`);
+      }
     }
     let why: string;
     if (!this.appliedOnce) {
