@@ -115,9 +115,10 @@ export interface DiscoveryOptions {
 
   /**
    * The largest share (above 0, at most 1) of the applied node set that one update may add, remove or
-   * re-address (rounded up); two nodes may always change, so that replacing a node is never held back. A larger change at once (a flood of new Nodes) is not
-   * applied: the agent keeps keepalived's current config and logs why. Restart the DaemonSet's pods
-   * (`kubectl rollout restart`) to accept a large change on purpose.
+   * re-address (rounded up); two nodes may always change, so that replacing a node is never held back.
+   * A larger change at once (a flood of new Nodes) is not applied: the agent keeps keepalived's
+   * current config and logs why. Restart the DaemonSet's pods (`kubectl rollout restart`) to accept a
+   * large change on purpose.
    *
    * @default 0.5
    */
