@@ -96,10 +96,10 @@ function startPods(lab: NetnsLab, objects: StandaloneObjects, edit: (config: str
     if (binary === undefined) {
       pod.start();
     } else {
-      // A build of the release with --disable-lvs has no checkers, so no --checkers_pid option.
+      // A build of the release with --disable-lvs (as the vendored sources' README builds it) runs VRRP
+      // only and has neither --vrrp nor --checkers_pid (both exist only with LVS in 2.0.20's main.c).
       const command = pod.commandOf(pod.mainContainer());
-      const at = command.indexOf('--checkers_pid');
-      const argv = at < 0 ? command.slice(1) : [...command.slice(1, at), ...command.slice(at + 2)];
+      const argv = command.slice(1).filter((arg, i, all) => arg !== '--vrrp' && arg !== '--checkers_pid' && all[i - 1] !== '--checkers_pid');
       pod.keepalived = lab.startKeepalived(pod.node, [binary, ...argv], 'keepalived-2.0.20');
     }
   }
