@@ -34,6 +34,8 @@ const SPEC: AgentSpec = {
   discovery: {
     nodeSelector: { [EDGE]: '' }, namespace: NAMESPACE, leases: true, leasePrefix: 'edge',
     leaseDurationSeconds: 3, unicast: true, minReloadIntervalSeconds: 1,
+    // The bursts below change most of a small node set at once; the change guard has its own tests.
+    maxNodeSetChange: 1,
   },
 };
 
@@ -93,17 +95,17 @@ interface Pod {
 
 const env = () => ({ ...server.env, KEEPALIVED_AGENT_PROC: fixture.procRoot });
 
-function nodeArgs(p: Pick<Pod, 'conf' | 'state' | 'fifo'>, node: NodeFixture = fixture): string[] {
-  return ['--spec', specFile, '--node-name', 'node-a', '--out', p.conf, '--state-dir', p.state, '--notify-fifo', p.fifo,
+function nodeArgs(p: Pick<Pod, 'conf' | 'state' | 'fifo'>, node: NodeFixture = fixture, spec = specFile): string[] {
+  return ['--spec', spec, '--node-name', 'node-a', '--out', p.conf, '--state-dir', p.state, '--notify-fifo', p.fifo,
     '--host-ip', '198.51.100.11', '--interfaces-json', node.interfacesJson, '--service-account-dir', sa];
 }
 
-async function startPod(options: { render?: boolean; keepalived?: boolean; node?: NodeFixture } = {}): Promise<Pod> {
+async function startPod(options: { render?: boolean; keepalived?: boolean; node?: NodeFixture; spec?: string } = {}): Promise<Pod> {
   const dir = join(tmp, `pod-${++podCount}`);
   for (const d of ['etc', 'run', 'state']) mkdirSync(join(dir, d), { recursive: true });
   const paths = { dir, conf: join(dir, 'etc/keepalived.conf'), state: join(dir, 'state'), pidFile: join(dir, 'run/keepalived.pid'), fifo: join(dir, 'run/notify.fifo') };
   if (options.render !== false) {
-    const r = await runAgentOnce(['render', ...nodeArgs(paths, options.node)], env());
+    const r = await runAgentOnce(['render', ...nodeArgs(paths, options.node, options.spec)], env());
     if (r.status !== 0) throw new Error(`render failed: ${r.stdout}${r.stderr}`);
   }
   let keepalived: FakeKeepalived | undefined;
@@ -112,7 +114,7 @@ async function startPod(options: { render?: boolean; keepalived?: boolean; node?
     started.keepaliveds.push(keepalived);
     await keepalived.started();
   }
-  const agent = new AgentProcess(['run', ...nodeArgs(paths, options.node), '--pid-file', paths.pidFile, '--retry-ms', '100', '--api-backoff-ms', '400'], env());
+  const agent = new AgentProcess(['run', ...nodeArgs(paths, options.node, options.spec), '--pid-file', paths.pidFile, '--retry-ms', '100', '--api-backoff-ms', '400'], env());
   started.agents.push(agent);
   return { ...paths, keepalived, agent };
 }
@@ -201,6 +203,35 @@ describe('reloads', () => {
     await until('two SIGHUPs', () => pod.keepalived!.hups === 2, 5000, () => pod.agent.text);
     const hups = readFileSync(pod.keepalived!.hupLog, 'utf8').split('\n').filter(Boolean).map(Number);
     expect(hups[1] - hups[0]).toBeGreaterThanOrEqual(950);
+  }, 30_000);
+
+  test('a flood of Nodes is not applied: too large a change at once, then more than maxNodes; keepalived keeps its config until they go', async () => {
+    // GIVEN four nodes, maxNodes 8 and the default maxNodeSetChange (0.5: two of four may change at once)
+    const guarded = join(tmp, 'spec-guarded.json');
+    writeFileSync(guarded, JSON.stringify({ ...SPEC, discovery: { ...SPEC.discovery, maxNodeSetChange: undefined, maxNodes: 8 } }));
+    for (const [n, h] of [['node-a', 11], ['node-b', 12], ['node-c', 13], ['node-d', 14]] as const) server.addNode(fakeNode(n, h));
+    const pod = await startPod({ spec: guarded });
+    await pod.agent.waitFor(/keepalived\.conf is unchanged: no reload/);
+    const before = readFileSync(pod.conf, 'utf8');
+    // WHEN three Nodes named to sort first appear at once
+    for (const [n, h] of [['aaa-1', 201], ['aaa-2', 202], ['aaa-3', 203]] as const) server.addNode(fakeNode(n, h));
+    // THEN nothing is applied, and the log says why
+    await pod.agent.waitFor(/error: not applying the node set \(added aaa-1, aaa-2, aaa-3\): 3 nodes were added, removed or re-addressed at once, more than discovery\.maxNodeSetChange \(0\.5 of the 4 applied, i\.e\. 2\); restart the pods to accept it on purpose: keepalived keeps its config/);
+    // WHEN two more arrive: 9 nodes, over maxNodes
+    server.addNode(fakeNode('aaa-4', 204));
+    server.addNode(fakeNode('aaa-5', 205));
+    await pod.agent.waitFor(/error: more than discovery\.maxNodes \(8\) nodes match the nodeSelector \(9 seen\): keepalived keeps its config/);
+    await sleep(1500);
+    expect(pod.keepalived!.hups).toBe(0);
+    expect(readFileSync(pod.conf, 'utf8')).toBe(before);
+    // nor saved for the next start
+    expect(JSON.parse(readFileSync(join(pod.state, 'nodes.json'), 'utf8')).nodes).toHaveLength(4);
+    // WHEN the fakes go, and a real node joins THEN the agent follows again
+    for (const n of ['aaa-1', 'aaa-2', 'aaa-3', 'aaa-4', 'aaa-5']) server.deleteNode(n);
+    server.addNode(fakeNode('node-e', 15));
+    await until('one SIGHUP', () => pod.keepalived!.hups === 1, 8000, () => pod.agent.text);
+    await pod.agent.waitFor(/reloading keepalived: added node-e;/);
+    expect(readFileSync(pod.conf, 'utf8')).not.toContain('198.51.100.20');
   }, 30_000);
 
   test('the API away: no reload and no file change, however long; once it is back, the changes it missed are applied', async () => {
@@ -331,6 +362,9 @@ describe('Leases from the notify fifo', () => {
     server.addNode(fakeNode('node-d', 14));
     await until('the SIGHUP', () => pod.keepalived!.hups === 1, 5000, () => pod.agent.text);
     await until('a new fifo', () => existsSync(pod.fifo) && statSync(pod.fifo).ino !== fifoBefore);
+    // The fake keepalived opens its new fifo a moment after making it, and a line written while nobody
+    // has it open is lost: wait until the agent has it open.
+    await pod.agent.waitFor(/reading keepalived's state changes from .*notify\.fifo/, 8000, 2);
     // ... and later lines go to the new fifo: this node leaves MASTER of front
     writeFifoLine(pod.fifo, 'INSTANCE "edge_front" BACKUP 247');
     // THEN front's Lease is released: no holder, not deleted

@@ -201,6 +201,8 @@ describe('rendering with the derived view', () => {
 global_defs {
     router_id node-a
     notify_fifo /run/keepalived/notify.fifo
+    # unicast adverts only from the listed peers
+    vrrp_check_unicast_src
 }
 
 vrrp_instance edge_front {

@@ -67,6 +67,8 @@ describe('rendering', () => {
     expect(config).toBe(`# Rendered by keepalived-constructs for node node-a (cluster edge). Do not edit: the agent rewrites it.
 global_defs {
     router_id node-a
+    # unicast adverts only from the listed peers
+    vrrp_check_unicast_src
 }
 
 vrrp_instance edge_front {

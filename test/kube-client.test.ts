@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import {
-  inClusterConfig, InClusterOptions, KubeApiError, KubeClient, KubeConfigError, KubeConflictError, KubeNotFoundError,
-  KubeObject, KubeProtocolError, KubeTransportError, LineDecoder, parseWatchEvent, WatchEvent,
+  DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_WATCH_LINE_CHARS, inClusterConfig, InClusterOptions, KubeApiError, KubeClient, KubeConfigError,
+  KubeConflictError, KubeListTooLargeError, KubeNotFoundError, KubeObject, KubeProtocolError, KubeTransportError, LineDecoder, parseWatchEvent, WatchEvent,
 } from '../src/agent/kube-client';
 import { backoffDelay, Clock, KubeNode, labelSelectorOf, Logger, NodeInfo, nodeInfoOf, NodeWatch, NodeWatchOptions } from '../src/agent/node-watch';
 import { createCertificateAuthority, FakeApiServer, FakeNodeSpec, writeServiceAccount } from './support/fake-apiserver';
@@ -168,7 +168,7 @@ describe('KubeClient', () => {
     const list = await podClient().list<KubeNode>('/api/v1/nodes', { labelSelector: labelSelectorOf(SELECTOR) });
     expect(list.items.map((n) => n.metadata?.name)).toEqual(['edge-a']);
     expect(list.resourceVersion).toBe(server.resourceVersion);
-    expect(server.requests).toEqual([expect.objectContaining({ method: 'GET', token: TOKEN, status: 200, query: { labelSelector: `${EDGE}=` } })]);
+    expect(server.requests).toEqual([expect.objectContaining({ method: 'GET', token: TOKEN, status: 200, query: { labelSelector: `${EDGE}=`, limit: '100' } })]);
   });
 
   test('streams watch events split across chunks, in order, and ends when the server ends the watch', async () => {
@@ -477,5 +477,117 @@ describe('NodeWatch', () => {
     server.addNode(EDGE_B);
     await until('two calls', () => calls === 2);
     expect(s.logs.filter((l) => /change handler failed: boom/.test(l))).toHaveLength(2);
+  });
+});
+
+describe('bounds on what the API server sends (a hostile or broken server cannot exhaust memory)', () => {
+  const edgeNodes = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `edge-${String(i).padStart(3, '0')}`, labels: { [EDGE]: '' }, internalIPv4: `198.51.100.${(i % 250) + 1}` }));
+  /** Streams `chunk` until the client closes the connection; records how much went out. */
+  const endless = (res: import('http').ServerResponse, head: Record<string, string>, chunk: string, sent: { bytes: number }) => {
+    res.writeHead(200, head);
+    const push = () => {
+      while (!res.destroyed && res.write(chunk)) sent.bytes += chunk.length;
+      if (!res.destroyed) res.once('drain', push);
+    };
+    res.on('close', () => undefined);
+    push();
+  };
+
+  test('lists are read page by page (limit and continue), as one snapshot', async () => {
+    // GIVEN 250 matching nodes and a page size of 100
+    for (const spec of edgeNodes(250)) server.addNode(spec);
+    const client = new KubeClient({ ...inClusterConfig({ env: server.env, serviceAccountDir: sa }), listPageSize: 100 });
+    // WHEN the client lists them
+    const list = await client.list<KubeNode>('/api/v1/nodes', { labelSelector: `${EDGE}=` });
+    // THEN three requests of at most 100 items, the later ones with the server's continue token
+    expect(list.items).toHaveLength(250);
+    expect(new Set(list.items.map((n) => n.metadata?.name)).size).toBe(250);
+    const requests = server.nodeRequests('list');
+    expect(requests.map((r) => [r.query.limit, r.query.continue !== undefined])).toEqual([['100', false], ['100', true], ['100', true]]);
+    expect(list.resourceVersion).toBe(server.resourceVersion);
+  });
+
+  test('maxItems stops reading at the first page past it', async () => {
+    for (const spec of edgeNodes(250)) server.addNode(spec);
+    const client = new KubeClient({ ...inClusterConfig({ env: server.env, serviceAccountDir: sa }), listPageSize: 100 });
+    const failure = await client.list<KubeNode>('/api/v1/nodes', {}, { maxItems: 64 }).catch((e) => e);
+    expect(failure).toBeInstanceOf(KubeListTooLargeError);
+    expect(failure).toMatchObject({ seen: 100, maxItems: 64 });
+    expect(server.nodeRequests('list')).toHaveLength(1);
+  });
+
+  test('an endless response body is cut at maxResponseBytes', async () => {
+    // GIVEN a server that answers a list with a body that never ends
+    const sent = { bytes: 0 };
+    server.intercept = (request, res) => {
+      if (request.watch) return false;
+      endless(res, { 'Content-Type': 'application/json' }, `{"items":[${'{"metadata":{"name":"x"}},'.repeat(4000)}`, sent);
+      return true;
+    };
+    const client = new KubeClient({ ...inClusterConfig({ env: server.env, serviceAccountDir: sa }), maxResponseBytes: 1024 * 1024 });
+    // WHEN the client lists THEN it gives up after about 1 MiB, with a protocol error
+    const failure = await client.list('/api/v1/nodes').catch((e) => e);
+    expect(failure).toBeInstanceOf(KubeProtocolError);
+    expect(failure.message).toBe('GET /api/v1/nodes: the response is larger than 1048576 bytes; not reading it');
+    // AND by default the bound is 8 MiB: a body announced larger is not read at all
+    server.intercept = (_request, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': String(DEFAULT_MAX_RESPONSE_BYTES + 1) });
+      res.write('{');
+      return true;
+    };
+    await expect(podClient().list('/api/v1/nodes')).rejects.toThrow(`larger than ${DEFAULT_MAX_RESPONSE_BYTES} bytes`);
+  });
+
+  test('a watch line that never ends is cut at maxWatchLineChars, and the watch fails', async () => {
+    const sent = { bytes: 0 };
+    server.intercept = (request, res) => {
+      if (!request.watch) return false;
+      endless(res, { 'Content-Type': 'application/json' }, '{"type":"ADDED","object":{"metadata":{"name":"' + 'a'.repeat(64 * 1024), sent);
+      return true;
+    };
+    const client = new KubeClient({ ...inClusterConfig({ env: server.env, serviceAccountDir: sa }), maxWatchLineChars: 256 * 1024 });
+    const events: unknown[] = [];
+    const failure = await (async () => {
+      for await (const e of client.watch('/api/v1/nodes', { resourceVersion: '1' })) events.push(e);
+    })().catch((e) => e);
+    expect(failure).toBeInstanceOf(KubeProtocolError);
+    expect(failure.message).toMatch(/^watch \/api\/v1\/nodes: a watch line is longer than 262144 characters/);
+    expect(events).toEqual([]);
+    expect(DEFAULT_MAX_WATCH_LINE_CHARS).toBe(2 * 1024 * 1024);
+  });
+
+  test('LineDecoder drops an over-long line up to its newline and carries on', () => {
+    const dropped: number[] = [];
+    const lines = new LineDecoder(10, (n) => dropped.push(n));
+    expect(lines.push('ok\n0123456789abc')).toEqual(['ok']);
+    expect(dropped).toEqual([13]);
+    expect(lines.push('defgh')).toEqual([]);
+    expect(lines.push('ij\nnext\n')).toEqual(['next']);
+    expect(lines.push('x'.repeat(20) + '\nafter\n')).toEqual(['after']);
+    expect(dropped).toEqual([13, 20]);
+  });
+
+  test('NodeWatch holds at most maxNodes: over it, no snapshot, onTooMany, and lists again until the nodes fit', async () => {
+    // GIVEN 3 nodes and a bound of 3
+    for (const spec of edgeNodes(3)) server.addNode(spec);
+    const tooMany: number[] = [];
+    const s = startWatch({ maxNodes: 3, onTooMany: (seen) => tooMany.push(seen) });
+    await until('the first snapshot', () => s.snapshots.length === 1);
+    await openWatch();
+    // WHEN a 4th and 5th node appear (watch events)
+    server.addNode(edgeNodes(5)[3]);
+    server.addNode(edgeNodes(5)[4]);
+    // THEN the informer drops its store, says so, and emits nothing for it
+    await until('onTooMany', () => tooMany.length >= 1);
+    expect(tooMany[0]).toBe(4);
+    expect(s.logs.some((l) => l.startsWith('warn node watch: more than 3 nodes match the selector'))).toBe(true);
+    // Relists keep failing while 5 match (a list stops at the first page past 3)
+    await until('a relist refused', () => tooMany.length >= 2);
+    expect(s.snapshots).toHaveLength(1);
+    // WHEN the extra nodes go THEN the next list is emitted, even though it equals the last snapshot
+    server.deleteNode('edge-003');
+    server.deleteNode('edge-004');
+    await until('a snapshot after the overflow', () => s.snapshots.length === 2, 8000);
+    expect(last(s).map((n) => n.name)).toEqual(['edge-000', 'edge-001', 'edge-002']);
   });
 });

@@ -600,8 +600,16 @@ function standaloneMutations(): Mutation[] {
       return 'target.discovery.leaseDurationSeconds';
     }),
     onStandalone('target.discovery.minReloadIntervalSeconds: out of range or not a number', (o, p) => {
-      o.discovery = { ...o.discovery, minReloadIntervalSeconds: p.pick<any>([-1, NaN, 3601, '5', Infinity]) };
+      o.discovery = { ...o.discovery, minReloadIntervalSeconds: p.pick<any>([-1, NaN, 3601, '5', Infinity, 0, 0.5]) };
       return 'target.discovery.minReloadIntervalSeconds';
+    }),
+    onStandalone('target.discovery.maxNodes: out of range or not whole', (o, p) => {
+      o.discovery = { ...o.discovery, maxNodes: p.pick<any>([0, -1, 250, 5000, 1.5, NaN, '64']) };
+      return 'target.discovery.maxNodes';
+    }),
+    onStandalone('target.discovery.maxNodeSetChange: not a fraction in (0, 1]', (o, p) => {
+      o.discovery = { ...o.discovery, maxNodeSetChange: p.pick<any>([0, -0.5, 1.01, 2, NaN, Infinity, '0.5']) };
+      return 'target.discovery.maxNodeSetChange';
     }),
     onStandalone('target.discovery.sidecar: unknown', (o, p) => {
       o.discovery = { ...o.discovery, sidecar: p.pick(['sidecar', 'NATIVE', '', 'init']) };

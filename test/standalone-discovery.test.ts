@@ -95,7 +95,7 @@ describe('discovery mode', () => {
     const spec = JSON.parse(one(edge({ discovery: { unicast: true, leaseDurationSeconds: 30, minReloadIntervalSeconds: 2 } }), 'ConfigMap').data['spec.json']);
     expect(spec.discovery).toEqual({
       nodeSelector: { 'node-role.kubernetes.io/edge': '' }, namespace: 'net', leases: true, leasePrefix: 'keepalived-edge',
-      leaseDurationSeconds: 30, unicast: true, minReloadIntervalSeconds: 2,
+      leaseDurationSeconds: 30, unicast: true, minReloadIntervalSeconds: 2, maxNodes: 64, maxNodeSetChange: 0.5,
     });
   });
 

@@ -3,11 +3,14 @@
  * node that restarts while the API is away renders from what it last knew rather than from the
  * static fallback.
  */
-import { mkdirSync, readFileSync } from 'fs';
+import { mkdirSync, readFileSync, statSync } from 'fs';
 import { join } from 'path';
 import { AgentSpec } from '../core/agent-spec';
 import { DiscoveredNode } from '../core/discovered-nodes';
 import { writeFileAtomic } from './atomic-file';
+
+/** The largest nodes.json that is read. */
+export const MAX_NODE_SET_FILE_BYTES = 1024 * 1024;
 
 /** The file in the state directory. */
 export const NODE_SET_FILE = 'nodes.json';
@@ -54,6 +57,9 @@ export function loadNodeSet(stateDir: string, spec: Pick<AgentSpec, 'cluster' | 
   const file = nodeSetFile(stateDir);
   let text: string;
   try {
+    // A saved set of the most nodes discovery takes is a few tens of KiB; a bigger file is not ours.
+    const size = statSync(file).size;
+    if (size > MAX_NODE_SET_FILE_BYTES) return { problem: `${file} is ${size} bytes, more than a node set can be (${MAX_NODE_SET_FILE_BYTES})`, file };
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;

@@ -4,8 +4,9 @@
  */
 import { AgentSpec } from '../core/agent-spec';
 import { DiscoveredNode } from '../core/discovered-nodes';
+import { discoveryLimitsOf, nodeSetProblem } from '../core/discovery-limits';
 import { loadNodeSet } from './discovery-state';
-import { inClusterConfig, KubeClient } from './kube-client';
+import { inClusterConfig, KubeClient, KubeListTooLargeError } from './kube-client';
 import { KubeNode, labelSelectorOf, nodeInfoOf } from './node-watch';
 
 /** How long `render` waits for the API by default. */
@@ -24,7 +25,10 @@ export function podClient(access: ApiAccess, requestTimeoutMs?: number): KubeCli
   return new KubeClient(inClusterConfig({ env: access.env, serviceAccountDir: access.serviceAccountDir, requestTimeoutMs }));
 }
 
-/** Lists the matching Nodes once, sorted by name; rejects after `timeoutMs` at the latest. */
+/**
+ * Lists the matching Nodes once, sorted by name; rejects after `timeoutMs` at the latest, and as soon
+ * as more than `discovery.maxNodes` match (without reading the rest).
+ */
 export async function listNodesOnce(spec: AgentSpec, access: ApiAccess, timeoutMs = DEFAULT_API_TIMEOUT_MS): Promise<DiscoveredNode[]> {
   const selector = labelSelectorOf(spec.discovery?.nodeSelector ?? {});
   const client = podClient(access, timeoutMs);
@@ -38,7 +42,10 @@ export async function listNodesOnce(spec: AgentSpec, access: ApiAccess, timeoutM
   });
   try {
     const list = await Promise.race([
-      client.list<KubeNode>('/api/v1/nodes', { labelSelector: selector || undefined }, { signal: controller.signal }),
+      client.list<KubeNode>('/api/v1/nodes', { labelSelector: selector || undefined }, {
+        signal: controller.signal,
+        maxItems: discoveryLimitsOf(spec.discovery).limits.maxNodes,
+      }),
       deadline,
     ]);
     return list.items.map(nodeInfoOf).filter((n) => n.name !== '').sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -63,7 +70,9 @@ export async function discoverNodes(spec: AgentSpec, access: ApiAccess, stateDir
     const nodes = await listNodesOnce(spec, access, timeoutMs);
     return { kind: 'api', nodes, message: `rendered from the API (${count(nodes.length)})` };
   } catch (e) {
-    apiProblem = (e as Error).message;
+    apiProblem = e instanceof KubeListTooLargeError
+      ? `the API was not used: more than discovery.maxNodes (${e.maxItems}) nodes match the nodeSelector`
+      : `the API was unreachable: ${(e as Error).message}`;
   }
   let savedProblem: string;
   if (stateDir === undefined) {
@@ -71,15 +80,20 @@ export async function discoverNodes(spec: AgentSpec, access: ApiAccess, stateDir
   } else {
     const saved = loadNodeSet(stateDir, spec);
     if ('nodes' in saved) {
-      return {
-        kind: 'saved',
-        nodes: saved.nodes,
-        message: `rendered from the last known node set saved at ${saved.savedAt} in ${saved.file} (${count(saved.nodes.length)}); the API was unreachable: ${apiProblem}`,
-      };
+      const overCap = nodeSetProblem(saved.nodes, undefined, discoveryLimitsOf(spec.discovery).limits);
+      if (overCap === undefined) {
+        return {
+          kind: 'saved',
+          nodes: saved.nodes,
+          message: `rendered from the last known node set saved at ${saved.savedAt} in ${saved.file} (${count(saved.nodes.length)}); ${apiProblem}`,
+        };
+      }
+      savedProblem = `the node set saved in ${saved.file} is not used: ${overCap}`;
+    } else {
+      savedProblem = saved.problem;
     }
-    savedProblem = saved.problem;
   }
-  return { kind: 'static', message: `rendered from the static fallback (the API was unreachable: ${apiProblem}; ${savedProblem})` };
+  return { kind: 'static', message: `rendered from the static fallback (${apiProblem}; ${savedProblem})` };
 }
 
 function count(n: number): string {

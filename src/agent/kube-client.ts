@@ -42,6 +42,31 @@ export class KubeProtocolError extends Error {
   }
 }
 
+/**
+ * A list holds more items than the caller takes (`maxItems`): the client stopped reading at the first
+ * page past the bound, so a hostile or broken server cannot make it hold an unbounded list.
+ */
+export class KubeListTooLargeError extends Error {
+  constructor(
+    /** The items read before stopping: more than `maxItems`. */
+    public readonly seen: number,
+    public readonly maxItems: number,
+    context: string,
+  ) {
+    super(`${context}: more than ${maxItems} items (stopped reading at ${seen})`);
+    this.name = 'KubeListTooLargeError';
+  }
+}
+
+/** The largest response body the client reads, by default: a page of big Node objects fits many times. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+/** The longest watch line (one event: one object) by default; etcd refuses objects over 1.5 MiB. */
+export const DEFAULT_MAX_WATCH_LINE_CHARS = 2 * 1024 * 1024;
+/** Items per page of a list, by default (`limit`; the rest follows with `continue`). */
+export const DEFAULT_LIST_PAGE_SIZE = 100;
+/** The most an error response is read for its Status. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
 /** The `Status` object the API server sends with a failure. */
 export interface KubeStatus {
   readonly kind?: 'Status';
@@ -153,6 +178,16 @@ export interface RequestOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Options of a list. */
+export interface ListOptions extends RequestOptions {
+  /**
+   * The most items the caller takes: the list rejects with `KubeListTooLargeError` as soon as a page
+   * takes it past this, without reading further pages. @default - no bound on the count (each page's
+   * body is still bounded by `maxResponseBytes`)
+   */
+  readonly maxItems?: number;
+}
+
 /** What to watch. */
 export interface WatchOptions extends RequestOptions {
   /** Watch from after this version (from a list or the last event or bookmark). */
@@ -187,6 +222,12 @@ export interface KubeClientConfig {
   readonly watchIdleGraceMs?: number;
   /** Sent as User-Agent. @default 'keepalived-agent' */
   readonly userAgent?: string;
+  /** A response body longer than this fails the request (`KubeProtocolError`). @default DEFAULT_MAX_RESPONSE_BYTES */
+  readonly maxResponseBytes?: number;
+  /** A watch line (one event) longer than this many characters fails the watch. @default DEFAULT_MAX_WATCH_LINE_CHARS */
+  readonly maxWatchLineChars?: number;
+  /** Items per list page (`limit`). @default DEFAULT_LIST_PAGE_SIZE */
+  readonly listPageSize?: number;
 }
 
 /** Overrides for `inClusterConfig`; the defaults are what a pod sees. */
@@ -263,15 +304,37 @@ export class KubeClient {
     return this.config.host.includes(':') ? `[${this.config.host}]:${this.config.port}` : `${this.config.host}:${this.config.port}`;
   }
 
-  /** GETs a collection, e.g. `/api/v1/nodes`, with e.g. `{ labelSelector }`. */
-  async list<T extends KubeObject>(path: string, query: Query = {}, options: RequestOptions = {}): Promise<KubeList<T>> {
-    const list = await this.json<{ items?: T[] | null; metadata?: { resourceVersion?: string } }>('GET', path, query, undefined, options);
-    const resourceVersion = list.metadata?.resourceVersion;
-    if (typeof resourceVersion !== 'string' || resourceVersion === '') {
-      throw new KubeProtocolError(`GET ${path}: the list has no metadata.resourceVersion`);
+  /**
+   * GETs a collection, e.g. `/api/v1/nodes`, with e.g. `{ labelSelector }`, page by page (`limit` and
+   * `continue`, as client-go's pager does), so that no single response holds the whole collection.
+   * All pages are one consistent snapshot at the first page's resourceVersion; an expired `continue`
+   * token is a `KubeGoneError` (list again). `maxItems` bounds how many items are read at all.
+   */
+  async list<T extends KubeObject>(path: string, query: Query = {}, options: ListOptions = {}): Promise<KubeList<T>> {
+    const items: T[] = [];
+    const limit = this.config.listPageSize ?? DEFAULT_LIST_PAGE_SIZE;
+    let token: string | undefined;
+    let resourceVersion: string | undefined;
+    // A server that hands out continue tokens forever is bounded by maxItems; without it, by this.
+    for (let page = 0; page < 10_000; page++) {
+      const list = await this.json<{ items?: T[] | null; metadata?: { resourceVersion?: string; continue?: string } }>(
+        'GET', path, { ...query, limit, continue: token }, undefined, options);
+      const version = list?.metadata?.resourceVersion;
+      if (typeof version !== 'string' || version === '') {
+        throw new KubeProtocolError(`GET ${path}: the list has no metadata.resourceVersion`);
+      }
+      resourceVersion ??= version;
+      // The API server sends `items: null` for an empty list in some versions.
+      const pageItems = list.items ?? [];
+      if (!Array.isArray(pageItems)) throw new KubeProtocolError(`GET ${path}: the list's items are not a list`);
+      items.push(...pageItems);
+      if (options.maxItems !== undefined && items.length > options.maxItems) {
+        throw new KubeListTooLargeError(items.length, options.maxItems, `GET ${path}`);
+      }
+      token = list.metadata?.continue || undefined;
+      if (token === undefined) return { items, resourceVersion };
     }
-    // The API server sends `items: null` for an empty list in some versions.
-    return { items: list.items ?? [], resourceVersion };
+    throw new KubeProtocolError(`GET ${path}: the server kept sending continue tokens for 10000 pages`);
   }
 
   /**
@@ -296,7 +359,9 @@ export class KubeClient {
     const context = `watch ${path}`;
     if (response.statusCode !== 200) throw await errorFromResponse(response, context);
     response.setEncoding('utf8'); // decodes characters split across chunks
-    const lines = new LineDecoder();
+    const maxLine = this.config.maxWatchLineChars ?? DEFAULT_MAX_WATCH_LINE_CHARS;
+    let tooLong: number | undefined;
+    const lines = new LineDecoder(maxLine, (chars) => { tooLong = chars; });
     const chunks = response[Symbol.asyncIterator]();
     try {
       for (;;) {
@@ -310,6 +375,9 @@ export class KubeClient {
         }
         if (next.done) break;
         for (const line of lines.push(next.value)) yield parseWatchEvent<T>(line, context);
+        if (tooLong !== undefined) {
+          throw new KubeProtocolError(`${context}: a watch line is longer than ${maxLine} characters (${tooLong} read); dropping the watch`);
+        }
       }
       const last = lines.end();
       if (last !== undefined) yield parseWatchEvent<T>(last, context);
@@ -344,8 +412,9 @@ export class KubeClient {
     }
     let text: string;
     try {
-      text = await readBody(response, context);
+      text = await readBody(response, context, this.config.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
     } catch (e) {
+      if (e instanceof KubeProtocolError) throw e;
       if (options.signal?.aborted) throw abortErrorOf(options.signal);
       throw failure() ?? e;
     }
@@ -398,22 +467,53 @@ export class KubeClient {
 
 /**
  * Splits a stream of text into lines, keeping a partial line until the rest arrives: a watch event
- * may span chunks, and one chunk may hold several events.
+ * may span chunks, and one chunk may hold several events. A line longer than `maxLineChars` is never
+ * held whole: it is dropped (up to its newline) and reported to `onTooLong`, so that a stream without
+ * newlines cannot grow the buffer without bound.
  */
 export class LineDecoder {
   private partial = '';
+  /** Dropping the rest of a line that was too long, up to its newline. */
+  private skipping = false;
 
-  /** The complete, non-empty lines that `chunk` finishes. */
+  constructor(
+    private readonly maxLineChars: number = Number.POSITIVE_INFINITY,
+    private readonly onTooLong: (chars: number) => void = () => undefined,
+  ) {}
+
+  /** The complete, non-empty lines that `chunk` finishes (and that are not too long). */
   push(chunk: string): string[] {
-    const parts = (this.partial + chunk).split('\n');
+    let text = chunk;
+    if (this.skipping) {
+      const newline = text.indexOf('\n');
+      if (newline < 0) return [];
+      this.skipping = false;
+      text = text.slice(newline + 1);
+    }
+    const parts = (this.partial + text).split('\n');
     this.partial = parts.pop()!;
-    return parts.map((line) => line.trim()).filter((line) => line !== '');
+    if (this.partial.length > this.maxLineChars) {
+      this.onTooLong(this.partial.length);
+      this.partial = '';
+      this.skipping = true;
+    }
+    const lines: string[] = [];
+    for (const part of parts) {
+      if (part.length > this.maxLineChars) {
+        this.onTooLong(part.length);
+        continue;
+      }
+      const line = part.trim();
+      if (line !== '') lines.push(line);
+    }
+    return lines;
   }
 
   /** What is left when the stream ends, if anything: a last event without its newline. */
   end(): string | undefined {
     const rest = this.partial.trim();
     this.partial = '';
+    this.skipping = false;
     return rest === '' ? undefined : rest;
   }
 }
@@ -478,22 +578,41 @@ function abortErrorOf(signal: AbortSignal): Error {
   return error;
 }
 
-async function readBody(response: IncomingMessage, context: string): Promise<string> {
-  response.setEncoding('utf8');
-  let text = '';
+/**
+ * The body as text, read up to `maxBytes`: a longer body (announced by Content-Length, or as it
+ * arrives) closes the connection and rejects with `KubeProtocolError`, before more is buffered.
+ */
+async function readBody(response: IncomingMessage, context: string, maxBytes: number): Promise<string> {
+  const tooLarge = () => new KubeProtocolError(`${context}: the response is larger than ${maxBytes} bytes; not reading it`);
+  const announced = Number(response.headers['content-length']);
+  if (Number.isFinite(announced) && announced > maxBytes) {
+    response.destroy();
+    throw tooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
   try {
-    for await (const chunk of response) text += chunk;
+    for await (const chunk of response) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) {
+        response.destroy();
+        throw tooLarge();
+      }
+      chunks.push(chunk as Buffer);
+    }
   } catch (e) {
+    if (e instanceof KubeProtocolError) throw e;
     throw transportErrorOf(e, context, 'lost the connection while reading the response');
   }
-  return text;
+  // Decoded once at the end: a character split across chunks stays whole.
+  return Buffer.concat(chunks, size).toString('utf8');
 }
 
 async function errorFromResponse(response: IncomingMessage, context: string): Promise<Error> {
   const status = response.statusCode ?? 0;
   let text: string;
   try {
-    text = await readBody(response, context);
+    text = await readBody(response, context, MAX_ERROR_BODY_BYTES);
   } catch {
     text = '';
   }

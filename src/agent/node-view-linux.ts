@@ -6,7 +6,7 @@ import { readFileSync } from 'fs';
 import { networkInterfaces, NetworkInterfaceInfo } from 'os';
 import { join } from 'path';
 import { parseCidr } from '../core/address';
-import { NodeDefaultRoute, NodeInterface, NodeView } from '../core/node-view';
+import { NodeDefaultRoute, NodeInterface, NodeView, withSafeInterfaceNames } from '../core/node-view';
 
 /** The interface table in the shape of `os.networkInterfaces()`. */
 export type InterfaceTable = Record<string, readonly Partial<NetworkInterfaceInfo>[] | undefined>;
@@ -23,16 +23,19 @@ export interface NodeViewSource {
 const RTF_UP = 0x0001;
 const RTF_REJECT = 0x0200;
 
-/** Reads the node's interfaces and default routes. */
+/**
+ * Reads the node's interfaces and default routes. Names that keepalived.conf cannot carry
+ * (`interfaceNameIsSafe`) are left out and listed in `unsafeInterfaceNames`.
+ */
 export function readNodeView(source: NodeViewSource = {}): NodeView {
   const proc = source.procRoot ?? '/proc';
-  return {
+  return withSafeInterfaceNames({
     interfaces: interfacesOf(source.interfaces ?? networkInterfaces(), parseProcNetDev(readOptional(join(proc, 'net/dev')))),
     defaultRoutes: [
       ...parseProcNetRoute(readOptional(join(proc, 'net/route'))),
       ...parseProcNetIpv6Route(readOptional(join(proc, 'net/ipv6_route'))),
     ],
-  };
+  });
 }
 
 /**

@@ -11,7 +11,9 @@
  */
 import { isIPv4, isIPv6 } from 'net';
 import { dnsSubdomainProblem } from '../core/names';
-import { KubeApiError, KubeClient, KubeGoneError, KubeObject, KubeStatus, KubeTransportError, kubeApiErrorOf } from './kube-client';
+import {
+  KubeApiError, KubeClient, KubeGoneError, KubeListTooLargeError, KubeObject, KubeStatus, KubeTransportError, kubeApiErrorOf,
+} from './kube-client';
 
 /** What the agent needs to know about one node. */
 export interface NodeInfo {
@@ -143,6 +145,14 @@ export interface NodeWatchOptions {
   readonly clock?: Clock;
   /** In [0, 1), for the backoff's jitter. @default Math.random */
   readonly random?: () => number;
+  /**
+   * The most nodes the informer holds. A list or watch that takes it past this empties the store,
+   * calls `onTooMany` (no snapshot is emitted for it), and lists again with backoff until the matching
+   * nodes fit: memory stays bounded whatever the API server sends. @default - no bound
+   */
+  readonly maxNodes?: number;
+  /** Called with a lower bound of the matching nodes when there are more than `maxNodes`. */
+  readonly onTooMany?: (seen: number, maxNodes: number) => void;
 }
 
 const NODES_PATH = '/api/v1/nodes';
@@ -234,6 +244,9 @@ export class NodeWatch {
         if (e instanceof KubeGoneError) {
           needList = true;
           this.logger.info(`node watch: resourceVersion ${this.version} expired (${e.message}); listing again`);
+        } else if (e instanceof KubeListTooLargeError) {
+          needList = true;
+          this.tooMany(e.seen);
         } else {
           this.failure = e as Error;
           this.logFailure(e as Error, attempt);
@@ -270,7 +283,10 @@ export class NodeWatch {
   /** Lists the nodes and replaces the store: the snapshot after a relist is the server's, whole. */
   private async relist(): Promise<void> {
     const controller = this.newRequest();
-    const list = await this.client.list<KubeNode>(NODES_PATH, { labelSelector: this.labelSelector || undefined }, { signal: controller.signal });
+    const list = await this.client.list<KubeNode>(NODES_PATH, { labelSelector: this.labelSelector || undefined }, {
+      signal: controller.signal,
+      maxItems: this.options.maxNodes,
+    });
     this.failure = undefined;
     this.nodes.clear();
     for (const node of list.items) {
@@ -315,12 +331,27 @@ export class NodeWatch {
           this.nodes.delete(name);
         } else {
           this.nodes.set(name, nodeInfoOf(object));
+          const max = this.options.maxNodes;
+          if (max !== undefined && this.nodes.size > max) throw new KubeListTooLargeError(this.nodes.size, max, `watch ${NODES_PATH}`);
         }
         this.emitIfChanged();
       }
       return 'ended';
     } finally {
       if (this.clock.now() - started >= (this.options.minWatchMs ?? 1000)) this.progressed = true;
+    }
+  }
+
+  /** Too many nodes: forget them (the next list that fits is emitted whatever it holds) and say so. */
+  private tooMany(seen: number): void {
+    this.nodes.clear();
+    this.snapshotKey = undefined;
+    const max = this.options.maxNodes!;
+    this.logger.warn(`node watch: more than ${max} nodes match the selector (${seen} seen); listing again with backoff until they fit`);
+    try {
+      this.options.onTooMany?.(seen, max);
+    } catch (e) {
+      this.logger.error(`node watch: the too-many handler failed: ${(e as Error)?.message ?? String(e)}`);
     }
   }
 

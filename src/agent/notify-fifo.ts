@@ -7,7 +7,7 @@
  * end of file while no writer has it open. Lines written to a new fifo before the reader reopens it wait
  * in the pipe's buffer.
  */
-import { closeSync, constants, fstatSync, openSync, statSync } from 'fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync } from 'fs';
 import { Socket } from 'net';
 import { LineDecoder } from './kube-client';
 import { Logger } from './node-watch';
@@ -22,6 +22,30 @@ export interface NotifyEvent {
   /** MASTER, BACKUP, FAULT, STOP (and, for other kinds of lines, whatever keepalived wrote). */
   readonly state: string;
   readonly priority?: number;
+}
+
+/**
+ * The longest fifo line the reader takes. keepalived's lines are an instance name (a few dozen
+ * characters), a state and a priority; a longer one is dropped, so a writer that never sends a newline
+ * cannot grow the reader's buffer.
+ */
+export const MAX_NOTIFY_LINE_CHARS = 4096;
+
+/**
+ * Opens the fifo read-write and non-blocking, never through a symbolic link (`O_NOFOLLOW`: a link
+ * put in its place on the shared volume fails with ELOOP), and checks that what it opened is a fifo.
+ * Returns the descriptor and the fifo's identity (`dev:ino`); throws otherwise.
+ */
+export function openFifo(path: string): { readonly fd: number; readonly identity: string } {
+  const fd = openSync(path, constants.O_RDWR | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFIFO()) throw new Error(`${path} is not a fifo`);
+    return { fd, identity: `${st.dev}:${st.ino}` };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
 }
 
 /** Parses one fifo line; undefined for lines of other kinds (virtual servers, MASTER_RX_LOWER_PRI, ...). */
@@ -63,9 +87,10 @@ export class NotifyFifoReader {
     let identity: string | undefined;
     let problem: string | undefined;
     try {
-      const st = statSync(this.options.path);
+      // lstat: a symbolic link is not the fifo keepalived made, whatever it points to.
+      const st = lstatSync(this.options.path);
       if (st.isFIFO()) identity = `${st.dev}:${st.ino}`;
-      else problem = `${this.options.path} is not a fifo`;
+      else problem = `${this.options.path} is not a fifo${st.isSymbolicLink() ? ' (a symbolic link; not followed)' : ''}`;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       problem = code === 'ENOENT' ? `${this.options.path} does not exist yet` : `cannot stat ${this.options.path}: ${(e as Error).message}`;
@@ -73,7 +98,7 @@ export class NotifyFifoReader {
     if (identity !== undefined && identity === this.identity && this.socket !== undefined) return;
     this.close();
     if (identity === undefined) {
-      this.note(problem!, 'info');
+      this.note(problem!, problem!.includes('symbolic link') ? 'warn' : 'info');
       return;
     }
     this.open();
@@ -89,28 +114,17 @@ export class NotifyFifoReader {
 
   private open(): void {
     let fd: number;
+    let identity: string;
     try {
-      fd = openSync(this.options.path, constants.O_RDWR | constants.O_NONBLOCK);
+      ({ fd, identity } = openFifo(this.options.path));
     } catch (e) {
       this.note(`cannot open ${this.options.path}: ${(e as Error).message}`, 'warn');
       return;
     }
-    let identity: string;
-    try {
-      const st = fstatSync(fd);
-      if (!st.isFIFO()) {
-        closeSync(fd);
-        this.note(`${this.options.path} is not a fifo`, 'warn');
-        return;
-      }
-      identity = `${st.dev}:${st.ino}`;
-    } catch (e) {
-      closeSync(fd);
-      this.note(`cannot stat ${this.options.path}: ${(e as Error).message}`, 'warn');
-      return;
-    }
     const socket = new Socket({ fd, readable: true, writable: false });
-    const lines = new LineDecoder();
+    const lines = new LineDecoder(MAX_NOTIFY_LINE_CHARS, (chars) => {
+      this.options.logger.warn(`notify fifo: dropped a line longer than ${MAX_NOTIFY_LINE_CHARS} characters (${chars} read)`);
+    });
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
       for (const line of lines.push(chunk)) this.line(line);

@@ -60,6 +60,7 @@ export async function renderCommand(options: RenderOptions, env: AgentEnvironmen
     }
   }
   const plan = planFor(spec, options, env, nodes);
+  warnings.push(...excludedPeersOf(plan));
   writeConfig(options.outFile, formatKeepalivedConf(plan));
   lines.push(summaryOf(plan, options.outFile));
   return { lines, warnings };
@@ -138,4 +139,15 @@ function readText(file: string, flag: string): string {
   } catch (e) {
     throw new AgentInputError(`cannot read ${flag} ${file}: ${(e as Error).message}`);
   }
+}
+
+/** Log lines for the discovered peers a plan left out, and why. */
+export function excludedPeersOf(plan: NodePlan): string[] {
+  const lines = (plan.refusedPeers ?? []).map((p) => `not a unicast peer: ${p}`);
+  for (const i of plan.instances) {
+    if (i.peersOutsideNetwork !== undefined) {
+      lines.push(`group ${i.group.name}: not unicast peers, outside the networks of ${i.interface} (discovery.peersInInterfaceNetwork): ${i.peersOutsideNetwork.join(', ')}`);
+    }
+  }
+  return lines;
 }

@@ -6,9 +6,18 @@
  * - at most one reload per `discovery.minReloadIntervalSeconds`: a change opens a window of that
  *   length, and the latest node set at its end is applied (a burst becomes one reload); the first
  *   node list after start is applied at once;
- * - each node set the API gives is saved in `--state-dir` for `render` after a restart;
+ * - each node set that passes the bounds below is saved in `--state-dir` for `render` after a restart;
  * - while the API is away it keeps retrying with backoff and touches nothing; a node set without this
- *   node (its label removed, the pod about to go) is not applied either.
+ *   node (its label removed, the pod about to go) is not applied either;
+ * - a node set over `discovery.maxNodes`, or one that adds, removes or re-addresses more than
+ *   `discovery.maxNodeSetChange` of the applied set at once, is not applied: keepalived keeps its
+ *   config, the log says why at error level, and `nodeSetStatus()` says so (see discovery-limits.ts).
+ *   The informer never holds more than `maxNodes` nodes, whatever the API server sends.
+ *
+ * Participants come from Nodes, not from the DaemonSet's own pods: with NodeRestriction a kubelet can
+ * change only its own Node and its own pods' status, so a compromised kubelet adds one participant at
+ * an address of its choosing either way; the bounds here and the README's nodeSelector advice
+ * (node-restriction.kubernetes.io/ labels) are what limit it. See the README's Security section.
  * With `discovery.leases`, it follows keepalived's notify_fifo and holds each group's Lease while this
  * node is master (see leases.ts). SIGTERM stops it (exit 0) within a second.
  */
@@ -16,6 +25,7 @@ import { readFileSync } from 'fs';
 import { parseCidr } from '../core/address';
 import { AgentSpec, leaseName } from '../core/agent-spec';
 import { describeNodeSetChange, diffNodeSets, DiscoveredNode } from '../core/discovered-nodes';
+import { DiscoveryLimits, discoveryLimitsOf, nodeSetProblem } from '../core/discovery-limits';
 import { formatKeepalivedConf, NodePlan, vrrpInstanceName } from '../core/keepalived-conf';
 import { RunOptions } from './cli';
 import { podClient } from './discovery';
@@ -25,12 +35,27 @@ import { KubeClient } from './kube-client';
 import { LeaseKeeper, leaseGroupsOf } from './leases';
 import { backoffDelay, labelSelectorOf, Logger, NodeWatch } from './node-watch';
 import { NotifyFifoReader } from './notify-fifo';
-import { AgentEnvironment, AgentInputError, planFor, readSpec, readView, summaryOf, writeConfig } from './render-command';
+import { AgentEnvironment, AgentInputError, excludedPeersOf, planFor, readSpec, readView, summaryOf, writeConfig } from './render-command';
+
+/** Whether the last node set the API gave was applied, for logs and metrics. */
+export interface NodeSetStatus {
+  /**
+   * `applied`: keepalived.conf follows the API's node set (or none has come yet);
+   * `over-cap`: more nodes match than `discovery.maxNodes`; `change-too-large`: the set changed by
+   * more than `discovery.maxNodeSetChange` at once; `not-member`: this node is not in the set;
+   * `render-failed`: the set did not render. In every state but `applied`, keepalived keeps its config.
+   */
+  readonly state: 'applied' | 'over-cap' | 'change-too-large' | 'not-member' | 'render-failed';
+  /** Why, when not `applied`. */
+  readonly reason?: string;
+}
 
 /** A running sidecar. */
 export interface RunningAgent {
   /** Stops everything (releasing held Leases within half a second); resolves when done. */
   stop(): Promise<void>;
+  /** Whether the latest node set was applied, and why not. */
+  nodeSetStatus(): NodeSetStatus;
 }
 
 /** Starts the sidecar; throws (exit 1) when the spec cannot be read or has no discovery. */
@@ -47,6 +72,8 @@ export function startRun(options: RunOptions, env: AgentEnvironment, logger: Log
 class Sidecar implements RunningAgent {
   private readonly reloader: Reloader;
   private readonly intervalMs: number;
+  private readonly limits: DiscoveryLimits;
+  private status: NodeSetStatus = { state: 'applied' };
   private client: KubeClient | undefined;
   private watch: NodeWatch | undefined;
   private fifo: NotifyFifoReader | undefined;
@@ -68,7 +95,11 @@ class Sidecar implements RunningAgent {
     private readonly logger: Logger,
   ) {
     const discovery = spec.discovery!;
-    this.intervalMs = Math.max(0, Number(discovery.minReloadIntervalSeconds) || 0) * 1000;
+    // spec.json is read as untrusted: the synth-time validator's predicates, with a floor/default.
+    const { limits, problems } = discoveryLimitsOf(discovery);
+    for (const problem of problems) logger.error(problem);
+    this.limits = limits;
+    this.intervalMs = limits.minReloadIntervalSeconds * 1000;
     this.reloader = new Reloader({
       pidFile: options.pidFile,
       logger,
@@ -81,8 +112,19 @@ class Sidecar implements RunningAgent {
       if ('nodes' in saved) this.applied = saved.nodes;
     }
     logger.info(`watching the Nodes with ${JSON.stringify(labelSelectorOf(discovery.nodeSelector ?? {}))} for cluster ${spec.cluster} on node ${options.nodeName}; `
-      + `reloads at most every ${this.intervalMs / 1000} s${discovery.leases ? `; Leases in namespace ${discovery.namespace}` : ''}`);
+      + `reloads at most every ${this.intervalMs / 1000} s; at most ${limits.maxNodes} nodes, at most ${limits.maxNodeSetChange} of them changed at once`
+      + `${discovery.leases ? `; Leases in namespace ${discovery.namespace}` : ''}`);
     this.connect();
+  }
+
+  nodeSetStatus(): NodeSetStatus {
+    return this.status;
+  }
+
+  /** Keeps keepalived's config, and says why once per reason. */
+  private refuse(state: NodeSetStatus['state'], reason: string, level: 'warn' | 'error'): void {
+    if (this.status.state !== state || this.status.reason !== reason) this.logger[level](`${reason}: keepalived keeps its config`);
+    this.status = { state, reason };
   }
 
   async stop(): Promise<void> {
@@ -113,6 +155,12 @@ class Sidecar implements RunningAgent {
       onChange: (nodes) => this.onChange(nodes),
       logger: this.logger,
       backoff: { initialMs: Math.min(500, maxMs), maxMs },
+      maxNodes: this.limits.maxNodes,
+      onTooMany: (seen, max) => {
+        // Pending changes must not be applied meanwhile; the next list that fits starts over.
+        this.latest = undefined;
+        this.refuse('over-cap', `more than discovery.maxNodes (${max}) nodes match the nodeSelector (${seen} seen)`, 'error');
+      },
     });
     this.watch.start();
     this.startLeases(this.client);
@@ -120,14 +168,11 @@ class Sidecar implements RunningAgent {
 
   private onChange(nodes: readonly DiscoveredNode[]): void {
     if (this.stopped) return;
-    const first = this.latest === undefined;
+    const first = !this.appliedOnce && this.latest === undefined;
     this.latest = nodes;
-    if (this.options.stateDir !== undefined) {
-      try {
-        saveNodeSet(this.options.stateDir, this.spec, nodes);
-      } catch (e) {
-        this.logger.warn(`cannot save the node set in --state-dir ${this.options.stateDir}: ${(e as Error).message}`);
-      }
+    if (nodes.length > this.limits.maxNodes) {
+      this.refuse('over-cap', nodeSetProblem(nodes, undefined, this.limits)!, 'error');
+      return;
     }
     if (first) {
       this.apply();
@@ -149,8 +194,24 @@ class Sidecar implements RunningAgent {
     if (!nodes.some((n) => n.name === this.options.nodeName)) {
       // The DaemonSet runs only on matching nodes: a list without this one is a selector that changed
       // under the pod (which is about to go) or a wrong answer. Rendering from it would drop peers.
-      this.logger.warn(`this node (${this.options.nodeName}) is not among the ${nodes.length} node(s) the API lists for the selector: keepalived keeps its config`);
+      this.refuse('not-member', `this node (${this.options.nodeName}) is not among the ${nodes.length} node(s) the API lists for the selector`, 'warn');
       return;
+    }
+    // The first set after start is what render (or the operator's restart) already accepted; later
+    // ones are compared with the set the config on disk came from.
+    const problem = nodeSetProblem(nodes, this.appliedOnce ? this.applied : undefined, this.limits);
+    if (problem !== undefined) {
+      this.refuse(problem.includes('maxNodes') ? 'over-cap' : 'change-too-large', `not applying the node set (${describeNodeSetChange(diffNodeSets(this.applied ?? [], nodes))}): ${problem}`, 'error');
+      return;
+    }
+    // Saved only once it passes the guard, so that a restart without the API never renders a set
+    // that was refused.
+    if (this.options.stateDir !== undefined) {
+      try {
+        saveNodeSet(this.options.stateDir, this.spec, nodes);
+      } catch (e) {
+        this.logger.warn(`cannot save the node set in --state-dir ${this.options.stateDir}: ${(e as Error).message}`);
+      }
     }
     let why: string;
     if (!this.appliedOnce) {
@@ -164,9 +225,11 @@ class Sidecar implements RunningAgent {
     try {
       plan = planFor(this.spec, this.options, this.env, nodes);
     } catch (e) {
-      this.logger.error(`cannot render keepalived.conf for the node set (${why}); keepalived keeps its config: ${(e as Error).message}`);
+      this.refuse('render-failed', `cannot render keepalived.conf for the node set (${why}): ${(e as Error).message}`, 'error');
       return;
     }
+    this.status = { state: 'applied' };
+    for (const line of excludedPeersOf(plan)) this.logger.warn(line);
     const text = formatKeepalivedConf(plan);
     let current: string | undefined;
     try {

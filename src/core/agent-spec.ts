@@ -62,8 +62,17 @@ export interface AgentDiscovery {
   readonly leaseDurationSeconds: number;
   /** Whether to derive unicast peers (and `unicast_src_ip`) from the nodes' InternalIPs. */
   readonly unicast: boolean;
-  /** The least time between two reloads of keepalived. */
+  /** The least time between two reloads of keepalived (`minReloadIntervalProblem`: at least 1 s). */
   readonly minReloadIntervalSeconds: number;
+  /** The most nodes taken part with; a larger node set is not applied. Absent: `DEFAULT_MAX_NODES`. */
+  readonly maxNodes?: number;
+  /**
+   * The largest share of the applied node set one update may add, remove or re-address; a larger
+   * change is not applied. Absent: `DEFAULT_MAX_NODE_SET_CHANGE`.
+   */
+  readonly maxNodeSetChange?: number;
+  /** With `unicast`: peers only inside the networks of each group's VRRP interface on this node. */
+  readonly peersInInterfaceNetwork?: boolean;
 }
 
 /** The name of a group's Lease in discovery mode. */

@@ -6,6 +6,7 @@
  */
 import { IpFamily, parseIp } from './address';
 import { AgentSpec } from './agent-spec';
+import { peerAddressProblem, vipAddressesOf } from './discovery-limits';
 import { MAX_NODE_ORDER } from './priority';
 
 /** A node as discovery sees it (the agent's `NodeInfo` has this shape). */
@@ -41,6 +42,11 @@ export interface DiscoveredView {
   readonly unicastPeers?: readonly string[];
   /** With `discovery.unicast`: this node's own address per family, its `unicast_src_ip`. */
   readonly unicastSource?: { readonly ipv4?: string; readonly ipv6?: string };
+  /**
+   * With `discovery.unicast`: the discovered addresses that were refused as peers, each as
+   * `node-x: 127.0.0.1 is a loopback address` (see `peerAddressProblem`), for the agent's logs.
+   */
+  readonly refusedPeers?: readonly string[];
 }
 
 /** This node, as far as the derived view needs it. */
@@ -65,25 +71,55 @@ export interface DiscoveringNode {
  *
  * Unicast (with `discovery.unicast`): every node's InternalIPv4 and InternalIPv6, by node name, with
  * this node's own InternalIP of a family (else `hostIp` when it is of that family) as the source.
- * Nodes without an address of a family are simply not peers of that family.
+ * Nodes without an address of a family are simply not peers of that family. Addresses that
+ * `peerAddressProblem` refuses (loopback, unspecified, multicast, link-local, another family, one of
+ * the spec's VIPs) are never peers nor the source; they are listed in `refusedPeers`, and another node
+ * left without any usable address is not a participant at all (nobody could exchange adverts with it),
+ * so it takes no rank in the order either.
  */
-export function deriveDiscoveredView(spec: Pick<AgentSpec, 'nodeOrder' | 'discovery'>, nodes: readonly DiscoveredNode[], self: DiscoveringNode): DiscoveredView {
+export function deriveDiscoveredView(
+  spec: Pick<AgentSpec, 'nodeOrder' | 'discovery'> & { readonly groups?: AgentSpec['groups'] },
+  nodes: readonly DiscoveredNode[],
+  self: DiscoveringNode,
+): DiscoveredView {
+  const unicast = spec.discovery?.unicast === true;
+  const vips = vipAddressesOf(spec.groups);
+  const refusedPeers: string[] = [];
+  /** The node's usable address of a family; a refused one is noted once. */
+  const usable = (node: DiscoveredNode, family: IpFamily): string | undefined => {
+    const address = family === 4 ? node.internalIPv4 : node.internalIPv6;
+    if (address === undefined) return undefined;
+    const problem = peerAddressProblem(address, family, vips);
+    if (problem === undefined) return parseIp(address)!.text;
+    if (unicast) refusedPeers.push(`${node.name}: InternalIPv${family} ${JSON.stringify(address)} ${problem}`);
+    return undefined;
+  };
   const byName = new Map<string, DiscoveredNode>();
   for (const node of nodes) {
     if (node && typeof node.name === 'string' && node.name !== '' && !byName.has(node.name)) byName.set(node.name, node);
   }
-  const hostIp = self.hostIp === undefined ? undefined : parseIp(self.hostIp);
   const own = byName.get(self.nodeName);
   const ownAddress = (family: IpFamily): string | undefined => {
-    const internal = family === 4 ? own?.internalIPv4 : own?.internalIPv6;
-    const parsed = internal === undefined ? undefined : parseIp(internal);
-    if (parsed?.family === family) return parsed.text;
-    return hostIp?.family === family ? hostIp.text : undefined;
+    const internal = own === undefined ? undefined : usable(own, family);
+    if (internal !== undefined) return internal;
+    return self.hostIp !== undefined && peerAddressProblem(self.hostIp, family, vips) === undefined ? parseIp(self.hostIp)!.text : undefined;
   };
+  const ownIpv4 = ownAddress(4);
+  const ownIpv6 = ownAddress(6);
+  for (const [name, node] of byName) {
+    if (name === self.nodeName) continue;
+    const ipv4 = usable(node, 4);
+    const ipv6 = usable(node, 6);
+    if (unicast && ipv4 === undefined && ipv6 === undefined) {
+      byName.delete(name);
+      continue;
+    }
+    byName.set(name, { ...node, internalIPv4: ipv4, internalIPv6: ipv6 });
+  }
   byName.set(self.nodeName, {
     name: self.nodeName,
-    internalIPv4: ownAddress(4),
-    internalIPv6: ownAddress(6),
+    internalIPv4: ownIpv4,
+    internalIPv6: ownIpv6,
     ready: own?.ready ?? true,
     unschedulable: own?.unschedulable ?? false,
   });
@@ -96,22 +132,20 @@ export function deriveDiscoveredView(spec: Pick<AgentSpec, 'nodeOrder' | 'discov
   const nodeOrder = [...schedulable, ...cordoned].slice(0, MAX_NODE_ORDER);
   const leaderCount = Math.min(schedulable.length, nodeOrder.length);
 
-  if (spec.discovery?.unicast !== true) return { nodeOrder, leaderCount };
+  if (!unicast) return { nodeOrder, leaderCount };
   const peers: string[] = [];
   for (const name of named) {
     const node = byName.get(name)!;
     for (const address of [node.internalIPv4, node.internalIPv6]) {
-      const ip = address === undefined ? undefined : parseIp(address);
-      if (ip && !peers.includes(ip.text)) peers.push(ip.text);
+      if (address !== undefined && !peers.includes(address)) peers.push(address);
     }
   }
-  const ipv4 = ownAddress(4);
-  const ipv6 = ownAddress(6);
   return {
     nodeOrder,
     leaderCount,
     unicastPeers: peers,
-    unicastSource: { ...(ipv4 === undefined ? {} : { ipv4 }), ...(ipv6 === undefined ? {} : { ipv6 }) },
+    unicastSource: { ...(ownIpv4 === undefined ? {} : { ipv4: ownIpv4 }), ...(ownIpv6 === undefined ? {} : { ipv6: ownIpv6 }) },
+    ...(refusedPeers.length === 0 ? {} : { refusedPeers }),
   };
 }
 

@@ -2,12 +2,12 @@
  * The keepalived.conf renderer: the one place that turns the agent's spec into keepalived's syntax.
  * The node agent calls it on every node; the tests call it and check the result with `keepalived -t`.
  */
-import { IpFamily, parseCidr, parseIp } from './address';
+import { contains, IpFamily, networkOf, parseCidr, parseIp } from './address';
 import { AGENT_SPEC_VERSION, AgentGroup, AgentSpec, AgentVirtualIp } from './agent-spec';
 import { DiscoveredView } from './discovered-nodes';
 import { InterfaceSelectorSpec } from './interface-selector';
 import { dnsLabelProblem, dnsSubdomainProblem } from './names';
-import { describeSelector, NodeView, resolveInterface } from './node-view';
+import { describeSelector, interfaceNameIsSafe, NodeView, resolveInterface, SAFE_INTERFACE_NAME } from './node-view';
 import { ExpectedRole, expectedRoleOf, priorityOf, PriorityOrder } from './priority';
 import { advertIntervalProblem, authPasswordProblem, nodeOrderProblems, vridProblem } from './rules';
 
@@ -58,6 +58,11 @@ export interface InstancePlan {
   readonly authPass?: string;
   /** Unicast source and peers; absent for multicast. */
   readonly unicast?: { readonly source: string; readonly peers: readonly string[] };
+  /**
+   * Discovered peers left out because they are outside the networks of this instance's interface
+   * (`discovery.peersInInterfaceNetwork`), for the agent's logs.
+   */
+  readonly peersOutsideNetwork?: readonly string[];
 }
 
 /** Everything decided for one node: what `formatKeepalivedConf` writes and the agent logs. */
@@ -67,6 +72,8 @@ export interface NodePlan {
   /** `notify_fifo` in global_defs, when set. */
   readonly notifyFifo?: string;
   readonly instances: readonly InstancePlan[];
+  /** Discovered addresses refused as unicast peers (`DiscoveredView.refusedPeers`), for the agent's logs. */
+  readonly refusedPeers?: readonly string[];
 }
 
 /**
@@ -116,7 +123,16 @@ export function planNode(spec: AgentSpec, view: NodeView, node: RenderNode, disc
   } else if (spec.unicastPeers !== undefined) {
     unicast = unicastOf(spec.unicastPeers, node.hostIp, ownView, problems);
   }
-  const ctx: PlanContext = { spec, order, nodeName, view: ownView, unicast, orderSound: orderProblems.length === 0, authPass: node.authPass };
+  const ctx: PlanContext = {
+    spec,
+    order,
+    nodeName,
+    view: ownView,
+    unicast,
+    orderSound: orderProblems.length === 0,
+    authPass: node.authPass,
+    peersInInterfaceNetwork: discovered?.unicastPeers !== undefined && spec.discovery?.peersInInterfaceNetwork === true,
+  };
 
   const instances: InstancePlan[] = [];
   for (const group of spec.groups) {
@@ -126,18 +142,37 @@ export function planNode(spec: AgentSpec, view: NodeView, node: RenderNode, disc
     if (instance) instances.push(instance);
   }
   if (problems.length > 0) throw new AgentRenderError(nodeName, problems);
-  return { nodeName, cluster: spec.cluster, ...(node.notifyFifo === undefined ? {} : { notifyFifo: node.notifyFifo }), instances };
+  return {
+    nodeName,
+    cluster: spec.cluster,
+    ...(node.notifyFifo === undefined ? {} : { notifyFifo: node.notifyFifo }),
+    instances,
+    ...(discovered?.refusedPeers === undefined ? {} : { refusedPeers: discovered.refusedPeers }),
+  };
 }
 
 const NOTIFY_FIFO_PATH = /^\/[A-Za-z0-9_.\/-]+$/;
 
-/** keepalived.conf for a plan, with a trailing newline. */
+/**
+ * keepalived.conf for a plan, with a trailing newline.
+ *
+ * With unicast peers, keepalived skips the TTL-255 check that confines multicast adverts to the link,
+ * and by default accepts a unicast advert from any source: a host anywhere that reaches the interface
+ * could send priority-254 adverts and take every VIP. `vrrp_check_unicast_src` makes it drop adverts
+ * whose source is not in the instance's `unicast_peer` list. It is the global_defs form on purpose:
+ * the per-instance `check_unicast_src` does not exist in keepalived 2.0.20 (the default image's; its
+ * vrrp_parser.c has no such keyword, so the config would fail), while `vrrp_check_unicast_src` is in
+ * global_parser.c of 2.0.20, 2.2.7 and 2.3.4 alike and applies to every instance that has peers
+ * (multicast instances are untouched).
+ */
 export function formatKeepalivedConf(plan: NodePlan): string {
+  const unicast = plan.instances.some((i) => i.unicast !== undefined && i.unicast.peers.length > 0);
   return [
     `# Rendered by keepalived-constructs for node ${plan.nodeName} (cluster ${plan.cluster}). Do not edit: the agent rewrites it.`,
     'global_defs {',
     `    router_id ${keepalivedName(plan.nodeName)}`,
     ...(plan.notifyFifo === undefined ? [] : [`    notify_fifo ${plan.notifyFifo}`]),
+    ...(unicast ? ['    # unicast adverts only from the listed peers', '    vrrp_check_unicast_src'] : []),
     '}',
     ...plan.instances.flatMap((i) => ['', formatInstance(i)]),
   ].join('\n') + '\n';
@@ -274,6 +309,8 @@ interface PlanContext {
   /** priorityOf needs a sound node order; with a broken one only the problems are reported. */
   readonly orderSound: boolean;
   readonly authPass: string | undefined;
+  /** Discovered unicast peers only within the networks of each instance's interface. */
+  readonly peersInInterfaceNetwork: boolean;
 }
 
 function planInstance(ctx: PlanContext, group: AgentGroup, problems: string[]): InstancePlan | undefined {
@@ -284,7 +321,13 @@ function planInstance(ctx: PlanContext, group: AgentGroup, problems: string[]): 
   problems.push(...groupShapeProblems(group));
   const resolve = (selector: InterfaceSelectorSpec, family: IpFamily, what: string): string | undefined => {
     const resolution = resolveInterface(selector, family, ctx.view);
-    if ('name' in resolution) return resolution.name;
+    if ('name' in resolution) {
+      // The name comes from the node (or a hand-edited spec): a legal Linux name such as `x}#` would
+      // close the vrrp_instance block and comment out the rest of the line.
+      if (interfaceNameIsSafe(resolution.name)) return resolution.name;
+      problems.push(`${what} ${describeSelector(selector)}: the interface name ${JSON.stringify(resolution.name)} does not match ${SAFE_INTERFACE_NAME}, so it is not written into keepalived.conf`);
+      return undefined;
+    }
     problems.push(`${what} ${describeSelector(selector)}: ${resolution.problem}`);
     return undefined;
   };
@@ -312,6 +355,15 @@ function planInstance(ctx: PlanContext, group: AgentGroup, problems: string[]): 
   const unicast = ctx.unicast?.get(family);
   if (unicast && typeof unicast.source !== 'string') problems.push(unicast.source.problem);
   if (problems.length > 0 || !ctx.orderSound || iface === undefined) return undefined;
+  let peers = unicast?.peers ?? [];
+  let peersOutsideNetwork: string[] = [];
+  if (ctx.peersInInterfaceNetwork) {
+    const networks = (ctx.view.interfaces.find((i) => i.name === iface)?.addresses ?? [])
+      .map((a) => parseCidr(a)).filter((c) => c !== undefined).map((c) => networkOf(c!));
+    const inside = (p: string) => networks.some((n) => contains(n, parseIp(p)!));
+    peersOutsideNetwork = peers.filter((p) => !inside(p));
+    peers = peers.filter(inside);
+  }
   return {
     group,
     instanceName: vrrpInstanceName(ctx.spec.cluster, group.name),
@@ -321,7 +373,8 @@ function planInstance(ctx: PlanContext, group: AgentGroup, problems: string[]): 
     addresses: addresses as { address: string; dev: string }[],
     // VRRPv3 has no authentication; keepalived warns about (and ignores) it there.
     authPass: ctx.spec.auth && group.vrrpVersion === 2 ? ctx.authPass : undefined,
-    unicast: unicast && { source: unicast.source as string, peers: unicast.peers },
+    unicast: unicast && { source: unicast.source as string, peers },
+    ...(peersOutsideNetwork.length === 0 ? {} : { peersOutsideNetwork }),
   };
 }
 

@@ -6,6 +6,31 @@
 import { contains, IpFamily, parseCidr } from './address';
 import { InterfaceSelector, InterfaceSelectorSpec } from './interface-selector';
 
+/**
+ * The interface names the renderer writes into keepalived.conf: 1..15 letters, digits, `_`, `.`, `@`
+ * and `-`. Linux allows nearly any byte in a name; keepalived's parser does not (`#` and `!` start
+ * comments, `{` `}` open and close blocks, `"` quotes, white space splits), so a name from a node is
+ * rendered only when it matches. The agent's node view drops other names with the same predicate.
+ */
+export const SAFE_INTERFACE_NAME = /^[A-Za-z0-9_.@-]{1,15}$/;
+
+/** Whether an interface name may be written into keepalived.conf (`SAFE_INTERFACE_NAME`). */
+export function interfaceNameIsSafe(name: unknown): name is string {
+  return typeof name === 'string' && SAFE_INTERFACE_NAME.test(name);
+}
+
+/** The view without the interfaces (and their default routes) whose names `interfaceNameIsSafe` refuses. */
+export function withSafeInterfaceNames(view: NodeView): NodeView {
+  const unsafe = [...new Set([...view.interfaces.map((i) => i.name), ...view.defaultRoutes.map((r) => r.interface)])]
+    .filter((n) => !interfaceNameIsSafe(n)).sort();
+  if (unsafe.length === 0) return view;
+  return {
+    interfaces: view.interfaces.filter((i) => interfaceNameIsSafe(i.name)),
+    defaultRoutes: view.defaultRoutes.filter((r) => interfaceNameIsSafe(r.interface)),
+    unsafeInterfaceNames: [...new Set([...(view.unsafeInterfaceNames ?? []), ...unsafe])].sort(),
+  };
+}
+
 /** A network interface of a node. */
 export interface NodeInterface {
   /** The kernel's name, e.g. `eth0`. */
@@ -26,6 +51,11 @@ export interface NodeView {
   readonly interfaces: readonly NodeInterface[];
   /** Default routes in order of preference (lowest metric first); none of a family is possible. */
   readonly defaultRoutes: readonly NodeDefaultRoute[];
+  /**
+   * Interface names the node has that `interfaceNameIsSafe` refuses: left out of `interfaces` and
+   * `defaultRoutes`, and named in messages.
+   */
+  readonly unsafeInterfaceNames?: readonly string[];
 }
 
 /** The result of resolving a selector: the interface's name, or why there is none. */
@@ -84,9 +114,11 @@ export function describeSelector(selector: InterfaceSelectorSpec): string {
 
 /** `the node has: eth0 (198.51.100.11/24, 2001:db8:1::11/64), lo (127.0.0.1/8)`, sorted by name. */
 export function describeInterfaces(view: NodeView): string {
-  if (view.interfaces.length === 0) return 'the node has no interfaces';
+  const unsafe = (view.unsafeInterfaceNames ?? []).length === 0 ? ''
+    : `; ignored, as names keepalived.conf cannot carry: ${view.unsafeInterfaceNames!.map((n) => JSON.stringify(n)).join(', ')}`;
+  if (view.interfaces.length === 0) return `the node has no interfaces${unsafe}`;
   const sorted = [...view.interfaces].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return `the node has: ${sorted.map(describeInterface).join(', ')}`;
+  return `the node has: ${sorted.map(describeInterface).join(', ')}${unsafe}`;
 }
 
 function describeInterface(i: NodeInterface): string {

@@ -10,6 +10,7 @@ import { ClusterDefinition, GroupDefinition, Toleration } from './model';
 import { clusterName, dnsLabelProblem, dnsSubdomainProblem } from './names';
 import { VRID_MAX, VRID_MIN } from './rules';
 import { familyOf } from './standalone/agent-spec-of';
+import { interfaceNameIsSafe, SAFE_INTERFACE_NAME } from './node-view';
 import { IssueReport as Report, Target } from './target';
 
 export { familyOf };
@@ -190,12 +191,16 @@ function isUnusableVip(cidr: Cidr): boolean {
   return zero || loopback || b[0] === 0xff || (b[0] === 0xfe && (b[1] & 0xc0) === 0x80);
 }
 
-/** Linux's dev_valid_name: 1..15 bytes, not "." or "..", no "/", ":" or white space. */
+/**
+ * Linux's dev_valid_name (1..15 bytes, not "." or "..", no "/", ":" or white space), and then the
+ * renderer's own rule (`interfaceNameIsSafe`), which the agent applies to names from the node too.
+ */
 export function interfaceNameProblem(name: unknown): string | undefined {
   if (typeof name !== 'string' || name.length === 0) return 'is empty';
   if (Buffer.byteLength(name, 'utf8') > 15) return 'is longer than 15 bytes (IFNAMSIZ - 1)';
   if (name === '.' || name === '..') return 'is "." or ".."';
   if (/[/:\s]/.test(name)) return 'contains "/", ":" or white space';
+  if (!interfaceNameIsSafe(name)) return `has characters keepalived.conf cannot carry (it must match ${SAFE_INTERFACE_NAME})`;
   return undefined;
 }
 
@@ -208,7 +213,10 @@ function checkSelector(def: ClusterDefinition, selector: InterfaceSelector | und
   const s = selector.spec;
   if (s.detectionStrategy === 'Name') {
     const problem = interfaceNameProblem(s.name);
-    if (problem) report(field, s.name, `${problem}, so Linux would reject it as an interface name`, 'an interface name of 1..15 bytes without "/", ":" or white space, e.g. "ens7"');
+    if (problem) {
+      const why = problem.startsWith('has characters') ? problem : `${problem}, so Linux would reject it as an interface name`;
+      report(field, s.name, why, 'an interface name of 1..15 letters, digits, "_", ".", "@" or "-", e.g. "ens7"');
+    }
   } else if (s.detectionStrategy === 'NetworkAddress') {
     const cidr = parseCidr(s.networkAddress);
     if (!cidr) {

@@ -47,6 +47,9 @@ export interface DiscoverySpec {
   leases?: boolean;
   leaseDurationSeconds?: number;
   minReloadIntervalSeconds?: number;
+  maxNodes?: number;
+  maxNodeSetChange?: number;
+  peersInInterfaceNetwork?: boolean;
   sidecar?: string;
 }
 
@@ -420,9 +423,12 @@ const discoverySpec = (): fc.Arbitrary<DiscoverySpec> => fc.record({
   unicast: opt(fc.boolean()),
   leases: opt(fc.boolean()),
   leaseDurationSeconds: opt(fc.integer({ min: 3, max: 3600 })),
-  minReloadIntervalSeconds: opt(fc.oneof(fc.integer({ min: 0, max: 3600 }), fc.double({ min: 0, max: 3600, noNaN: true }))),
+  minReloadIntervalSeconds: opt(fc.oneof(fc.integer({ min: 1, max: 3600 }), fc.double({ min: 1, max: 3600, noNaN: true }))),
+  maxNodes: opt(fc.integer({ min: 1, max: 249 })),
+  maxNodeSetChange: opt(fc.double({ min: 0.01, max: 1, noNaN: true })),
+  peersInInterfaceNetwork: opt(fc.boolean()),
   sidecar: opt(fc.constantFrom('native', 'classic')),
-}).map((d) => compact(d));
+}).map((d) => compact(d.unicast === true ? d : { ...d, peersInInterfaceNetwork: undefined }));
 
 /** A unicast peer address (canonical), outside the VIPs' ranges. */
 const peer = (): fc.Arbitrary<string> => fc.oneof(
@@ -575,7 +581,7 @@ function finishCluster(d: Draft, index: number): { spec: ClusterSpec; drafts: Ar
     // Authentication only where every group runs VRRPv2 (IPv4).
     if (authPick && [...families].every((f) => versionOf(o, f) === 2)) o.auth = authPick;
     // Static peers and discovered ones exclude each other.
-    if (o.discovery?.unicast && o.unicastPeers !== undefined) o.discovery = compact({ ...o.discovery, unicast: undefined });
+    if (o.discovery?.unicast && o.unicastPeers !== undefined) o.discovery = compact({ ...o.discovery, unicast: undefined, peersInInterfaceNetwork: undefined });
     if (o.unicastPeers) {
       // Peers of every family a group uses, or the agent has no one to send a group's adverts to.
       const peers = [...o.unicastPeers];

@@ -163,6 +163,11 @@ export class FakeApiServer {
   splitWrites = false;
   /** Every request, in order. */
   readonly requests: RecordedRequest[] = [];
+  /**
+   * A hostile or broken server: called for every authenticated request before the fake answers it;
+   * returning true means it answered (or is answering) `res` itself.
+   */
+  intercept: ((request: RecordedRequest, res: ServerResponse) => boolean) | undefined;
 
   private readonly server: Server;
   private port = 0;
@@ -230,6 +235,7 @@ export class FakeApiServer {
     this.token = token;
     this.goneForm = 'event';
     this.splitWrites = false;
+    this.intercept = undefined;
   }
 
   // ---- nodes ----
@@ -415,6 +421,7 @@ export class FakeApiServer {
       reply(401, status(401, 'Unauthorized', 'Unauthorized'));
       return;
     }
+    if (this.intercept?.(record, res)) return;
     readBody(req).then((body) => {
       if (url.pathname === '/api/v1/nodes' && req.method === 'GET') {
         if (watch) this.watchNodes(query, res, record, reply);
@@ -436,12 +443,37 @@ export class FakeApiServer {
       reply(400, status(400, 'BadRequest', `unable to parse requirement: ${query.labelSelector}`));
       return;
     }
-    const items = [...this.nodes.values()]
+    // Pagination as the real server does it: `limit` items, and a `continue` token (here the list's
+    // resourceVersion and the last name given) for the rest, from the same snapshot's resourceVersion.
+    let rv = String(this.rv);
+    let after: string | undefined;
+    if (query.continue) {
+      try {
+        const token = JSON.parse(Buffer.from(query.continue, 'base64').toString('utf8'));
+        rv = String(token.rv);
+        after = String(token.after);
+      } catch {
+        reply(400, status(400, 'BadRequest', 'continue key is not valid'));
+        return;
+      }
+      if (Number(rv) < this.compactedRv) {
+        reply(410, status(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result.'));
+        return;
+      }
+    }
+    const all = [...this.nodes.values()]
       .filter((n) => selector(n.metadata.labels ?? {}))
       .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1))
+      .filter((n) => after === undefined || n.metadata.name > after)
       // The items of a list carry no kind/apiVersion; the list does.
       .map(({ kind: _k, apiVersion: _a, ...rest }) => rest);
-    reply(200, { kind: 'NodeList', apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) }, items });
+    const limit = Number(query.limit);
+    const items = Number.isInteger(limit) && limit > 0 ? all.slice(0, limit) : all;
+    const more = items.length < all.length;
+    const metadata = more
+      ? { resourceVersion: rv, continue: Buffer.from(JSON.stringify({ rv, after: items[items.length - 1].metadata.name })).toString('base64'), remainingItemCount: all.length - items.length }
+      : { resourceVersion: rv };
+    reply(200, { kind: 'NodeList', apiVersion: 'v1', metadata, items });
   }
 
   private watchNodes(query: Record<string, string>, res: ServerResponse, record: RecordedRequest, reply: (code: number, body: Json) => void): void {

@@ -1,6 +1,7 @@
 /** The cluster model for the node agent: the ConfigMap's `spec.json`. */
 import { IpFamily, parseCidr, parseIp } from '../address';
 import { AGENT_SPEC_VERSION, AgentSpec } from '../agent-spec';
+import { DEFAULT_MAX_NODE_SET_CHANGE, DEFAULT_MAX_NODES } from '../discovery-limits';
 import { InterfaceSelector } from '../interface-selector';
 import { dropUndefined } from '../manifest';
 import { ClusterDefinition, VrrpGroup } from '../model';
@@ -67,6 +68,9 @@ export function agentSpecOf(def: ClusterDefinition, options: StandaloneOptions, 
       leaseDurationSeconds: o.discovery.leaseDurationSeconds ?? DEFAULT_LEASE_DURATION_SECONDS,
       unicast: o.discovery.unicast === true,
       minReloadIntervalSeconds: o.discovery.minReloadIntervalSeconds ?? DEFAULT_MIN_RELOAD_INTERVAL_SECONDS,
+      maxNodes: o.discovery.maxNodes ?? DEFAULT_MAX_NODES,
+      maxNodeSetChange: o.discovery.maxNodeSetChange ?? DEFAULT_MAX_NODE_SET_CHANGE,
+      peersInInterfaceNetwork: o.discovery.peersInInterfaceNetwork === true ? true : undefined,
     } : undefined,
   };
   return dropUndefined(spec);

@@ -161,10 +161,40 @@ export interface DiscoveryOptions {
 
   /**
    * The least time between two reloads of keepalived; changes within it are applied together.
+   * At least 1: a smaller value would let a flapping or hostile Node reload keepalived on every event.
    *
    * @default 5
    */
   readonly minReloadIntervalSeconds?: number;
+
+  /**
+   * The most nodes that discovery takes part with (1..249). When more Nodes match the nodeSelector,
+   * the agent keeps keepalived's current config and logs why, rather than rendering one `unicast_peer`
+   * per Node and priorities for all of them.
+   *
+   * @default 64
+   */
+  readonly maxNodes?: number;
+
+  /**
+   * The largest share (above 0, at most 1) of the applied node set that one update may add, remove or
+   * re-address (rounded up); two nodes may always change, so that replacing a node is never held back.
+   * A larger change at once (a flood of new Nodes) is not applied: the agent keeps keepalived's
+   * current config and logs why. Restart the DaemonSet's pods (`kubectl rollout restart`) to accept a
+   * large change on purpose.
+   *
+   * @default 0.5
+   */
+  readonly maxNodeSetChange?: number;
+
+  /**
+   * With `unicast`: take as unicast peers only the discovered addresses that are inside the networks
+   * of each group's VRRP interface on the node, so that adverts never leave the VRRP network for an
+   * address a Node claims elsewhere.
+   *
+   * @default false - every discovered InternalIP that is an ordinary unicast address
+   */
+  readonly peersInInterfaceNetwork?: boolean;
 
   /**
    * How the agent's `run` sidecar is declared.

@@ -4,6 +4,10 @@ import { ValidationIssue } from '../errors';
 import { ClusterDefinition, GroupDefinition } from '../model';
 import { dnsLabelProblem, dnsSubdomainProblem } from '../names';
 import { MAX_NODE_ORDER } from '../priority';
+import {
+  DEFAULT_MAX_NODE_SET_CHANGE, DEFAULT_MAX_NODES, MAX_RELOAD_INTERVAL_SECONDS, maxNodeSetChangeProblem, maxNodesProblem,
+  MIN_RELOAD_INTERVAL_FLOOR_SECONDS, minReloadIntervalProblem,
+} from '../discovery-limits';
 import { advertIntervalProblem, AUTH_PASS_EXPECTED, authPasswordProblem } from '../rules';
 import type { IssueReport } from '../target';
 import { groupNameOf } from './names';
@@ -122,7 +126,7 @@ function validateAuth(auth: VrrpAuth, report: IssueReport) {
 function validateDiscovery(o: StandaloneOptions, report: IssueReport) {
   const d = o.discovery!;
   if (d === null || typeof d !== 'object') {
-    report('target.discovery', d, 'is not a DiscoveryOptions object', '{} to turn discovery on, with optional unicast, leases, leaseDurationSeconds, minReloadIntervalSeconds, sidecar');
+    report('target.discovery', d, 'is not a DiscoveryOptions object', '{} to turn discovery on, with optional unicast, leases, leaseDurationSeconds, minReloadIntervalSeconds, maxNodes, maxNodeSetChange, peersInInterfaceNetwork, sidecar');
     return;
   }
   if (d.unicast && o.unicastPeers !== undefined) {
@@ -131,8 +135,19 @@ function validateDiscovery(o: StandaloneOptions, report: IssueReport) {
   if (d.leaseDurationSeconds !== undefined && (!Number.isInteger(d.leaseDurationSeconds) || d.leaseDurationSeconds < 3 || d.leaseDurationSeconds > 3600)) {
     report('target.discovery.leaseDurationSeconds', d.leaseDurationSeconds, 'is not a lease duration the agent can renew in time', 'an integer from 3 to 3600');
   }
-  if (d.minReloadIntervalSeconds !== undefined && (typeof d.minReloadIntervalSeconds !== 'number' || !(d.minReloadIntervalSeconds >= 0) || d.minReloadIntervalSeconds > 3600)) {
-    report('target.discovery.minReloadIntervalSeconds', d.minReloadIntervalSeconds, 'is not a number of seconds', 'a number from 0 to 3600');
+  // The same predicates as the agent's reading of spec.json (discoveryLimitsOf).
+  const reloadProblem = d.minReloadIntervalSeconds === undefined ? undefined : minReloadIntervalProblem(d.minReloadIntervalSeconds);
+  if (reloadProblem) {
+    report('target.discovery.minReloadIntervalSeconds', d.minReloadIntervalSeconds, reloadProblem, `a number of seconds from ${MIN_RELOAD_INTERVAL_FLOOR_SECONDS} to ${MAX_RELOAD_INTERVAL_SECONDS}`);
+  }
+  const nodesProblem = d.maxNodes === undefined ? undefined : maxNodesProblem(d.maxNodes);
+  if (nodesProblem) report('target.discovery.maxNodes', d.maxNodes, nodesProblem, `an integer from 1 to ${MAX_NODE_ORDER}, e.g. ${DEFAULT_MAX_NODES}`);
+  const changeProblem = d.maxNodeSetChange === undefined ? undefined : maxNodeSetChangeProblem(d.maxNodeSetChange);
+  if (changeProblem) report('target.discovery.maxNodeSetChange', d.maxNodeSetChange, changeProblem, `a fraction such as ${DEFAULT_MAX_NODE_SET_CHANGE}`);
+  if (d.peersInInterfaceNetwork !== undefined && typeof d.peersInInterfaceNetwork !== 'boolean') {
+    report('target.discovery.peersInInterfaceNetwork', d.peersInInterfaceNetwork, 'is not a boolean', 'true or false');
+  } else if (d.peersInInterfaceNetwork === true && d.unicast !== true) {
+    report('target.discovery.peersInInterfaceNetwork', true, 'filters discovered unicast peers, and discovery.unicast is off', 'discovery: { unicast: true, peersInInterfaceNetwork: true }, or omit it');
   }
   if (d.sidecar !== undefined && !enumValues(SidecarMode).includes(d.sidecar)) {
     report('target.discovery.sidecar', d.sidecar, 'is not a sidecar mode', enumNames('SidecarMode', SidecarMode));

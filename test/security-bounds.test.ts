@@ -1,0 +1,247 @@
+import { KeepalivedCluster, InterfaceSelector, Target } from '../src';
+import { AgentDiscovery, AgentSpec } from '../src/core/agent-spec';
+import { deriveDiscoveredView, DiscoveredNode } from '../src/core/discovered-nodes';
+import {
+  DEFAULT_MAX_NODES, discoveryLimitsOf, MIN_RELOAD_INTERVAL_FLOOR_SECONDS, minReloadIntervalProblem, nodeSetProblem, peerAddressProblem,
+} from '../src/core/discovery-limits';
+import { AgentRenderError, renderKeepalivedConf } from '../src/core/keepalived-conf';
+import { NodeView, withSafeInterfaceNames } from '../src/core/node-view';
+import { readNodeView } from '../src/agent/node-view-linux';
+import { agentGroup } from './support/agent-fixtures';
+import { KeepalivedConfigCheck } from './support/keepalived-check';
+import { newChart, synth } from './support/synth';
+
+/*
+ * The renderer's and the discovery view's bounds on untrusted input (issue 15): which discovered
+ * addresses may be unicast peers, how large and how fast a node set may grow, the reload floor, the
+ * interface names written into keepalived.conf, and vrrp_check_unicast_src. Every config rendered here
+ * is checked by the real keepalived (`keepalived -t`).
+ */
+const keepalived = new KeepalivedConfigCheck('kc-sec', [['eth0', 'eth1']]);
+beforeAll(() => keepalived.setUp());
+afterAll(() => keepalived.tearDown());
+
+const DISCOVERY: AgentDiscovery = {
+  nodeSelector: { 'node-role.kubernetes.io/edge': '' },
+  namespace: 'keepalived',
+  leases: false,
+  leasePrefix: 'edge',
+  leaseDurationSeconds: 15,
+  unicast: true,
+  minReloadIntervalSeconds: 5,
+};
+
+const SPEC: AgentSpec = {
+  version: 1,
+  cluster: 'edge',
+  auth: false,
+  groups: [
+    agentGroup({ name: 'front', index: 0, vrid: 10, addresses: [{ address: '198.51.100.100/32' }] }),
+    agentGroup({ name: 'v6', index: 1, vrid: 12, family: 6, vrrpVersion: 3, addresses: [{ address: '2001:db8:1::100/64' }] }),
+  ],
+  discovery: DISCOVERY,
+};
+
+const node = (name: string, ipv4?: string, ipv6?: string): DiscoveredNode => ({
+  name, ...(ipv4 ? { internalIPv4: ipv4 } : {}), ...(ipv6 ? { internalIPv6: ipv6 } : {}), ready: true, unschedulable: false,
+});
+const A = node('node-a', '198.51.100.11', '2001:db8:1::11');
+const B = node('node-b', '198.51.100.12', '2001:db8:1::12');
+
+const VIEW: NodeView = {
+  interfaces: [
+    { name: 'lo', addresses: ['127.0.0.1/8', '::1/128'] },
+    { name: 'eth0', addresses: ['198.51.100.11/24', '2001:db8:1::11/64'] },
+  ],
+  defaultRoutes: [{ family: 4, interface: 'eth0' }, { family: 6, interface: 'eth0' }],
+};
+
+function render(spec: AgentSpec, nodes: readonly DiscoveredNode[], view: NodeView = VIEW): string {
+  const config = renderKeepalivedConf(spec, view, { nodeName: 'node-a', hostIp: '198.51.100.11' }, deriveDiscoveredView(spec, nodes, { nodeName: 'node-a', hostIp: '198.51.100.11' }));
+  keepalived.expectAccepts(config);
+  return config;
+}
+
+describe('unicast peers from discovery', () => {
+  test.each([
+    ['127.0.0.1', 4, 'a loopback address'],
+    ['0.0.0.0', 4, 'the unspecified address'],
+    ['224.0.0.18', 4, 'a multicast address'],
+    ['169.254.10.1', 4, 'a link-local address'],
+    ['255.255.255.255', 4, 'the broadcast address'],
+    ['2001:db8:1::12', 4, 'is not an IPv4 address'],
+    ['::1', 6, 'the loopback address'],
+    ['::', 6, 'the unspecified address'],
+    ['ff02::12', 6, 'a multicast address'],
+    ['fe80::1', 6, 'a link-local address'],
+    ['::ffff:198.51.100.12', 6, 'an IPv4-mapped address'],
+    ['198.51.100.12', 6, 'is not an IPv6 address'],
+    ['not-an-ip', 4, 'is not an IP address'],
+  ] as const)('%s (IPv%s) is refused: %s', (address, family, why) => {
+    expect(peerAddressProblem(address, family)).toContain(why);
+  });
+
+  test('ordinary addresses of the family are peers; a VIP is not', () => {
+    expect(peerAddressProblem('198.51.100.12', 4)).toBeUndefined();
+    expect(peerAddressProblem('2001:db8:1::12', 6)).toBeUndefined();
+    expect(peerAddressProblem('198.51.100.100', 4, new Set(['198.51.100.100']))).toBe('is one of the cluster\'s virtual IPs');
+  });
+
+  test('a hostile node set: the refused addresses are never rendered, and a node with no usable address takes no rank', () => {
+    // GIVEN Nodes that claim loopback, unspecified, multicast, link-local, the VIP, and a swapped family
+    const hostile = [
+      node('aaa-loop', '127.0.0.1', '::1'),
+      node('aab-zero', '0.0.0.0', '::'),
+      node('aac-mcast', '224.0.0.18', 'ff02::12'),
+      node('aad-vip', '198.51.100.100', 'fe80::1'),
+      node('aae-swapped', '2001:db8:1::99', '198.51.100.99'),
+    ];
+    // WHEN node-a derives its view and renders
+    const view = deriveDiscoveredView(SPEC, [A, B, ...hostile], { nodeName: 'node-a', hostIp: '198.51.100.11' });
+    const config = render(SPEC, [A, B, ...hostile]);
+    // THEN only the real peers are peers, and the fake Nodes are not in the order that sets priorities
+    expect(view.unicastPeers).toEqual(['198.51.100.11', '2001:db8:1::11', '198.51.100.12', '2001:db8:1::12']);
+    expect(view.nodeOrder).toEqual(['node-a', 'node-b']);
+    expect(view.refusedPeers).toHaveLength(10);
+    expect(view.refusedPeers).toContain('aac-mcast: InternalIPv4 "224.0.0.18" is a multicast address');
+    for (const bad of ['127.0.0.1', '0.0.0.0', '224.0.0.18', 'ff02::12', 'fe80::1', '198.51.100.99', '2001:db8:1::99']) {
+      expect(config).not.toContain(`        ${bad}\n`);
+    }
+    expect(config).not.toMatch(/unicast_peer \{[^}]*198\.51\.100\.100/);
+    expect(config).toContain('unicast_peer {\n        198.51.100.12\n    }');
+  });
+
+  test('this node\'s own refused InternalIP is not its source: --host-ip is', () => {
+    const view = deriveDiscoveredView(SPEC, [{ ...A, internalIPv4: '127.0.0.1' }, B], { nodeName: 'node-a', hostIp: '198.51.100.11' });
+    expect(view.unicastSource).toEqual({ ipv4: '198.51.100.11', ipv6: '2001:db8:1::11' });
+  });
+
+  test('peersInInterfaceNetwork: peers outside the VRRP interface\'s networks are left out and reported', () => {
+    const far = node('node-far', '203.0.113.50', '2001:db8:9::50');
+    const spec = { ...SPEC, discovery: { ...DISCOVERY, peersInInterfaceNetwork: true } };
+    const open = render(SPEC, [A, B, far]);
+    expect(open).toContain('203.0.113.50');
+    const config = render(spec, [A, B, far]);
+    expect(config).not.toContain('203.0.113.50');
+    expect(config).not.toContain('2001:db8:9::50');
+    expect(config).toContain('unicast_peer {\n        198.51.100.12\n    }');
+    expect(config).toContain('unicast_peer {\n        2001:db8:1::12\n    }');
+  });
+});
+
+describe('vrrp_check_unicast_src', () => {
+  test('in global_defs whenever an instance has unicast peers; not with multicast', () => {
+    expect(render(SPEC, [A, B])).toMatch(/^global_defs \{\n {4}router_id node-a\n {4}# unicast adverts only from the listed peers\n {4}vrrp_check_unicast_src\n\}$/m);
+    const multicast = { ...SPEC, discovery: { ...DISCOVERY, unicast: false } };
+    expect(render(multicast, [A, B])).not.toContain('check_unicast_src');
+    // Static unicast peers too.
+    const staticPeers: AgentSpec = { ...SPEC, discovery: undefined, unicastPeers: ['198.51.100.11', '198.51.100.12', '2001:db8:1::11', '2001:db8:1::12'] };
+    const config = renderKeepalivedConf(staticPeers, VIEW, { nodeName: 'node-a', hostIp: '198.51.100.11' });
+    keepalived.expectAccepts(config);
+    expect(config).toContain('    vrrp_check_unicast_src\n');
+  });
+});
+
+describe('node set bounds', () => {
+  const names = (n: number, prefix = 'n') => Array.from({ length: n }, (_, i) => ({ name: `${prefix}-${String(i).padStart(4, '0')}`, internalIPv4: `198.51.100.${(i % 250) + 1}` }));
+  const limits = { maxNodes: DEFAULT_MAX_NODES, maxNodeSetChange: 0.5 };
+
+  test('more nodes than maxNodes are never applied', () => {
+    expect(nodeSetProblem(names(64), undefined, limits)).toBeUndefined();
+    expect(nodeSetProblem(names(65), undefined, limits)).toMatch(/^65 nodes match the nodeSelector, more than discovery\.maxNodes \(64\)$/);
+    expect(nodeSetProblem(names(5000), names(3), limits)).toContain('more than discovery.maxNodes');
+  });
+
+  test('a change of more than maxNodeSetChange of the applied set at once is held back; two nodes may always change', () => {
+    const applied = names(10);
+    // 5 of 10 added: allowed (ceil(0.5 x 10) = 5); 6: not.
+    expect(nodeSetProblem([...applied, ...names(5, 'x')], applied, limits)).toBeUndefined();
+    expect(nodeSetProblem([...applied, ...names(6, 'x')], applied, limits)).toMatch(/^6 nodes were added, removed or re-addressed at once, more than discovery\.maxNodeSetChange \(0\.5 of the 10 applied, i\.e\. 5\)/);
+    // Removals and new addresses count; cordons and readiness do not.
+    expect(nodeSetProblem(applied.slice(6), applied, limits)).toContain('6 nodes');
+    expect(nodeSetProblem(applied.map((n, i) => (i < 6 ? { ...n, internalIPv4: '203.0.113.1' } : n)), applied, limits)).toContain('6 nodes');
+    // A two-node cluster replacing a node: one removal and one addition.
+    const pair = names(2);
+    expect(nodeSetProblem([pair[0], { name: 'n-new', internalIPv4: '198.51.100.77' }], pair, limits)).toBeUndefined();
+    expect(nodeSetProblem([...pair, ...names(3, 'x')], pair, limits)).toContain('3 nodes');
+    // At a pod's start there is nothing to compare with.
+    expect(nodeSetProblem(names(40), undefined, limits)).toBeUndefined();
+  });
+
+  test('300 NotReady fake Nodes: over the default cap, so no real node is pushed to priority 1', () => {
+    const fakes = names(300, 'aaa');
+    expect(nodeSetProblem([...fakes, { name: 'node-a' }, { name: 'node-b' }], [{ name: 'node-a' }, { name: 'node-b' }], limits)).toContain('302 nodes');
+  });
+});
+
+describe('minReloadIntervalSeconds: one predicate at synth time and in the agent', () => {
+  test('0 is refused at synth time with the predicate\'s words', () => {
+    expect(() => cluster({ target: Target.standalone({ discovery: { minReloadIntervalSeconds: 0 } }) }))
+      .toThrow(/target\.discovery\.minReloadIntervalSeconds = 0: is below 1 s.*Valid: a number of seconds from 1 to 3600/s);
+  });
+
+  test('the agent reading a spec.json with 0 (hand-edited) floors it and says so, with the same words', () => {
+    const { limits, problems } = discoveryLimitsOf({ ...DISCOVERY, minReloadIntervalSeconds: 0 });
+    expect(limits.minReloadIntervalSeconds).toBe(MIN_RELOAD_INTERVAL_FLOOR_SECONDS);
+    expect(problems).toEqual([`spec.discovery.minReloadIntervalSeconds 0 ${minReloadIntervalProblem(0)}; using 1`]);
+    expect(discoveryLimitsOf({ ...DISCOVERY, minReloadIntervalSeconds: 2.5 })).toEqual({ limits: { maxNodes: 64, maxNodeSetChange: 0.5, minReloadIntervalSeconds: 2.5 }, problems: [] });
+  });
+
+  test.each([
+    [{ maxNodes: 0 }, /target\.discovery\.maxNodes.*is not a node count from 1 to 249/s],
+    [{ maxNodes: 300 }, /target\.discovery\.maxNodes/],
+    [{ maxNodeSetChange: 0 }, /target\.discovery\.maxNodeSetChange.*is not a fraction above 0 and at most 1/s],
+    [{ maxNodeSetChange: 1.5 }, /target\.discovery\.maxNodeSetChange/],
+    [{ peersInInterfaceNetwork: true }, /target\.discovery\.peersInInterfaceNetwork.*discovery\.unicast is off/s],
+  ])('synth refuses %j', (discovery, message) => {
+    expect(() => cluster({ target: Target.standalone({ discovery }) })).toThrow(message);
+  });
+
+  test('the limits reach spec.json', () => {
+    const chart = cluster({ target: Target.standalone({ discovery: { unicast: true, maxNodes: 16, maxNodeSetChange: 0.25, peersInInterfaceNetwork: true } }) });
+    const configMap = synth(chart).find((o: any) => o.kind === 'ConfigMap');
+    expect(JSON.parse(configMap.data['spec.json']).discovery).toMatchObject({ maxNodes: 16, maxNodeSetChange: 0.25, peersInInterfaceNetwork: true });
+  });
+});
+
+describe('interface names from the node', () => {
+  const hostile: NodeView = {
+    interfaces: [{ name: 'x}#', addresses: ['198.51.100.11/24'] }, { name: 'lo', addresses: ['127.0.0.1/8'] }],
+    defaultRoutes: [{ family: 4, interface: 'x}#' }],
+  };
+  const v4: AgentSpec = { version: 1, cluster: 'edge', auth: false, groups: [agentGroup({ name: 'front', index: 0, vrid: 10 })] };
+
+  test('a legal Linux name that would close the vrrp_instance block is never rendered', () => {
+    expect(() => renderKeepalivedConf(v4, hostile, { nodeName: 'node-a' })).toThrow(AgentRenderError);
+    expect(() => renderKeepalivedConf(v4, hostile, { nodeName: 'node-a' })).toThrow(/the interface name "x\}#" does not match/);
+    const byName = { ...v4, groups: [agentGroup({ name: 'front', index: 0, vrid: 10, interface: { detectionStrategy: 'Name' as const, name: 'a b{' } })] };
+    expect(() => renderKeepalivedConf(byName, { ...hostile, interfaces: [...hostile.interfaces, { name: 'a b{', addresses: [] }] }, { nodeName: 'node-a' })).toThrow(/"a b\{" does not match/);
+  });
+
+  test('the agent\'s node view leaves such names out, and messages name them', () => {
+    const safe = withSafeInterfaceNames(hostile);
+    expect(safe.interfaces.map((i) => i.name)).toEqual(['lo']);
+    expect(safe.defaultRoutes).toEqual([]);
+    expect(() => renderKeepalivedConf(v4, safe, { nodeName: 'node-a' })).toThrow(/no IPv4 default route.*ignored, as names keepalived\.conf cannot carry: "x\}#"/s);
+    // The Linux reader applies it.
+    const view = readNodeView({ procRoot: '/nonexistent', interfaces: { 'eth0': [{ cidr: '198.51.100.11/24' }], 'x}#': [{ cidr: '203.0.113.1/24' }], 'bond0.100@x': [] } });
+    expect(view.interfaces.map((i) => i.name)).toEqual(['bond0.100@x', 'eth0']);
+    expect(view.unsafeInterfaceNames).toEqual(['x}#']);
+  });
+
+  test('synth refuses such a name in InterfaceSelector.name()', () => {
+    expect(() => cluster({ target: Target.standalone(), interface: InterfaceSelector.name('x}#') })).toThrow(/has characters keepalived\.conf cannot carry/);
+  });
+});
+
+/** A synthesized standalone cluster with one group (throws on invalid props). */
+function cluster(props: { target: Target; interface?: InterfaceSelector }) {
+  const { chart } = newChart();
+  new KeepalivedCluster(chart, 'edge', {
+    nodeSelector: { edge: '' },
+    target: props.target,
+    groups: [{ interface: props.interface, addresses: [{ address: '198.51.100.100/32' }] }],
+  });
+  synth(chart);
+  return chart;
+}
