@@ -46,6 +46,10 @@ export class KeepalivedConfigError extends Error {
     // problem prints once, as the README shows it, and nothing else.
     Object.defineProperty(this, 'issues', { value: issues, enumerable: false });
     this.stack = `${this.name}: ${this.message}`;
+    // Frameworks that re-throw an error prefix its message with where they met it ("error serializing
+    // property ..."): the message stays what it says, once.
+    const message = this.message;
+    Object.defineProperty(this, 'message', { get: () => message, set: () => undefined, enumerable: false, configurable: true });
   }
 }
 

@@ -9,7 +9,7 @@
  * produced from the whole domain, and fails when it would change what the earlier batch produced (a
  * VRID, or an issue), since those resources have already gone to the engine.
  */
-import { describeIssueAt, ValidationIssue, VrrpDomain } from '../core';
+import { describeIssueAt, KeepalivedConfigError, ValidationIssue, VrrpDomain } from '../core';
 
 /** What a member of the domain receives when it joins. */
 export interface Membership<T> {
@@ -49,7 +49,7 @@ export class ProgramDomain {
       path,
       outcome,
       produce: () => { settled = true; resolve(produce()); },
-      fail: (error) => { settled = true; reject(error); },
+      fail: (error) => { settled = true; reject(asProgramError(error)); },
     });
     this.changed();
     return { result, get settled() { return settled; } };
@@ -98,6 +98,16 @@ export function describeOutcome(vrids: readonly (number | undefined)[] | undefin
   const parts = vrids ? [`VRIDs [${vrids.join(', ')}]`] : [];
   parts.push(issues.length > 0 ? `issues: ${issues.map(describeIssueAt).join(' ')}` : 'no issues');
   return parts.join(', ');
+}
+
+/**
+ * Marks a KeepalivedConfigError as one Pulumi reports as it is: its message alone, without a stack
+ * trace or "Running program ... failed with an unhandled exception" (Pulumi's RunError contract).
+ * Other errors pass through unchanged.
+ */
+export function asProgramError(error: unknown): unknown {
+  if (error instanceof KeepalivedConfigError) Object.assign(error, { __pulumiRunError: true });
+  return error;
 }
 
 let current: ProgramDomain | undefined;

@@ -4,7 +4,7 @@ import {
   describeIssueAt, GroupDefinition, issuesOf, KeepalivedClusterProps, KeepalivedConfigError, ManifestObject, missingGroupIssues, Target,
   VrrpGroup, vridsOf, warningsOf,
 } from '../core';
-import { describeOutcome, Membership, programDomain, ProgramDomain } from './domain';
+import { asProgramError, describeOutcome, Membership, programDomain, ProgramDomain } from './domain';
 import { namespaceResources } from './keepalived-namespace';
 import { kubernetesObject, objectName } from './kubernetes-object';
 
@@ -95,7 +95,12 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
     super((new.target as typeof KeepalivedCluster).__pulumiType, name, {}, opts);
     this.program = programDomain();
     const domain = this.program.vrrp;
-    const definition = declareCluster(domain, name, name, props);
+    let definition: DeclaredCluster;
+    try {
+      definition = declareCluster(domain, name, name, props);
+    } catch (error) {
+      throw asProgramError(error);
+    }
     this.definition = definition;
     this.name = clusterName(definition);
     this.target = definition.target;
@@ -169,7 +174,11 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
       throw new Error(`[${this.definition.path}] addGroup() after the cluster's manifests were produced. `
         + 'Valid: add groups in the same turn as the component is declared, or pass them as `groups`.');
     }
-    declareGroup(this.program.vrrp, this.definition, definition);
+    try {
+      declareGroup(this.program.vrrp, this.definition, definition);
+    } catch (error) {
+      throw asProgramError(error);
+    }
     this.program.changed();
   }
 }
