@@ -22,6 +22,8 @@ export * from './standalone/namespace';
 export * from './standalone/daemon-set';
 export * from './standalone/target';
 export * from './standalone/policies';
+export * from './standalone/rbac';
+export * from './standalone/secret';
 export * from './agent-bundle';
 export * from './shapes';
 export * from './manifests';

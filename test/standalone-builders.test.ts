@@ -1,0 +1,74 @@
+// The standalone builders one by one, in the cdk-nag spirit: each file's rule, with a compliant and a
+// non-compliant case where it has one. The whole output is tested in standalone-manifests.test.ts.
+import {
+  agentConfigMap, agentConfigMapName, calicoSelector, ClusterDefinition, discoveryRbacForTest, keepalivedPrefixed, namespaceManifest,
+  resourcesOf, specConfigMap, standaloneNames, Target,
+} from './support/standalone-builders';
+
+const def = (name: string | undefined, id = 'edge', namespace?: string): ClusterDefinition => ({
+  path: `test/${id}`, id, name, nodeSelector: { 'node-role.kubernetes.io/edge': '' }, tolerations: [],
+  target: Target.standalone({ namespace }), groups: [],
+});
+
+describe('names.ts', () => {
+  test('keepalived- prefixes a name once: no stutter', () => {
+    expect(keepalivedPrefixed('edge')).toBe('keepalived-edge');
+    expect(keepalivedPrefixed('keepalived-edge')).toBe('keepalived-edge');
+    expect(keepalivedPrefixed('keepalived')).toBe('keepalived');
+    expect(keepalivedPrefixed('keepalivedx')).toBe('keepalived-keepalivedx');
+  });
+  test('cluster-scoped names carry a namespace other than the default one', () => {
+    expect(standaloneNames(def(undefined), {}).clusterPolicy).toBe('keepalived-edge-vrrp');
+    expect(standaloneNames(def(undefined, 'edge', 'net'), { namespace: 'net' }).clusterPolicy).toBe('keepalived-edge-net-vrrp');
+    expect(standaloneNames(def(undefined, 'edge', 'net'), { namespace: 'net' }).clusterRole).toBe('keepalived:net:edge:nodes');
+  });
+});
+
+describe('config-maps.ts', () => {
+  const spec = { version: 1, cluster: 'edge', auth: false, groups: [] } as any;
+  test('the spec ConfigMap\'s name hashes its content, and only spec.json is in it', () => {
+    const a = specConfigMap('keepalived-edge-spec', 'keepalived', {}, spec);
+    const b = specConfigMap('keepalived-edge-spec', 'keepalived', {}, { ...spec, nodeOrder: ['x'] });
+    expect(a.metadata.name).toMatch(/^keepalived-edge-spec-[0-9a-f]{10}$/);
+    expect(a.metadata.name).not.toBe(b.metadata.name);
+    expect(Object.keys(a.data as object)).toEqual(['spec.json']);
+  });
+  test('the agent ConfigMap is named after the agent alone, so clusters share it', () => {
+    expect(agentConfigMap('keepalived', {}, 'agent v1').metadata.name).toBe(agentConfigMapName('agent v1'));
+    expect(agentConfigMapName('agent v1')).not.toBe(agentConfigMapName('agent v2'));
+  });
+});
+
+describe('namespace.ts', () => {
+  test('the Namespace admits keepalived: Pod Security privileged', () => {
+    expect(namespaceManifest('net').metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'privileged' });
+  });
+});
+
+describe('rbac.ts', () => {
+  test('list and watch on nodes only; Leases by name', () => {
+    const n = standaloneNames(def('edge'), { discovery: {} });
+    const spec = { discovery: { leases: true, leasePrefix: 'keepalived-edge' }, groups: [{ vrid: 7 }] } as any;
+    const objects = discoveryRbacForTest(n, spec);
+    expect(objects.map((o) => o.id)).toEqual(['ClusterRole', 'ClusterRoleBinding', 'LeaseRole', 'LeaseRoleBinding']);
+    expect(objects[0].object.rules).toEqual([{ apiGroups: [''], resources: ['nodes'], verbs: ['list', 'watch'] }]);
+    expect((objects[2].object.rules as any[])[1].resourceNames).toEqual(['keepalived-edge-vrid-7']);
+    expect(discoveryRbacForTest(n, { ...spec, discovery: { leases: false } }).map((o) => o.id)).toEqual(['ClusterRole', 'ClusterRoleBinding']);
+  });
+});
+
+describe('policies/calico.ts', () => {
+  test('a selector of the node labels, sorted; all() for none', () => {
+    expect(calicoSelector({ b: '2', a: '1' })).toBe("a == '1' && b == '2'");
+    expect(calicoSelector({})).toBe('all()');
+  });
+});
+
+describe('daemon-set.ts', () => {
+  test('resources: defaults, overrides, and "none" drops a value', () => {
+    const defaults = { cpuRequest: '10m', cpuLimit: '100m', memoryRequest: '16Mi', memoryLimit: '64Mi' };
+    expect(resourcesOf(defaults)).toEqual({ requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '64Mi' } });
+    expect(resourcesOf(defaults, { cpuLimit: 'none', memoryLimit: '1Gi' })).toEqual({ requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '1Gi' } });
+    expect(resourcesOf(defaults, { cpuLimit: 'none', memoryLimit: 'none' })).toEqual({ requests: { cpu: '10m', memory: '16Mi' } });
+  });
+});

@@ -1,0 +1,12 @@
+// The standalone builders, for their unit tests.
+import { AgentSpec, ClusterObject, discoveryRbac, StandaloneNames } from '../../src/core';
+import { dropUndefined } from '../../src/core/manifest';
+export {
+  agentConfigMap, agentConfigMapName, calicoSelector, ClusterDefinition, keepalivedPrefixed, namespaceManifest, resourcesOf, specConfigMap,
+  standaloneNames, Target,
+} from '../../src/core';
+
+/** discoveryRbac with the metadata the target gives it. */
+export function discoveryRbacForTest(n: StandaloneNames, spec: AgentSpec): ClusterObject[] {
+  return discoveryRbac(n, (name, clusterScoped) => dropUndefined({ name, namespace: clusterScoped ? undefined : n.namespace }), spec);
+}
