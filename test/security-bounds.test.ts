@@ -199,7 +199,7 @@ describe('minReloadIntervalSeconds: one predicate at synth time and in the agent
 
   test('the limits reach spec.json', () => {
     const chart = cluster({ target: Target.standalone({ discovery: { unicast: true, maxNodes: 16, maxNodeSetChange: 0.25, peersInInterfaceNetwork: true } }) });
-    const configMap = synth(chart).find((o: any) => o.kind === 'ConfigMap');
+    const configMap = synth(chart).find((o: any) => o.kind === 'ConfigMap' && o.data['spec.json'] !== undefined);
     expect(JSON.parse(configMap.data['spec.json']).discovery).toMatchObject({ maxNodes: 16, maxNodeSetChange: 0.25, peersInInterfaceNetwork: true });
   });
 });

@@ -162,7 +162,7 @@ describe('names', () => {
     new FrontendVips(chart, 'a-construct-with-a-rather-long-id-for-testing-names', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'] });
     const [obj] = synth(chart);
     expect(obj.metadata.name.length).toBeLessThanOrEqual(41);
-    expect(obj.metadata.name).toMatch(/^a-construct-with-a-rather-long-id-[0-9a-f]{8}$/);
+    expect(obj.metadata.name).toMatch(/^a-construct-with-a-rather-long-[a-z-]*-[0-9a-f]{8}$/);
   });
 
   test('the default name comes from the construct id, not the chart: the same in cdk8s and Pulumi', () => {
@@ -217,4 +217,26 @@ describe('target-specific fields', () => {
     (chart) => new GatewayPair(chart, 'gw', { nodeSelector: {}, selectAllNodes: true, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } }),
     (chart) => new GatewayPair(chart, 'gw', { nodeSelector: {}, selectAllNodes: true, preferredNode: 'node-a', lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' } }),
     '[test/gw] preferredNode = "node-a": the Deckhouse KeepalivedInstance cannot prefer a node'));
+});
+
+describe('warnings: valid, but not what the user meant', () => {
+  test('preempt: false on the Deckhouse target (the module ignores it) warns at synth, once, and synthesizes', () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const { chart } = newChart();
+      new FrontendVips(chart, 'front', { nodeSelector: { a: '' }, addresses: ['203.0.113.1/32'], preempt: false });
+      expect(synth(chart)).toHaveLength(1);
+      expect(warn.mock.calls.map((c) => c[0])).toEqual([
+        'Warning: [test/front] preempt = false: the Deckhouse module ignores preempt: false (its renderer never honours it), so a returning node takes the address back. Valid: Target.standalone(), which renders nopreempt, or accept preemption.',
+      ]);
+      // The standalone target honours it: no warning.
+      warn.mockClear();
+      const other = newChart().chart;
+      new FrontendVips(other, 'front', { nodeSelector: { a: '' }, addresses: ['203.0.113.1/32'], preempt: false, target: Target.standalone() });
+      synth(other);
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
+  });
 });
