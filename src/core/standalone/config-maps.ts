@@ -30,9 +30,12 @@ export function specConfigMap(namePrefix: string, namespace: string, labels: Rec
   };
 }
 
-/** The name of the agent ConfigMap for an agent's source. */
+let lastAgent: { source: string; name: string } | undefined;
+
+/** The name of the agent ConfigMap for an agent's source (every cluster asks: hashed once). */
 export function agentConfigMapName(agentSource: string): string {
-  return `keepalived-agent-${contentHash({ [AGENT_KEY]: agentSource })}`;
+  if (lastAgent?.source !== agentSource) lastAgent = { source: agentSource, name: `keepalived-agent-${contentHash({ [AGENT_KEY]: agentSource })}` };
+  return lastAgent.name;
 }
 
 /** The namespace's agent ConfigMap: the bundled agent that every standalone pod in it runs. */
