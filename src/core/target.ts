@@ -1,3 +1,4 @@
+import { MetricsOptions } from './monitoring/metrics-options';
 /** How the VRRP password reaches keepalived on the standalone target. */
 export class VrrpAuth {
   /**
@@ -210,6 +211,13 @@ export interface StandaloneOptions {
    * @default - off: the static `nodeOrder` and `unicastPeers`, or rendezvous hashing
    */
   readonly discovery?: DiscoveryOptions;
+
+  /**
+   * Prometheus metrics from the node agent, and the opt-in Prometheus Operator objects and dashboard.
+   *
+   * @default - the agent serves metrics on port 9654; no PodMonitor, PrometheusRule or dashboard
+   */
+  readonly metrics?: MetricsOptions;
 }
 
 /** Where keepalived runs. */
