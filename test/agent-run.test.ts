@@ -408,12 +408,26 @@ describe('stopping', () => {
     }
   }, 20_000);
 
-  test('run without spec.discovery exits 1 and says why', async () => {
+  test('run without spec.discovery (and without metrics) asks nothing of the API, says it has nothing to do, and stops on SIGTERM with exit 0', async () => {
     const { discovery: _d, ...rest } = SPEC;
     const file = join(tmp, 'static-spec.json');
     writeFileSync(file, JSON.stringify(rest));
+    const agent = new AgentProcess(['run', '--spec', file, '--node-name', 'node-a', '--out', join(tmp, 'x.conf'), '--pid-file', join(tmp, 'x.pid')], env());
+    started.agents.push(agent);
+    await agent.waitFor(/spec has no discovery and no metrics: nothing to do for cluster edge on node node-a until SIGTERM/);
+    await sleep(300);
+    expect(server.requests).toHaveLength(0);
+    expect(agent.exit).toBeUndefined();
+    const stop = await agent.terminate();
+    expect(stop.code).toBe(0);
+    expect(stop.ms).toBeLessThan(1000);
+  });
+
+  test('a malformed spec.discovery still exits 1 and says why', async () => {
+    const file = join(tmp, 'bad-discovery-spec.json');
+    writeFileSync(file, JSON.stringify({ ...SPEC, discovery: 'yes' }));
     const r = await runAgentOnce(['run', '--spec', file, '--node-name', 'node-a', '--out', join(tmp, 'x.conf'), '--pid-file', join(tmp, 'x.pid')], env());
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^keepalived-agent: run watches the API for spec\.discovery, and .*static-spec\.json has none/);
+    expect(r.stderr).toMatch(/^keepalived-agent: spec\.discovery in .*bad-discovery-spec\.json is not an object/);
   });
 });

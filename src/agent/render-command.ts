@@ -65,7 +65,8 @@ export async function renderCommand(options: RenderOptions, env: AgentEnvironmen
   const plan = planFor(spec, options, env, nodes);
   writeConfig(options.outFile, formatKeepalivedConf(plan));
   lines.push(summaryOf(plan, options.outFile));
-  try {
+  // Only `run`'s metrics read the record: without them, the volume holds keepalived.conf alone.
+  if (spec.metrics !== undefined) try {
     saveConfigSource(options.outFile, source);
   } catch (e) {
     warnings.push(`cannot record where the config's node set came from in ${configSourceFile(options.outFile)}: ${(e as Error).message}`);

@@ -298,7 +298,7 @@ class Sidecar implements RunningAgent {
   private rendered(plan: NodePlan): void {
     this.metrics.configRendered('api');
     this.metrics.setGroups(groupLabelsOfPlan(plan));
-    try {
+    if (this.spec.metrics !== undefined) try {
       saveConfigSource(this.options.outFile, 'api');
     } catch (e) {
       this.logger.warn(`cannot record the config's source next to ${this.options.outFile}: ${(e as Error).message}`);
