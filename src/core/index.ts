@@ -18,3 +18,4 @@ export * from './priority';
 export * from './keepalived-conf';
 export * from './declaration';
 export * from './discovered-nodes';
+export * from './monitoring';
