@@ -327,10 +327,15 @@ describe('Leases from the notify fifo', () => {
     expect((await leaseOf(10))!.spec!.holderIdentity).toBe('node-a');
 
     // WHEN a node joins: the agent reloads keepalived, which makes its fifo anew (as on every SIGHUP)
-    const fifoBefore = statSync(pod.fifo).ino;
+    // A new fifo may get the old one's inode number once the old one is freed: its ctime tells them apart.
+    const fifoBefore = statSync(pod.fifo);
     server.addNode(fakeNode('node-d', 14));
     await until('the SIGHUP', () => pod.keepalived!.hups === 1, 5000, () => pod.agent.text);
-    await until('a new fifo', () => existsSync(pod.fifo) && statSync(pod.fifo).ino !== fifoBefore);
+    await until('a new fifo', () => {
+      if (!existsSync(pod.fifo)) return false;
+      const now = statSync(pod.fifo);
+      return now.ino !== fifoBefore.ino || now.ctimeMs !== fifoBefore.ctimeMs;
+    });
     // ... and later lines go to the new fifo: this node leaves MASTER of front
     writeFifoLine(pod.fifo, 'INSTANCE "edge_front" BACKUP 247');
     // THEN front's Lease is released: no holder, not deleted
