@@ -76,7 +76,7 @@ export function leaseName(discovery: Pick<AgentDiscovery, 'leasePrefix'>, vrid: 
  * host network). See `src/core/monitoring/metrics-options.ts` for the names it serves.
  */
 export interface AgentMetrics {
-  /** The TCP port, 1024..65535 (`validateMetricsPort`). */
+  /** The TCP port, 1024..65535 (`metricsPortIssues`). */
   readonly port: number;
   /** The address to listen on; absent means every address of the node (IPv4 and IPv6). */
   readonly address?: string;
