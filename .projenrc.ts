@@ -79,6 +79,8 @@ const project = new typescript.TypeScriptProject({
     'jest-util@^29',
     'kubernetes-models@~4.5.1',
     'fast-check@^4.3.0',
+    // The agent's Prometheus exposition (bundled into the agent file, so a devDependency).
+    'prom-client@^15.1.3',
   ],
 });
 

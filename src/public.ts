@@ -13,3 +13,4 @@ export type {
 export type { KeepalivedClusterBaseProps, Toleration, VirtualIp, VrrpGroup } from './core/model';
 export type { FrontendVipsProps, GatewayAddress, GatewayPairProps, KeepalivedClusterProps } from './core/shapes';
 export type { KeepalivedNamespaceProps, ReservedVridsProps } from './core/declaration';
+export type { DashboardOptions, MetricsOptions, PodMonitorOptions, PrometheusRuleOptions } from './core/monitoring/metrics-options';

@@ -358,12 +358,16 @@ describe('Leases from the notify fifo', () => {
     expect((await leaseOf(10))!.spec!.holderIdentity).toBe('node-a');
 
     // WHEN a node joins: the agent reloads keepalived, which makes its fifo anew (as on every SIGHUP)
-    const fifoBefore = statSync(pod.fifo).ino;
+    // A new fifo may get the old one's inode number once the old one is freed: its ctime tells them apart.
+    const fifoBefore = statSync(pod.fifo);
     server.addNode(fakeNode('node-d', 14));
     await until('the SIGHUP', () => pod.keepalived!.hups === 1, 5000, () => pod.agent.text);
-    await until('a new fifo', () => existsSync(pod.fifo) && statSync(pod.fifo).ino !== fifoBefore);
-    // The fake keepalived opens its new fifo a moment after making it, and a line written while nobody
-    // has it open is lost: wait until the agent has it open.
+    await until('a new fifo', () => {
+      if (!existsSync(pod.fifo)) return false;
+      const now = statSync(pod.fifo);
+      return now.ino !== fifoBefore.ino || now.ctimeMs !== fifoBefore.ctimeMs;
+    });
+    // A line written while nobody has the new fifo open is lost: wait until the agent has it open.
     await pod.agent.waitFor(/reading keepalived's state changes from .*notify\.fifo/, 8000, 2);
     // ... and later lines go to the new fifo: this node leaves MASTER of front
     writeFifoLine(pod.fifo, 'INSTANCE "edge_front" BACKUP 247');
@@ -442,12 +446,26 @@ describe('stopping', () => {
     }
   }, 20_000);
 
-  test('run without spec.discovery exits 1 and says why', async () => {
+  test('run without spec.discovery (and without metrics) asks nothing of the API, says it has nothing to do, and stops on SIGTERM with exit 0', async () => {
     const { discovery: _d, ...rest } = SPEC;
     const file = join(tmp, 'static-spec.json');
     writeFileSync(file, JSON.stringify(rest));
+    const agent = new AgentProcess(['run', '--spec', file, '--node-name', 'node-a', '--out', join(tmp, 'x.conf'), '--pid-file', join(tmp, 'x.pid')], env());
+    started.agents.push(agent);
+    await agent.waitFor(/spec has no discovery and no metrics: nothing to do for cluster edge on node node-a until SIGTERM/);
+    await sleep(300);
+    expect(server.requests).toHaveLength(0);
+    expect(agent.exit).toBeUndefined();
+    const stop = await agent.terminate();
+    expect(stop.code).toBe(0);
+    expect(stop.ms).toBeLessThan(1000);
+  });
+
+  test('a malformed spec.discovery still exits 1 and says why', async () => {
+    const file = join(tmp, 'bad-discovery-spec.json');
+    writeFileSync(file, JSON.stringify({ ...SPEC, discovery: 'yes' }));
     const r = await runAgentOnce(['run', '--spec', file, '--node-name', 'node-a', '--out', join(tmp, 'x.conf'), '--pid-file', join(tmp, 'x.pid')], env());
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^keepalived-agent: run watches the API for spec\.discovery, and .*static-spec\.json has none/);
+    expect(r.stderr).toMatch(/^keepalived-agent: spec\.discovery in .*bad-discovery-spec\.json is not an object/);
   });
 });

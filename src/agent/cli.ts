@@ -2,6 +2,8 @@
  * The agent's command line: strict, so that a typo in a manifest fails the pod instead of being ignored.
  * Each command declares its flags: `render` (the init container) and `run` (the discovery sidecar).
  */
+import { isIP } from 'net';
+import { metricsPortIssues } from '../core/monitoring/metrics-options';
 
 /** A command line the agent cannot run: exit 2 with the usage. */
 export class UsageError extends Error {
@@ -30,7 +32,7 @@ const COMMANDS = {
   },
   run: {
     required: ['spec', 'node-name', 'out', 'pid-file'],
-    optional: ['auth-pass-file', 'host-ip', 'state-dir', 'notify-fifo'],
+    optional: ['auth-pass-file', 'host-ip', 'state-dir', 'notify-fifo', 'metrics-port', 'metrics-address'],
     // --retry-ms MS: how often a pending reload and the notify fifo are retried (default 1000).
     // --api-backoff-ms MS: the cap of the API watch's backoff (default 30000).
     hidden: ['interfaces-json', 'service-account-dir', 'retry-ms', 'api-backoff-ms'],
@@ -73,6 +75,10 @@ export interface RunOptions extends NodeOptions {
   readonly retryMs?: number;
   /** Test hook: the cap of the API watch's backoff, in ms. @default 30000 */
   readonly apiBackoffMs?: number;
+  /** The metrics port (`--metrics-port`), over `spec.metrics.port`. @default - spec.metrics.port, else no metrics */
+  readonly metricsPort?: number;
+  /** The metrics listen address (`--metrics-address`), over `spec.metrics.address`. @default - every address */
+  readonly metricsAddress?: string;
 }
 
 /** What the command line asks for. */
@@ -86,15 +92,18 @@ export const USAGE = `usage: keepalived-agent render --spec FILE --node-name NAM
                               [--state-dir DIR] [--notify-fifo FILE]
        keepalived-agent run --spec FILE --node-name NAME --out FILE --pid-file FILE [--auth-pass-file FILE]
                            [--host-ip IP] [--state-dir DIR] [--notify-fifo FILE]
+                           [--metrics-port PORT] [--metrics-address IP]
 
   render   write keepalived.conf for this node and exit: 0 on success, 1 when the node cannot run
            the spec (the message names the group, the selector and what the node has), 2 on usage.
            With spec.discovery, the nodes come from the API (one try, 5 s at most), else from the
            last node set saved in --state-dir, else from the spec's static order and peers.
-  run      the discovery sidecar (needs spec.discovery): watches the Nodes, rewrites keepalived.conf
+  run      the sidecar. With spec.discovery: watches the Nodes, rewrites keepalived.conf
            and sends keepalived SIGHUP when the node set changes it (at most once per
            minReloadIntervalSeconds); with discovery.leases, holds each group's Lease while this
-           node is its master (from --notify-fifo). Stops on SIGTERM with exit 0.
+           node is its master (from --notify-fifo). With spec.metrics or --metrics-port: serves
+           Prometheus metrics on /metrics (keepalived's states from --notify-fifo; never signals
+           keepalived for them), with or without discovery. Stops on SIGTERM with exit 0.
 
   --spec FILE            the cluster model (spec.json from the ConfigMap)
   --node-name NAME       this node's Kubernetes name (spec.nodeName)
@@ -103,7 +112,9 @@ export const USAGE = `usage: keepalived-agent render --spec FILE --node-name NAM
   --host-ip IP           this node's address (status.hostIP), required with static unicast peers
   --state-dir DIR        discovery: where the last known node set is kept (nodes.json)
   --notify-fifo FILE     discovery with leases: keepalived's notify_fifo (rendered into global_defs)
-  --pid-file FILE        run: keepalived's pid file (--pid), to signal it
+  --pid-file FILE        run: keepalived's pid file (--pid), to signal it and to see whether it runs
+  --metrics-port PORT    run: serve metrics on this port (1024..65535), over spec.metrics.port
+  --metrics-address IP   run: listen on this address only (default: every address)
 
 environment: KEEPALIVED_AGENT_PROC overrides the /proc root for network files (default /proc);
 KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT locate the API (set by the kubelet);
@@ -138,6 +149,8 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
       pidFile: flags.get('pid-file')!,
       retryMs: positiveInteger(flags, 'retry-ms'),
       apiBackoffMs: positiveInteger(flags, 'api-backoff-ms'),
+      metricsPort: port(flags, 'metrics-port'),
+      metricsAddress: ipAddress(flags, 'metrics-address'),
     },
   };
 }
@@ -147,6 +160,20 @@ function positiveInteger(flags: Map<string, string>, name: string): number | und
   if (text === undefined) return undefined;
   if (!/^[1-9][0-9]{0,8}$/.test(text)) throw new UsageError(`--${name} ${JSON.stringify(text)} is not a positive integer`);
   return Number(text);
+}
+
+function port(flags: Map<string, string>, name: string): number | undefined {
+  const text = flags.get(name);
+  if (text === undefined) return undefined;
+  const issues = metricsPortIssues('the command line', /^[0-9]{1,5}$/.test(text) ? Number(text) : text, [], `--${name}`);
+  if (issues.length > 0) throw new UsageError(`--${name} ${JSON.stringify(text)} ${issues[0].problem}: ${issues[0].expected}`);
+  return Number(text);
+}
+
+function ipAddress(flags: Map<string, string>, name: string): string | undefined {
+  const text = flags.get(name);
+  if (text !== undefined && isIP(text) === 0) throw new UsageError(`--${name} ${JSON.stringify(text)} is not an IP address`);
+  return text;
 }
 
 /** `--name value` or `--name=value`; every flag takes a non-empty value and appears at most once. */

@@ -61,6 +61,8 @@ export interface LeaseKeeperOptions {
    * that restarted next to a running keepalived (which does not repeat its states) still renews.
    */
   readonly looksMaster?: (group: string) => boolean;
+  /** Called after each hold (create, take over, renew) or release attempt, with its outcome (for the metrics). */
+  readonly onWrite?: (group: string, operation: 'hold' | 'release', ok: boolean) => void;
   /** The renewal period. @default leaseDurationSeconds * 1000 / 3 */
   readonly renewMs?: number;
   /** @default () => new Date() */
@@ -182,11 +184,14 @@ export class LeaseKeeper {
     g.running = (async () => {
       do {
         g.again = false;
+        const operation = g.state === 'MASTER' ? 'hold' : g.mayHold ? 'release' : undefined;
         try {
-          if (g.state === 'MASTER') await this.hold(g);
-          else if (g.mayHold) await this.release(g);
+          if (operation === 'hold') await this.hold(g);
+          else if (operation === 'release') await this.release(g);
           g.lastError = undefined;
+          if (operation !== undefined) this.options.onWrite?.(g.spec.group, operation, true);
         } catch (e) {
+          if (operation !== undefined) this.options.onWrite?.(g.spec.group, operation, false);
           if (this.stopped) return;
           const name = (e as Error)?.name;
           const message = name === 'AbortError' || name === 'TimeoutError'

@@ -129,6 +129,8 @@ export interface NodeWatchOptions {
   /** Called with the new snapshot: once after the first list, then whenever it changes. */
   readonly onChange: (nodes: readonly NodeInfo[]) => void;
   readonly logger: Logger;
+  /** Called on each failed list or watch (an expired resourceVersion is not a failure). */
+  readonly onError?: (error: Error) => void;
   /** @default DEFAULT_BACKOFF */
   readonly backoff?: BackoffPolicy;
   /**
@@ -250,6 +252,7 @@ export class NodeWatch {
         } else {
           this.failure = e as Error;
           this.logFailure(e as Error, attempt);
+          this.options.onError?.(e as Error);
         }
       }
       if (this.stopped) break;

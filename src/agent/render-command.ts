@@ -6,10 +6,11 @@
  * last node set saved in `--state-dir`, else from the spec's static order and peers; a node set from
  * the API is saved for the next time. The first line says which source was used.
  */
-import { readFileSync } from 'fs';
+import { closeSync, openSync, readFileSync, readSync } from 'fs';
 import { AgentSpec } from '../core/agent-spec';
 import { deriveDiscoveredView, DiscoveredNode, DiscoveredView } from '../core/discovered-nodes';
 import { formatKeepalivedConf, NodePlan, planNode, RenderNode } from '../core/keepalived-conf';
+import { ConfigSource, CONFIG_SOURCES } from '../core/monitoring/metrics-options';
 import { NodeView } from '../core/node-view';
 import { writeFileAtomic } from './atomic-file';
 import { NodeOptions, RenderOptions } from './cli';
@@ -47,13 +48,15 @@ export async function renderCommand(options: RenderOptions, env: AgentEnvironmen
   const lines: string[] = [];
   const warnings: string[] = [];
   let nodes: readonly DiscoveredNode[] | undefined;
+  let source: ConfigSource = 'static';
   if (spec.discovery !== undefined && spec.discovery !== null) {
-    const source = await discoverNodes(spec, { env, serviceAccountDir: options.serviceAccountDir }, options.stateDir, options.apiTimeoutMs);
-    lines.push(source.kind === 'static' ? `${source.message}: ${staticDescription(spec)}` : source.message);
-    if (source.kind !== 'static') nodes = source.nodes;
-    if (source.kind === 'api' && options.stateDir !== undefined) {
+    const found = await discoverNodes(spec, { env, serviceAccountDir: options.serviceAccountDir }, options.stateDir, options.apiTimeoutMs);
+    source = found.kind;
+    lines.push(found.kind === 'static' ? `${found.message}: ${staticDescription(spec)}` : found.message);
+    if (found.kind !== 'static') nodes = found.nodes;
+    if (found.kind === 'api' && options.stateDir !== undefined) {
       try {
-        saveNodeSet(options.stateDir, spec, source.nodes);
+        saveNodeSet(options.stateDir, spec, found.nodes);
       } catch (e) {
         warnings.push(`cannot save the node set in --state-dir ${options.stateDir}: ${(e as Error).message}`);
       }
@@ -63,7 +66,41 @@ export async function renderCommand(options: RenderOptions, env: AgentEnvironmen
   warnings.push(...excludedPeersOf(plan));
   writeConfig(options.outFile, formatKeepalivedConf(plan));
   lines.push(summaryOf(plan, options.outFile));
+  // Only `run`'s metrics read the record: without them, the volume holds keepalived.conf alone.
+  if (spec.metrics !== undefined) try {
+    saveConfigSource(options.outFile, source);
+  } catch (e) {
+    warnings.push(`cannot record where the config's node set came from in ${configSourceFile(options.outFile)}: ${(e as Error).message}`);
+  }
   return { lines, warnings };
+}
+
+/** Where `render` and `run` record the source of the config they wrote: next to it, in the same volume. */
+export function configSourceFile(outFile: string): string {
+  return `${outFile}.source`;
+}
+
+/** Records where the node set of the config in `outFile` came from (for `run`'s metrics). Throws on failure. */
+export function saveConfigSource(outFile: string, source: ConfigSource, now: Date = new Date()): void {
+  writeFileAtomic(configSourceFile(outFile), `${JSON.stringify({ version: 1, source, renderedAt: now.toISOString() })}\n`, 0o644);
+}
+
+/** The recorded source of the config in `outFile`, when there is a valid record. */
+export function loadConfigSource(outFile: string): ConfigSource | undefined {
+  let text: string;
+  try {
+    const fd = openSync(configSourceFile(outFile), 'r');
+    try {
+      const buffer = Buffer.alloc(1024);
+      text = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+    const record = JSON.parse(text);
+    return record !== null && typeof record === 'object' && record.version === 1 && (CONFIG_SOURCES as readonly unknown[]).includes(record.source) ? record.source : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The plan for this node: from a discovered node set when given, else the spec's static view. */
@@ -73,8 +110,8 @@ export function planFor(spec: AgentSpec, options: NodeOptions, env: AgentEnviron
     nodeName: options.nodeName,
     hostIp: options.hostIp,
     authPass,
-    // notify_fifo only where something reads it: discovery with Leases.
-    notifyFifo: spec.discovery?.leases === true ? options.notifyFifo : undefined,
+    // notify_fifo only where something reads it: `run` with discovery's Leases, or with metrics.
+    notifyFifo: spec.discovery?.leases === true || spec.metrics !== undefined ? options.notifyFifo : undefined,
   };
   const discovered: DiscoveredView | undefined = nodes === undefined
     ? undefined

@@ -19,23 +19,29 @@
  * an address of its choosing either way; the bounds here and the README's nodeSelector advice
  * (node-restriction.kubernetes.io/ labels) are what limit it. See the README's Security section.
  * With `discovery.leases`, it follows keepalived's notify_fifo and holds each group's Lease while this
- * node is master (see leases.ts). SIGTERM stops it (exit 0) within a second.
+ * node is master (see leases.ts).
+ * With `spec.metrics` (or `--metrics-port`), it serves Prometheus metrics (see metrics.ts), fed by the
+ * notify_fifo and its own state; this works without discovery too (then `run` only serves metrics).
+ * SIGTERM stops it (exit 0) within a second.
  */
 import { readFileSync } from 'fs';
+import { isIP } from 'net';
 import { parseCidr } from '../core/address';
 import { AgentSpec, leaseName } from '../core/agent-spec';
 import { describeNodeSetChange, diffNodeSets, DiscoveredNode } from '../core/discovered-nodes';
 import { DiscoveryLimits, discoveryLimitsOf, nodeSetProblem } from '../core/discovery-limits';
-import { formatKeepalivedConf, NodePlan, vrrpInstanceName } from '../core/keepalived-conf';
+import { formatKeepalivedConf, NodePlan } from '../core/keepalived-conf';
+import { metricsPortIssues } from '../core/monitoring/metrics-options';
 import { RunOptions } from './cli';
 import { podClient } from './discovery';
 import { loadNodeSet, saveNodeSet } from './discovery-state';
 import { probeKeepalived, Reloader } from './keepalived-process';
 import { KubeClient } from './kube-client';
 import { LeaseKeeper, leaseGroupsOf } from './leases';
+import { AgentMetrics, groupLabelsOfPlan, groupLabelsOfSpec, MetricsEndpoint, MetricsServer, serveMetrics } from './metrics';
 import { backoffDelay, labelSelectorOf, Logger, NodeWatch } from './node-watch';
 import { NotifyFifoReader } from './notify-fifo';
-import { AgentEnvironment, AgentInputError, excludedPeersOf, planFor, readSpec, readView, summaryOf, writeConfig } from './render-command';
+import { AgentEnvironment, AgentInputError, excludedPeersOf, loadConfigSource, planFor, readSpec, readView, saveConfigSource, summaryOf, writeConfig } from './render-command';
 
 /** Whether the last node set the API gave was applied, for logs and metrics. */
 export interface NodeSetStatus {
@@ -52,24 +58,50 @@ export interface NodeSetStatus {
 
 /** A running sidecar. */
 export interface RunningAgent {
+  /** Resolves once the metrics endpoint listens (at once without one); rejects when its port cannot be had. */
+  readonly ready: Promise<void>;
+  /** The agent's metrics (health checks report through `metrics.setHealthCheck`). */
+  readonly metrics: AgentMetrics;
   /** Stops everything (releasing held Leases within half a second); resolves when done. */
   stop(): Promise<void>;
   /** Whether the latest node set was applied, and why not. */
   nodeSetStatus(): NodeSetStatus;
 }
 
-/** Starts the sidecar; throws (exit 1) when the spec cannot be read or has no discovery. */
+/** Starts the sidecar; throws (exit 1) when the spec cannot be read or its discovery or metrics are malformed. */
 export function startRun(options: RunOptions, env: AgentEnvironment, logger: Logger): RunningAgent {
   const spec = readSpec(options.specFile);
   const discovery = spec.discovery;
-  if (discovery === undefined || discovery === null || typeof discovery !== 'object') {
-    throw new AgentInputError(`run watches the API for spec.discovery, and ${options.specFile} has none: without discovery, render alone is enough`);
+  if (discovery !== undefined && (discovery === null || typeof discovery !== 'object')) {
+    throw new AgentInputError(`spec.discovery in ${options.specFile} is not an object`);
   }
-  labelSelectorOf(discovery.nodeSelector ?? {}); // throws on a selector the API would misread
-  return new Sidecar(spec, options, env, logger);
+  if (discovery) labelSelectorOf(discovery.nodeSelector ?? {}); // throws on a selector the API would misread
+  return new Sidecar(spec, options, env, logger, metricsEndpointOf(spec, options));
+}
+
+/** Where to serve metrics: the flags win over `spec.metrics`; undefined for none. */
+export function metricsEndpointOf(spec: AgentSpec, options: Pick<RunOptions, 'specFile' | 'metricsPort' | 'metricsAddress'>): MetricsEndpoint | undefined {
+  const fromSpec = spec.metrics;
+  if (fromSpec !== undefined && (fromSpec === null || typeof fromSpec !== 'object')) {
+    throw new AgentInputError(`spec.metrics in ${options.specFile} is not an object`);
+  }
+  const port = options.metricsPort ?? fromSpec?.port;
+  if (port === undefined) return undefined;
+  const issues = metricsPortIssues(options.specFile, port, [], options.metricsPort !== undefined ? '--metrics-port' : 'spec.metrics.port');
+  if (issues.length > 0) throw new AgentInputError(`${issues[0].field} ${JSON.stringify(port)} ${issues[0].problem}: ${issues[0].expected}`);
+  const address = options.metricsAddress ?? fromSpec?.address;
+  if (address !== undefined && (typeof address !== 'string' || isIP(address) === 0)) {
+    throw new AgentInputError(`spec.metrics.address ${JSON.stringify(address)} in ${options.specFile} is not an IP address`);
+  }
+  return { port: port as number, ...(address === undefined ? {} : { address }) };
 }
 
 class Sidecar implements RunningAgent {
+  readonly ready: Promise<void>;
+  readonly metrics: AgentMetrics;
+  private server: MetricsServer | undefined;
+  /** What keepalived last said per group, for a LeaseKeeper made after the fifo was read. */
+  private readonly states = new Map<string, string>();
   private readonly reloader: Reloader;
   private readonly intervalMs: number;
   private readonly limits: DiscoveryLimits;
@@ -93,8 +125,9 @@ class Sidecar implements RunningAgent {
     private readonly options: RunOptions,
     private readonly env: AgentEnvironment,
     private readonly logger: Logger,
+    endpoint: MetricsEndpoint | undefined,
   ) {
-    const discovery = spec.discovery!;
+    const discovery = spec.discovery;
     // spec.json is read as untrusted: the synth-time validator's predicates, with a floor/default.
     const { limits, problems } = discoveryLimitsOf(discovery);
     for (const problem of problems) logger.error(problem);
@@ -104,17 +137,49 @@ class Sidecar implements RunningAgent {
       pidFile: options.pidFile,
       logger,
       retryMs: options.retryMs,
-      // keepalived makes a new notify fifo on every reload: look for it soon.
-      onReloaded: () => setTimeout(() => this.fifo?.check(), 100).unref(),
+      onReloaded: () => {
+        this.metrics.configReloaded();
+        // keepalived makes a new notify fifo on every reload: look for it soon.
+        setTimeout(() => this.fifo?.check(), 100).unref();
+      },
     });
-    if (options.stateDir !== undefined) {
+    if (discovery && options.stateDir !== undefined) {
       const saved = loadNodeSet(options.stateDir, spec);
       if ('nodes' in saved) this.applied = saved.nodes;
     }
-    logger.info(`watching the Nodes with ${JSON.stringify(labelSelectorOf(discovery.nodeSelector ?? {}))} for cluster ${spec.cluster} on node ${options.nodeName}; `
-      + `reloads at most every ${this.intervalMs / 1000} s; at most ${limits.maxNodes} nodes, at most ${limits.maxNodeSetChange} of them changed at once`
-      + `${discovery.leases ? `; Leases in namespace ${discovery.namespace}` : ''}`);
-    this.connect();
+    this.metrics = new AgentMetrics({
+      keepalived: () => probeKeepalived(options.pidFile),
+      holdsAddresses: (group) => this.holdsAddressesOf(group),
+      discovery: discovery !== undefined,
+    });
+    this.labelGroups();
+    const source = loadConfigSource(options.outFile) ?? (discovery ? undefined : 'static');
+    if (source !== undefined) this.metrics.configSource(source);
+    this.metrics.watchApi(() => this.watch !== undefined && this.watch.snapshot !== undefined && this.watch.lastError === undefined);
+    if (discovery) {
+      logger.info(`watching the Nodes with ${JSON.stringify(labelSelectorOf(discovery.nodeSelector ?? {}))} for cluster ${spec.cluster} on node ${options.nodeName}; `
+        + `reloads at most every ${this.intervalMs / 1000} s; at most ${limits.maxNodes} nodes, at most ${limits.maxNodeSetChange} of them changed at once`
+        + `${discovery.leases ? `; Leases in namespace ${discovery.namespace}` : ''}`);
+    }
+    const readsFifo = discovery?.leases === true || endpoint !== undefined;
+    if (readsFifo && options.notifyFifo !== undefined) {
+      this.startFifo(options.notifyFifo);
+    } else if (endpoint !== undefined) {
+      this.logger.warn('metrics without --notify-fifo: keepalived\'s states are not known (keepalived_vrrp_state stays INIT)');
+    }
+    if (endpoint !== undefined && spec.metrics === undefined && options.notifyFifo !== undefined) {
+      this.logger.warn('--metrics-port without spec.metrics: render puts notify_fifo in keepalived.conf only with spec.metrics (or discovery.leases), so keepalived may not report its states');
+    }
+    this.ready = endpoint === undefined
+      ? Promise.resolve()
+      : serveMetrics(this.metrics, endpoint, logger).then(async (server) => {
+        if (this.stopped) await server.close();
+        else this.server = server;
+      });
+    if (!discovery && endpoint === undefined) {
+      logger.info(`spec has no discovery and no metrics: nothing to do for cluster ${spec.cluster} on node ${options.nodeName} until SIGTERM`);
+    }
+    if (discovery) this.connect();
   }
 
   nodeSetStatus(): NodeSetStatus {
@@ -134,7 +199,38 @@ class Sidecar implements RunningAgent {
     if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
     this.reloader.stop();
     this.fifo?.stop();
-    await Promise.all([this.watch?.stop(), this.keeper?.stop(500)]);
+    await Promise.all([this.watch?.stop(), this.keeper?.stop(500), this.server?.close()]);
+  }
+
+  /** The metrics' labels from the plan of the config in effect (as `render` made it), else from the spec. */
+  private labelGroups(): void {
+    try {
+      this.metrics.setGroups(groupLabelsOfPlan(planFor(this.spec, this.options, this.env, this.applied)));
+    } catch (e) {
+      this.logger.warn(`metrics: cannot plan this node's config (${(e as Error).message.split('\n')[0]}); interfaces are left out of the labels`);
+      this.metrics.setGroups(groupLabelsOfSpec(this.spec));
+    }
+  }
+
+  /** Reads keepalived's state changes: for the metrics, and for the Leases once their keeper runs. */
+  private startFifo(path: string): void {
+    this.fifo = new NotifyFifoReader({
+      path,
+      pollMs: this.options.retryMs,
+      logger: this.logger,
+      onEvent: (event) => {
+        const group = this.metrics.vrrpEvent(event);
+        if (event.kind !== 'INSTANCE') return;
+        if (group === undefined) {
+          this.logger.debug(`notify fifo: instance ${JSON.stringify(event.name)} is not one of this cluster's groups`);
+          return;
+        }
+        this.logger.info(`group ${group}: keepalived says ${event.state}${event.priority === undefined ? '' : ` (priority ${event.priority})`}`);
+        this.states.set(group, event.state);
+        this.keeper?.setState(group, event.state);
+      },
+    });
+    this.fifo.start();
   }
 
   /** Makes the API client (retried with backoff outside a pod or without a token), then starts. */
@@ -143,6 +239,7 @@ class Sidecar implements RunningAgent {
     try {
       this.client = podClient({ env: this.env, serviceAccountDir: this.options.serviceAccountDir });
     } catch (e) {
+      this.metrics.apiWatchFailed();
       const delay = backoffDelay(this.connectAttempts++, { initialMs: 1000, maxMs: this.options.apiBackoffMs ?? 30_000 });
       this.logger.error(`cannot reach the API: ${(e as Error).message}; retrying in ${delay} ms (keepalived keeps its config)`);
       this.connectTimer = setTimeout(() => this.connect(), delay);
@@ -153,6 +250,7 @@ class Sidecar implements RunningAgent {
       client: this.client,
       nodeSelector: this.spec.discovery!.nodeSelector ?? {},
       onChange: (nodes) => this.onChange(nodes),
+      onError: () => this.metrics.apiWatchFailed(),
       logger: this.logger,
       backoff: { initialMs: Math.min(500, maxMs), maxMs },
       maxNodes: this.limits.maxNodes,
@@ -170,6 +268,7 @@ class Sidecar implements RunningAgent {
     if (this.stopped) return;
     const first = !this.appliedOnce && this.latest === undefined;
     this.latest = nodes;
+    this.metrics.nodesDiscovered(nodes.length);
     if (nodes.length > this.limits.maxNodes) {
       this.refuse('over-cap', nodeSetProblem(nodes, undefined, this.limits)!, 'error');
       return;
@@ -225,6 +324,7 @@ class Sidecar implements RunningAgent {
     try {
       plan = planFor(this.spec, this.options, this.env, nodes);
     } catch (e) {
+      this.metrics.configRenderFailed();
       this.refuse('render-failed', `cannot render keepalived.conf for the node set (${why}): ${(e as Error).message}`, 'error');
       return;
     }
@@ -240,18 +340,32 @@ class Sidecar implements RunningAgent {
     if (current === text) {
       this.logger.info(`node set: ${why}; keepalived.conf is unchanged: no reload`);
       this.applied = nodes;
+      this.rendered(plan);
       return;
     }
     try {
       writeConfig(this.options.outFile, text);
     } catch (e) {
+      this.metrics.configRenderFailed();
       this.logger.error(`${(e as Error).message}; keepalived keeps its config`);
       return;
     }
     const writtenAt = Date.now();
     this.applied = nodes;
+    this.rendered(plan);
     this.logger.info(`reloading keepalived: ${why}; ${summaryOf(plan, this.options.outFile)}`);
     this.reloader.request(writtenAt, why);
+  }
+
+  /** The config in effect now comes from the API's node set. */
+  private rendered(plan: NodePlan): void {
+    this.metrics.configRendered('api');
+    this.metrics.setGroups(groupLabelsOfPlan(plan));
+    if (this.spec.metrics !== undefined) try {
+      saveConfigSource(this.options.outFile, 'api');
+    } catch (e) {
+      this.logger.warn(`cannot record the config's source next to ${this.options.outFile}: ${(e as Error).message}`);
+    }
   }
 
   private startLeases(client: KubeClient): void {
@@ -262,7 +376,6 @@ class Sidecar implements RunningAgent {
       return;
     }
     const groups = Array.isArray(this.spec.groups) ? this.spec.groups : [];
-    const byInstance = new Map(groups.map((g) => [vrrpInstanceName(this.spec.cluster, g.name), g.name]));
     const keeper = new LeaseKeeper({
       client,
       namespace: discovery.namespace,
@@ -276,24 +389,12 @@ class Sidecar implements RunningAgent {
         return 'problem' in found ? found.problem : undefined;
       },
       looksMaster: (group) => this.holdsAddressesOf(group),
+      onWrite: (group, operation, ok) => this.metrics.leaseWrite(group, operation, ok),
     });
     this.keeper = keeper;
-    this.fifo = new NotifyFifoReader({
-      path: this.options.notifyFifo,
-      pollMs: this.options.retryMs,
-      logger: this.logger,
-      onEvent: (event) => {
-        if (event.kind !== 'INSTANCE') return;
-        const group = byInstance.get(event.name);
-        if (group === undefined) {
-          this.logger.debug(`notify fifo: instance ${JSON.stringify(event.name)} is not one of this cluster's groups`);
-          return;
-        }
-        this.logger.info(`group ${group}: keepalived says ${event.state}${event.priority === undefined ? '' : ` (priority ${event.priority})`}`);
-        keeper.setState(group, event.state);
-      },
-    });
-    this.fifo.start();
+    this.metrics.watchLeases(() => keeper.held);
+    // What keepalived said before the API client existed.
+    for (const [group, state] of this.states) keeper.setState(group, state);
     keeper.start();
   }
 

@@ -80,6 +80,17 @@ export function leaseName(discovery: Pick<AgentDiscovery, 'leasePrefix'>, vrid: 
   return `${discovery.leasePrefix}-vrid-${vrid}`;
 }
 
+/**
+ * The agent's Prometheus endpoint: `run` serves `/metrics` on this port of the node (the pod is on the
+ * host network). See `src/core/monitoring/metrics-options.ts` for the names it serves.
+ */
+export interface AgentMetrics {
+  /** The TCP port, 1024..65535 (`metricsPortIssues`). */
+  readonly port: number;
+  /** The address to listen on; absent means every address of the node (IPv4 and IPv6). */
+  readonly address?: string;
+}
+
 /** The whole `spec.json`. */
 export interface AgentSpec {
   readonly version: typeof AGENT_SPEC_VERSION;
@@ -94,4 +105,6 @@ export interface AgentSpec {
   readonly groups: readonly AgentGroup[];
   /** Discovery mode; absent means the static `nodeOrder` / `unicastPeers` (or hashing) alone. */
   readonly discovery?: AgentDiscovery;
+  /** Prometheus metrics from `run`; absent means no endpoint (the `--metrics-port` flag can still ask for one). */
+  readonly metrics?: AgentMetrics;
 }

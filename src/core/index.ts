@@ -33,3 +33,4 @@ export * from './keepalived-conf';
 export * from './declaration';
 export * from './discovered-nodes';
 export * from './toleration';
+export * from './monitoring';

@@ -21,7 +21,7 @@ export interface RenderNode {
   readonly authPass?: string;
   /**
    * keepalived's `notify_fifo` (global_defs), where it writes each instance's state changes. The agent
-   * passes it only in discovery mode with Leases. An absolute path of letters, digits, `_`, `-`, `.`, `/`.
+   * passes it where `run` reads it: discovery with Leases, or metrics. An absolute path of letters, digits, `_`, `-`, `.`, `/`.
    */
   readonly notifyFifo?: string;
 }

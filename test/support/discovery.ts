@@ -69,9 +69,14 @@ function makeFifo() {
   if (!fifo) return;
   if (fifoFd !== undefined) fs.closeSync(fifoFd);
   try { fs.unlinkSync(fifo); } catch {}
-  execFileSync('mkfifo', ['-m', '600', fifo]);
+  // Made and opened under a temporary name, then renamed into place: a test that writes as soon as
+  // the path appears must find it held open, or the kernel drops its line when the writer closes.
+  const partial = fifo + '.partial';
+  try { fs.unlinkSync(partial); } catch {}
+  execFileSync('mkfifo', ['-m', '600', partial]);
   // keepalived keeps its fifo open read-write and non-blocking: lines wait in the pipe for a reader.
-  fifoFd = fs.openSync(fifo, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+  fifoFd = fs.openSync(partial, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+  fs.renameSync(partial, fifo);
 }
 makeFifo();
 process.on('SIGHUP', () => {

@@ -25,7 +25,7 @@ function strict(schema: any, top = false, branch = false): any {
   for (const [k, v] of Object.entries(schema)) {
     if (k === 'pattern' && typeof v === 'string') {
       // Go's RE2 writes one-letter Unicode classes as \PC; JavaScript needs \P{C}.
-      out[k] = v.replace(/\\([pP])([A-Z])/g, '\\$1{$2}');
+      out[k] = caseInsensitive(v.replace(/\\([pP])([A-Z])/g, '\\$1{$2}'));
       continue;
     }
     if (k === 'properties') out[k] = Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, strict(s)]));
@@ -38,6 +38,16 @@ function strict(schema: any, top = false, branch = false): any {
     out.properties = { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' }, ...out.properties };
   }
   return out;
+}
+
+/**
+ * RE2's leading `(?i)` (the Prometheus Operator's `^(?i)(abort|warn)?$`), which JavaScript lacks: each
+ * letter becomes a class of both cases. Enough for the plain alternations these schemas use.
+ */
+function caseInsensitive(pattern: string): string {
+  const m = /^(\^?)\(\?i\)(.*)$/.exec(pattern);
+  if (!m) return pattern;
+  return m[1] + m[2].replace(/[A-Za-z]/g, (c) => `[${c.toLowerCase()}${c.toUpperCase()}]`);
 }
 
 function loadCrds(): CrdSchema[] {

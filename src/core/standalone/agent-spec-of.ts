@@ -5,6 +5,7 @@ import { DEFAULT_MAX_NODE_SET_CHANGE, DEFAULT_MAX_NODES } from '../discovery-lim
 import { InterfaceSelector } from '../interface-selector';
 import { dropUndefined } from '../manifest';
 import { ClusterDefinition, VrrpGroup } from '../model';
+import { metricsPortOf } from '../monitoring/metrics-options';
 import { groupNameOf, standaloneNames } from './names';
 import { FailoverProfile, StandaloneOptions, VrrpVersion } from './options';
 
@@ -60,6 +61,7 @@ export function agentSpecOf(def: ClusterDefinition, options: StandaloneOptions, 
         preferredNode: group.preferredNode,
       });
     }),
+    metrics: metricsPortOf(o.metrics) === undefined ? undefined : { port: metricsPortOf(o.metrics)! },
     discovery: o.discovery ? {
       nodeSelector: { ...def.nodeSelector },
       namespace: n.namespace,

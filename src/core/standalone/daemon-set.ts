@@ -3,13 +3,16 @@
  * - `render` (init container, non-root): resolves interfaces and priorities on the node and writes
  *   keepalived.conf;
  * - `keepalived`: the VRRP daemon, root with NET_ADMIN and NET_RAW only, read-only root;
- * - `agent` (sidecar, discovery mode): follows the API, re-renders and reloads keepalived, publishes
- *   Leases. It signals keepalived, so it runs with keepalived's uid (0) but no capabilities.
+ * - `agent` (sidecar, with metrics or discovery): serves metrics from keepalived's notify_fifo; in
+ *   discovery mode it also follows the API, re-renders and reloads keepalived, and publishes Leases.
+ *   It reads keepalived's fifo and signals keepalived, so it runs with keepalived's uid (0) but no
+ *   capabilities.
  */
 import { ClusterDefinition } from '../model';
 import { definedItems, dropUndefined, ManifestObject } from '../manifest';
 import { tolerationManifest } from '../toleration';
 import { StandaloneNames, selectorLabels } from './names';
+import { metricsPortOf, METRICS_PORT_NAME } from '../monitoring/metrics-options';
 import { ContainerResources, SidecarMode, StandaloneOptions } from './options';
 import { AuthSecretRef } from './secret';
 
@@ -67,8 +70,15 @@ export interface DaemonSetRefs {
   readonly auth?: AuthSecretRef;
 }
 
+/** Whether the pod runs the agent's `run` sidecar: for metrics, discovery, or both. */
+export function runsAgentSidecar(o: StandaloneOptions): boolean {
+  return o.discovery !== undefined || metricsPortOf(o.metrics) !== undefined;
+}
+
 export function daemonSet(def: ClusterDefinition, o: StandaloneOptions, n: StandaloneNames, refs: DaemonSetRefs): ManifestObject {
   const discovery = o.discovery;
+  const metricsPort = metricsPortOf(o.metrics);
+  const sidecar = runsAgentSidecar(o);
   const stateDir = `${POD_PATHS.state}/${n.namespace}/${n.name}`;
   const agentArgs = (command: 'render' | 'run') => [
     'node', `${POD_PATHS.agent}/keepalived-agent.js`, command,
@@ -76,7 +86,9 @@ export function daemonSet(def: ClusterDefinition, o: StandaloneOptions, n: Stand
     '--node-name', '$(NODE_NAME)',
     '--out', `${POD_PATHS.rendered}/keepalived.conf`,
     ...(command === 'run' ? ['--pid-file', `${POD_PATHS.run}/keepalived.pid`] : []),
-    ...(discovery ? ['--state-dir', stateDir, '--notify-fifo', NOTIFY_FIFO] : []),
+    ...(discovery ? ['--state-dir', stateDir] : []),
+    // keepalived reports its state changes through the fifo: the sidecar's metrics and Leases read it.
+    ...(sidecar ? ['--notify-fifo', NOTIFY_FIFO] : []),
     ...(o.unicastPeers || discovery?.unicast ? ['--host-ip', '$(HOST_IP)'] : []),
     ...(refs.auth ? ['--auth-pass-file', `${POD_PATHS.auth}/password`] : []),
   ];
@@ -90,7 +102,8 @@ export function daemonSet(def: ClusterDefinition, o: StandaloneOptions, n: Stand
   });
   const readOnlyRoot = { allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true };
   const nobody = { ...readOnlyRoot, runAsNonRoot: true, runAsUser: AGENT_UID, runAsGroup: AGENT_UID, capabilities: { drop: ['ALL'] } };
-  // The sidecar signals keepalived (SIGHUP on a new config), which needs keepalived's uid; it gets no capability.
+  // The sidecar reads keepalived's notify fifo and signals keepalived (SIGHUP on a new config), which
+  // needs keepalived's uid; it gets no capability.
   const signaller = { ...readOnlyRoot, runAsUser: 0, capabilities: { drop: ['ALL'] } };
   const apiToken = discovery ? { name: 'kube-api-access', mountPath: POD_PATHS.serviceAccount, readOnly: true } : undefined;
   const agentMounts = (command: 'render' | 'run') => definedItems([
@@ -113,13 +126,15 @@ export function daemonSet(def: ClusterDefinition, o: StandaloneOptions, n: Stand
     volumeMounts: agentMounts('render'),
   };
   const sidecarMode = discovery?.sidecar ?? SidecarMode.NATIVE;
-  const agent = discovery ? dropUndefined({
+  const agent = sidecar ? dropUndefined({
     name: 'agent',
     ...image('agent'),
     // A native sidecar starts before keepalived and stops after it.
     restartPolicy: sidecarMode === SidecarMode.NATIVE ? 'Always' : undefined,
     command: agentArgs('run'),
     env,
+    // The node's port (the pod is on the host network), named for the PodMonitor.
+    ports: metricsPort === undefined ? undefined : [{ name: METRICS_PORT_NAME, containerPort: metricsPort, hostPort: metricsPort, protocol: 'TCP' }],
     securityContext: signaller,
     resources: resourcesOf(DEFAULT_RESOURCES.agent, o.resources?.agent),
     volumeMounts: agentMounts('run'),

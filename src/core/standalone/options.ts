@@ -1,3 +1,4 @@
+import type { MetricsOptions } from '../monitoring/metrics-options';
 /** How the VRRP password reaches keepalived on the standalone target. */
 export class VrrpAuth {
   /**
@@ -386,4 +387,11 @@ export interface StandaloneOptions {
    * @default 5
    */
   readonly minReadySeconds?: number;
+
+  /**
+   * Prometheus metrics from the node agent, and the opt-in Prometheus Operator objects and dashboard.
+   *
+   * @default - the agent serves metrics on port 9654; no PodMonitor, PrometheusRule or dashboard
+   */
+  readonly metrics?: MetricsOptions;
 }

@@ -4,16 +4,35 @@ import { ValidationIssue } from '../errors';
 import { agentBundleSource } from '../agent-bundle';
 import { ClusterObject, definedItems, dropUndefined, ManifestObject } from '../manifest';
 import { ClusterDefinition, GroupDefinition } from '../model';
+import { dashboardConfigMapManifest } from '../monitoring/dashboard';
+import { DashboardOptions, metricsPortOf, PodMonitorOptions, PrometheusRuleOptions } from '../monitoring/metrics-options';
+import { MonitoredCluster, podMonitorManifest } from '../monitoring/pod-monitor';
+import { prometheusRuleManifest } from '../monitoring/prometheus-rule';
 import type { BuildContext, IssueReport, TargetStrategy } from '../target';
 import { agentSpecOf } from './agent-spec-of';
 import { agentConfigMapName, specConfigMap } from './config-maps';
 import { daemonSet } from './daemon-set';
-import { namespaceOf, STANDALONE_NAME_MAX, standaloneLabels, standaloneNames } from './names';
+import { namespaceOf, selectorLabels, STANDALONE_NAME_MAX, standaloneLabels, standaloneNames } from './names';
 import { StandaloneOptions } from './options';
 import { vrrpPolicies } from './policies';
 import { discoveryRbac } from './rbac';
 import { authSecret, authSecretRef } from './secret';
 import { groupNameIssues, validateStandaloneGroup, validateStandaloneOptions } from './validate';
+
+/** The opt-in Prometheus Operator objects and the dashboard ConfigMap. */
+function monitoringObjects(o: StandaloneOptions, cluster: MonitoredCluster): ClusterObject[] {
+  const m = o.metrics;
+  if (metricsPortOf(m) === undefined) return [];
+  const opts = <T>(v: boolean | T | undefined): T | undefined => (v === undefined || v === false ? undefined : v === true ? ({} as T) : v);
+  const podMonitor = opts<PodMonitorOptions>(m?.podMonitor);
+  const rule = opts<PrometheusRuleOptions>(m?.prometheusRule);
+  const dashboard = opts<DashboardOptions>(m?.dashboard);
+  return definedItems<ClusterObject>([
+    podMonitor ? { id: 'PodMonitor', object: podMonitorManifest(cluster, podMonitor) } : undefined,
+    rule ? { id: 'PrometheusRule', object: prometheusRuleManifest(cluster, rule) } : undefined,
+    dashboard ? { id: 'DashboardConfigMap', object: dashboardConfigMapManifest(cluster, dashboard) } : undefined,
+  ]);
+}
 
 /** A DaemonSet with the node agent, and what it needs. */
 export class StandaloneTargetStrategy implements TargetStrategy {
@@ -80,6 +99,7 @@ export class StandaloneTargetStrategy implements TargetStrategy {
         }),
       },
       ...vrrpPolicies(def, o, n, meta),
+      ...monitoringObjects(o, { name: n.name, namespace: n.namespace, selectorLabels: selectorLabels(n.name), labels }),
     ]);
   }
 }

@@ -3,6 +3,7 @@ import { IpFamily, isNetwork, networkOf, parseCidr, parseIp } from '../address';
 import { ValidationIssue } from '../errors';
 import { ClusterDefinition, GroupDefinition } from '../model';
 import { dnsLabelProblem, dnsSubdomainProblem } from '../names';
+import { metricsOptionsIssues } from '../monitoring/metrics-options';
 import { MAX_NODE_ORDER } from '../priority';
 import {
   DEFAULT_MAX_NODE_SET_CHANGE, DEFAULT_MAX_NODES, MAX_RELOAD_INTERVAL_SECONDS, maxNodeSetChangeProblem, maxNodesProblem,
@@ -73,6 +74,7 @@ export function validateStandaloneOptions(o: StandaloneOptions, report: IssueRep
   if (o.vrrpVersion === VrrpVersion.V2 && o.profile === FailoverProfile.FAST) {
     report('target.vrrpVersion', 2, 'the fast profile\'s sub-second adverts need VRRPv3', 'VrrpVersion.V3, or omit it');
   }
+  for (const issue of metricsOptionsIssues('', o.metrics)) report(`target.${issue.field}`, issue.value, issue.problem, issue.expected);
   validateLabels('target.labels', o.labels, report);
   validateLabels('target.podLabels', o.podLabels, report);
   for (const [which, r] of Object.entries(o.resources ?? {})) validateResources(`target.resources.${which}`, r as ContainerResources, report);

@@ -11,8 +11,10 @@ export function calicoSelector(nodeSelector: Record<string, string>): string {
   return terms.length > 0 ? terms.join(' && ') : 'all()';
 }
 
-export function calicoPolicy(def: ClusterDefinition, metadata: ManifestObject['metadata']): ManifestObject {
+export function calicoPolicy(def: ClusterDefinition, metadata: ManifestObject['metadata'], metricsPort?: number): ManifestObject {
   const selector = calicoSelector(def.nodeSelector);
+  // Scrapes of the agent's metrics port reach the nodes from anywhere in the cluster.
+  const metrics = metricsPort === undefined ? [] : [{ action: 'Allow', protocol: 'TCP', destination: { ports: [metricsPort] } }];
   return {
     apiVersion: 'projectcalico.org/v3',
     kind: 'GlobalNetworkPolicy',
@@ -21,7 +23,7 @@ export function calicoPolicy(def: ClusterDefinition, metadata: ManifestObject['m
       order: 100,
       selector,
       types: ['Ingress', 'Egress'],
-      ingress: [{ action: 'Allow', protocol: 112, source: { selector } }],
+      ingress: [{ action: 'Allow', protocol: 112, source: { selector } }, ...metrics],
       egress: [{ action: 'Allow', protocol: 112 }],
     },
   };

@@ -5,8 +5,10 @@
 import { ManifestObject } from '../../manifest';
 import { ClusterDefinition } from '../../model';
 
-export function ciliumPolicy(def: ClusterDefinition, metadata: ManifestObject['metadata']): ManifestObject {
+export function ciliumPolicy(def: ClusterDefinition, metadata: ManifestObject['metadata'], metricsPort?: number): ManifestObject {
   const vrrp = [{ ports: [{ port: '0', protocol: 'VRRP' }] }];
+  // Scrapes of the agent's metrics port, from anywhere in the cluster.
+  const metrics = metricsPort === undefined ? [] : [{ fromEntities: ['cluster'], toPorts: [{ ports: [{ port: String(metricsPort), protocol: 'TCP' }] }] }];
   return {
     apiVersion: 'cilium.io/v2',
     kind: 'CiliumClusterwideNetworkPolicy',
@@ -15,7 +17,7 @@ export function ciliumPolicy(def: ClusterDefinition, metadata: ManifestObject['m
       nodeSelector: { matchLabels: { ...def.nodeSelector } },
       // An allow rule must not switch the hosts to default-deny for everything else.
       enableDefaultDeny: { ingress: false, egress: false },
-      ingress: [{ fromEntities: ['host', 'remote-node'], toPorts: vrrp }],
+      ingress: [{ fromEntities: ['host', 'remote-node'], toPorts: vrrp }, ...metrics],
       egress: [{ toEntities: ['host', 'remote-node'], toPorts: vrrp }],
     },
   };

@@ -1,6 +1,7 @@
 /** The policies that let VRRP through, one file per flavour. */
 import { ClusterObject, ManifestObject } from '../../manifest';
 import { ClusterDefinition } from '../../model';
+import { metricsPortOf } from '../../monitoring/metrics-options';
 import { StandaloneNames } from '../names';
 import { StandaloneOptions, VrrpPolicyFlavor } from '../options';
 import { calicoPolicy } from './calico';
@@ -14,8 +15,8 @@ export function vrrpPolicies(def: ClusterDefinition, options: StandaloneOptions,
   meta: (name: string, clusterScoped?: boolean) => ManifestObject['metadata']): ClusterObject[] {
   return (options.policies ?? []).map((flavor) => {
     switch (flavor) {
-      case VrrpPolicyFlavor.CALICO: return { id: 'CalicoPolicy', object: calicoPolicy(def, meta(n.clusterPolicy, true)) };
-      case VrrpPolicyFlavor.CILIUM: return { id: 'CiliumPolicy', object: ciliumPolicy(def, meta(n.clusterPolicy, true)) };
+      case VrrpPolicyFlavor.CALICO: return { id: 'CalicoPolicy', object: calicoPolicy(def, meta(n.clusterPolicy, true), metricsPortOf(options.metrics)) };
+      case VrrpPolicyFlavor.CILIUM: return { id: 'CiliumPolicy', object: ciliumPolicy(def, meta(n.clusterPolicy, true), metricsPortOf(options.metrics)) };
       case VrrpPolicyFlavor.NETWORK_POLICY: return { id: 'NetworkPolicy', object: networkPolicy(n.name, options, meta(n.policy)) };
     }
   });

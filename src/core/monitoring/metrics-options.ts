@@ -1,0 +1,245 @@
+/**
+ * Monitoring of a standalone cluster: what the user sets (`MetricsOptions`), the port rules, and the
+ * names of the metrics that the node agent serves. The names are shared by the agent (which registers
+ * them), the alert rules and the dashboard, so that each exists once.
+ *
+ * Where mehdy/keepalived-exporter (the de facto exporter) has a name, the agent uses it with the same
+ * labels; the rest is what only the agent knows (`keepalived_agent_*`, priorities, health checks).
+ */
+import { ValidationIssue } from '../errors';
+
+/**
+ * The agent's default metrics port on the node. The package uses no other host port (keepalived
+ * listens on none; VRRP is IP protocol 112), and this one is clear of the ports that usually listen
+ * on a Kubernetes node: kubelet 10248/10250, kube-proxy 10249/10256, node-exporter 9100,
+ * keepalived-exporter 9165, Calico 9091/9099, Cilium 4240/9879/9962-9964, Prometheus 9090/9093.
+ */
+export const DEFAULT_METRICS_PORT = 9654;
+
+/** The lowest port the agent may listen on: it runs without NET_BIND_SERVICE. */
+export const MIN_METRICS_PORT = 1024;
+
+/** The name of the agent container's port (the PodMonitor scrapes it by this name). */
+export const METRICS_PORT_NAME = 'metrics';
+
+/** The HTTP path of the metrics. */
+export const METRICS_PATH = '/metrics';
+
+/**
+ * The label that the PodMonitor puts on every series of a cluster, from the pod's
+ * `app.kubernetes.io/instance` label: the cluster's name. The alert rules select a cluster by it.
+ */
+export const CLUSTER_LABEL = 'keepalived_cluster';
+
+/** The label that the PodMonitor puts on every series: the node's name. */
+export const NODE_LABEL = 'node';
+
+/** Options of the Prometheus Operator `PodMonitor`. */
+export interface PodMonitorOptions {
+  /**
+   * Extra labels on the PodMonitor, for the Prometheus' `podMonitorSelector` (the kube-prometheus-stack
+   * chart selects `release: <its release name>` by default).
+   *
+   * @default - none
+   */
+  readonly labels?: Record<string, string>;
+
+  /**
+   * How often Prometheus scrapes the agents, as a Prometheus duration (`30s`, `1m`).
+   *
+   * @default - the Prometheus' own scrape interval
+   */
+  readonly interval?: string;
+}
+
+/** Options of the Prometheus Operator `PrometheusRule` with the alert rules. */
+export interface PrometheusRuleOptions {
+  /**
+   * Extra labels on the PrometheusRule, for the Prometheus' `ruleSelector`.
+   *
+   * @default - none
+   */
+  readonly labels?: Record<string, string>;
+
+  /**
+   * Labels added to every alert (routing in Alertmanager, e.g. `{ team: 'network' }`).
+   *
+   * @default - none
+   */
+  readonly alertLabels?: Record<string, string>;
+
+  /**
+   * A VIP is flapping when its master changed more than this many times within `flapWindowMinutes`.
+   * A normal failover is one change (two when the node comes back and preempts).
+   *
+   * @default 4
+   */
+  readonly flapThreshold?: number;
+
+  /**
+   * The window of the flapping alert, in minutes.
+   *
+   * @default 15
+   */
+  readonly flapWindowMinutes?: number;
+}
+
+/** Options of the Grafana dashboard ConfigMap. */
+export interface DashboardOptions {
+  /**
+   * Labels on the ConfigMap. The Grafana sidecar of the usual charts loads ConfigMaps labelled
+   * `grafana_dashboard: "1"`, which is always set.
+   *
+   * @default - `{ grafana_dashboard: '1' }`
+   */
+  readonly labels?: Record<string, string>;
+
+  /**
+   * The ConfigMap's namespace (the Grafana sidecar may watch only its own).
+   *
+   * @default - the cluster's namespace
+   */
+  readonly namespace?: string;
+}
+
+/**
+ * Prometheus metrics of a standalone cluster: `Target.standalone({ metrics: { port, podMonitor, prometheusRule } })`.
+ * The agent serves them on a host port of every node, from keepalived's `notify_fifo` and its own
+ * state, never by signalling keepalived.
+ *
+ * @example
+ * Target.standalone({ metrics: { port: 9654, podMonitor: { labels: { release: 'prometheus' } }, prometheusRule: true } })
+ */
+export interface MetricsOptions {
+  /**
+   * Whether the agent serves metrics at all.
+   *
+   * @default true
+   */
+  readonly enabled?: boolean;
+
+  /**
+   * The TCP port of the node that the agent serves `/metrics` on (the pod is on the host network),
+   * 1024..65535, distinct from the ports the cluster's health checks probe.
+   *
+   * @default 9654
+   */
+  readonly port?: number;
+
+  /**
+   * Emit a `monitoring.coreos.com/v1` PodMonitor that scrapes the agents. Opt-in: the Prometheus
+   * Operator's CRDs may not be installed. `true` means the default options.
+   *
+   * @default false
+   */
+  readonly podMonitor?: boolean | PodMonitorOptions;
+
+  /**
+   * Emit a `monitoring.coreos.com/v1` PrometheusRule with the alert rules (see the README's
+   * Monitoring section). Opt-in, like `podMonitor`.
+   *
+   * @default false
+   */
+  readonly prometheusRule?: boolean | PrometheusRuleOptions;
+
+  /**
+   * Emit the Grafana dashboard as a ConfigMap labelled for the Grafana sidecar.
+   *
+   * @default false
+   */
+  readonly dashboard?: boolean | DashboardOptions;
+}
+
+/** The metric names the agent serves; see the README's metrics table. */
+export const METRIC = {
+  // mehdy/keepalived-exporter's names and labels.
+  up: 'keepalived_up',
+  vrrpState: 'keepalived_vrrp_state',
+  becomeMaster: 'keepalived_become_master_total',
+  releaseMaster: 'keepalived_release_master_total',
+  // The agent's own.
+  priority: 'keepalived_vrrp_priority',
+  reportedPriority: 'keepalived_vrrp_reported_priority',
+  healthCheckUp: 'keepalived_health_check_up',
+  configSource: 'keepalived_agent_config_source',
+  configRenders: 'keepalived_agent_config_renders_total',
+  configRenderErrors: 'keepalived_agent_config_render_errors_total',
+  configReloads: 'keepalived_agent_config_reloads_total',
+  discoveryEnabled: 'keepalived_agent_discovery_enabled',
+  apiWatchUp: 'keepalived_agent_api_watch_up',
+  apiWatchErrors: 'keepalived_agent_api_watch_errors_total',
+  discoveredNodes: 'keepalived_agent_discovered_nodes',
+  leaseHeld: 'keepalived_agent_lease_held',
+  leaseWrites: 'keepalived_agent_lease_writes_total',
+  notifyEvents: 'keepalived_agent_notify_events_total',
+} as const;
+
+/** keepalived's VRRP states as `keepalived_vrrp_state` values (keepalived's own numbering). */
+export const VRRP_STATE_VALUE = { INIT: 0, BACKUP: 1, MASTER: 2, FAULT: 3 } as const;
+
+/** Where a config's node set came from: the API, the last set saved on the node, or the spec's static list. */
+export type ConfigSource = 'api' | 'saved' | 'static';
+
+/** Every `ConfigSource`, in the order of preference. */
+export const CONFIG_SOURCES: readonly ConfigSource[] = ['api', 'saved', 'static'];
+
+/** Another port on the node that the metrics port must not equal, and what uses it. */
+export interface ReservedPort {
+  readonly port: number;
+  readonly usedBy: string;
+}
+
+/**
+ * The problems of a metrics port (empty when valid): an integer in 1024..65535, not one of `reserved`
+ * (e.g. the ports the cluster's health checks probe on the node's loopback: the agent would probe itself).
+ */
+export function metricsPortIssues(path: string, port: unknown, reserved: readonly ReservedPort[] = [], field = 'metrics.port'): ValidationIssue[] {
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < MIN_METRICS_PORT || port > 65535) {
+    return [{
+      path,
+      field,
+      value: port,
+      problem: 'is not a TCP port the agent can listen on (it runs without NET_BIND_SERVICE)',
+      expected: `an integer from ${MIN_METRICS_PORT} to 65535 (default ${DEFAULT_METRICS_PORT})`,
+    }];
+  }
+  const clash = reserved.find((r) => r.port === port);
+  if (clash) {
+    return [{ path, field, value: port, problem: `is also used by ${clash.usedBy} on the node`, expected: `a port that nothing else on the node uses (default ${DEFAULT_METRICS_PORT})` }];
+  }
+  return [];
+}
+
+/** The problems of `MetricsOptions` (empty when valid). */
+export function metricsOptionsIssues(path: string, options: MetricsOptions | undefined, reserved: readonly ReservedPort[] = []): ValidationIssue[] {
+  if (options === undefined) return [];
+  const issues: ValidationIssue[] = [];
+  if (options.port !== undefined || options.enabled !== false) {
+    issues.push(...metricsPortIssues(path, options.port ?? DEFAULT_METRICS_PORT, reserved));
+  }
+  if (options.enabled === false) {
+    for (const field of ['podMonitor', 'prometheusRule'] as const) {
+      if (options[field]) {
+        issues.push({ path, field: `metrics.${field}`, value: options[field], problem: 'needs the metrics that `metrics.enabled: false` turns off', expected: 'false, or metrics.enabled true' });
+      }
+    }
+  }
+  const rule = typeof options.prometheusRule === 'object' ? options.prometheusRule : undefined;
+  if (rule?.flapThreshold !== undefined && (!Number.isInteger(rule.flapThreshold) || rule.flapThreshold < 1 || rule.flapThreshold > 1000)) {
+    issues.push({ path, field: 'metrics.prometheusRule.flapThreshold', value: rule.flapThreshold, problem: 'is not a count of master changes', expected: 'an integer from 1 to 1000 (default 4)' });
+  }
+  if (rule?.flapWindowMinutes !== undefined && (!Number.isInteger(rule.flapWindowMinutes) || rule.flapWindowMinutes < 1 || rule.flapWindowMinutes > 1440)) {
+    issues.push({ path, field: 'metrics.prometheusRule.flapWindowMinutes', value: rule.flapWindowMinutes, problem: 'is not a window in whole minutes', expected: 'an integer from 1 to 1440 (default 15)' });
+  }
+  const pm = typeof options.podMonitor === 'object' ? options.podMonitor : undefined;
+  if (pm?.interval !== undefined && !/^([0-9]+(ms|s|m|h))+$/.test(pm.interval)) {
+    issues.push({ path, field: 'metrics.podMonitor.interval', value: pm.interval, problem: 'is not a Prometheus duration', expected: 'e.g. "15s", "1m", "1m30s"' });
+  }
+  return issues;
+}
+
+/** The metrics port in effect: undefined when metrics are off. */
+export function metricsPortOf(options: MetricsOptions | undefined): number | undefined {
+  if (options?.enabled === false) return undefined;
+  return options?.port ?? DEFAULT_METRICS_PORT;
+}
