@@ -22,14 +22,19 @@ const one = (objects: any[], kind: string) => {
 };
 
 describe('discovery mode', () => {
-  test('a cluster without discovery gets no RBAC and no token', () => {
+  test('a cluster without discovery gets no RBAC and no token, and its sidecar only serves metrics', () => {
     const objects = edge();
     expect(objects.filter((o) => RBAC_KINDS.includes(o.kind))).toEqual([]);
     expect(one(objects, 'ServiceAccount').automountServiceAccountToken).toBe(false);
     const pod = one(objects, 'DaemonSet').spec.template.spec;
     expect(pod.automountServiceAccountToken).toBe(false);
     expect(pod.shareProcessNamespace).toBe(true); // always: see the DaemonSet's comment
-    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['render']);
+    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['render', 'agent']);
+    expect(pod.initContainers[1].command).not.toContain('--state-dir');
+    expect(pod.initContainers[1].volumeMounts.map((m: any) => m.name)).not.toContain('kube-api-access');
+    // Without metrics (and discovery) there is no sidecar at all.
+    const quiet = one(edge({ metrics: { enabled: false } }), 'DaemonSet').spec.template.spec;
+    expect(quiet.initContainers.map((c: any) => c.name)).toEqual(['render']);
   });
 
   test('RBAC: exactly list/watch on nodes cluster-wide (no verb the agent never uses), and this cluster\'s Leases in its namespace', () => {

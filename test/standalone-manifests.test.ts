@@ -125,6 +125,8 @@ describe('standalone target', () => {
     expect(render.command).toEqual([
       'node', '/opt/keepalived-constructs/keepalived-agent.js', 'render',
       '--spec', '/etc/keepalived-constructs/spec.json', '--node-name', '$(NODE_NAME)', '--out', '/etc/keepalived/keepalived.conf',
+      // keepalived reports its states to the metrics sidecar through notify_fifo
+      '--notify-fifo', '/run/keepalived/notify.fifo',
     ]);
     expect(render.env[0]).toEqual({ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } });
     expect(render.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
@@ -194,7 +196,11 @@ describe('standalone target', () => {
     const calico = one(objects, 'GlobalNetworkPolicy');
     expect(calico.apiVersion).toBe('projectcalico.org/v3');
     expect(calico.spec.selector).toBe("node-role.kubernetes.io/edge == ''");
-    expect(calico.spec.ingress).toEqual([{ action: 'Allow', protocol: 112, source: { selector: "node-role.kubernetes.io/edge == ''" } }]);
+    expect(calico.spec.ingress).toEqual([
+      { action: 'Allow', protocol: 112, source: { selector: "node-role.kubernetes.io/edge == ''" } },
+      // scrapes of the agents' metrics port
+      { action: 'Allow', protocol: 'TCP', destination: { ports: [9654] } },
+    ]);
     const cilium = one(objects, 'CiliumClusterwideNetworkPolicy');
     expect(cilium.spec.nodeSelector).toEqual({ matchLabels: { 'node-role.kubernetes.io/edge': '' } });
     expect(cilium.spec.ingress[0].toPorts[0].ports[0].protocol).toBe('VRRP');

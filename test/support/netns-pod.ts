@@ -170,13 +170,8 @@ export class DaemonSetPod {
    * the rendered config with `keepalived -t` in the node. Throws with the output on any failure.
    */
   public init(): void {
-    const unemulated = [
-      ...(this.podSpec.initContainers ?? []).filter((c: any) => c.restartPolicy === 'Always'),
-      ...(this.podSpec.containers ?? []).filter((c: any) => c.name !== 'keepalived'),
-    ];
-    if (unemulated.length > 0) throw new Error(`sidecar containers are not emulated: ${unemulated.map((c: any) => c.name).join(', ')}`);
     this.makeVolumes();
-    for (const container of this.podSpec.initContainers ?? []) {
+    for (const container of (this.podSpec.initContainers ?? []).filter((c: any) => c.restartPolicy !== 'Always')) {
       const argv = [...setprivFor(container.securityContext, this.podSpec.securityContext), ...this.commandOf(container)];
       const r = this.lab.tryExec(this.node, argv);
       if (r.status !== 0) {
@@ -215,8 +210,28 @@ export class DaemonSetPod {
     await this.keepalived.exited;
   }
 
-  /** Starts the keepalived container's command under its securityContext. */
+  /**
+   * The sidecars: native ones (init containers with `restartPolicy: Always`) and classic ones (other
+   * containers than keepalived). Like the kubelet, the harness starts them before keepalived.
+   */
+  public sidecars(): any[] {
+    return [
+      ...(this.podSpec.initContainers ?? []).filter((c: any) => c.restartPolicy === 'Always'),
+      ...(this.podSpec.containers ?? []).filter((c: any) => c.name !== 'keepalived'),
+    ];
+  }
+
+  /** The running sidecar processes, by container name. */
+  public readonly sidecarProcesses = new Map<string, LabProcess>();
+
+  /** Starts the sidecars, then the keepalived container's command, each under its securityContext. */
   public start(): LabProcess {
+    for (const sidecar of this.sidecars()) {
+      const running = this.sidecarProcesses.get(sidecar.name);
+      if (running !== undefined && running.exit === undefined) continue;
+      const argv = [...setprivFor(sidecar.securityContext, this.podSpec.securityContext), ...this.commandOf(sidecar)];
+      this.sidecarProcesses.set(sidecar.name, this.lab.startKeepalived(this.node, argv, `${sidecar.name}-${this.dir.split('-pod-')[1]}`));
+    }
     const main = this.mainContainer();
     this.keepalived = this.lab.startKeepalived(this.node, [...setprivFor(main.securityContext, this.podSpec.securityContext), ...this.commandOf(main)], `keepalived-${this.dir.split('-pod-')[1]}`);
     return this.keepalived;
