@@ -1,6 +1,7 @@
 /**
- * `keepalived-agent run`: the discovery sidecar next to keepalived (same pod, shared process namespace,
- * same uid). It watches the Nodes that match the cluster's nodeSelector and, when the node set changes
+ * `keepalived-agent run`: the sidecar next to keepalived (same pod). With `spec.healthChecks` it
+ * probes them and keeps their track files (see health.ts); it needs no API server for that. With
+ * `spec.discovery` (shared process namespace, keepalived's uid) it also watches the Nodes that match the cluster's nodeSelector and, when the node set changes
  * the rendered config, rewrites keepalived.conf atomically and sends keepalived SIGHUP:
  * - no change to the config, no reload (kubelet heartbeats, readiness flaps);
  * - at most one reload per `discovery.minReloadIntervalSeconds`: a change opens a window of that
@@ -20,6 +21,7 @@ import { formatKeepalivedConf, NodePlan, vrrpInstanceName } from '../core/keepal
 import { RunOptions } from './cli';
 import { podClient } from './discovery';
 import { loadNodeSet, saveNodeSet } from './discovery-state';
+import { HealthProber, healthProberFor, HealthSetupError, HealthStatusSource } from './health';
 import { probeKeepalived, Reloader } from './keepalived-process';
 import { KubeClient } from './kube-client';
 import { LeaseKeeper, leaseGroupsOf } from './leases';
@@ -31,20 +33,43 @@ import { AgentEnvironment, AgentInputError, planFor, readSpec, readView, summary
 export interface RunningAgent {
   /** Stops everything (releasing held Leases within half a second); resolves when done. */
   stop(): Promise<void>;
+  /** The health checks' status (for metrics), when the spec has health checks. */
+  readonly health?: HealthStatusSource;
 }
 
-/** Starts the sidecar; throws (exit 1) when the spec cannot be read or has no discovery. */
+/**
+ * Starts the sidecar: the health checks when the spec has some, discovery when it has
+ * `spec.discovery`, and with neither it idles until stopped. Throws (exit 1) when the spec cannot be
+ * read, or its health checks or node selector cannot run.
+ */
 export function startRun(options: RunOptions, env: AgentEnvironment, logger: Logger): RunningAgent {
   const spec = readSpec(options.specFile);
   const discovery = spec.discovery;
-  if (discovery === undefined || discovery === null || typeof discovery !== 'object') {
-    throw new AgentInputError(`run watches the API for spec.discovery, and ${options.specFile} has none: without discovery, render alone is enough`);
+  const hasDiscovery = discovery !== undefined && discovery !== null;
+  if (hasDiscovery) {
+    if (typeof discovery !== 'object') throw new AgentInputError(`spec.discovery in ${options.specFile} is not an object`);
+    labelSelectorOf(discovery.nodeSelector ?? {}); // throws on a selector the API would misread
   }
-  labelSelectorOf(discovery.nodeSelector ?? {}); // throws on a selector the API would misread
-  return new Sidecar(spec, options, env, logger);
+  let health: HealthProber | undefined;
+  try {
+    health = healthProberFor(spec, options.trackDir, logger, { sysRoot: env.KEEPALIVED_AGENT_SYS || undefined });
+  } catch (e) {
+    if (e instanceof HealthSetupError) throw new AgentInputError(e.message);
+    throw e;
+  }
+  health?.start();
+  const sidecar = hasDiscovery ? new Sidecar(spec, options, env, logger) : undefined;
+  if (!health && !sidecar) logger.info(`cluster ${spec.cluster} has no health checks and no discovery: nothing to do until stopped`);
+  return {
+    health,
+    stop: async () => {
+      await Promise.all([health?.stop(), sidecar?.stop()]);
+    },
+  };
 }
 
-class Sidecar implements RunningAgent {
+/** Discovery: the node watch, reloads and Leases. */
+class Sidecar {
   private readonly reloader: Reloader;
   private readonly intervalMs: number;
   private client: KubeClient | undefined;

@@ -33,6 +33,7 @@ export function declareCluster(domain: VrrpDomain, path: string, props: Keepaliv
     tolerations: props.tolerations ?? [],
     target: props.target ?? Target.deckhouse(),
     groups: [],
+    healthChecks: props.healthChecks,
   };
   throwIfIssues(validateCluster(cluster));
   domain.addCluster(cluster);

@@ -2,6 +2,8 @@ export * from './address';
 export * from './errors';
 export * from './interface-selector';
 export * from './model';
+export * from './health-check';
+export * from './health-spec';
 export * from './target';
 export * from './names';
 export * from './vrid';

@@ -56,3 +56,12 @@ export function dnsSubdomainProblem(name: unknown): string | undefined {
   if (!name.split('.').every((part) => DNS_LABEL.test(part))) return 'is not a DNS subdomain';
   return undefined;
 }
+
+/** Linux's dev_valid_name: 1..15 bytes, not "." or "..", no "/", ":" or white space. */
+export function interfaceNameProblem(name: unknown): string | undefined {
+  if (typeof name !== 'string' || name.length === 0) return 'is empty';
+  if (Buffer.byteLength(name, 'utf8') > 15) return 'is longer than 15 bytes (IFNAMSIZ - 1)';
+  if (name === '.' || name === '..') return 'is "." or ".."';
+  if (/[/:\s]/.test(name)) return 'contains "/", ":" or white space';
+  return undefined;
+}

@@ -7,6 +7,7 @@ import { createHash } from 'crypto';
 import { parseCidr } from './address';
 import { AGENT_SPEC_VERSION, AgentSpec, leaseName } from './agent-spec';
 import { dropUndefined, ManifestObject, tolerationManifest } from './deckhouse';
+import { withHealthChecks } from './health-check';
 import { InterfaceSelector } from './interface-selector';
 import { ClusterDefinition, VrrpGroup } from './model';
 import { clusterName } from './names';
@@ -107,7 +108,7 @@ export function agentSpecOf(def: ClusterDefinition, vridOf: (groupIndex: number)
       minReloadIntervalSeconds: o.discovery.minReloadIntervalSeconds ?? DEFAULT_MIN_RELOAD_INTERVAL_SECONDS,
     } : undefined,
   };
-  return dropUndefined(spec);
+  return withHealthChecks(def, dropUndefined(spec));
 }
 
 /** Options for `standaloneManifests` that come from the app rather than the cluster. */

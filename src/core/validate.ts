@@ -5,9 +5,10 @@
  */
 import { Cidr, parseCidr, isNetwork, networkOf, maxPrefix, IpFamily } from './address';
 import { ValidationIssue } from './errors';
+import { validateHealthChecks } from './health-check';
 import { InterfaceSelector } from './interface-selector';
 import { ClusterDefinition, GroupDefinition, Toleration } from './model';
-import { clusterName, dnsLabelProblem, dnsSubdomainProblem, maxNameLength } from './names';
+import { clusterName, dnsLabelProblem, dnsSubdomainProblem, interfaceNameProblem, maxNameLength } from './names';
 import { FailoverProfile, SidecarMode, StandaloneOptions, VrrpAuth, VrrpPolicyFlavor } from './target';
 import { parseIp } from './address';
 import { VRID_MAX, VRID_MIN } from './vrid';
@@ -24,6 +25,7 @@ export function validateCluster(def: ClusterDefinition): ValidationIssue[] {
   def.tolerations.forEach((t, i) => checkToleration(t, `tolerations[${i}]`, report));
   if (def.target.kind === 'standalone') checkStandalone(def.target.options, report);
   def.groups.forEach((g) => checkGroup(def, g, report));
+  issues.push(...validateHealthChecks(def.healthChecks, 'healthChecks', def));
   return issues;
 }
 
@@ -122,6 +124,7 @@ function checkGroup(def: ClusterDefinition, gdef: GroupDefinition, report: Repor
   const g = gdef.group;
   const f = gdef.fieldOf;
   const deckhouse = def.target.kind === 'deckhouse';
+  for (const i of validateHealthChecks(g.healthChecks, f('healthChecks'), def)) report(i.field, i.value, i.problem, i.expected);
 
   if (g.id !== undefined && (!Number.isInteger(g.id) || g.id < VRID_MIN || g.id > VRID_MAX)) {
     report(f('id'), g.id, 'is not a VRRP router id', `an integer from ${VRID_MIN} to ${VRID_MAX}, or omit it for automatic allocation`);
@@ -211,15 +214,6 @@ function isUnusableVip(cidr: Cidr): boolean {
   const zero = b.every((x) => x === 0);
   const loopback = b.slice(0, 15).every((x) => x === 0) && b[15] === 1;
   return zero || loopback || b[0] === 0xff || (b[0] === 0xfe && (b[1] & 0xc0) === 0x80);
-}
-
-/** Linux's dev_valid_name: 1..15 bytes, not "." or "..", no "/", ":" or white space. */
-export function interfaceNameProblem(name: unknown): string | undefined {
-  if (typeof name !== 'string' || name.length === 0) return 'is empty';
-  if (Buffer.byteLength(name, 'utf8') > 15) return 'is longer than 15 bytes (IFNAMSIZ - 1)';
-  if (name === '.' || name === '..') return 'is "." or ".."';
-  if (/[/:\s]/.test(name)) return 'contains "/", ":" or white space';
-  return undefined;
 }
 
 function checkSelector(def: ClusterDefinition, selector: InterfaceSelector | undefined, field: string, family: IpFamily, report: Report) {
