@@ -408,12 +408,18 @@ describe('stopping', () => {
     }
   }, 20_000);
 
-  test('run without spec.discovery exits 1 and says why', async () => {
+  test('run without spec.discovery (and without health checks) needs no API: it idles until SIGTERM, then exits 0', async () => {
     const { discovery: _d, ...rest } = SPEC;
     const file = join(tmp, 'static-spec.json');
     writeFileSync(file, JSON.stringify(rest));
-    const r = await runAgentOnce(['run', '--spec', file, '--node-name', 'node-a', '--out', join(tmp, 'x.conf'), '--pid-file', join(tmp, 'x.pid')], env());
-    expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^keepalived-agent: run watches the API for spec\.discovery, and .*static-spec\.json has none/);
+    const agent = new AgentProcess(['run', '--spec', file, '--node-name', 'node-a', '--out', join(tmp, 'x.conf'), '--pid-file', join(tmp, 'x.pid')],
+      { KEEPALIVED_AGENT_PROC: fixture.procRoot });
+    started.agents.push(agent);
+    await agent.waitFor(/cluster edge has no health checks and no discovery: nothing to do until stopped/);
+    await sleep(300);
+    expect(agent.exit).toBeUndefined();
+    const exit = await agent.terminate();
+    expect(exit).toMatchObject({ code: 0, signal: null });
+    expect(exit.ms).toBeLessThan(1000);
   });
 });
