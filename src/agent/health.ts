@@ -371,14 +371,15 @@ export class HealthProber implements HealthStatusSource {
       failedProbes: run.status.failedProbes + (result.ok ? 0 : 1),
       transitions: run.status.transitions + (changed ? 1 : 0),
     };
+    if (changed) run.unwritten = true;
+    // The file first: the log line says what keepalived has been told.
+    if (run.unwritten) this.write(run);
     if (changed) {
       const effect = run.hysteresis.healthy ? 'keepalived takes the groups back' : 'keepalived acts on the groups';
       log.info(`health check ${run.check.name} (${run.status.description}) is ${run.hysteresis.healthy
         ? `healthy after ${run.check.rise} successful probe(s)` : `failing after ${run.check.fall} failed probe(s)`}, last: ${result.detail}; `
         + `${effect}: ${run.status.groups.join(', ') || 'none'}`);
-      run.unwritten = true;
     }
-    if (run.unwritten) this.write(run);
     for (const listener of this.listeners) {
       try {
         listener(run.status);
