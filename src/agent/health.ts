@@ -315,7 +315,7 @@ export class HealthProber implements HealthStatusSource {
   /** Writes the track files that do not exist yet (failing), then starts every probe loop. */
   public start(): void {
     for (const run of this.runs) {
-      const from = run.status.written ? `its track file says ${run.status.healthy ? 'healthy' : 'failing'}` : 'failing until it answers';
+      const from = run.status.written ? `${run.status.healthy ? 'healthy' : 'failing'} (its track file)` : 'failing (no track file yet) until it answers';
       this.options.logger.info(`health check ${run.check.name}: ${run.status.description} every ${run.check.intervalSeconds} s `
         + `(timeout ${run.check.timeoutSeconds} s, fall ${run.check.fall}, rise ${run.check.rise}) for ${run.status.groups.join(', ') || 'no group'}; `
         + `starts ${from}; track file ${run.file}`);
