@@ -1,7 +1,7 @@
 import { spawnSync } from 'child_process';
 import { readFileSync } from 'fs';
 import { performance } from 'perf_hooks';
-import { FailoverProfile, HealthAction, HealthCheck, KeepalivedCluster, Target } from '../src';
+import { FailoverProfile, HealthAction, HealthCheck, InterfaceSelector, KeepalivedCluster, Target } from '../src';
 import { buildAgent } from './support/agent-bundle';
 import { NetnsLab, removeStaleLabs } from './support/netns';
 import { HealthPod, readLog, startHealthPods } from './support/netns-health';
@@ -26,6 +26,7 @@ const VIP = { rel: '198.51.100.100', low: '198.51.100.101', stay: '198.51.100.10
 const FAST = { port: PORT, path: '/healthz', intervalSeconds: 0.2, fall: 2, rise: 2 };
 const STEADY = { port: PORT, path: '/healthz', intervalSeconds: 0.5, fall: 4, rise: 2 };
 const ADVERT_S = 0.1;
+const ETH0 = InterfaceSelector.name('eth0');
 /** rankStep at 0.1 s adverts on 3 nodes: 26, so the second-ranked node has priority 224. */
 const SECOND_PRIORITY = 224;
 /** The issue's bound: interval x fall + master-down interval (3 x advert + skew of the node that takes over). */
@@ -65,10 +66,10 @@ function objectsOf(): StandaloneObjects {
     nodeSelector: { 'node-role.kubernetes.io/vrrp': '' },
     target: Target.standalone({ nodeOrder: NODES, profile: FailoverProfile.FAST }),
     groups: [
-      { name: 'rel', addresses: [{ address: `${VIP.rel}/32` }], healthChecks: [HealthCheck.http(FAST)] },
-      { name: 'low', addresses: [{ address: `${VIP.low}/32` }], healthChecks: [HealthCheck.http({ ...FAST, onFailure: HealthAction.lowerPriority(100) })] },
-      { name: 'stay', addresses: [{ address: `${VIP.stay}/32` }], preempt: false, healthChecks: [HealthCheck.http(FAST)] },
-      { name: 'steady', addresses: [{ address: `${VIP.steady}/32` }], healthChecks: [HealthCheck.http(STEADY)] },
+      { name: 'rel', interface: ETH0, addresses: [{ address: `${VIP.rel}/32` }], healthChecks: [HealthCheck.http(FAST)] },
+      { name: 'low', interface: ETH0, addresses: [{ address: `${VIP.low}/32` }], healthChecks: [HealthCheck.http({ ...FAST, onFailure: HealthAction.lowerPriority(100) })] },
+      { name: 'stay', interface: ETH0, addresses: [{ address: `${VIP.stay}/32` }], preempt: false, healthChecks: [HealthCheck.http(FAST)] },
+      { name: 'steady', interface: ETH0, addresses: [{ address: `${VIP.steady}/32` }], healthChecks: [HealthCheck.http(STEADY)] },
     ],
   });
   return standaloneObjects(synth(chart));
