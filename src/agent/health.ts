@@ -5,8 +5,8 @@
  * (`vrrp_track_file`): `0` healthy, `1` failing. keepalived runs no scripts, and the agent needs no
  * privilege: loopback connections, /sys reads, and writes in a directory shared with keepalived.
  *
- * - A track file is replaced atomically (write, fsync, rename; keepalived re-reads it on the rename),
- *   and only when the state changes.
+ * - A track file is replaced atomically (write, rename; keepalived re-reads it on the rename), only
+ *   when the state changes, without fsync (it lives in a memory-backed emptyDir that dies with the pod).
  * - A check starts from its track file's state when the file exists (an agent restart changes
  *   nothing), else failing (the file a fresh pod's keepalived creates with `init_file 1`), so a node
  *   takes a group only once its service has answered `rise` times.
@@ -392,7 +392,7 @@ export class HealthProber implements HealthStatusSource {
   private write(run: CheckRun): void {
     try {
       // World-readable: keepalived runs as root without CAP_DAC_OVERRIDE. Nothing in it is secret.
-      writeFileAtomic(run.file, `${run.hysteresis.healthy ? TRACK_FILE_HEALTHY : TRACK_FILE_FAILING}\n`, 0o644);
+      writeFileAtomic(run.file, `${run.hysteresis.healthy ? TRACK_FILE_HEALTHY : TRACK_FILE_FAILING}\n`, 0o644, false);
       run.unwritten = false;
       run.status = { ...run.status, written: true };
     } catch (e) {
