@@ -106,7 +106,7 @@ const pod = (node: string) => pods.get(node)!;
 async function baseline(): Promise<void> {
   for (const p of pods.values()) {
     if (!p.agent || p.agent.exit !== undefined) await p.startAgent();
-    if (!p.service || p.service.exit !== undefined || /down\n$/.test(readLog(p.service))) {
+    if (!p.serviceRunning || p.service?.exit !== undefined) {
       p.stopService();
       p.startService();
       await p.serviceUp();

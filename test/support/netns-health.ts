@@ -41,6 +41,8 @@ export class HealthPod {
   public agent?: LabProcess;
   public keepalived?: LabProcess;
   public service?: LabProcess;
+  /** Whether the service was last started (not stopped): set at once, unlike the process's exit. */
+  public serviceRunning = false;
   private readonly podSpec: any;
   private readonly agentFile: string;
   private readonly specFile: string;
@@ -122,10 +124,11 @@ export class HealthPod {
     return this.keepalived;
   }
 
-  /** Starts the service (serving), or makes it flap with the given half-period. */
+  /** Starts the service (serving), or makes it flap with the given half-period (`serviceRunning` stays false). */
   public startService(flapMs?: number): LabProcess {
     const argv = [process.execPath, join(this.dir, 'service.js'), '127.0.0.1', String(this.servicePort), ...(flapMs ? ['flap', String(flapMs)] : [])];
     this.service = this.lab.startKeepalived(this.node, argv, `service-${Date.now() % 100000}`);
+    this.serviceRunning = flapMs === undefined;
     return this.service;
   }
 
@@ -139,6 +142,7 @@ export class HealthPod {
   public stopService(): number {
     const t0 = performance.now();
     if (this.service && this.service.exit === undefined) process.kill(this.service.pid, 'SIGKILL');
+    this.serviceRunning = false;
     return t0;
   }
 
