@@ -236,25 +236,30 @@ export class HealthCheck {
 }
 
 /**
- * Every issue with a list of health checks: `field` names the list in the user's terms
- * (`healthChecks`, `groups[0].healthChecks`). On the Deckhouse target any check is an issue.
+ * The issue for health checks on a target that cannot run them (the Deckhouse KeepalivedInstance CRD
+ * has none), or none when the list is empty or absent.
  */
-export function validateHealthChecks(checks: unknown, field: string, def: Pick<ClusterDefinition, 'path' | 'target'>): ValidationIssue[] {
+export function unsupportedHealthCheckIssues(checks: unknown, field: string, path: string): ValidationIssue[] {
+  if (!Array.isArray(checks) || checks.length === 0) return [];
+  return [{
+    path, field, value: checks.map(String),
+    problem: 'the Deckhouse KeepalivedInstance CRD has no health checks, so the module would ignore them',
+    expected: 'no healthChecks on Target.deckhouse(), or Target.standalone() where the node agent runs them',
+  }];
+}
+
+/**
+ * Every issue with a list of health checks as such (any target): `field` names the list in the
+ * user's terms (`healthChecks`, `groups[0].healthChecks`).
+ */
+export function validateHealthChecks(checks: unknown, field: string, path: string): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   if (checks === undefined) return issues;
   const report = (f: string, value: unknown, p: HealthRuleProblem | undefined) => {
-    if (p) issues.push({ path: def.path, field: f, value, problem: p.problem, expected: p.expected });
+    if (p) issues.push({ path, field: f, value, problem: p.problem, expected: p.expected });
   };
   if (!Array.isArray(checks)) {
     report(field, checks, { problem: 'is not a list of health checks', expected: 'a list such as [HealthCheck.http({ port: 10254, path: \'/healthz\' })]' });
-    return issues;
-  }
-  if (checks.length === 0) return issues;
-  if (def.target.kind === 'deckhouse') {
-    report(field, checks.map(String), {
-      problem: 'the Deckhouse KeepalivedInstance CRD has no health checks, so the module would ignore them',
-      expected: 'no healthChecks on Target.deckhouse(), or Target.standalone() where the node agent runs them',
-    });
     return issues;
   }
   if (checks.length > MAX_GROUP_HEALTH_CHECKS) {

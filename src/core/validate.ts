@@ -5,7 +5,7 @@
  */
 import { Cidr, parseCidr, isNetwork, networkOf, maxPrefix, IpFamily } from './address';
 import { ValidationIssue } from './errors';
-import { validateHealthChecks } from './health-check';
+import { unsupportedHealthCheckIssues, validateHealthChecks } from './health-check';
 import { InterfaceSelector } from './interface-selector';
 import { ClusterDefinition, GroupDefinition, Toleration } from './model';
 import { clusterName, dnsLabelProblem, dnsSubdomainProblem, interfaceNameProblem, maxNameLength } from './names';
@@ -25,8 +25,14 @@ export function validateCluster(def: ClusterDefinition): ValidationIssue[] {
   def.tolerations.forEach((t, i) => checkToleration(t, `tolerations[${i}]`, report));
   if (def.target.kind === 'standalone') checkStandalone(def.target.options, report);
   def.groups.forEach((g) => checkGroup(def, g, report));
-  issues.push(...validateHealthChecks(def.healthChecks, 'healthChecks', def));
+  issues.push(...healthCheckIssues(def, def.healthChecks, 'healthChecks'));
   return issues;
+}
+
+/** Health checks: validated as such, and refused where the target cannot run them (Deckhouse). */
+function healthCheckIssues(def: ClusterDefinition, checks: unknown, field: string): ValidationIssue[] {
+  if (def.target.kind === 'deckhouse') return unsupportedHealthCheckIssues(checks, field, def.path);
+  return validateHealthChecks(checks, field, def.path);
 }
 
 /** Every issue with one group of a cluster. */
@@ -124,7 +130,7 @@ function checkGroup(def: ClusterDefinition, gdef: GroupDefinition, report: Repor
   const g = gdef.group;
   const f = gdef.fieldOf;
   const deckhouse = def.target.kind === 'deckhouse';
-  for (const i of validateHealthChecks(g.healthChecks, f('healthChecks'), def)) report(i.field, i.value, i.problem, i.expected);
+  for (const i of healthCheckIssues(def, g.healthChecks, f('healthChecks'))) report(i.field, i.value, i.problem, i.expected);
 
   if (g.id !== undefined && (!Number.isInteger(g.id) || g.id < VRID_MIN || g.id > VRID_MAX)) {
     report(f('id'), g.id, 'is not a VRRP router id', `an integer from ${VRID_MIN} to ${VRID_MAX}, or omit it for automatic allocation`);
