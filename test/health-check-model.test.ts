@@ -3,7 +3,7 @@
 // the checks become in the agent's spec.json.
 import { Chart } from 'cdk8s';
 import {
-  AgentSpec, FrontendVips, GatewayPair, HealthAction, HealthCheck, HttpScheme, InterfaceSelector, KeepalivedCluster, Target,
+  AgentSpec, FrontendVips, GatewayPair, hasHealthChecks, HealthAction, HealthCheck, HttpScheme, InterfaceSelector, KeepalivedCluster, Target,
 } from '../src';
 import { newChart, synth } from './support/synth';
 
@@ -190,6 +190,17 @@ describe('the agent spec', () => {
     const gw = specOf(other.chart);
     expect(gw.healthChecks).toEqual([expect.objectContaining({ kind: 'interface', interface: 'ens7' })]);
     expect(gw.groups[0].tracks).toEqual([{ check: 'hc0', weight: 0 }]);
+  });
+
+  test('hasHealthChecks: the cluster default or a group\'s own; [] everywhere is none', () => {
+    const def = (clusterChecks: HealthCheck[] | undefined, ...groups: (HealthCheck[] | undefined)[]) => ({
+      healthChecks: clusterChecks,
+      groups: groups.map((healthChecks) => ({ group: { addresses: [], healthChecks }, fieldOf: (f: string) => f })),
+    });
+    expect(hasHealthChecks(def(undefined, undefined))).toBe(false);
+    expect(hasHealthChecks(def([http()], undefined))).toBe(true);
+    expect(hasHealthChecks(def([http()], []))).toBe(false);
+    expect(hasHealthChecks(def(undefined, [], [HealthCheck.tcp({ port: 1 })]))).toBe(true);
   });
 
   test('without health checks the spec is unchanged (no healthChecks, no tracks)', () => {

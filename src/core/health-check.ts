@@ -365,6 +365,11 @@ export function effectiveHealthChecks(group: VrrpGroup, cluster: Pick<ClusterDef
   return group.healthChecks ?? cluster.healthChecks ?? [];
 }
 
+/** Whether any group of the cluster follows a health check (the pod then needs the agent's `run` and the track-file volume). */
+export function hasHealthChecks(def: Pick<ClusterDefinition, 'groups' | 'healthChecks'>): boolean {
+  return def.groups.some(({ group }) => effectiveHealthChecks(group, def).length > 0);
+}
+
 /**
  * Adds the health checks to the agent's spec: each distinct probe once in `healthChecks` (named
  * `hc0`, `hc1`, ... in order of first use), and each group's `tracks` with its action's weight.
