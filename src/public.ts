@@ -14,3 +14,7 @@ export type { KeepalivedClusterBaseProps, Toleration, VirtualIp, VrrpGroup } fro
 export type { FrontendVipsProps, GatewayAddress, GatewayPairProps, KeepalivedClusterProps } from './core/shapes';
 export type { KeepalivedNamespaceProps, ReservedVridsProps } from './core/declaration';
 export type { DashboardOptions, MetricsOptions, PodMonitorOptions, PrometheusRuleOptions } from './core/monitoring/metrics-options';
+export { HealthAction, HealthActionKind, HealthCheck, HttpScheme } from './core/health-check';
+export type {
+  HealthCheckOptions, HttpHealthCheckOptions, KubeApiserverHealthCheckOptions, TcpHealthCheckOptions,
+} from './core/health-check';

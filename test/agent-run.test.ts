@@ -446,13 +446,13 @@ describe('stopping', () => {
     }
   }, 20_000);
 
-  test('run without spec.discovery (and without metrics) asks nothing of the API, says it has nothing to do, and stops on SIGTERM with exit 0', async () => {
+  test('run without spec.discovery (and without metrics and health checks) asks nothing of the API, says it has nothing to do, and stops on SIGTERM with exit 0', async () => {
     const { discovery: _d, ...rest } = SPEC;
     const file = join(tmp, 'static-spec.json');
     writeFileSync(file, JSON.stringify(rest));
     const agent = new AgentProcess(['run', '--spec', file, '--node-name', 'node-a', '--out', join(tmp, 'x.conf'), '--pid-file', join(tmp, 'x.pid')], env());
     started.agents.push(agent);
-    await agent.waitFor(/spec has no discovery and no metrics: nothing to do for cluster edge on node node-a until SIGTERM/);
+    await agent.waitFor(/spec has no discovery, no metrics and no health checks: nothing to do for cluster edge on node node-a until SIGTERM/);
     await sleep(300);
     expect(server.requests).toHaveLength(0);
     expect(agent.exit).toBeUndefined();

@@ -10,8 +10,11 @@ import { basename, dirname, join } from 'path';
  * Writes `content` to a temporary file next to `path`, fsyncs it, renames it over `path` and fsyncs the
  * directory. On failure the temporary file is removed and `path` is untouched.
  * @param mode the new file's permissions (keepalived.conf may hold the auth password).
+ * @param durable fsync the file and the directory, so that the new content survives a crash of the
+ *   node; without it the replacement is still atomic for readers (health-check track files, which a
+ *   fresh pod recreates anyway, skip the fsyncs, which take tens of ms on a busy disk).
  */
-export function writeFileAtomic(path: string, content: string, mode = 0o600): void {
+export function writeFileAtomic(path: string, content: string, mode = 0o600, durable = true): void {
   const dir = dirname(path);
   // A random suffix: container PIDs repeat across restarts, and a crashed run may have left its file.
   const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
@@ -19,7 +22,7 @@ export function writeFileAtomic(path: string, content: string, mode = 0o600): vo
   try {
     try {
       writeFileSync(fd, content); // loops until every byte is written
-      fsyncSync(fd);
+      if (durable) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
@@ -32,7 +35,7 @@ export function writeFileAtomic(path: string, content: string, mode = 0o600): vo
     }
     throw e;
   }
-  syncDirectory(dir);
+  if (durable) syncDirectory(dir);
 }
 
 /** Makes the rename durable; some file systems cannot fsync a directory, which costs only durability. */

@@ -24,7 +24,7 @@ interface CommandFlags {
 const COMMANDS = {
   render: {
     required: ['spec', 'node-name', 'out'],
-    optional: ['auth-pass-file', 'host-ip', 'state-dir', 'notify-fifo'],
+    optional: ['auth-pass-file', 'host-ip', 'state-dir', 'notify-fifo', 'track-dir'],
     // --interfaces-json FILE: the interface table in os.networkInterfaces() shape, instead of the node's.
     // --service-account-dir DIR: token, ca.crt and namespace, instead of the pod's.
     // --api-timeout-ms MS: how long discovery waits for the API (default 5000).
@@ -32,7 +32,7 @@ const COMMANDS = {
   },
   run: {
     required: ['spec', 'node-name', 'out', 'pid-file'],
-    optional: ['auth-pass-file', 'host-ip', 'state-dir', 'notify-fifo', 'metrics-port', 'metrics-address'],
+    optional: ['auth-pass-file', 'host-ip', 'state-dir', 'notify-fifo', 'metrics-port', 'metrics-address', 'track-dir'],
     // --retry-ms MS: how often a pending reload and the notify fifo are retried (default 1000).
     // --api-backoff-ms MS: the cap of the API watch's backoff (default 30000).
     hidden: ['interfaces-json', 'service-account-dir', 'retry-ms', 'api-backoff-ms'],
@@ -55,6 +55,11 @@ export interface NodeOptions {
   readonly stateDir?: string;
   /** keepalived's notify_fifo: rendered into global_defs (with `discovery.leases`), and read by `run`. */
   readonly notifyFifo?: string;
+  /**
+   * Health checks: the directory of the track files (a volume shared with keepalived), rendered into
+   * keepalived.conf by `render` and written by `run`. @default DEFAULT_TRACK_DIR
+   */
+  readonly trackDir?: string;
   /** Test hook: the interface table from a file. */
   readonly interfacesJsonFile?: string;
   /** Test hook: the service account directory (default /var/run/secrets/kubernetes.io/serviceaccount). */
@@ -89,21 +94,23 @@ export type Invocation =
 
 /** The usage text. */
 export const USAGE = `usage: keepalived-agent render --spec FILE --node-name NAME --out FILE [--auth-pass-file FILE] [--host-ip IP]
-                              [--state-dir DIR] [--notify-fifo FILE]
+                              [--state-dir DIR] [--notify-fifo FILE] [--track-dir DIR]
        keepalived-agent run --spec FILE --node-name NAME --out FILE --pid-file FILE [--auth-pass-file FILE]
-                           [--host-ip IP] [--state-dir DIR] [--notify-fifo FILE]
+                           [--host-ip IP] [--state-dir DIR] [--notify-fifo FILE] [--track-dir DIR]
                            [--metrics-port PORT] [--metrics-address IP]
 
   render   write keepalived.conf for this node and exit: 0 on success, 1 when the node cannot run
            the spec (the message names the group, the selector and what the node has), 2 on usage.
            With spec.discovery, the nodes come from the API (one try, 5 s at most), else from the
            last node set saved in --state-dir, else from the spec's static order and peers.
-  run      the sidecar. With spec.discovery: watches the Nodes, rewrites keepalived.conf
-           and sends keepalived SIGHUP when the node set changes it (at most once per
-           minReloadIntervalSeconds); with discovery.leases, holds each group's Lease while this
-           node is its master (from --notify-fifo). With spec.metrics or --metrics-port: serves
-           Prometheus metrics on /metrics (keepalived's states from --notify-fifo; never signals
-           keepalived for them), with or without discovery. Stops on SIGTERM with exit 0.
+  run      the sidecar next to keepalived. With spec.healthChecks, probes them and writes their
+           track files in --track-dir (0 healthy, 1 failing, after fall / rise consecutive probes).
+           With spec.discovery: watches the Nodes, rewrites keepalived.conf and sends keepalived
+           SIGHUP when the node set changes it (at most once per minReloadIntervalSeconds); with
+           discovery.leases, holds each group's Lease while this node is its master (from
+           --notify-fifo). With spec.metrics or --metrics-port: serves Prometheus metrics on
+           /metrics (keepalived's states from --notify-fifo; never signals keepalived for them).
+           With none of these, it idles. Stops on SIGTERM with exit 0.
 
   --spec FILE            the cluster model (spec.json from the ConfigMap)
   --node-name NAME       this node's Kubernetes name (spec.nodeName)
@@ -115,8 +122,11 @@ export const USAGE = `usage: keepalived-agent render --spec FILE --node-name NAM
   --pid-file FILE        run: keepalived's pid file (--pid), to signal it and to see whether it runs
   --metrics-port PORT    run: serve metrics on this port (1024..65535), over spec.metrics.port
   --metrics-address IP   run: listen on this address only (default: every address)
+  --track-dir DIR        health checks: the track files' directory, shared with keepalived
+                         (default /run/keepalived-health)
 
 environment: KEEPALIVED_AGENT_PROC overrides the /proc root for network files (default /proc);
+KEEPALIVED_AGENT_SYS overrides the /sys root for interface link states (default /sys);
 KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT locate the API (set by the kubelet);
 KEEPALIVED_AGENT_DEBUG=1 logs debug messages.`;
 
@@ -136,6 +146,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     hostIp: flags.get('host-ip'),
     stateDir: flags.get('state-dir'),
     notifyFifo: flags.get('notify-fifo'),
+    trackDir: flags.get('track-dir'),
     interfacesJsonFile: flags.get('interfaces-json'),
     serviceAccountDir: flags.get('service-account-dir'),
   };

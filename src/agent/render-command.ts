@@ -30,6 +30,8 @@ export class AgentInputError extends Error {
 export interface AgentEnvironment {
   /** Overrides the /proc root for network files, for tests. */
   readonly KEEPALIVED_AGENT_PROC?: string;
+  /** Overrides the /sys root for interface link states, for tests. */
+  readonly KEEPALIVED_AGENT_SYS?: string;
   /** The API server, as the kubelet sets them. */
   readonly KUBERNETES_SERVICE_HOST?: string;
   readonly KUBERNETES_SERVICE_PORT?: string;
@@ -112,6 +114,7 @@ export function planFor(spec: AgentSpec, options: NodeOptions, env: AgentEnviron
     authPass,
     // notify_fifo only where something reads it: `run` with discovery's Leases, or with metrics.
     notifyFifo: spec.discovery?.leases === true || spec.metrics !== undefined ? options.notifyFifo : undefined,
+    trackDir: options.trackDir,
   };
   const discovered: DiscoveredView | undefined = nodes === undefined
     ? undefined
@@ -147,7 +150,8 @@ export function writeConfig(outFile: string, text: string): void {
 /** `wrote FILE for node N (cluster C): front-1 on eth0 priority 250 (master); ...` */
 export function summaryOf(plan: NodePlan, outFile: string): string {
   const groups = plan.instances.map((i) => `${i.group.name} on ${i.interface} priority ${i.priority} (${i.role})`);
-  return `wrote ${outFile} for node ${plan.nodeName} (cluster ${plan.cluster}): ${groups.join('; ') || 'no groups'}`;
+  const tracks = plan.trackFiles.length === 0 ? '' : `; health checks tracked in ${plan.trackFiles.map((t) => t.path).join(', ')}`;
+  return `wrote ${outFile} for node ${plan.nodeName} (cluster ${plan.cluster}): ${groups.join('; ') || 'no groups'}${tracks}`;
 }
 
 function staticDescription(spec: AgentSpec): string {

@@ -1,6 +1,7 @@
 /**
- * `keepalived-agent run`: the discovery sidecar next to keepalived (same pod, shared process namespace,
- * same uid). It watches the Nodes that match the cluster's nodeSelector and, when the node set changes
+ * `keepalived-agent run`: the sidecar next to keepalived (same pod). With `spec.healthChecks` it
+ * probes them and keeps their track files (see health.ts); it needs no API server for that. With
+ * `spec.discovery` (shared process namespace, keepalived's uid) it also watches the Nodes that match the cluster's nodeSelector and, when the node set changes
  * the rendered config, rewrites keepalived.conf atomically and sends keepalived SIGHUP:
  * - no change to the config, no reload (kubelet heartbeats, readiness flaps);
  * - at most one reload per `discovery.minReloadIntervalSeconds`: a change opens a window of that
@@ -35,6 +36,7 @@ import { metricsPortIssues } from '../core/monitoring/metrics-options';
 import { RunOptions } from './cli';
 import { podClient } from './discovery';
 import { loadNodeSet, saveNodeSet } from './discovery-state';
+import { HealthProber, healthProberFor, HealthSetupError, HealthStatusSource } from './health';
 import { probeKeepalived, Reloader } from './keepalived-process';
 import { KubeClient } from './kube-client';
 import { LeaseKeeper, leaseGroupsOf } from './leases';
@@ -66,6 +68,8 @@ export interface RunningAgent {
   stop(): Promise<void>;
   /** Whether the latest node set was applied, and why not. */
   nodeSetStatus(): NodeSetStatus;
+  /** The health checks' status, when the spec has health checks. */
+  readonly health?: HealthStatusSource;
 }
 
 /** Starts the sidecar; throws (exit 1) when the spec cannot be read or its discovery or metrics are malformed. */
@@ -76,7 +80,16 @@ export function startRun(options: RunOptions, env: AgentEnvironment, logger: Log
     throw new AgentInputError(`spec.discovery in ${options.specFile} is not an object`);
   }
   if (discovery) labelSelectorOf(discovery.nodeSelector ?? {}); // throws on a selector the API would misread
-  return new Sidecar(spec, options, env, logger, metricsEndpointOf(spec, options));
+  let health: HealthProber | undefined;
+  try {
+    health = healthProberFor(spec, options.trackDir, logger, { sysRoot: env.KEEPALIVED_AGENT_SYS || undefined });
+  } catch (e) {
+    if (e instanceof HealthSetupError) throw new AgentInputError(e.message);
+    throw e;
+  }
+  const sidecar = new Sidecar(spec, options, env, logger, metricsEndpointOf(spec, options), health);
+  health?.start();
+  return sidecar;
 }
 
 /** Where to serve metrics: the flags win over `spec.metrics`; undefined for none. */
@@ -102,6 +115,7 @@ class Sidecar implements RunningAgent {
   private server: MetricsServer | undefined;
   /** What keepalived last said per group, for a LeaseKeeper made after the fifo was read. */
   private readonly states = new Map<string, string>();
+  readonly health?: HealthStatusSource;
   private readonly reloader: Reloader;
   private readonly intervalMs: number;
   private readonly limits: DiscoveryLimits;
@@ -126,7 +140,9 @@ class Sidecar implements RunningAgent {
     private readonly env: AgentEnvironment,
     private readonly logger: Logger,
     endpoint: MetricsEndpoint | undefined,
+    private readonly prober?: HealthProber,
   ) {
+    this.health = prober;
     const discovery = spec.discovery;
     // spec.json is read as untrusted: the synth-time validator's predicates, with a floor/default.
     const { limits, problems } = discoveryLimitsOf(discovery);
@@ -156,6 +172,7 @@ class Sidecar implements RunningAgent {
     const source = loadConfigSource(options.outFile) ?? (discovery ? undefined : 'static');
     if (source !== undefined) this.metrics.configSource(source);
     this.metrics.watchApi(() => this.watch !== undefined && this.watch.snapshot !== undefined && this.watch.lastError === undefined);
+    if (prober) this.reportHealth(prober);
     if (discovery) {
       logger.info(`watching the Nodes with ${JSON.stringify(labelSelectorOf(discovery.nodeSelector ?? {}))} for cluster ${spec.cluster} on node ${options.nodeName}; `
         + `reloads at most every ${this.intervalMs / 1000} s; at most ${limits.maxNodes} nodes, at most ${limits.maxNodeSetChange} of them changed at once`
@@ -176,8 +193,8 @@ class Sidecar implements RunningAgent {
         if (this.stopped) await server.close();
         else this.server = server;
       });
-    if (!discovery && endpoint === undefined) {
-      logger.info(`spec has no discovery and no metrics: nothing to do for cluster ${spec.cluster} on node ${options.nodeName} until SIGTERM`);
+    if (!discovery && endpoint === undefined && !prober) {
+      logger.info(`spec has no discovery, no metrics and no health checks: nothing to do for cluster ${spec.cluster} on node ${options.nodeName} until SIGTERM`);
     }
     if (discovery) this.connect();
   }
@@ -199,7 +216,18 @@ class Sidecar implements RunningAgent {
     if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
     this.reloader.stop();
     this.fifo?.stop();
-    await Promise.all([this.watch?.stop(), this.keeper?.stop(500), this.server?.close()]);
+    await Promise.all([this.watch?.stop(), this.keeper?.stop(500), this.server?.close(), this.prober?.stop()]);
+  }
+
+  /** Each check's state as `keepalived_health_check_up{group,check}`, for every group that follows it. */
+  private reportHealth(prober: HealthStatusSource): void {
+    const groups = Array.isArray(this.spec.groups) ? this.spec.groups : [];
+    const followers = (check: string) => groups.filter((g) => Array.isArray(g.tracks) && g.tracks.some((t: { check: string }) => t.check === check)).map((g) => g.name);
+    const report = (status: { name: string; healthy: boolean }) => {
+      for (const group of followers(status.name)) this.metrics.setHealthCheck(group, status.name, status.healthy);
+    };
+    for (const status of prober.statuses()) report(status);
+    prober.subscribe(report);
   }
 
   /** The metrics' labels from the plan of the config in effect (as `render` made it), else from the spec. */

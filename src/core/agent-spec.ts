@@ -4,6 +4,7 @@
  * keepalived.conf on a node, and nothing secret (the password comes from `--auth-pass-file`).
  */
 import { IpFamily } from './address';
+import type { HealthCheckKind } from './health-spec';
 import { InterfaceSelectorSpec } from './interface-selector';
 
 /** The version of the spec.json format. */
@@ -38,6 +39,49 @@ export interface AgentGroup {
   readonly advertInterval: number;
   /** The node that gets the top priority. */
   readonly preferredNode?: string;
+  /**
+   * The health checks this group follows (`track_file` in its `vrrp_instance`), by name in
+   * `spec.healthChecks`, with keepalived's weight: 0 gives the group up (FAULT) while the check
+   * fails, -n lowers its priority by n. Absent: none.
+   */
+  readonly tracks?: readonly AgentTrack[];
+}
+
+/** A group's use of a health check. */
+export interface AgentTrack {
+  /** The check's `name` in `spec.healthChecks`. */
+  readonly check: string;
+  /** keepalived's `track_file` weight: 0 (release) or -1..-253 (lower the priority). */
+  readonly weight: number;
+}
+
+/**
+ * A health check the agent's `run` probes on the node, writing its state to a track file
+ * (`<track dir>/<cluster>_<name>`: 0 healthy, 1 failing) that keepalived watches. Identical checks of
+ * several groups are one entry, probed once.
+ */
+export interface AgentHealthCheck {
+  /** Names the check in `tracks` and its track file: 1..16 lower-case letters and digits. */
+  readonly name: string;
+  readonly kind: HealthCheckKind;
+  /** http, kube-apiserver, tcp: the port on 127.0.0.1. */
+  readonly port?: number;
+  /** http, kube-apiserver: the request path. */
+  readonly path?: string;
+  /** http: the Host header (and TLS server name). */
+  readonly host?: string;
+  /** http, kube-apiserver: over TLS. */
+  readonly https?: boolean;
+  /** https: accept any certificate. */
+  readonly insecureSkipTlsVerify?: boolean;
+  /** interface: the interface's name. */
+  readonly interface?: string;
+  readonly intervalSeconds: number;
+  readonly timeoutSeconds: number;
+  /** Consecutive failures that make it failing. */
+  readonly fall: number;
+  /** Consecutive successes that make it healthy. */
+  readonly rise: number;
 }
 
 /**
@@ -103,6 +147,8 @@ export interface AgentSpec {
   /** Whether groups use VRRPv2 PASS authentication, with the password from `--auth-pass-file`. */
   readonly auth: boolean;
   readonly groups: readonly AgentGroup[];
+  /** The health checks the groups' `tracks` name; absent: none. */
+  readonly healthChecks?: readonly AgentHealthCheck[];
   /** Discovery mode; absent means the static `nodeOrder` / `unicastPeers` (or hashing) alone. */
   readonly discovery?: AgentDiscovery;
   /** Prometheus metrics from `run`; absent means no endpoint (the `--metrics-port` flag can still ask for one). */

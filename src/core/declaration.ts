@@ -38,6 +38,7 @@ export function declareCluster(domain: VrrpDomain, path: string, id: string, pro
     tolerations: props.tolerations ?? [],
     target: props.target ?? Target.deckhouse(),
     groups: [],
+    healthChecks: props.healthChecks,
   };
   throwIfIssues(validateCluster(cluster));
   domain.addCluster(cluster);

@@ -5,6 +5,8 @@ export * from './errors';
 export * from './interface-selector';
 export * from './manifest';
 export * from './model';
+export * from './health-check';
+export * from './health-spec';
 export * from './target';
 export * from './names';
 export * from './rules';

@@ -5,6 +5,7 @@
 import { contains, IpFamily, networkOf, parseCidr, parseIp } from './address';
 import { AGENT_SPEC_VERSION, AgentGroup, AgentSpec, AgentVirtualIp } from './agent-spec';
 import { DiscoveredView } from './discovered-nodes';
+import { agentHealthCheckProblems, agentTrackProblems, DEFAULT_TRACK_DIR, TRACK_FILE_FAILING } from './health-spec';
 import { InterfaceSelectorSpec } from './interface-selector';
 import { dnsLabelProblem, dnsSubdomainProblem } from './names';
 import { describeSelector, interfaceNameIsSafe, NodeView, resolveInterface, SAFE_INTERFACE_NAME } from './node-view';
@@ -24,6 +25,13 @@ export interface RenderNode {
    * passes it where `run` reads it: discovery with Leases, or metrics. An absolute path of letters, digits, `_`, `-`, `.`, `/`.
    */
   readonly notifyFifo?: string;
+  /**
+   * The directory of the health checks' track files, as both the agent and keepalived see it (a volume
+   * they share). Same rules as `notifyFifo`.
+   *
+   * @default DEFAULT_TRACK_DIR
+   */
+  readonly trackDir?: string;
 }
 
 /** Thrown when a node cannot run the spec; the message lists every problem, group by group. */
@@ -63,6 +71,16 @@ export interface InstancePlan {
    * (`discovery.peersInInterfaceNetwork`), for the agent's logs.
    */
   readonly peersOutsideNetwork?: readonly string[];
+  /** The track files it follows (`track_file`): their `vrrp_track_file` names and weights. */
+  readonly tracks: readonly { readonly name: string; readonly weight: number }[];
+}
+
+/** A health check's track file (`vrrp_track_file`). */
+export interface TrackFilePlan {
+  /** The `vrrp_track_file` name, `trackFileName(cluster, check)`. */
+  readonly name: string;
+  /** The file's absolute path. */
+  readonly path: string;
 }
 
 /** Everything decided for one node: what `formatKeepalivedConf` writes and the agent logs. */
@@ -71,6 +89,8 @@ export interface NodePlan {
   readonly cluster: string;
   /** `notify_fifo` in global_defs, when set. */
   readonly notifyFifo?: string;
+  /** The track files the instances follow. */
+  readonly trackFiles: readonly TrackFilePlan[];
   readonly instances: readonly InstancePlan[];
   /** Discovered addresses refused as unicast peers (`DiscoveredView.refusedPeers`), for the agent's logs. */
   readonly refusedPeers?: readonly string[];
@@ -115,6 +135,11 @@ export function planNode(spec: AgentSpec, view: NodeView, node: RenderNode, disc
   if (node.notifyFifo !== undefined && !NOTIFY_FIFO_PATH.test(node.notifyFifo)) {
     problems.push(`--notify-fifo ${JSON.stringify(node.notifyFifo)} must be an absolute path of letters, digits, _, -, . and / (keepalived reads it as one word)`);
   }
+  const trackDir = node.trackDir ?? DEFAULT_TRACK_DIR;
+  const checkNames = healthCheckNames(spec, problems);
+  if (checkNames.size > 0 && !NOTIFY_FIFO_PATH.test(trackDir)) {
+    problems.push(`--track-dir ${JSON.stringify(trackDir)} must be an absolute path of letters, digits, _, -, . and / (keepalived reads it as one word)`);
+  }
 
   const ownView = withoutVips(view, spec.groups);
   let unicast: Map<IpFamily, UnicastFamily> | undefined;
@@ -132,6 +157,7 @@ export function planNode(spec: AgentSpec, view: NodeView, node: RenderNode, disc
     orderSound: orderProblems.length === 0,
     authPass: node.authPass,
     peersInInterfaceNetwork: discovered?.unicastPeers !== undefined && spec.discovery?.peersInInterfaceNetwork === true,
+    checkNames,
   };
 
   const instances: InstancePlan[] = [];
@@ -142,13 +168,46 @@ export function planNode(spec: AgentSpec, view: NodeView, node: RenderNode, disc
     if (instance) instances.push(instance);
   }
   if (problems.length > 0) throw new AgentRenderError(nodeName, problems);
+  // Only the files some instance follows: keepalived reports an unused one as a configuration error.
+  const used = new Set(instances.flatMap((i) => i.tracks.map((t) => t.name)));
+  const trackFiles = (spec.healthChecks ?? [])
+    .map((c) => trackFileName(spec.cluster, c.name))
+    .filter((name) => used.has(name))
+    .map((name) => ({ name, path: `${trackDir.replace(/\/+$/, '')}/${name}` }));
   return {
     nodeName,
     cluster: spec.cluster,
     ...(node.notifyFifo === undefined ? {} : { notifyFifo: node.notifyFifo }),
+    trackFiles,
     instances,
     ...(discovered?.refusedPeers === undefined ? {} : { refusedPeers: discovered.refusedPeers }),
   };
+}
+
+/** The names of the spec's health checks; their problems go to `problems`. */
+function healthCheckNames(spec: AgentSpec, problems: string[]): Set<string> {
+  const names = new Set<string>();
+  if (spec.healthChecks === undefined) return names;
+  if (!Array.isArray(spec.healthChecks)) {
+    problems.push('spec.healthChecks is not a list');
+    return names;
+  }
+  spec.healthChecks.forEach((check, i) => {
+    const checkProblems = agentHealthCheckProblems(check);
+    problems.push(...checkProblems.map((p) => `spec.healthChecks[${i}] ${p}`));
+    if (checkProblems.length > 0) return;
+    if (names.has(check.name)) problems.push(`spec.healthChecks[${i}] name ${check.name} is used twice`);
+    names.add(check.name);
+  });
+  return names;
+}
+
+/**
+ * A health check's `vrrp_track_file` name and file name: `<cluster>_<check>` (unique in the config,
+ * and on a node whose clusters share a track directory).
+ */
+export function trackFileName(cluster: string, check: string): string {
+  return `${keepalivedName(cluster)}_${keepalivedName(check)}`;
 }
 
 const NOTIFY_FIFO_PATH = /^\/[A-Za-z0-9_.\/-]+$/;
@@ -174,6 +233,9 @@ export function formatKeepalivedConf(plan: NodePlan): string {
     ...(plan.notifyFifo === undefined ? [] : [`    notify_fifo ${plan.notifyFifo}`]),
     ...(unicast ? ['    # unicast adverts only from the listed peers', '    vrrp_check_unicast_src'] : []),
     '}',
+    // Before the instances, which name them. `vrrp_track_file` (not 2.1's `track_file`) so that 2.0 reads
+    // it too. init_file: a file that does not exist yet reads as failing until the agent says otherwise.
+    ...plan.trackFiles.flatMap((t) => ['', `vrrp_track_file ${t.name} {`, `    file "${t.path}"`, `    init_file ${TRACK_FILE_FAILING}`, '}']),
     ...plan.instances.flatMap((i) => ['', formatInstance(i)]),
   ].join('\n') + '\n';
 }
@@ -200,6 +262,7 @@ function formatInstance(plan: InstancePlan): string {
     }
   }
   lines.push('virtual_ipaddress {', ...plan.addresses.map((a) => `    ${a.address} dev ${a.dev}`), '}');
+  if (plan.tracks.length > 0) lines.push('track_file {', ...plan.tracks.map((t) => `    ${t.name} weight ${t.weight}`), '}');
   return [`vrrp_instance ${plan.instanceName} {`, ...lines.map((l) => `    ${l}`), '}'].join('\n');
 }
 
@@ -311,6 +374,8 @@ interface PlanContext {
   readonly authPass: string | undefined;
   /** Discovered unicast peers only within the networks of each instance's interface. */
   readonly peersInInterfaceNetwork: boolean;
+  /** The names of the spec's (sound) health checks. */
+  readonly checkNames: ReadonlySet<string>;
 }
 
 function planInstance(ctx: PlanContext, group: AgentGroup, problems: string[]): InstancePlan | undefined {
@@ -319,6 +384,7 @@ function planInstance(ctx: PlanContext, group: AgentGroup, problems: string[]): 
     return undefined;
   }
   problems.push(...groupShapeProblems(group));
+  problems.push(...agentTrackProblems(group.tracks, ctx.checkNames));
   const resolve = (selector: InterfaceSelectorSpec, family: IpFamily, what: string): string | undefined => {
     const resolution = resolveInterface(selector, family, ctx.view);
     if ('name' in resolution) {
@@ -375,6 +441,7 @@ function planInstance(ctx: PlanContext, group: AgentGroup, problems: string[]): 
     authPass: ctx.spec.auth && group.vrrpVersion === 2 ? ctx.authPass : undefined,
     unicast: unicast && { source: unicast.source as string, peers },
     ...(peersOutsideNetwork.length === 0 ? {} : { peersOutsideNetwork }),
+    tracks: (group.tracks ?? []).map((t) => ({ name: trackFileName(ctx.spec.cluster, t.check), weight: t.weight })),
   };
 }
 

@@ -1,3 +1,4 @@
+import { HealthCheck } from './health-check';
 import { InterfaceSelector } from './interface-selector';
 import { Target } from './target';
 
@@ -71,6 +72,17 @@ export interface VrrpGroup {
    * @default - masters are spread across nodes by `nodeOrder` or a rendezvous hash
    */
   readonly preferredNode?: string;
+
+  /**
+   * Health checks that the node agent runs on each node for this group: while one fails, the node
+   * releases the group or lowers its priority (each check's `onFailure`). They replace the cluster's
+   * `healthChecks`; `[]` turns them off for this group. Standalone target only.
+   *
+   * @example
+   * healthChecks: [HealthCheck.http({ port: 10254, path: '/healthz' })]
+   * @default - the cluster's `healthChecks`
+   */
+  readonly healthChecks?: HealthCheck[];
 }
 
 /** A toleration operator. */
@@ -155,6 +167,16 @@ export interface KeepalivedClusterBaseProps {
    * @default Target.deckhouse()
    */
   readonly target?: Target;
+
+  /**
+   * Health checks for every group of the cluster that has none of its own (FrontendVips: every
+   * address; GatewayPair: the pair). The node agent probes them on each node; while one fails, the
+   * node releases the group or lowers its priority (each check's `onFailure`). Standalone target only:
+   * the Deckhouse KeepalivedInstance CRD has no health checks.
+   *
+   * @default - none: only a dead node or keepalived moves the addresses
+   */
+  readonly healthChecks?: HealthCheck[];
 }
 
 /**
@@ -181,4 +203,6 @@ export interface ClusterDefinition {
   readonly tolerations: readonly Toleration[];
   readonly target: Target;
   readonly groups: readonly GroupDefinition[];
+  /** The cluster's default health checks (`healthChecks` of its props). */
+  readonly healthChecks?: readonly HealthCheck[];
 }

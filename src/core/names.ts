@@ -1,5 +1,6 @@
 import { fnv1a32Hex } from './hash';
 import { ClusterDefinition } from './model';
+import { interfaceNameIsSafe, SAFE_INTERFACE_NAME } from './node-view';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -39,5 +40,15 @@ export function dnsSubdomainProblem(name: unknown): string | undefined {
   if (typeof name !== 'string' || name.length === 0) return 'is empty or not a string';
   if (name.length > 253) return 'is longer than 253 characters';
   if (!name.split('.').every((part) => DNS_LABEL.test(part))) return 'is not a DNS subdomain';
+  return undefined;
+}
+
+/** Linux's dev_valid_name: 1..15 bytes, not "." or "..", no "/", ":" or white space. */
+export function interfaceNameProblem(name: unknown): string | undefined {
+  if (typeof name !== 'string' || name.length === 0) return 'is empty';
+  if (Buffer.byteLength(name, 'utf8') > 15) return 'is longer than 15 bytes (IFNAMSIZ - 1)';
+  if (name === '.' || name === '..') return 'is "." or ".."';
+  if (/[/:\s]/.test(name)) return 'contains "/", ":" or white space';
+  if (!interfaceNameIsSafe(name)) return `has characters keepalived.conf cannot carry (it must match ${SAFE_INTERFACE_NAME})`;
   return undefined;
 }

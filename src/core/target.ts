@@ -28,6 +28,8 @@ export interface TargetStrategy {
   readonly maxNameLength: number;
   /** Whether the target takes IPv6 addresses and networks. */
   readonly ipv6: boolean;
+  /** Whether the target can run health checks. */
+  readonly healthChecks: boolean;
   /** The namespace of the cluster's namespaced objects; undefined when it has none. */
   readonly namespace: string | undefined;
   /** Why a name longer than `maxNameLength` does not work here. */

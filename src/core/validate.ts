@@ -5,12 +5,12 @@
  */
 import { Cidr, parseCidr, isNetwork, networkOf, maxPrefix, IpFamily, parseIp } from './address';
 import { ValidationIssue } from './errors';
+import { unsupportedHealthCheckIssues, validateHealthChecks } from './health-check';
 import { InterfaceSelector } from './interface-selector';
 import { ClusterDefinition, GroupDefinition, Toleration } from './model';
-import { clusterName, dnsLabelProblem, dnsSubdomainProblem } from './names';
+import { clusterName, dnsLabelProblem, dnsSubdomainProblem, interfaceNameProblem } from './names';
 import { VRID_MAX, VRID_MIN } from './rules';
 import { familyOf } from './standalone/agent-spec-of';
-import { interfaceNameIsSafe, SAFE_INTERFACE_NAME } from './node-view';
 import { IssueReport as Report, Target } from './target';
 
 export { familyOf };
@@ -28,7 +28,14 @@ export function validateCluster(def: ClusterDefinition): ValidationIssue[] {
   def.tolerations.forEach((t, i) => checkToleration(t, `tolerations[${i}]`, report));
   def.target.strategy.validateCluster(def, report);
   def.groups.forEach((g) => checkGroup(def, g, report));
+  issues.push(...healthCheckIssues(def, def.healthChecks, 'healthChecks'));
   return issues;
+}
+
+/** Health checks: validated as such, and refused where the target cannot run them (Deckhouse). */
+function healthCheckIssues(def: ClusterDefinition, checks: unknown, field: string): ValidationIssue[] {
+  if (!def.target.strategy.healthChecks) return unsupportedHealthCheckIssues(checks, field, def.path);
+  return validateHealthChecks(checks, field, def.path);
 }
 
 /** Every issue with one group of a cluster. */
@@ -113,6 +120,7 @@ function checkGroup(def: ClusterDefinition, gdef: GroupDefinition, report: Repor
   const g = gdef.group;
   const f = gdef.fieldOf;
   const target = def.target.strategy;
+  for (const i of healthCheckIssues(def, g.healthChecks, f('healthChecks'))) report(i.field, i.value, i.problem, i.expected);
 
   if (g.id !== undefined && (!Number.isInteger(g.id) || g.id < VRID_MIN || g.id > VRID_MAX)) {
     report(f('id'), g.id, 'is not a VRRP router id', `an integer from ${VRID_MIN} to ${VRID_MAX}, or omit it for automatic allocation`);
@@ -189,19 +197,6 @@ function isUnusableVip(cidr: Cidr): boolean {
   const zero = b.every((x) => x === 0);
   const loopback = b.slice(0, 15).every((x) => x === 0) && b[15] === 1;
   return zero || loopback || b[0] === 0xff || (b[0] === 0xfe && (b[1] & 0xc0) === 0x80);
-}
-
-/**
- * Linux's dev_valid_name (1..15 bytes, not "." or "..", no "/", ":" or white space), and then the
- * renderer's own rule (`interfaceNameIsSafe`), which the agent applies to names from the node too.
- */
-export function interfaceNameProblem(name: unknown): string | undefined {
-  if (typeof name !== 'string' || name.length === 0) return 'is empty';
-  if (Buffer.byteLength(name, 'utf8') > 15) return 'is longer than 15 bytes (IFNAMSIZ - 1)';
-  if (name === '.' || name === '..') return 'is "." or ".."';
-  if (/[/:\s]/.test(name)) return 'contains "/", ":" or white space';
-  if (!interfaceNameIsSafe(name)) return `has characters keepalived.conf cannot carry (it must match ${SAFE_INTERFACE_NAME})`;
-  return undefined;
 }
 
 function checkSelector(def: ClusterDefinition, selector: InterfaceSelector | undefined, field: string, family: IpFamily, report: Report) {

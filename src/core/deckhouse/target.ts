@@ -19,6 +19,7 @@ const STANDALONE_ONLY = 'omit it, or use Target.standalone()';
 export class DeckhouseTargetStrategy implements TargetStrategy {
   public readonly maxNameLength = DECKHOUSE_NAME_MAX;
   public readonly ipv6 = false;
+  public readonly healthChecks = false;
   public readonly namespace = undefined;
   public readonly nameScope = 'KeepalivedInstance (cluster-scoped)';
 

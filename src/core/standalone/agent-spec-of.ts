@@ -4,6 +4,7 @@ import { AGENT_SPEC_VERSION, AgentSpec } from '../agent-spec';
 import { DEFAULT_MAX_NODE_SET_CHANGE, DEFAULT_MAX_NODES } from '../discovery-limits';
 import { InterfaceSelector } from '../interface-selector';
 import { dropUndefined } from '../manifest';
+import { withHealthChecks } from '../health-check';
 import { ClusterDefinition, VrrpGroup } from '../model';
 import { metricsPortOf } from '../monitoring/metrics-options';
 import { groupNameOf, standaloneNames } from './names';
@@ -75,5 +76,5 @@ export function agentSpecOf(def: ClusterDefinition, options: StandaloneOptions, 
       peersInInterfaceNetwork: o.discovery.peersInInterfaceNetwork === true ? true : undefined,
     } : undefined,
   };
-  return dropUndefined(spec);
+  return withHealthChecks(def, dropUndefined(spec));
 }

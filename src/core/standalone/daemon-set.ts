@@ -8,6 +8,8 @@
  *   It reads keepalived's fifo and signals keepalived, so it runs with keepalived's uid (0) but no
  *   capabilities.
  */
+import { hasHealthChecks } from '../health-check';
+import { DEFAULT_TRACK_DIR } from '../health-spec';
 import { ClusterDefinition } from '../model';
 import { definedItems, dropUndefined, ManifestObject } from '../manifest';
 import { tolerationManifest } from '../toleration';
@@ -37,6 +39,8 @@ export const POD_PATHS = {
   run: '/run/keepalived',
   state: '/var/lib/keepalived-constructs',
   serviceAccount: '/var/run/secrets/kubernetes.io/serviceaccount',
+  /** The health checks' track files (DEFAULT_TRACK_DIR, which the agent assumes without the flag). */
+  health: DEFAULT_TRACK_DIR,
 } as const;
 
 const NOTIFY_FIFO = `${POD_PATHS.run}/notify.fifo`;
@@ -70,15 +74,16 @@ export interface DaemonSetRefs {
   readonly auth?: AuthSecretRef;
 }
 
-/** Whether the pod runs the agent's `run` sidecar: for metrics, discovery, or both. */
-export function runsAgentSidecar(o: StandaloneOptions): boolean {
-  return o.discovery !== undefined || metricsPortOf(o.metrics) !== undefined;
+/** Whether the pod runs the agent's `run` sidecar: for metrics, discovery, health checks. */
+export function runsAgentSidecar(def: ClusterDefinition, o: StandaloneOptions): boolean {
+  return o.discovery !== undefined || metricsPortOf(o.metrics) !== undefined || hasHealthChecks(def);
 }
 
 export function daemonSet(def: ClusterDefinition, o: StandaloneOptions, n: StandaloneNames, refs: DaemonSetRefs): ManifestObject {
   const discovery = o.discovery;
   const metricsPort = metricsPortOf(o.metrics);
-  const sidecar = runsAgentSidecar(o);
+  const sidecar = runsAgentSidecar(def, o);
+  const health = hasHealthChecks(def);
   const stateDir = `${POD_PATHS.state}/${n.namespace}/${n.name}`;
   const agentArgs = (command: 'render' | 'run') => [
     'node', `${POD_PATHS.agent}/keepalived-agent.js`, command,
@@ -91,6 +96,7 @@ export function daemonSet(def: ClusterDefinition, o: StandaloneOptions, n: Stand
     ...(sidecar ? ['--notify-fifo', NOTIFY_FIFO] : []),
     ...(o.unicastPeers || discovery?.unicast ? ['--host-ip', '$(HOST_IP)'] : []),
     ...(refs.auth ? ['--auth-pass-file', `${POD_PATHS.auth}/password`] : []),
+    ...(health ? ['--track-dir', POD_PATHS.health] : []),
   ];
   const env = [
     { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
@@ -115,6 +121,8 @@ export function daemonSet(def: ClusterDefinition, o: StandaloneOptions, n: Stand
     discovery ? { name: 'state', mountPath: stateDir } : undefined,
     refs.auth ? { name: 'auth', mountPath: POD_PATHS.auth, readOnly: true } : undefined,
     apiToken,
+    // The track files the sidecar writes and keepalived watches.
+    health && command === 'run' ? { name: 'health', mountPath: POD_PATHS.health } : undefined,
   ]);
   const render = {
     name: 'render',
@@ -157,6 +165,8 @@ export function daemonSet(def: ClusterDefinition, o: StandaloneOptions, n: Stand
       { name: 'rendered', mountPath: POD_PATHS.rendered, readOnly: true },
       { name: 'run', mountPath: POD_PATHS.run },
       { name: 'tmp', mountPath: '/tmp' },
+      // Read-write: keepalived's init_file makes a track file that does not exist yet (failing).
+      ...(health ? [{ name: 'health', mountPath: POD_PATHS.health }] : []),
     ],
   };
   const tolerations = def.tolerations.map(tolerationManifest);
@@ -205,6 +215,7 @@ export function daemonSet(def: ClusterDefinition, o: StandaloneOptions, n: Stand
             { name: 'rendered', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
             { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
             { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '8Mi' } },
+            health ? { name: 'health', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } } : undefined,
             // The last known node set survives pod restarts, for starts while the API is unreachable.
             discovery ? { name: 'state', hostPath: { path: stateDir, type: 'DirectoryOrCreate' } } : undefined,
             refs.auth ? { name: 'auth', secret: { secretName: refs.auth.secretName, items: [{ key: refs.auth.key, path: 'password' }], defaultMode: 0o440 } } : undefined,

@@ -38,6 +38,7 @@ function monitoringObjects(o: StandaloneOptions, cluster: MonitoredCluster): Clu
 export class StandaloneTargetStrategy implements TargetStrategy {
   public readonly maxNameLength = STANDALONE_NAME_MAX;
   public readonly ipv6 = true;
+  public readonly healthChecks = true;
 
   constructor(public readonly options: StandaloneOptions) {}
 

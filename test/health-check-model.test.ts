@@ -1,0 +1,222 @@
+// Health checks in the model: one test per validation rule (a compliant and a non-compliant case through
+// one helper, the message naming the construct path, the field, the value and what is valid), and what
+// the checks become in the agent's spec.json.
+import { Chart } from 'cdk8s';
+import {
+  AgentSpec, FrontendVips, GatewayPair, hasHealthChecks, HealthAction, HealthCheck, HttpScheme, InterfaceSelector, KeepalivedCluster, Target,
+} from '../src/internal';
+import { newChart, synth } from './support/synth';
+
+type Build = (chart: Chart) => void;
+
+function failure(build: Build): string | undefined {
+  const { chart } = newChart();
+  try {
+    build(chart);
+    synth(chart);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+function expectRule(ok: Build, bad: Build, ...parts: string[]) {
+  expect(failure(ok)).toBeUndefined();
+  const message = failure(bad);
+  expect(message).toBeDefined();
+  for (const part of parts) expect(message).toContain(part);
+  expect(message).toContain('Valid:');
+}
+
+const standalone = Target.standalone({ nodeOrder: ['a', 'b'] });
+/** A standalone cluster with one group that has these checks. */
+const group = (...checks: unknown[]): Build => (chart) => {
+  const c = new KeepalivedCluster(chart, 'c', { nodeSelector: {}, target: standalone });
+  c.addGroup({ addresses: [{ address: '203.0.113.10/32' }], healthChecks: checks as HealthCheck[] });
+};
+const http = (o: object = {}) => HealthCheck.http({ port: 10254, path: '/healthz', ...o });
+
+function specOf(chart: Chart): AgentSpec {
+  const cm = synth(chart).find((o) => o.kind === 'ConfigMap');
+  return JSON.parse(cm.data['spec.json']);
+}
+
+describe('validation', () => {
+  test('intervalSeconds', () => expectRule(group(http({ intervalSeconds: 0.2 })), group(http({ intervalSeconds: 0.05 })),
+    '[test/c] groups[0].healthChecks[0].intervalSeconds = 0.05: is not a probe interval', '0.1 to 3600'));
+
+  test('timeoutSeconds: within the interval', () => expectRule(group(http({ intervalSeconds: 2, timeoutSeconds: 2 })),
+    group(http({ intervalSeconds: 1, timeoutSeconds: 1.5 })), 'groups[0].healthChecks[0].timeoutSeconds = 1.5: is longer than the probe interval'));
+
+  test('timeoutSeconds: positive', () => expectRule(group(http({ timeoutSeconds: 0.05 })), group(http({ timeoutSeconds: 0 })),
+    'groups[0].healthChecks[0].timeoutSeconds = 0: is not a probe timeout'));
+
+  test('fall', () => expectRule(group(http({ fall: 1 })), group(http({}), http({ port: 80, fall: 0 })),
+    '[test/c] groups[0].healthChecks[1].fall = 0: is not a count of consecutive probes', 'an integer from 1 to 100'));
+
+  test('rise', () => expectRule(group(http({ rise: 100 })), group(http({ rise: 2.5 })), 'groups[0].healthChecks[0].rise = 2.5'));
+
+  test('port', () => {
+    expectRule(group(HealthCheck.tcp({ port: 65535 })), group(HealthCheck.tcp({ port: 65536 })), 'groups[0].healthChecks[0].port = 65536: is not a TCP port');
+    expectRule(group(http({ port: 1 })), group(http({ port: 0 })), 'groups[0].healthChecks[0].port = 0');
+    expectRule(group(HealthCheck.kubeApiserver({ port: 443 })), group(HealthCheck.kubeApiserver({ port: -1 })), 'groups[0].healthChecks[0].port = -1');
+  });
+
+  test('path', () => {
+    expectRule(group(http({ path: '/healthz?full=1' })), group(http({ path: 'healthz' })), 'groups[0].healthChecks[0].path = "healthz": is not an HTTP request path');
+    expectRule(group(http({ path: '/a%20b' })), group(http({ path: '/a b' })), 'path = "/a b"');
+    expectRule(group(http({ path: `/${'a'.repeat(2047)}` })), group(http({ path: `/${'a'.repeat(2048)}` })), 'path = ');
+  });
+
+  test('host', () => {
+    expectRule(group(http({ host: 'ingress.example.com:8443' })), group(http({ host: 'bad host' })),
+      'groups[0].healthChecks[0].host = "bad host": is not a Host header value');
+    expectRule(group(http({ host: '[2001:db8::1]' })), group(http({ host: 'a\r\nX-Injected: 1' })), 'is not a Host header value');
+  });
+
+  test('scheme', () => expectRule(group(http({ scheme: HttpScheme.HTTPS })), group(http({ scheme: 'ftp' })),
+    'groups[0].healthChecks[0].scheme = "ftp": is not an HTTP scheme'));
+
+  test('insecureSkipTlsVerify only with HTTPS', () => expectRule(group(http({ scheme: HttpScheme.HTTPS, insecureSkipTlsVerify: true })),
+    group(http({ insecureSkipTlsVerify: true })), 'groups[0].healthChecks[0].insecureSkipTlsVerify = true: applies only to HTTPS'));
+
+  test('interface name', () => expectRule(group(HealthCheck.interface('bond0')), group(HealthCheck.interface('a/b')),
+    'groups[0].healthChecks[0].interface = "a/b": contains "/"', 'an interface name of 1..15 bytes'));
+
+  test('lowerPriority(n)', () => {
+    expectRule(group(http({ onFailure: HealthAction.lowerPriority(253) })), group(http({ onFailure: HealthAction.lowerPriority(254) })),
+      'groups[0].healthChecks[0].onFailure = 254: is not a priority decrease keepalived can apply', 'an integer from 1 to 253');
+    expectRule(group(http({ onFailure: HealthAction.lowerPriority(1) })), group(http({ onFailure: HealthAction.lowerPriority(0.5) })), 'onFailure = 0.5');
+  });
+
+  test('onFailure is a HealthAction', () => expectRule(group(http({ onFailure: HealthAction.release() })), group(http({ onFailure: 'release' })),
+    'groups[0].healthChecks[0].onFailure = "release": is not a HealthAction'));
+
+  test('each item is a HealthCheck', () => expectRule(group(http()), group({ port: 80 }),
+    'groups[0].healthChecks[0] = {"port":80}: is not a HealthCheck'));
+
+  test('the same check twice in a group (other timing is another check)', () => expectRule(group(http(), http({ intervalSeconds: 2 })),
+    group(http(), http({ onFailure: HealthAction.lowerPriority(10) })),
+    'groups[0].healthChecks[1] = "http(:10254/healthz)": probes the same as groups[0].healthChecks[0]'));
+
+  test('at most 16 checks in a group', () => expectRule(
+    group(...Array.from({ length: 16 }, (_, i) => HealthCheck.tcp({ port: 1000 + i }))),
+    group(...Array.from({ length: 17 }, (_, i) => HealthCheck.tcp({ port: 1000 + i }))),
+    'groups[0].healthChecks = "(17 checks)": too many health checks'));
+
+  test('the cluster default is validated as `healthChecks`', () => expectRule(
+    (chart) => new FrontendVips(chart, 'front', { nodeSelector: {}, addresses: ['203.0.113.1/32'], target: standalone, healthChecks: [http()] }),
+    (chart) => new FrontendVips(chart, 'front', { nodeSelector: {}, addresses: ['203.0.113.1/32'], target: standalone, healthChecks: [http({ fall: 101 })] }),
+    '[test/front] healthChecks[0].fall = 101'));
+
+  test('the Deckhouse target rejects health checks (its CRD has none)', () => {
+    expectRule(
+      (chart) => new FrontendVips(chart, 'front', { nodeSelector: {}, addresses: ['203.0.113.1/32'], healthChecks: [] }),
+      (chart) => new FrontendVips(chart, 'front', { nodeSelector: {}, addresses: ['203.0.113.1/32'], healthChecks: [http()] }),
+      '[test/front] healthChecks = ["http(:10254/healthz)"]: the Deckhouse KeepalivedInstance CRD has no health checks', 'Target.standalone()');
+    expectRule(
+      (chart) => new KeepalivedCluster(chart, 'c', { nodeSelector: {}, groups: [{ addresses: [{ address: '203.0.113.10/32' }] }] }),
+      (chart) => new KeepalivedCluster(chart, 'c', { nodeSelector: {}, groups: [{ addresses: [{ address: '203.0.113.10/32' }], healthChecks: [HealthCheck.kubeApiserver()] }] }),
+      '[test/c] groups[0].healthChecks = ["kubeApiserver(:6443)"]: the Deckhouse KeepalivedInstance CRD has no health checks');
+  });
+});
+
+describe('the agent spec', () => {
+  test('defaults: every 1 s, timeout 1 s, fall 3, rise 2, release (weight 0); kubeApiserver is https://127.0.0.1:6443/readyz without verification', () => {
+    const { chart } = newChart();
+    new KeepalivedCluster(chart, 'c', {
+      nodeSelector: {}, target: standalone,
+      groups: [{ name: 'api', addresses: [{ address: '203.0.113.10/32' }], healthChecks: [HealthCheck.kubeApiserver(), http()] }],
+    });
+    const spec = specOf(chart);
+    expect(spec.healthChecks).toEqual([
+      { name: 'hc0', kind: 'kube-apiserver', port: 6443, path: '/readyz', https: true, insecureSkipTlsVerify: true, intervalSeconds: 1, timeoutSeconds: 1, fall: 3, rise: 2 },
+      { name: 'hc1', kind: 'http', port: 10254, path: '/healthz', https: false, intervalSeconds: 1, timeoutSeconds: 1, fall: 3, rise: 2 },
+    ]);
+    expect(spec.groups[0].tracks).toEqual([{ check: 'hc0', weight: 0 }, { check: 'hc1', weight: 0 }]);
+  });
+
+  test('the timeout defaults to a shorter interval; lowerPriority(n) is weight -n; HTTPS options carry over', () => {
+    const { chart } = newChart();
+    new KeepalivedCluster(chart, 'c', {
+      nodeSelector: {}, target: standalone,
+      groups: [{
+        name: 'web', addresses: [{ address: '203.0.113.10/32' }],
+        healthChecks: [
+          HealthCheck.http({ port: 8443, path: '/ready', host: 'web.example.com', scheme: HttpScheme.HTTPS, intervalSeconds: 0.2, fall: 2, onFailure: HealthAction.lowerPriority(100) }),
+          HealthCheck.interface('bond0', { rise: 5 }),
+        ],
+      }],
+    });
+    const spec = specOf(chart);
+    expect(spec.healthChecks).toEqual([
+      { name: 'hc0', kind: 'http', port: 8443, path: '/ready', host: 'web.example.com', https: true, insecureSkipTlsVerify: false, intervalSeconds: 0.2, timeoutSeconds: 0.2, fall: 2, rise: 2 },
+      { name: 'hc1', kind: 'interface', interface: 'bond0', intervalSeconds: 1, timeoutSeconds: 1, fall: 3, rise: 5 },
+    ]);
+    expect(spec.groups[0].tracks).toEqual([{ check: 'hc0', weight: -100 }, { check: 'hc1', weight: 0 }]);
+  });
+
+  test('the cluster default applies to every group without its own; a group\'s own replace it, [] turns them off; one probe per distinct check', () => {
+    const { chart } = newChart();
+    new KeepalivedCluster(chart, 'c', {
+      nodeSelector: {}, target: standalone,
+      healthChecks: [http()],
+      groups: [
+        { name: 'a', addresses: [{ address: '203.0.113.10/32' }] },
+        { name: 'b', addresses: [{ address: '203.0.113.11/32' }], healthChecks: [http({ onFailure: HealthAction.lowerPriority(50) }), HealthCheck.tcp({ port: 443 })] },
+        { name: 'c', addresses: [{ address: '203.0.113.12/32' }], healthChecks: [] },
+      ],
+    });
+    const spec = specOf(chart);
+    expect(spec.healthChecks!.map((c) => [c.name, c.kind, c.port])).toEqual([['hc0', 'http', 10254], ['hc1', 'tcp', 443]]);
+    expect(spec.groups.map((g) => g.tracks)).toEqual([
+      [{ check: 'hc0', weight: 0 }],
+      [{ check: 'hc0', weight: -50 }, { check: 'hc1', weight: 0 }],
+      undefined,
+    ]);
+  });
+
+  test('FrontendVips and GatewayPair take healthChecks for all their groups', () => {
+    const { chart } = newChart();
+    new FrontendVips(chart, 'front', { nodeSelector: {}, addresses: ['203.0.113.1/32', '203.0.113.2/32'], target: standalone, healthChecks: [http()] });
+    const spec = specOf(chart);
+    expect(spec.groups.map((g) => g.tracks)).toEqual([[{ check: 'hc0', weight: 0 }], [{ check: 'hc0', weight: 0 }]]);
+
+    const other = newChart();
+    new GatewayPair(other.chart, 'gw', {
+      nodeSelector: {}, target: standalone, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/28', interface: InterfaceSelector.name('ens7') },
+      healthChecks: [HealthCheck.interface('ens7')],
+    });
+    const gw = specOf(other.chart);
+    expect(gw.healthChecks).toEqual([expect.objectContaining({ kind: 'interface', interface: 'ens7' })]);
+    expect(gw.groups[0].tracks).toEqual([{ check: 'hc0', weight: 0 }]);
+  });
+
+  test('hasHealthChecks: the cluster default or a group\'s own; [] everywhere is none', () => {
+    const def = (clusterChecks: HealthCheck[] | undefined, ...groups: (HealthCheck[] | undefined)[]) => ({
+      healthChecks: clusterChecks,
+      groups: groups.map((healthChecks) => ({ group: { addresses: [], healthChecks }, fieldOf: (f: string) => f })),
+    });
+    expect(hasHealthChecks(def(undefined, undefined))).toBe(false);
+    expect(hasHealthChecks(def([http()], undefined))).toBe(true);
+    expect(hasHealthChecks(def([http()], []))).toBe(false);
+    expect(hasHealthChecks(def(undefined, [], [HealthCheck.tcp({ port: 1 })]))).toBe(true);
+  });
+
+  test('without health checks the spec is unchanged (no healthChecks, no tracks)', () => {
+    const { chart } = newChart();
+    new FrontendVips(chart, 'front', { nodeSelector: {}, addresses: ['203.0.113.1/32'], target: standalone });
+    const spec = specOf(chart);
+    expect(spec.healthChecks).toBeUndefined();
+    expect(spec.groups[0].tracks).toBeUndefined();
+  });
+});
+
+describe('HealthAction', () => {
+  test('release is the default; weights', () => {
+    expect(http().onFailure.trackWeight).toBe(0);
+    expect(HealthAction.release().trackWeight).toBe(0);
+    expect(HealthAction.lowerPriority(30).trackWeight).toBe(-30);
+    expect(String(HealthAction.lowerPriority(30))).toBe('lowerPriority(30)');
+  });
+});
