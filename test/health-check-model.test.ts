@@ -31,13 +31,13 @@ function expectRule(ok: Build, bad: Build, ...parts: string[]) {
 const standalone = Target.standalone({ nodeOrder: ['a', 'b'] });
 /** A standalone cluster with one group that has these checks. */
 const group = (...checks: unknown[]): Build => (chart) => {
-  const c = new KeepalivedCluster(chart, 'c', { nodeSelector: {}, target: standalone });
+  const c = new KeepalivedCluster(chart, 'c', { nodeSelector: {}, selectAllNodes: true, target: standalone });
   c.addGroup({ addresses: [{ address: '203.0.113.10/32' }], healthChecks: checks as HealthCheck[] });
 };
 const http = (o: object = {}) => HealthCheck.http({ port: 10254, path: '/healthz', ...o });
 
 function specOf(chart: Chart): AgentSpec {
-  const cm = synth(chart).find((o) => o.kind === 'ConfigMap');
+  const cm = synth(chart).find((o) => o.kind === 'ConfigMap' && o.data['spec.json'] !== undefined);
   return JSON.parse(cm.data['spec.json']);
 }
 
@@ -105,18 +105,18 @@ describe('validation', () => {
     'groups[0].healthChecks = "(17 checks)": too many health checks'));
 
   test('the cluster default is validated as `healthChecks`', () => expectRule(
-    (chart) => new FrontendVips(chart, 'front', { nodeSelector: {}, addresses: ['203.0.113.1/32'], target: standalone, healthChecks: [http()] }),
-    (chart) => new FrontendVips(chart, 'front', { nodeSelector: {}, addresses: ['203.0.113.1/32'], target: standalone, healthChecks: [http({ fall: 101 })] }),
+    (chart) => new FrontendVips(chart, 'front', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'], target: standalone, healthChecks: [http()] }),
+    (chart) => new FrontendVips(chart, 'front', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'], target: standalone, healthChecks: [http({ fall: 101 })] }),
     '[test/front] healthChecks[0].fall = 101'));
 
   test('the Deckhouse target rejects health checks (its CRD has none)', () => {
     expectRule(
-      (chart) => new FrontendVips(chart, 'front', { nodeSelector: {}, addresses: ['203.0.113.1/32'], healthChecks: [] }),
-      (chart) => new FrontendVips(chart, 'front', { nodeSelector: {}, addresses: ['203.0.113.1/32'], healthChecks: [http()] }),
+      (chart) => new FrontendVips(chart, 'front', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'], healthChecks: [] }),
+      (chart) => new FrontendVips(chart, 'front', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'], healthChecks: [http()] }),
       '[test/front] healthChecks = ["http(:10254/healthz)"]: the Deckhouse KeepalivedInstance CRD has no health checks', 'Target.standalone()');
     expectRule(
-      (chart) => new KeepalivedCluster(chart, 'c', { nodeSelector: {}, groups: [{ addresses: [{ address: '203.0.113.10/32' }] }] }),
-      (chart) => new KeepalivedCluster(chart, 'c', { nodeSelector: {}, groups: [{ addresses: [{ address: '203.0.113.10/32' }], healthChecks: [HealthCheck.kubeApiserver()] }] }),
+      (chart) => new KeepalivedCluster(chart, 'c', { nodeSelector: {}, selectAllNodes: true, groups: [{ addresses: [{ address: '203.0.113.10/32' }] }] }),
+      (chart) => new KeepalivedCluster(chart, 'c', { nodeSelector: {}, selectAllNodes: true, groups: [{ addresses: [{ address: '203.0.113.10/32' }], healthChecks: [HealthCheck.kubeApiserver()] }] }),
       '[test/c] groups[0].healthChecks = ["kubeApiserver(:6443)"]: the Deckhouse KeepalivedInstance CRD has no health checks');
   });
 });
@@ -125,7 +125,7 @@ describe('the agent spec', () => {
   test('defaults: every 1 s, timeout 1 s, fall 3, rise 2, release (weight 0); kubeApiserver is https://127.0.0.1:6443/readyz without verification', () => {
     const { chart } = newChart();
     new KeepalivedCluster(chart, 'c', {
-      nodeSelector: {}, target: standalone,
+      nodeSelector: {}, selectAllNodes: true, target: standalone,
       groups: [{ name: 'api', addresses: [{ address: '203.0.113.10/32' }], healthChecks: [HealthCheck.kubeApiserver(), http()] }],
     });
     const spec = specOf(chart);
@@ -139,7 +139,7 @@ describe('the agent spec', () => {
   test('the timeout defaults to a shorter interval; lowerPriority(n) is weight -n; HTTPS options carry over', () => {
     const { chart } = newChart();
     new KeepalivedCluster(chart, 'c', {
-      nodeSelector: {}, target: standalone,
+      nodeSelector: {}, selectAllNodes: true, target: standalone,
       groups: [{
         name: 'web', addresses: [{ address: '203.0.113.10/32' }],
         healthChecks: [
@@ -159,7 +159,7 @@ describe('the agent spec', () => {
   test('the cluster default applies to every group without its own; a group\'s own replace it, [] turns them off; one probe per distinct check', () => {
     const { chart } = newChart();
     new KeepalivedCluster(chart, 'c', {
-      nodeSelector: {}, target: standalone,
+      nodeSelector: {}, selectAllNodes: true, target: standalone,
       healthChecks: [http()],
       groups: [
         { name: 'a', addresses: [{ address: '203.0.113.10/32' }] },
@@ -178,13 +178,13 @@ describe('the agent spec', () => {
 
   test('FrontendVips and GatewayPair take healthChecks for all their groups', () => {
     const { chart } = newChart();
-    new FrontendVips(chart, 'front', { nodeSelector: {}, addresses: ['203.0.113.1/32', '203.0.113.2/32'], target: standalone, healthChecks: [http()] });
+    new FrontendVips(chart, 'front', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32', '203.0.113.2/32'], target: standalone, healthChecks: [http()] });
     const spec = specOf(chart);
     expect(spec.groups.map((g) => g.tracks)).toEqual([[{ check: 'hc0', weight: 0 }], [{ check: 'hc0', weight: 0 }]]);
 
     const other = newChart();
     new GatewayPair(other.chart, 'gw', {
-      nodeSelector: {}, target: standalone, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/28', interface: InterfaceSelector.name('ens7') },
+      nodeSelector: {}, selectAllNodes: true, target: standalone, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/28', interface: InterfaceSelector.name('ens7') },
       healthChecks: [HealthCheck.interface('ens7')],
     });
     const gw = specOf(other.chart);
@@ -205,7 +205,7 @@ describe('the agent spec', () => {
 
   test('without health checks the spec is unchanged (no healthChecks, no tracks)', () => {
     const { chart } = newChart();
-    new FrontendVips(chart, 'front', { nodeSelector: {}, addresses: ['203.0.113.1/32'], target: standalone });
+    new FrontendVips(chart, 'front', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'], target: standalone });
     const spec = specOf(chart);
     expect(spec.healthChecks).toBeUndefined();
     expect(spec.groups[0].tracks).toBeUndefined();
@@ -218,5 +218,28 @@ describe('HealthAction', () => {
     expect(HealthAction.release().trackWeight).toBe(0);
     expect(HealthAction.lowerPriority(30).trackWeight).toBe(-30);
     expect(String(HealthAction.lowerPriority(30))).toBe('lowerPriority(30)');
+  });
+});
+
+describe('the pod', () => {
+  test('with health checks: the sidecar runs them, and keepalived and the sidecar share the track files read-write', () => {
+    const { chart } = newChart();
+    new KeepalivedCluster(chart, 'c', {
+      nodeSelector: { a: '' }, target: Target.standalone({ metrics: { enabled: false } }),
+      groups: [{ addresses: [{ address: '203.0.113.1/32' }], healthChecks: [HealthCheck.tcp({ port: 443 })] }],
+    });
+    const pod = synth(chart).find((o) => o.kind === 'DaemonSet').spec.template.spec;
+    expect(pod.volumes.find((v: any) => v.name === 'health')).toEqual({ name: 'health', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } });
+    const [render, agent] = pod.initContainers;
+    const keepalived = pod.containers[0];
+    expect(agent.name).toBe('agent');
+    for (const c of [agent, keepalived]) expect(c.volumeMounts).toContainEqual({ name: 'health', mountPath: '/run/keepalived-health' });
+    for (const c of [render, agent]) expect(c.command).toEqual(expect.arrayContaining(['--track-dir', '/run/keepalived-health']));
+    // Without health checks (and without metrics and discovery) there is no sidecar and no volume.
+    const plain = newChart().chart;
+    new KeepalivedCluster(plain, 'c', { nodeSelector: { a: '' }, target: Target.standalone({ metrics: { enabled: false } }), groups: [{ addresses: [{ address: '203.0.113.1/32' }] }] });
+    const quiet = synth(plain).find((o) => o.kind === 'DaemonSet').spec.template.spec;
+    expect(quiet.volumes.map((v: any) => v.name)).not.toContain('health');
+    expect(quiet.initContainers.map((c: any) => c.name)).toEqual(['render']);
   });
 });
