@@ -10,6 +10,9 @@ import { AppSpec, buildApp, deepCopy, validApp } from './support/arbitraries';
 import { cli } from './support/cli';
 import { newChart } from './support/synth';
 
+// Random apps put `preempt: false` on the Deckhouse target, which warns at synth (tested in validation.test.ts).
+beforeAll(() => { jest.spyOn(console, 'warn').mockImplementation(() => undefined); });
+
 const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : (Math.random() * 0x100000000) | 0;
 const RUNS = process.env.FC_RUNS !== undefined ? Number(process.env.FC_RUNS) : 500;
 

@@ -16,6 +16,9 @@ import { cli, runCdk8sProgram, runPulumiProgram, typeCheckPrograms } from './sup
 import { newProgram, plain, registered } from './support/pulumi';
 import { newChart } from './support/synth';
 
+// Random apps put `preempt: false` on the Deckhouse target, which warns at synth (tested in validation.test.ts).
+beforeAll(() => { jest.spyOn(console, 'warn').mockImplementation(() => undefined); });
+
 const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : (Math.random() * 0x100000000) | 0;
 const MIN_DOCUMENTS = 1000;
 

@@ -13,6 +13,9 @@ import {
 import { MAX_NODE_ORDER } from '../src/internal';
 import { newChart, synth } from './support/synth';
 
+// Random apps put `preempt: false` on the Deckhouse target, which warns at synth (tested in validation.test.ts).
+beforeAll(() => { jest.spyOn(console, 'warn').mockImplementation(() => undefined); });
+
 const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : (Math.random() * 0x100000000) | 0;
 const RUNS = process.env.FC_RUNS !== undefined ? Number(process.env.FC_RUNS) : undefined;
 /** Only the mutations whose name contains this text (for reproducing one). */

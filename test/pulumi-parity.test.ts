@@ -20,6 +20,9 @@ import * as kp from '../src/pulumi';
 import { isSecret, nameOfUrn, newProgram, plain, registered, value } from './support/pulumi';
 import { newChart, synth } from './support/synth';
 
+// Random apps put `preempt: false` on the Deckhouse target, which warns at synth (tested in validation.test.ts).
+beforeAll(() => { jest.spyOn(console, 'warn').mockImplementation(() => undefined); });
+
 interface Declared {
   readonly kind: 'FrontendVips' | 'GatewayPair' | 'KeepalivedCluster' | 'ReservedVrids';
   readonly path: string;
