@@ -131,6 +131,19 @@ describe('the Namespace and the agent ConfigMap belong to no cluster', () => {
     expect(chart.node.tryFindChild('KeepalivedNamespace-keepalived')).toBeUndefined();
   });
 
+  test('a cluster that says the namespace exists: no Namespace, whichever cluster comes first', () => {
+    for (const order of [['a', 'b'], ['b', 'a']]) {
+      const chart = new Chart(Testing.app(), 'c');
+      for (const id of order) {
+        new FrontendVips(chart, id, {
+          nodeSelector: SELECTOR, addresses: [id === 'a' ? '203.0.113.1/32' : '203.0.113.2/32'],
+          target: Target.standalone(id === 'a' ? { createNamespace: false } : {}),
+        });
+      }
+      expect(shared(synth(chart)).map((o) => o.kind)).toEqual(['ConfigMap']);
+    }
+  });
+
   test('clusters of two charts sharing a namespace need an explicit owner', () => {
     const app = new App({ outdir: Testing.app().outdir });
     cluster(new Chart(app, 'one'), 'a', '203.0.113.1/32');

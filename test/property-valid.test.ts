@@ -38,7 +38,7 @@ function outputGroups(c: ClusterSpec, objects: any[]): OutGroup[] {
     return found[0].spec.vrrpInstances.map((g: any) => ({ vrid: g.id, addresses: g.virtualIPAddresses.map((a: any) => a.address) }));
   }
   const found = objects
-    .filter((o) => o.kind === 'ConfigMap' && o.metadata.namespace === namespaceOfSpec(c))
+    .filter((o) => o.kind === 'ConfigMap' && o.data['spec.json'] !== undefined && o.metadata.namespace === namespaceOfSpec(c))
     .map((o) => JSON.parse(o.data['spec.json']))
     .filter((s) => s.cluster === effectiveName(c));
   expect(found).toHaveLength(1);
@@ -55,7 +55,11 @@ function checkRoundTrip(spec: AppSpec, objects: any[]): void {
 
   const deckhouse = spec.clusters.filter((c) => c.target.kind === 'deckhouse').length;
   expect(objects.filter((o) => o.kind === 'KeepalivedInstance')).toHaveLength(deckhouse);
-  expect(objects.filter((o) => o.kind === 'ConfigMap')).toHaveLength(spec.clusters.length - deckhouse);
+  expect(objects.filter((o) => o.kind === 'ConfigMap' && o.data['spec.json'] !== undefined)).toHaveLength(spec.clusters.length - deckhouse);
+  // The agent ships once per namespace, in one ConfigMap of the namespace's own.
+  const namespaces = new Set(spec.clusters.filter((c) => c.target.kind === 'standalone').map(namespaceOfSpec));
+  expect(objects.filter((o) => o.kind === 'ConfigMap' && o.data['keepalived-agent.js'] !== undefined).map((o) => o.metadata.namespace).sort())
+    .toEqual([...namespaces].sort());
 
   const inVips: string[] = [];
   const outVips: string[] = [];

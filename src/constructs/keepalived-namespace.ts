@@ -25,10 +25,15 @@ export class KeepalivedNamespace extends Construct {
    */
   public static _forCluster(scope: IConstruct, name: string, createNamespace: boolean | undefined): KeepalivedNamespace {
     const owner = KeepalivedNamespace._of(scope, name);
-    if (owner) return owner;
-    const implicit = new KeepalivedNamespace(Chart.of(scope), `KeepalivedNamespace-${name}`, { name, createNamespace });
-    implicit.implicit = true;
-    return implicit;
+    if (!owner) {
+      const implicit = new KeepalivedNamespace(Chart.of(scope), `KeepalivedNamespace-${name}`, { name, createNamespace });
+      implicit.implicit = true;
+      return implicit;
+    }
+    // An implicit owner emits the Namespace unless some cluster in it says the namespace exists,
+    // whatever the clusters' order.
+    if (owner.implicit && createNamespace === false && owner.namespace !== undefined) owner._withdrawNamespace();
+    return owner;
   }
 
   /**
@@ -38,6 +43,20 @@ export class KeepalivedNamespace extends Construct {
    */
   public static _of(scope: IConstruct, name: string): KeepalivedNamespace | undefined {
     return owners.get(scope.node.root)?.get(name);
+  }
+
+  /**
+   * Stops emitting the Namespace: an implicit owner, when a cluster in it says the namespace exists.
+   *
+   * @internal
+   */
+  public _withdrawNamespace(): void {
+    this.node.tryRemoveChild('Resource');
+    this.namespaceObject = undefined;
+    const domain = domainOf(this);
+    domain.removeNamespace(this.owner);
+    this.owner = { ...this.owner, createNamespace: false };
+    domain.addNamespace(this.owner);
   }
 
   /**
@@ -55,12 +74,16 @@ export class KeepalivedNamespace extends Construct {
   public readonly name: string;
 
   /** The Namespace object, unless `createNamespace` is false. */
-  public readonly namespace?: ApiObject;
+  public get namespace(): ApiObject | undefined {
+    return this.namespaceObject;
+  }
+
+  private namespaceObject?: ApiObject;
 
   /** The ConfigMap with the bundled node agent, which every standalone pod in the namespace mounts. */
   public readonly agentConfigMap: ApiObject;
 
-  private readonly owner: NamespaceOwner;
+  private owner: NamespaceOwner;
   private implicit = false;
 
   constructor(scope: Construct, id: string, props: KeepalivedNamespaceProps = {}) {
@@ -80,7 +103,7 @@ export class KeepalivedNamespace extends Construct {
     validateInDomain(this);
     const objects = sharedNamespaceObjects(this.name, { createNamespace: this.owner.createNamespace, labels: props.labels, annotations: props.annotations });
     const emitted = objects.map((o: ClusterObject) => emitObject(this, o, () => o.object));
-    this.namespace = this.owner.createNamespace ? emitted[0] : undefined;
+    this.namespaceObject = this.owner.createNamespace ? emitted[0] : undefined;
     this.agentConfigMap = emitted[emitted.length - 1];
   }
 }

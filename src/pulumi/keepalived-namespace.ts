@@ -56,6 +56,7 @@ export class KeepalivedNamespace extends pulumi.ComponentResource {
 
 const owners = new WeakMap<ProgramDomain, Map<string, KeepalivedNamespace>>();
 const needs = new WeakMap<ProgramDomain, Map<string, Promise<pulumi.Resource[]>>>();
+const createNamespaceWanted = new WeakMap<ProgramDomain, Map<string, (boolean | undefined)[]>>();
 
 function declared(program: ProgramDomain): Map<string, KeepalivedNamespace> {
   let byName = owners.get(program);
@@ -73,11 +74,16 @@ export function namespaceResources(program: ProgramDomain, name: string, createN
   opts: pulumi.ComponentResourceOptions | undefined): Promise<pulumi.Resource[]> {
   let byName = needs.get(program);
   if (!byName) needs.set(program, byName = new Map());
+  let wanted = createNamespaceWanted.get(program);
+  if (!wanted) createNamespaceWanted.set(program, wanted = new Map());
+  // The Namespace is emitted unless some cluster in it says the namespace exists, whatever their order.
+  wanted.set(name, [...(wanted.get(name) ?? []), createNamespace]);
   let resources = byName.get(name);
   if (!resources) {
     resources = program.join(`namespace ${name}`, () => '', () => {
+      const create = !wanted!.get(name)!.includes(false);
       const owner = declared(program).get(name)
-        ?? new KeepalivedNamespace(name ?? DEFAULT_NAMESPACE, { name, createNamespace }, { provider: opts?.provider, providers: opts?.providers, dependsOn: opts?.dependsOn });
+        ?? new KeepalivedNamespace(name ?? DEFAULT_NAMESPACE, { name, createNamespace: create }, { provider: opts?.provider, providers: opts?.providers, dependsOn: opts?.dependsOn });
       return owner.resources;
     }).result;
     byName.set(name, resources);
