@@ -126,6 +126,15 @@ export interface StandaloneImages {
    * @default 'docker.io/library/node:20-alpine'
    */
   readonly agent?: string;
+
+  /**
+   * The keepalived version that the `keepalived` image runs, as MAJOR.MINOR.PATCH. A feature that
+   * needs a newer keepalived is a synth-time error naming the feature and the version it needs.
+   * Set it whenever `keepalived` is set.
+   *
+   * @default '2.0.20' (the default image's)
+   */
+  readonly keepalivedVersion?: string;
 }
 
 /** Options of the standalone target. */

@@ -5,6 +5,7 @@
  */
 import { Cidr, parseCidr, isNetwork, networkOf, maxPrefix, IpFamily } from './address';
 import { ValidationIssue } from './errors';
+import { keepalivedVersionIssues } from './keepalived-version';
 import { InterfaceSelector } from './interface-selector';
 import { ClusterDefinition, GroupDefinition, Toleration } from './model';
 import { clusterName, dnsLabelProblem, dnsSubdomainProblem, maxNameLength } from './names';
@@ -24,6 +25,7 @@ export function validateCluster(def: ClusterDefinition): ValidationIssue[] {
   def.tolerations.forEach((t, i) => checkToleration(t, `tolerations[${i}]`, report));
   if (def.target.kind === 'standalone') checkStandalone(def.target.options, report);
   def.groups.forEach((g) => checkGroup(def, g, report));
+  issues.push(...keepalivedVersionIssues(def), ...def.groups.flatMap((g) => keepalivedVersionIssues(def, g)));
   return issues;
 }
 
@@ -31,6 +33,7 @@ export function validateCluster(def: ClusterDefinition): ValidationIssue[] {
 export function validateGroup(def: ClusterDefinition, group: GroupDefinition): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   checkGroup(def, group, (field, value, problem, expected) => issues.push({ path: def.path, field, value, problem, expected }));
+  issues.push(...keepalivedVersionIssues(def, group));
   return issues;
 }
 
@@ -276,6 +279,7 @@ function checkStandalone(o: StandaloneOptions, report: Report) {
     seen.add(node);
   });
   for (const [key, image] of Object.entries(o.images ?? {})) {
+    if (key === 'keepalivedVersion') continue; // keepalived-version.ts
     if (typeof image !== 'string' || image.trim() === '' || /\s/.test(image)) {
       report(`target.images.${key}`, image, 'is not an image reference', 'an image such as "registry.example/keepalived:2.2.7"');
     }
