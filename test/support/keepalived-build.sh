@@ -20,4 +20,4 @@ make -j"$(nproc)" >make.log 2>&1 || { tail -40 make.log >&2; exit 1; }
 mkdir -p "$out"
 cp bin/keepalived "$out/keepalived.tmp.$$"
 mv "$out/keepalived.tmp.$$" "$out/keepalived"
-"$out/keepalived" --version 2>&1 | head -1
+"$out/keepalived" --version 2>&1 | sed -n 1p
