@@ -18,6 +18,7 @@ export class KeepalivedConfigCheck {
   private readonly netns: string;
   private tmp?: string;
   private ready = false;
+  private readonly present = new Set<string>(['lo']);
 
   /** @param interfaces veth pairs to create in the namespace, e.g. `[['eth0', 'eth1']]` */
   constructor(name: string, private readonly interfaces: readonly (readonly [string, string])[]) {
@@ -36,13 +37,29 @@ export class KeepalivedConfigCheck {
     this.versions = keepalivedBinaries();
     run('ip', ['netns', 'add', this.netns]);
     this.ready = true;
-    for (const [a, b] of this.interfaces) run('ip', ['-n', this.netns, 'link', 'add', a, 'type', 'veth', 'peer', 'name', b]);
+    for (const [a, b] of this.interfaces) {
+      run('ip', ['-n', this.netns, 'link', 'add', a, 'type', 'veth', 'peer', 'name', b]);
+      this.present.add(a).add(b);
+    }
   }
 
   /** For afterAll. */
   public tearDown(): void {
     if (this.ready) spawnSync('ip', ['netns', 'del', this.netns]);
     if (this.tmp) rmSync(this.tmp, { recursive: true, force: true });
+  }
+
+  /**
+   * Adds interfaces the namespace does not have yet (veth pairs with `kcpN` peers), for configs whose
+   * interfaces are known only once rendered.
+   */
+  public ensureInterfaces(names: Iterable<string>): void {
+    if (!this.ready) return;
+    for (const name of names) {
+      if (this.present.has(name)) continue;
+      run('ip', ['-n', this.netns, 'link', 'add', name, 'type', 'veth', 'peer', 'name', `kcp${this.present.size}`]);
+      this.present.add(name);
+    }
   }
 
   /** Whether the checks run (root). */
