@@ -1,8 +1,8 @@
 // The target knows its image's keepalived version; a feature that needs a newer one is a synth-time error.
 import { App, Chart } from 'cdk8s';
-import { KeepalivedCluster, Target } from '../src';
+import { FailoverProfile, KeepalivedCluster, Target } from '../src';
 import {
-  compareKeepalivedVersions, DEFAULT_KEEPALIVED_VERSION, KEEPALIVED_FEATURES, KeepalivedFeature, keepalivedVersionIssues, parseKeepalivedVersion,
+  compareKeepalivedVersions, DEFAULT_KEEPALIVED_VERSION, KEEPALIVED_FEATURES, KeepalivedFeature, keepalivedVersionIssues, misreadByKeepalived20, parseKeepalivedVersion,
   PROVEN_KEEPALIVED_VERSIONS,
 } from '../src/core/keepalived-version';
 import { ClusterDefinition, GroupDefinition } from '../src/core/model';
@@ -59,11 +59,45 @@ describe('the image\'s keepalived version', () => {
   });
 });
 
+describe('VRRPv3 advert intervals that keepalived 2.0 misreads', () => {
+  const withInterval = (advertInterval: number, images?: object) => (): string | undefined => {
+    const { chart } = newChart();
+    try {
+      const c = new KeepalivedCluster(chart, 'c', { nodeSelector: {}, target: Target.standalone({ profile: FailoverProfile.FAST, images }) });
+      c.addGroup({ addresses: [{ address: '198.51.100.10/32' }], advertInterval });
+      synth(chart);
+      return undefined;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+
+  test('76 of the 4095 centisecond intervals, e.g. 2.01, 4.1 and 32.05 s; not 0.1, 1, 4.2 or 32.1', () => {
+    const misread = Array.from({ length: 4095 }, (_, i) => (i + 1) / 100).filter(misreadByKeepalived20);
+    expect(misread).toHaveLength(76);
+    expect(misread).toEqual(expect.arrayContaining([2.01, 4.1, 32.05]));
+    expect([0.1, 1, 4.2, 32.1].filter(misreadByKeepalived20)).toEqual([]);
+  });
+
+  test('is a synth-time error on the default image, naming the field, the version it needs and the nearest intervals that work', () => {
+    const message = withInterval(32.05)();
+    expect(message).toContain('[test/c] groups[0].advertInterval = 32.05: this VRRPv3 advert interval needs keepalived 2.2.7 or later, but the keepalived image runs 2.0.20 (the default image\'s');
+    expect(message).toContain('must be in units of 10ms');
+    expect(message).toContain('Valid: an advert interval of 32.04 or 32.06 s, or an image with keepalived 2.2.7 or later');
+  });
+
+  test('is fine with a newer keepalived, and other intervals are fine on 2.0.20', () => {
+    expect(withInterval(32.05, { keepalived: 'registry.example/keepalived:2.2.7', keepalivedVersion: '2.2.7' })()).toBeUndefined();
+    expect(withInterval(32.1)()).toBeUndefined();
+    expect(withInterval(4.2)()).toBeUndefined();
+  });
+});
+
 describe('a group feature that needs a newer keepalived', () => {
   // GIVEN a feature table with a group-level row (the real table's rows work the same way)
   const sixFeature: KeepalivedFeature = {
     feature: 'IPv6 groups', since: '2.2.0', why: 'for the test',
-    usedBy: (_def, group) => (group?.group.addresses[0].address.includes(':') ? group.fieldOf('addresses') : undefined),
+    usedBy: (_def, group) => (group?.group.addresses[0].address.includes(':') ? { field: group.fieldOf('addresses'), value: '(IPv6)' } : undefined),
   };
   const def = (keepalivedVersion?: string): ClusterDefinition => ({
     path: 'app/edge', nodeSelector: {}, tolerations: [], groups: [],

@@ -159,7 +159,7 @@ function formatInstance(plan: InstancePlan): string {
     `virtual_router_id ${g.vrid}`,
     `priority ${plan.priority}`,
     // Inside vrrp_instance: keepalived rejects advert_int in global_defs (where Deckhouse puts it).
-    `advert_int ${Math.round(g.advertInterval * 100) / 100}`,
+    `advert_int ${advertIntText(g.advertInterval)}`,
     `version ${g.vrrpVersion}`,
   ];
   if (!g.preempt) lines.push('nopreempt');
@@ -175,6 +175,11 @@ function formatInstance(plan: InstancePlan): string {
   const addresses = [...(plan.linkLocal === undefined ? [] : [{ address: plan.linkLocal, dev: plan.interface }]), ...plan.addresses];
   lines.push('virtual_ipaddress {', ...addresses.map((a) => `    ${a.address} dev ${a.dev}`), '}');
   return [`vrrp_instance ${plan.instanceName} {`, ...lines.map((l) => `    ${l}`), '}'].join('\n');
+}
+
+/** `advert_int` as rendered: seconds in centiseconds (VRRPv3's unit), e.g. `0.1`, `1`, `32.05`. */
+export function advertIntText(seconds: number): string {
+  return String(Math.round(seconds * 100) / 100);
 }
 
 /**

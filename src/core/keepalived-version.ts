@@ -7,7 +7,9 @@
  * default image's), 2.2.7 (Debian bookworm) and 2.3.4 (the newest release).
  */
 import { ValidationIssue } from './errors';
+import { advertIntText } from './keepalived-conf';
 import { ClusterDefinition, GroupDefinition } from './model';
+import { familyOf, vrrpVersionOf } from './validate';
 
 /** The keepalived of the default image, `docker.io/osixia/keepalived:2.0.20`. */
 export const DEFAULT_KEEPALIVED_VERSION = '2.0.20';
@@ -15,31 +17,72 @@ export const DEFAULT_KEEPALIVED_VERSION = '2.0.20';
 /** The keepalived releases the tests prove the rendered configs and the pod on, oldest first. */
 export const PROVEN_KEEPALIVED_VERSIONS: readonly string[] = ['2.0.20', '2.2.7', '2.3.4'];
 
-/** A keepalived feature that the standalone target may use, and the first release that has it. */
+/** Where a cluster uses a feature: the field in the user's terms, its value, and what would do instead. */
+export interface FeatureUse {
+  readonly field: string;
+  readonly value: unknown;
+  /** A value that needs no newer keepalived, when there is one. */
+  readonly alternative?: string;
+}
+
+/** A keepalived feature that the standalone target may use, and the release it needs. */
 export interface KeepalivedFeature {
   /** What needs it, in the user's terms. */
   readonly feature: string;
-  /** The first keepalived release that has it. */
+  /** The oldest release known to have it: the tests prove the feature on it. */
   readonly since: string;
-  /** Why, briefly: what keepalived does before that release. */
+  /** Why, briefly: what older keepalived does. */
   readonly why: string;
   /**
-   * The field that makes a cluster use it (`undefined`: not used). Called with the cluster alone
-   * (target-wide features) and with each of its groups.
+   * Where a cluster uses it (`undefined`: not used). Called with the cluster alone (target-wide
+   * features) and with each of its groups.
    */
-  readonly usedBy: (def: ClusterDefinition, group?: GroupDefinition) => string | undefined;
+  readonly usedBy: (def: ClusterDefinition, group?: GroupDefinition) => FeatureUse | undefined;
 }
 
 /**
- * What the standalone target needs of keepalived, by feature. Every row names the release that brought
- * the feature; the first is what every pod and config of this target needs.
+ * Whether keepalived 2.0.x misreads a VRRPv3 advert interval: it parses `advert_int` as a binary
+ * floating-point number and truncates it to microseconds, so 76 of the 4095 centisecond values (2.01,
+ * 4.1, 32.05, ...) come out a microsecond short, and it rejects them ("must be in units of 10ms").
+ * Later releases parse the decimal digits exactly.
+ */
+export function misreadByKeepalived20(seconds: number): boolean {
+  const parsed = Number(advertIntText(seconds));
+  return Math.trunc(parsed * 1_000_000) % 10_000 !== 0;
+}
+
+/** The nearest centisecond intervals to `seconds` that keepalived 2.0.x reads exactly. */
+function nearestExact(seconds: number): string {
+  const c = Math.round(seconds * 100);
+  const ok = (x: number) => x >= 1 && x <= 4095 && !misreadByKeepalived20(x / 100);
+  const below = Array.from({ length: c }, (_, i) => c - 1 - i).find(ok);
+  const above = Array.from({ length: 4095 - c }, (_, i) => c + 1 + i).find(ok);
+  return [below, above].filter((x): x is number => x !== undefined).map((x) => `${x / 100}`).join(' or ');
+}
+
+/**
+ * What the standalone target needs of keepalived, by feature. The first row is what every pod and
+ * config of this target needs.
  */
 export const KEEPALIVED_FEATURES: readonly KeepalivedFeature[] = [
   {
     feature: 'the standalone target\'s pod and keepalived.conf',
     since: '2.0.20',
     why: 'it is the oldest release they are proven on (keepalived -t and the end-to-end tests); keepalived -t itself came in 2.0.4',
-    usedBy: (_def, group) => (group === undefined ? 'target' : undefined),
+    usedBy: (def, group) => (group === undefined ? { field: 'target.images.keepalivedVersion', value: keepalivedVersionOf(def) } : undefined),
+  },
+  {
+    feature: 'this VRRPv3 advert interval',
+    since: '2.2.7',
+    why: 'keepalived 2.0 parses advert_int as a binary fraction and truncates it to microseconds, so it reads this interval '
+      + 'a microsecond short and rejects it ("must be in units of 10ms"); 2.2.7 reads it exactly',
+    usedBy: (def, group) => {
+      const seconds = group?.group.advertInterval;
+      // Only intervals that are otherwise valid (validate.ts reports the others).
+      if (typeof seconds !== 'number' || !(seconds >= 0.01 && seconds <= 40.95) || Math.abs(Math.round(seconds * 100) - seconds * 100) > 1e-6) return undefined;
+      if (vrrpVersionOf(def, familyOf(group!.group)) !== 3 || !misreadByKeepalived20(seconds)) return undefined;
+      return { field: group!.fieldOf('advertInterval'), value: seconds, alternative: `an advert interval of ${nearestExact(seconds)} s` };
+    },
   },
 ];
 
@@ -87,15 +130,15 @@ export function keepalivedVersionIssues(
   }
   const issues: ValidationIssue[] = [];
   for (const f of features) {
-    const user = f.usedBy(def, group);
-    if (user === undefined || compareKeepalivedVersions(version, f.since) >= 0) continue;
+    const use = f.usedBy(def, group);
+    if (use === undefined || compareKeepalivedVersions(version, f.since) >= 0) continue;
     issues.push({
       path: def.path,
-      field: user === 'target' ? field : user,
-      value: user === 'target' ? version : `(needs keepalived ${f.since})`,
+      field: use.field,
+      value: use.value,
       problem: `${f.feature} needs keepalived ${f.since} or later, but the keepalived image runs ${version}`
         + `${declared ? '' : ' (the default image\'s, since target.images.keepalivedVersion is not set)'}: ${f.why}`,
-      expected: `an image with keepalived ${f.since} or later, with target.images.keepalivedVersion set to its version`,
+      expected: `${use.alternative === undefined ? '' : `${use.alternative}, or `}an image with keepalived ${f.since} or later, with target.images.keepalivedVersion set to its version`,
     });
   }
   return issues;

@@ -38,7 +38,7 @@ export class KeepalivedConfigCheck {
     run('ip', ['netns', 'add', this.netns]);
     this.ready = true;
     for (const [a, b] of this.interfaces) {
-      run('ip', ['-n', this.netns, 'link', 'add', a, 'type', 'veth', 'peer', 'name', b]);
+      run('ip', ['-n', this.netns, 'link', 'add', 'name', a, 'type', 'veth', 'peer', 'name', b]);
       this.present.add(a).add(b);
     }
   }
@@ -57,7 +57,7 @@ export class KeepalivedConfigCheck {
     if (!this.ready) return;
     for (const name of names) {
       if (this.present.has(name)) continue;
-      run('ip', ['-n', this.netns, 'link', 'add', name, 'type', 'veth', 'peer', 'name', `kcp${this.present.size}`]);
+      run('ip', ['-n', this.netns, 'link', 'add', 'name', name, 'type', 'veth', 'peer', 'name', `kcp${this.present.size}`]);
       this.present.add(name);
     }
   }
