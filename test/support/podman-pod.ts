@@ -252,7 +252,11 @@ export class PodmanPods {
   public async play(objects: readonly any[], nodes: readonly string[]): Promise<PlayedPod[]> {
     const daemonSet = objects.find((o) => o.kind === 'DaemonSet');
     if (!daemonSet) throw new Error('no DaemonSet among the synthesized objects');
-    return Promise.all(nodes.map((node) => this.playOne(objects, daemonSet, node)));
+    // Every play settles before any failure is thrown, so that `cleanup` finds every pod.
+    const results = await Promise.allSettled(nodes.map((node) => this.playOne(objects, daemonSet, node)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return results.map((r) => (r as PromiseFulfilledResult<PlayedPod>).value);
   }
 
   private async playOne(objects: readonly any[], daemonSet: any, node: string): Promise<PlayedPod> {
