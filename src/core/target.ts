@@ -114,7 +114,9 @@ export interface DiscoveryOptions {
 /** Container images for the standalone target. */
 export interface StandaloneImages {
   /**
-   * An image with keepalived >= 2.0.4 on PATH. Nothing else is assumed of it.
+   * An image with keepalived >= 2.0.20 on PATH, built with LVS support (the container passes
+   * `--checkers_pid`, which keepalived built without it rejects). Nothing else is assumed of it.
+   * Set `keepalivedVersion` to its keepalived version.
    *
    * @default 'docker.io/osixia/keepalived:2.0.20'
    */

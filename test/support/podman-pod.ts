@@ -371,20 +371,29 @@ export class PodmanPods {
   }
 }
 
-/** Removes podman pods that an earlier run of these tests left (named `kct-<pid>-...` after a process that is gone). */
+/** Whether a `kct-<pid>-...` name belongs to a process that is gone. */
+function ofGoneProcess(name: string): boolean {
+  const m = /kct-(\d+)-/.exec(name);
+  if (!m) return false;
+  try {
+    process.kill(Number(m[1]), 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Removes what an earlier run of these tests left when it was killed: podman pods named `kct-<pid>-...`
+ * and emptyDir tmpfs mounts under `kct-<pid>-...` lab directories, of processes that are gone.
+ */
 export function removeStalePods(): string[] {
   const env = { ...process.env, CONTAINERS_CONF: containersConf() };
   const r = spawnSync('podman', ['pod', 'ps', '--format', '{{.Name}}'], { encoding: 'utf8', env });
-  const stale = `${r.stdout ?? ''}`.split('\n').filter((name) => {
-    const m = /^kct-(\d+)-/.exec(name);
-    if (!m) return false;
-    try {
-      process.kill(Number(m[1]), 0);
-      return false;
-    } catch {
-      return true;
-    }
-  });
+  const stale = `${r.stdout ?? ''}`.split('\n').filter((name) => name.startsWith('kct-') && ofGoneProcess(name));
   for (const pod of stale) spawnSync('podman', ['pod', 'rm', '--force', '--time', '0', pod], { env });
-  return stale;
+  const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1])
+    .filter((m): m is string => m !== undefined && m.includes('/podman/volumes/') && ofGoneProcess(m));
+  for (const mount of mounts) spawnSync('umount', [mount]);
+  return [...stale, ...mounts];
 }
