@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Builds the keepalived-constructs node image (see image/Containerfile) and prints its name.
 #
-#   image/build.sh [--offline] [--tag NAME] [--cache DIR]
+#   image/build.sh [--offline] [--tag NAME] [--cache DIR] [--rootfs-only]
 #
 # Default: `podman build -f image/Containerfile` (pulls debian:bookworm-slim from the registry).
 # --offline: no registry. `debootstrap --variant=minbase --include=keepalived,nodejs bookworm` makes the
 # same root file system from Debian packages; it is cached under DIR (default
 # node_modules/.cache/keepalived-image), the agent is copied in, and `podman import` makes the image.
+# --rootfs-only (with --offline): only prepare that cached root file system (CI does it ahead of the tests).
 # Both need the bundled agent: run `npx projen bundle:agent` first.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 offline=0
+rootfs_only=0
 tag=localhost/keepalived-constructs:dev
 cache=$root/node_modules/.cache/keepalived-image
 while [ $# -gt 0 ]; do
@@ -18,12 +20,13 @@ while [ $# -gt 0 ]; do
     --offline) offline=1 ;;
     --tag) tag=$2; shift ;;
     --cache) cache=$2; shift ;;
-    *) echo "usage: $0 [--offline] [--tag NAME] [--cache DIR]" >&2; exit 2 ;;
+    --rootfs-only) rootfs_only=1 ;;
+    *) echo "usage: $0 [--offline] [--tag NAME] [--cache DIR] [--rootfs-only]" >&2; exit 2 ;;
   esac
   shift
 done
 agent=$root/lib/agent/keepalived-agent.js
-[ -f "$agent" ] || { echo "missing $agent: run npx projen bundle:agent" >&2; exit 1; }
+[ -f "$agent" ] || [ "$rootfs_only" = 1 ] || { echo "missing $agent: run npx projen bundle:agent" >&2; exit 1; }
 
 if [ "$offline" = 0 ]; then
   podman build -f "$root/image/Containerfile" -t "$tag" "$root" >&2
@@ -47,6 +50,7 @@ if [ ! -f "$rootfs/.complete" ]; then
   mv "$rootfs.tmp" "$rootfs"
   touch "$rootfs/.complete"
 fi
+[ "$rootfs_only" = 0 ] || { echo "$rootfs"; exit 0; }
 install -D -m 0644 "$agent" "$rootfs/opt/keepalived-constructs/keepalived-agent.js"
 tar -C "$rootfs" --exclude=./.complete -c . \
   | podman import --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$tag" >/dev/null
