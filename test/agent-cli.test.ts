@@ -6,6 +6,7 @@ import { join } from 'path';
 import { AgentSpec } from '../src/core/agent-spec';
 import { InterfaceSelector } from '../src/core/interface-selector';
 import { renderKeepalivedConf } from '../src/core/keepalived-conf';
+import { KeepalivedConfigCheck } from './support/keepalived-check';
 import { AGENT, buildAgent, ROOT } from './support/agent-bundle';
 
 /*
@@ -114,6 +115,11 @@ function agent(args: string[]) {
 const renderArgs = (out: string, spec = specFile) => ['render', '--spec', spec, '--node-name', 'node-a', '--out', out,
   '--auth-pass-file', authFile, '--host-ip', '198.51.100.11', '--interfaces-json', interfacesJson];
 
+// The rendered config passes keepalived -t on every proven version, in a namespace with the view's interfaces.
+const keepalived = new KeepalivedConfigCheck('kc-cli', [['eth0', 'eth1'], ['bond0', 'bond1']]);
+beforeAll(() => keepalived.setUp());
+afterAll(() => keepalived.tearDown());
+
 test('renders the node\'s config: what core renders for the same view, private, with a summary line', () => {
   // GIVEN
   const dir = outDir();
@@ -130,6 +136,7 @@ test('renders the node\'s config: what core renders for the same view, private, 
   expect(config).toBe(renderKeepalivedConf(SPEC, VIEW, { nodeName: 'node-a', hostIp: '198.51.100.11', authPass: 'Vrrp-Pw1' }));
   expect(config).toContain('203.0.113.100/32 dev bond0');
   expect(config).toContain('auth_pass Vrrp-Pw1\n');
+  keepalived.expectAccepts(config);
   expect(statSync(out).mode & 0o777).toBe(0o640);
   expect(readdirSync(dir)).toEqual(['keepalived.conf']);
 });

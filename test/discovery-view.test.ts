@@ -255,6 +255,7 @@ vrrp_instance edge_v6 {
         2001:db8:1::14
     }
     virtual_ipaddress {
+        fe80::200:5eff:fe00:20c/64 dev eth0
         2001:db8:1::100/64 dev eth0
     }
 }

@@ -1,6 +1,6 @@
 import { AgentSpec } from '../src/core/agent-spec';
 import { InterfaceSelector } from '../src/core/interface-selector';
-import { AgentRenderError, renderKeepalivedConf, RenderNode } from '../src/core/keepalived-conf';
+import { AgentRenderError, renderKeepalivedConf, RenderNode, virtualRouterLinkLocal } from '../src/core/keepalived-conf';
 import { NodeView } from '../src/core/node-view';
 import { agentGroup } from './support/agent-fixtures';
 import { KeepalivedConfigCheck } from './support/keepalived-check';
@@ -130,6 +130,7 @@ vrrp_instance edge_v6 {
         2001:db8:1::13
     }
     virtual_ipaddress {
+        fe80::200:5eff:fe00:20c/64 dev eth0
         2001:db8:1::100/64 dev eth0
     }
 }
@@ -292,6 +293,13 @@ describe('errors', () => {
     expect(() => renderKeepalivedConf({ ...SPEC, nodeOrder: ['node-a', 'node-b', 'node-a'] }, viewOf(11), NODE_A))
       .toThrow(/spec.nodeOrder lists "node-a" more than once/);
   });
+});
+
+test('IPv6 groups: the virtual router\'s link-local address (EUI-64 of 00-00-5E-00-02-{VRID}) comes first, IPv4 groups have none', () => {
+  expect([1, 10, 255].map(virtualRouterLinkLocal)).toEqual(['fe80::200:5eff:fe00:201/64', 'fe80::200:5eff:fe00:20a/64', 'fe80::200:5eff:fe00:2ff/64']);
+  const config = render({ ...SPEC, unicastPeers: undefined }, viewOf(11), NODE_A);
+  const blocks = [...config.matchAll(/virtual_router_id (\d+)[\s\S]*?virtual_ipaddress \{\n\s*(\S+)/g)].map((m) => [Number(m[1]), m[2]]);
+  expect(blocks).toEqual([[10, '198.51.100.100/32'], [11, '198.51.100.1/24'], [12, 'fe80::200:5eff:fe00:20c/64'], [13, '198.51.100.103/32']]);
 });
 
 test('keepalived -t really ran (unless skipped loudly)', () => {

@@ -12,6 +12,8 @@ import {
   capabilityMask, configsChecked, DaemonSetPod, expectConfigAccepted, processCapabilities, StandaloneObjects, standaloneObjects, startPods,
 } from './support/netns-pod';
 import { newChart, synth } from './support/synth';
+import { virtualRouterLinkLocal } from '../src/core/keepalived-conf';
+import { DEBIAN_KEEPALIVED_VERSION, KeepalivedBinary, keepalivedBinaries } from './support/keepalived-versions';
 
 /*
  * End to end with real keepalived (testing ladder step 4). Three network namespaces act as nodes on
@@ -22,6 +24,10 @@ import { newChart, synth } from './support/synth';
  * `keepalived -t` on its output, then the keepalived container's command, each under the user and
  * capabilities of its securityContext (keepalived: NET_ADMIN and NET_RAW only, no_new_privs).
  * Assertions poll `ip -j addr show` in the nodes every 20 ms; failover times are measured and printed.
+ *
+ * The core scenarios (spread, dead node, SIGTERM, preempt, IPv6, unicast) run on every keepalived
+ * version the package is proven on (2.0.20, the default image's; Debian's 2.2.7; 2.3.4, built from the
+ * vendored sources by test/support/keepalived-versions.ts); the others on Debian's.
  */
 
 const CI = process.env.CI === 'true';
@@ -53,6 +59,9 @@ if (missing) {
   }
 }
 const e2e = missing ? test.skip : test;
+/** The keepalived versions to run the core scenarios on (only Debian's when the suite is skipped). */
+const VERSIONS: readonly KeepalivedBinary[] = missing ? [{ version: DEBIAN_KEEPALIVED_VERSION, binary: 'keepalived' }] : keepalivedBinaries();
+const DEBIAN_ONLY = VERSIONS.filter((v) => v.version === DEBIAN_KEEPALIVED_VERSION);
 
 /** Measured times, printed after the suite. */
 const timings: { scenario: string; what: string; ms: number; bound?: number }[] = [];
@@ -75,12 +84,17 @@ afterAll(() => {
   console.log([`keepalived -t accepted all ${configsChecked()} rendered configs; measured (ms):`, ...timings.map((t) => `  ${t.scenario} | ${t.what}: ${t.ms}${t.bound !== undefined ? ` / bound ${t.bound}` : ''}`)].join('\n'));
 });
 
-/** A test with a fresh lab, cleaned up whatever happens; a failure carries the lab's state and keepalived's logs. */
-function scenario(name: string, body: (lab: NetnsLab) => Promise<void>, timeoutMs = 60_000) {
-  e2e(name, async () => {
-    currentScenario = name.split(':')[0];
-    await withLab(body);
-  }, timeoutMs);
+/**
+ * A test per keepalived version (every proven one, or Debian's only), each with a fresh lab, cleaned up
+ * whatever happens; a failure carries the lab's state and keepalived's logs.
+ */
+function scenario(name: string, versions: readonly KeepalivedBinary[], body: (lab: NetnsLab, keepalived: KeepalivedBinary) => Promise<void>, timeoutMs = 60_000) {
+  for (const keepalived of versions) {
+    e2e(`${name} [keepalived ${keepalived.version}]`, async () => {
+      currentScenario = `${name.split(':')[0]} [${keepalived.version}]`;
+      await withLab((lab) => body(lab, keepalived));
+    }, timeoutMs);
+  }
 }
 
 /**
@@ -177,7 +191,7 @@ const instanceOf = (pod: DaemonSetPod, name: string) => {
 };
 
 describe('keepalived end to end in network namespaces', () => {
-  scenario('FrontendVips: three addresses, three nodes, nodeOrder: one master per node, group i on node i', async (lab) => {
+  scenario('FrontendVips: three addresses, three nodes, nodeOrder: one master per node, group i on node i', VERSIONS, async (lab, keepalived) => {
     // GIVEN a node order that is not the names' order, so that the test sees the rule and not a sort
     threeNodes(lab);
     const order = ['node-b', 'node-c', 'node-a'];
@@ -188,7 +202,7 @@ describe('keepalived end to end in network namespaces', () => {
     }));
 
     // WHEN each node runs the pod (render, keepalived -t, keepalived)
-    const pods = startPods(lab, NODES, objects);
+    const pods = startPods(lab, NODES, objects, keepalived);
 
     // THEN every node rendered one instance per address on eth0 (the default route's interface), and
     // the rule gives group i's top priority to order[i]
@@ -207,7 +221,7 @@ describe('keepalived end to end in network namespaces', () => {
     // AND keepalived -t, which accepted every rendered config, does reject a broken one here
     const broken = join(lab.dir, 'broken.conf');
     writeFileSync(broken, pods.get('node-a')!.config.replace(/interface eth0/, 'interface eth9'));
-    expect(() => expectConfigAccepted(lab, 'node-a', broken, join(lab.dir, 'broken-test'))).toThrow(/keepalived -t rejects/);
+    expect(() => expectConfigAccepted(lab, 'node-a', broken, join(lab.dir, 'broken-test'), keepalived.binary)).toThrow(/keepalived -t rejects/);
 
     // AND keepalived runs with exactly NET_ADMIN and NET_RAW, as the manifest says and the README claims
     const sc = pods.get('node-a')!.mainContainer().securityContext;
@@ -231,7 +245,7 @@ describe('keepalived end to end in network namespaces', () => {
     await staysPut(lab, Object.fromEntries(addresses.map((a, i) => [a, a === moved ? successor : order[i]])), 500);
   });
 
-  scenario('GatewayPair: LAN and WAN addresses on the right interfaces of one node, moving together; preferredNode', async (lab) => {
+  scenario('GatewayPair: LAN and WAN addresses on the right interfaces of one node, moving together; preferredNode', DEBIAN_ONLY, async (lab, keepalived) => {
     threeNodes(lab);
     const lan = '198.51.100.1/24';
     const wan = '203.0.113.1/24';
@@ -242,7 +256,7 @@ describe('keepalived end to end in network namespaces', () => {
       preferredNode: 'node-b',
       target: Target.standalone({ profile: FailoverProfile.FAST }),
     }));
-    const pods = startPods(lab, NODES, objects);
+    const pods = startPods(lab, NODES, objects, keepalived);
     for (const pod of pods.values()) {
       expect(pod.instances).toHaveLength(1);
       expect(pod.instances[0]).toMatchObject({ interface: 'eth0', addresses: [{ address: lan, dev: 'eth0' }, { address: wan, dev: 'ens7' }] });
@@ -270,7 +284,7 @@ describe('keepalived end to end in network namespaces', () => {
 
     // WHEN node-b comes back with a new pod, THEN (preempt, the default) both return to it together
     lab.revive('node-b');
-    const returning = new DaemonSetPod(lab, 'node-b', objects);
+    const returning = new DaemonSetPod(lab, 'node-b', objects, keepalived);
     returning.init();
     const t1 = returning.start().startedAt;
     pods.set('node-b', returning);
@@ -281,7 +295,7 @@ describe('keepalived end to end in network namespaces', () => {
     await staysPut(lab, { [lan]: 'node-b', [wan]: 'node-b' }, 500);
   });
 
-  scenario('dead node at the default timing (advert_int 1, VRRPv2, PASS auth): the VIP moves within 3 x advert_int + 1 s', async (lab) => {
+  scenario('dead node at the default timing (advert_int 1, VRRPv2, PASS auth): the VIP moves within 3 x advert_int + 1 s', VERSIONS, async (lab, keepalived) => {
     threeNodes(lab);
     const vip = '198.51.100.50/24';
     const objects = synthStandalone((chart) => new KeepalivedCluster(chart, 'edge', {
@@ -290,7 +304,7 @@ describe('keepalived end to end in network namespaces', () => {
       groups: [{ name: 'edge', addresses: [{ address: vip }] }],
     }));
     expect(objects.secret).toBeDefined();
-    const pods = startPods(lab, NODES, objects);
+    const pods = startPods(lab, NODES, objects, keepalived);
     for (const pod of pods.values()) expect(pod.instances[0]).toMatchObject({ interface: 'eth0', advertInt: 1, version: 2, hasAuth: true, nopreempt: false });
     expect(pods.get('node-a')!.config).toContain('auth_pass Vrrp-Pw1');
     const name = pods.get('node-a')!.instances[0].name;
@@ -307,14 +321,14 @@ describe('keepalived end to end in network namespaces', () => {
     await staysPut(lab, { [vip]: successor }, 1500);
   });
 
-  scenario('SIGTERM (pod deletion, rolling update) at the default timing, masters by rendezvous hash: the VIP moves within 1 s', async (lab) => {
+  scenario('SIGTERM (pod deletion, rolling update) at the default timing, masters by rendezvous hash: the VIP moves within 1 s', VERSIONS, async (lab, keepalived) => {
     threeNodes(lab);
     const vip = '198.51.100.60/24';
     const objects = synthStandalone((chart) => new KeepalivedCluster(chart, 'web', {
       name: 'web', nodeSelector: NODE_SELECTOR, target: Target.standalone(),
       groups: [{ name: 'web', addresses: [{ address: vip }] }],
     }));
-    const pods = startPods(lab, NODES, objects);
+    const pods = startPods(lab, NODES, objects, keepalived);
     const name = pods.get('node-a')!.instances[0].name;
     const priorities = [...pods.values()].map((p) => `${p.node}=${p.instances[0].priority}`).join(' ');
     const master = expectedMaster(pods.values(), name, lab);
@@ -328,7 +342,7 @@ describe('keepalived end to end in network namespaces', () => {
     await staysPut(lab, { [vip]: successor }, 1000);
   });
 
-  scenario('preempt: with preempt false the VIP stays where it is when the old master returns; with preempt it returns', async (lab) => {
+  scenario('preempt: with preempt false the VIP stays where it is when the old master returns; with preempt it returns', VERSIONS, async (lab, keepalived) => {
     threeNodes(lab);
     const sticky = '198.51.100.61/32';
     const returning = '198.51.100.62/32';
@@ -341,7 +355,7 @@ describe('keepalived end to end in network namespaces', () => {
     }));
     // node-a first, so that it is master of both before the others start (with nopreempt, whoever
     // becomes master first keeps the group)
-    const pods = new Map<string, DaemonSetPod>(NODES.map((n) => [n, new DaemonSetPod(lab, n, objects)]));
+    const pods = new Map<string, DaemonSetPod>(NODES.map((n) => [n, new DaemonSetPod(lab, n, objects, keepalived)]));
     for (const pod of pods.values()) pod.init();
     const [stickyName, returningName] = ['sticky', 'returning'].map((g) => pods.get('node-a')!.instances.find((i) => i.name.endsWith(`_${g}`))!.name);
     for (const pod of pods.values()) {
@@ -365,7 +379,7 @@ describe('keepalived end to end in network namespaces', () => {
     // WHEN node-a comes back (a DaemonSet replaces a pod once the old one has exited), THEN the
     // preempting group returns to it and the sticky one stays
     await pods.get('node-a')!.keepalived!.exited;
-    const back = new DaemonSetPod(lab, 'node-a', objects);
+    const back = new DaemonSetPod(lab, 'node-a', objects, keepalived);
     back.init();
     const t1 = back.start().startedAt;
     pods.set('node-a', back);
@@ -373,23 +387,27 @@ describe('keepalived end to end in network namespaces', () => {
     await staysPut(lab, { [sticky]: stickyHolder, [returning]: 'node-a' }, 1500);
   });
 
-  scenario('IPv6: a VRRPv3 group fails over when its master dies and when its pod is deleted', async (lab) => {
+  scenario('IPv6: a VRRPv3 group fails over when its master dies and when its pod is deleted', VERSIONS, async (lab, keepalived) => {
     threeNodes(lab);
     const vip = '2001:db8:1::100/64';
     const objects = synthStandalone((chart) => new KeepalivedCluster(chart, 'six', {
       name: 'six', nodeSelector: NODE_SELECTOR, target: Target.standalone({ nodeOrder: NODES, profile: FailoverProfile.FAST }),
       groups: [{ name: 'six', addresses: [{ address: vip }] }],
     }));
-    const pods = startPods(lab, NODES, objects);
-    for (const pod of pods.values()) expect(pod.instances[0]).toMatchObject({ interface: 'eth0', version: 3, advertInt: 0.1, addresses: [{ address: vip, dev: 'eth0' }] });
+    const pods = startPods(lab, NODES, objects, keepalived);
+    // the virtual router's link-local address comes first (RFC 5798; keepalived 2.0.20 insists)
+    const linkLocal = virtualRouterLinkLocal(pods.get('node-a')!.instances[0].vrid);
+    for (const pod of pods.values()) {
+      expect(pod.instances[0]).toMatchObject({ interface: 'eth0', version: 3, advertInt: 0.1, addresses: [{ address: vip, dev: 'eth0' }], linkLocal: { address: linkLocal, dev: 'eth0' } });
+    }
 
     await heldBy(lab, vip, 'node-a', 5000);
-    await staysPut(lab, { [vip]: 'node-a' }, 500);
+    await staysPut(lab, { [vip]: 'node-a', [linkLocal]: 'node-a' }, 500);
     const t0 = lab.kill('node-a', 'dead');
     const ms = record('dead node-a: moved to node-b', (await heldBy(lab, vip, 'node-b', 5000)) - t0, deadNodeBound(0.1));
     expect(ms).toBeLessThan(deadNodeBound(0.1));
     expect(lab.placement(vip)).toEqual([{ node: 'node-b', dev: 'eth0' }]);
-    await staysPut(lab, { [vip]: 'node-b' }, 500);
+    await staysPut(lab, { [vip]: 'node-b', [linkLocal]: 'node-b' }, 500);
 
     const t1 = lab.kill('node-b', 'graceful');
     const ms2 = record('SIGTERM node-b: moved to node-c', (await heldBy(lab, vip, 'node-c', 3000)) - t1, GRACEFUL_BOUND);
@@ -397,7 +415,7 @@ describe('keepalived end to end in network namespaces', () => {
     await staysPut(lab, { [vip]: 'node-c' }, 500);
   });
 
-  scenario('selectors: DefaultRoute and NetworkAddress pick the right interface, per address family, among several', async (lab) => {
+  scenario('selectors: DefaultRoute and NetworkAddress pick the right interface, per address family, among several', DEBIAN_ONLY, async (lab, keepalived) => {
     // GIVEN eth0 with the IPv4 default route, eth1 with the IPv6 one
     threeNodes(lab, { second: 'eth1', v6DefaultOn: 'eth1' });
     const groups = [
@@ -410,7 +428,7 @@ describe('keepalived end to end in network namespaces', () => {
       name: 'sel', nodeSelector: NODE_SELECTOR, target: Target.standalone({ nodeOrder: NODES, profile: FailoverProfile.FAST }),
       groups: groups.map((g) => ({ name: g.name, interface: g.selector, addresses: [{ address: g.address }] })),
     }));
-    const pods = startPods(lab, NODES, objects);
+    const pods = startPods(lab, NODES, objects, keepalived);
     for (const pod of pods.values()) {
       expect(pod.instances.map((i) => [i.interface, i.addresses])).toEqual(groups.map((g) => [g.dev, [{ address: g.address, dev: g.dev }]]));
     }
@@ -423,7 +441,7 @@ describe('keepalived end to end in network namespaces', () => {
     await staysPut(lab, Object.fromEntries(groups.map((g, i) => [g.address, NODES[i % NODES.length]])), 500);
   });
 
-  scenario('unicast peers with --host-ip: one holder and failover on a segment that drops multicast', async (lab) => {
+  scenario('unicast peers with --host-ip: one holder and failover on a segment that drops multicast', VERSIONS, async (lab, keepalived) => {
     threeNodes(lab);
     lab.setSegmentPorts('lan', ['mcast_flood', 'off']);
     const vip = '198.51.100.80/32';
@@ -434,7 +452,7 @@ describe('keepalived end to end in network namespaces', () => {
     }));
 
     // GIVEN the segment really drops multicast: multicast VRRP elects a master on every node
-    const multicast = startPods(lab, NODES, cluster());
+    const multicast = startPods(lab, NODES, cluster(), keepalived);
     await lab.waitFor(() => lab.holders(vip).length === 3, 5000, `split brain with multicast (holders: ${lab.holders(vip).join(', ')})`);
     for (const pod of multicast.values()) await pod.stop();
     await lab.waitFor(() => lab.holders(vip).length === 0, 3000, 'multicast pods released the VIP');
@@ -442,7 +460,7 @@ describe('keepalived end to end in network namespaces', () => {
     // WHEN the nodes use unicast
     const objects = cluster(lab.nodes.map((n) => n.hostIp));
     expect(objects.daemonSet.spec.template.spec.initContainers[0].command).toEqual(expect.arrayContaining(['--host-ip', '$(HOST_IP)']));
-    const pods = startPods(lab, NODES, objects);
+    const pods = startPods(lab, NODES, objects, keepalived);
     for (const pod of pods.values()) {
       const host = lab.node(pod.node).hostIp;
       expect(pod.instances[0]).toMatchObject({ unicastSource: host, unicastPeers: lab.nodes.map((n) => n.hostIp).filter((ip) => ip !== host) });

@@ -62,6 +62,8 @@ export interface InstancePlan {
   readonly role: ExpectedRole;
   /** Each VIP with the interface it goes on. */
   readonly addresses: readonly { readonly address: string; readonly dev: string }[];
+  /** IPv6 groups: the virtual router's link-local address (`virtualRouterLinkLocal`), rendered first on the VRRP interface. */
+  readonly linkLocal?: string;
   /** The PASS password, for VRRPv2 groups when `spec.auth` is set. */
   readonly authPass?: string;
   /** Unicast source and peers; absent for multicast. */
@@ -248,7 +250,7 @@ function formatInstance(plan: InstancePlan): string {
     `virtual_router_id ${g.vrid}`,
     `priority ${plan.priority}`,
     // Inside vrrp_instance: keepalived rejects advert_int in global_defs (where Deckhouse puts it).
-    `advert_int ${Math.round(g.advertInterval * 100) / 100}`,
+    `advert_int ${advertIntText(g.advertInterval)}`,
     `version ${g.vrrpVersion}`,
   ];
   if (!g.preempt) lines.push('nopreempt');
@@ -261,9 +263,27 @@ function formatInstance(plan: InstancePlan): string {
       lines.push(`unicast_src_ip ${plan.unicast.source}`, 'unicast_peer {', ...plan.unicast.peers.map((p) => `    ${p}`), '}');
     }
   }
-  lines.push('virtual_ipaddress {', ...plan.addresses.map((a) => `    ${a.address} dev ${a.dev}`), '}');
+  const addresses = [...(plan.linkLocal === undefined ? [] : [{ address: plan.linkLocal, dev: plan.interface }]), ...plan.addresses];
+  lines.push('virtual_ipaddress {', ...addresses.map((a) => `    ${a.address} dev ${a.dev}`), '}');
   if (plan.tracks.length > 0) lines.push('track_file {', ...plan.tracks.map((t) => `    ${t.name} weight ${t.weight}`), '}');
   return [`vrrp_instance ${plan.instanceName} {`, ...lines.map((l) => `    ${l}`), '}'].join('\n');
+}
+
+/** `advert_int` as rendered: seconds in centiseconds (VRRPv3's unit), e.g. `0.1`, `1`, `32.05`. */
+export function advertIntText(seconds: number): string {
+  return String(Math.round(seconds * 100) / 100);
+}
+
+/**
+ * The IPv6 link-local address of the virtual router with this VRID: the EUI-64 link-local address of
+ * its virtual MAC 00-00-5E-00-02-{VRID} (RFC 5798, 7.3), e.g. `fe80::200:5eff:fe00:20a/64` for VRID 10.
+ * RFC 5798 (5.2.9) makes it the first address of an IPv6 virtual router, and keepalived 2.0.20 rejects an
+ * IPv6 instance whose first virtual address is not link-local ("the first IPv6 VIP address must be link
+ * local"; 2.2 and later only log it), so every IPv6 group renders it first. The OUI is IANA's, reserved
+ * for VRRP, so no network card has it; and one VRID names one virtual router per link.
+ */
+export function virtualRouterLinkLocal(vrid: number): string {
+  return `fe80::200:5eff:fe00:2${vrid.toString(16).padStart(2, '0')}/64`;
 }
 
 /** A name keepalived reads as one word: letters, digits, `_` and `-`; anything else becomes `_`. */
@@ -437,6 +457,7 @@ function planInstance(ctx: PlanContext, group: AgentGroup, problems: string[]): 
     priority: priorityOf(ctx.order, group, ctx.nodeName),
     role: expectedRoleOf(ctx.order, group, ctx.nodeName),
     addresses: addresses as { address: string; dev: string }[],
+    ...(family === 6 ? { linkLocal: virtualRouterLinkLocal(group.vrid) } : {}),
     // VRRPv3 has no authentication; keepalived warns about (and ignores) it there.
     authPass: ctx.spec.auth && group.vrrpVersion === 2 ? ctx.authPass : undefined,
     unicast: unicast && { source: unicast.source as string, peers },

@@ -11,6 +11,7 @@ import * as fc from 'fast-check';
 import {
   FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, ReservedVrids, Target, VrrpAuth, VrrpGroup,
 } from '../../src/internal';
+import { misreadByKeepalived20 } from '../../src/core/keepalived-version';
 
 // ---------------------------------------------------------------------------------------------------
 // The plain-data model
@@ -461,11 +462,16 @@ function versionOf(o: StandaloneSpec | undefined, family: 4 | 6): 2 | 3 {
   return (o.vrrpVersion ?? (o.profile === 'fast' ? 3 : 2)) as 2 | 3;
 }
 
-/** An advert interval valid for all of `versions`: whole seconds on v2, centiseconds up to 40.95 on v3. */
+/**
+ * An advert interval valid for all of `versions`: whole seconds on v2, centiseconds up to 40.95 on v3
+ * (skipping those that keepalived 2.0, the default image's, misreads: they need a newer image).
+ */
 function advertIntervalFor(versions: Set<2 | 3>, pick: number): number {
   if (versions.has(2) && versions.has(3)) return 1 + (pick % 40);
   if (versions.has(2)) return 1 + (pick % 255);
-  return (1 + (pick % 4095)) / 100;
+  let c = 1 + (pick % 4095);
+  while (misreadByKeepalived20(c / 100)) c = 1 + (c % 4095);
+  return c / 100;
 }
 
 interface Draft {

@@ -8,10 +8,12 @@
  * from each container's mountPaths onto them; `$(NODE_NAME)` and `$(HOST_IP)` are expanded from the
  * containers' fieldRef env as the kubelet does. What is not emulated: the image (the host's node and
  * keepalived run), the read-only root file system and hostNetwork itself (the node's namespace is
- * the "host" network).
+ * the "host" network). Which keepalived runs is the pod's choice of version (`KeepalivedBinary`):
+ * the container's `keepalived` command becomes that version's binary.
  */
 import { chmodSync, chownSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'fs';
 import { join } from 'path';
+import { DEBIAN_KEEPALIVED_VERSION, KeepalivedBinary } from './keepalived-versions';
 import { LabProcess, NetnsLab } from './netns';
 
 /** The objects of one standalone cluster, from a synthesized chart. */
@@ -49,8 +51,10 @@ export interface RenderedInstance {
   readonly unicastSource?: string;
   readonly unicastPeers: readonly string[];
   readonly hasAuth: boolean;
-  /** `address/prefix` and the interface it goes on. */
+  /** `address/prefix` and the interface it goes on, without the virtual router's link-local address. */
   readonly addresses: readonly { readonly address: string; readonly dev: string }[];
+  /** IPv6: the virtual router's link-local address (`fe80::/64`), with its interface. */
+  readonly linkLocal?: { readonly address: string; readonly dev: string };
 }
 
 /** Reads the `vrrp_instance` blocks of a config the agent rendered (its own regular format). */
@@ -61,6 +65,11 @@ export function parseRenderedConfig(text: string): RenderedInstance[] {
     const word = (key: string) => new RegExp(`^\\s*${key} (\\S+)$`, 'm').exec(body)?.[1];
     const block = (key: string) => new RegExp(`^\\s*${key} \\{\\n([\\s\\S]*?)^\\s*\\}`, 'm').exec(body)?.[1] ?? '';
     const lines = (b: string) => b.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+    const vips = lines(block('virtual_ipaddress')).map((l) => {
+      const [address, , dev] = l.split(/\s+/);
+      return { address, dev };
+    });
+    const linkLocal = vips.find((v) => v.address.toLowerCase().startsWith('fe80:'));
     instances.push({
       name: m[1],
       interface: word('interface')!,
@@ -72,10 +81,8 @@ export function parseRenderedConfig(text: string): RenderedInstance[] {
       unicastSource: word('unicast_src_ip'),
       unicastPeers: lines(block('unicast_peer')),
       hasAuth: /^\s*authentication \{/m.test(body),
-      addresses: lines(block('virtual_ipaddress')).map((l) => {
-        const [address, , dev] = l.split(/\s+/);
-        return { address, dev };
-      }),
+      addresses: vips.filter((v) => v !== linkLocal),
+      ...(linkLocal ? { linkLocal } : {}),
     });
   }
   return instances;
@@ -158,6 +165,8 @@ export class DaemonSetPod {
     private readonly lab: NetnsLab,
     public readonly node: string,
     private readonly objects: StandaloneObjects,
+    /** The keepalived that stands for the image's: by default the one on PATH (Debian's). */
+    public readonly keepalivedBinary: KeepalivedBinary = { version: DEBIAN_KEEPALIVED_VERSION, binary: 'keepalived' },
   ) {
     this.podSpec = objects.daemonSet.spec.template.spec;
     this.dir = join(lab.dir, `${node}-pod-${++DaemonSetPod.count}`);
@@ -185,7 +194,7 @@ export class DaemonSetPod {
     if (!command.includes('--use-file') || !configFile) throw new Error(`keepalived's command names no --use-file: ${command.join(' ')}`);
     this.config = readFileSync(configFile, 'utf8');
     this.instances = parseRenderedConfig(this.config);
-    expectConfigAccepted(this.lab, this.node, configFile, join(this.dir, 'config-test'));
+    expectConfigAccepted(this.lab, this.node, configFile, join(this.dir, 'config-test'), this.keepalivedBinary.binary);
     // keepalived reads the file as its container's user, with its capabilities only (no DAC_OVERRIDE):
     // say so plainly rather than let keepalived exit with "Unable to read configuration file".
     const read = this.lab.tryExec(this.node, [...setprivFor(main.securityContext, this.podSpec.securityContext), 'cat', configFile]);
@@ -264,7 +273,9 @@ export class DaemonSetPod {
       if (!dir) throw new Error(`container ${container.name} mounts unknown volume ${m.name}`);
       return { path: m.mountPath, dir };
     }).sort((a: { path: string }, b: { path: string }) => b.path.length - a.path.length);
-    return [...(container.command ?? []), ...(container.args ?? [])].map((arg: string) => {
+    const argv: string[] = [...(container.command ?? []), ...(container.args ?? [])];
+    if (argv[0] === 'keepalived') argv[0] = this.keepalivedBinary.binary;
+    return argv.map((arg: string) => {
       // $(VAR) from env, $$(VAR) stays literal, unknown references stay as written (kubelet semantics).
       const expanded = arg.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, name) => (whole === '$$' ? '$' : env.get(name) ?? whole));
       const mount = mounts.find((m) => expanded === m.path || expanded.startsWith(`${m.path}/`));
@@ -322,9 +333,10 @@ export function configsChecked(): number {
  * Checks a config with `keepalived -t` inside a node: it needs the node's interfaces, and it exits
  * non-zero (or complains on stderr) on any error or warning. Throws with keepalived's output and the config.
  */
-export function expectConfigAccepted(lab: NetnsLab, node: string, configFile: string, scratch: string): void {
+export function expectConfigAccepted(lab: NetnsLab, node: string, configFile: string, scratch: string, keepalived = 'keepalived'): void {
   checked++;
-  const r = lab.tryExec(node, ['keepalived', '-t', '-f', configFile,
+  // -l: keepalived 2.0.20 reports config errors only to syslog without it.
+  const r = lab.tryExec(node, [keepalived, '-t', '-l', '-f', configFile,
     '-p', `${scratch}.pid`, '-r', `${scratch}.vrrp.pid`, '-c', `${scratch}.checkers.pid`]);
   if (r.status !== 0 || r.stderr.trim() !== '') {
     throw new Error(`keepalived -t rejects the config rendered on ${node} (exit ${r.status}):\n${r.stderr}${r.stdout}\n--- ${configFile} ---\n${readFileSync(configFile, 'utf8')}`);
@@ -332,8 +344,8 @@ export function expectConfigAccepted(lab: NetnsLab, node: string, configFile: st
 }
 
 /** Runs the pod on each node: every init first (render, keepalived -t), then every keepalived, close together. */
-export function startPods(lab: NetnsLab, nodes: readonly string[], objects: StandaloneObjects): Map<string, DaemonSetPod> {
-  const pods = new Map(nodes.map((node) => [node, new DaemonSetPod(lab, node, objects)]));
+export function startPods(lab: NetnsLab, nodes: readonly string[], objects: StandaloneObjects, keepalived?: KeepalivedBinary): Map<string, DaemonSetPod> {
+  const pods = new Map(nodes.map((node) => [node, new DaemonSetPod(lab, node, objects, keepalived)]));
   for (const pod of pods.values()) pod.init();
   for (const pod of pods.values()) pod.start();
   return pods;

@@ -208,7 +208,9 @@ export interface DiscoveryOptions {
 /** Container images for the standalone target. */
 export interface StandaloneImages {
   /**
-   * An image with keepalived >= 2.0.4 on PATH. Nothing else is assumed of it.
+   * An image with keepalived >= 2.0.20 on PATH, built with LVS support (the container passes
+   * `--checkers_pid`, which keepalived built without it rejects). Nothing else is assumed of it.
+   * Set `keepalivedVersion` to its keepalived version.
    *
    * @default 'docker.io/osixia/keepalived:2.0.20'
    */
@@ -221,6 +223,15 @@ export interface StandaloneImages {
    * @default 'docker.io/library/node:24-alpine'
    */
   readonly agent?: string;
+
+  /**
+   * The keepalived version that the `keepalived` image runs, as MAJOR.MINOR.PATCH. A feature that
+   * needs a newer keepalived is a synth-time error naming the feature and the version it needs.
+   * Set it whenever `keepalived` is set.
+   *
+   * @default '2.0.20' (the default image's)
+   */
+  readonly keepalivedVersion?: string;
 
   /**
    * When the kubelet pulls the images.

@@ -1,0 +1,158 @@
+import { readFileSync, statSync } from 'fs';
+import { performance } from 'perf_hooks';
+import { FailoverProfile, FrontendVips, Target } from '../src';
+import { buildAgent } from './support/agent-bundle';
+import { NetnsLab, removeStaleLabs, withLab } from './support/netns';
+import { capabilityMask, parseRenderedConfig, processCapabilities } from './support/netns-pod';
+import { PodmanPods, podmanPrerequisiteMissing, projectImage, removeStalePods } from './support/podman-pod';
+import { newChart, synth } from './support/synth';
+
+/*
+ * The synthesized standalone pod under a real container engine. Three network namespaces act as nodes
+ * on one LAN bridge (as in test/netns-vrrp.test.ts); on each, `podman kube play` (Debian's podman 4.3,
+ * runc) runs the Pod that the DaemonSet's template makes for that node, in the node's network
+ * namespace, with the project's image (image/build.sh --offline: Debian bookworm's keepalived 2.2.7 and
+ * Node.js). The harness (test/support/podman-pod.ts) does what podman lacks the way kubelet does it,
+ * and prints each step.
+ */
+
+const CI = process.env.CI === 'true';
+const NODES = ['node-a', 'node-b', 'node-c'];
+const ORDER = ['node-b', 'node-c', 'node-a'];
+const ADDRESSES = ['198.51.100.101/32', '198.51.100.102/32', '198.51.100.103/32'];
+/** Graceful handover (SIGTERM: priority-0 advert) bound, as in test/netns-vrrp.test.ts. */
+const GRACEFUL_BOUND = 1000;
+
+const missing = podmanPrerequisiteMissing();
+if (missing) {
+  if (CI) {
+    test('podman prerequisites', () => {
+      throw new Error(`The podman end-to-end test cannot run: ${missing}. Under CI=true it must run.`);
+    });
+  } else {
+    console.warn(`SKIPPING the podman end-to-end test (test/netns-podman.test.ts): ${missing}`);
+  }
+}
+const e2e = missing ? test.skip : test;
+
+let image = '';
+beforeAll(() => {
+  if (missing) return;
+  const stale = [...removeStalePods(), ...removeStaleLabs()];
+  if (stale.length > 0) console.warn(`removed what an earlier run left: ${stale.join(', ')}`);
+  buildAgent();
+  const t0 = performance.now();
+  image = projectImage();
+  console.log(`project image ${image} ready in ${Math.round(performance.now() - t0)} ms`);
+}, 600_000);
+
+function threeNodes(lab: NetnsLab): void {
+  NODES.forEach((name, i) => lab.addNode(name, {
+    interfaces: [{ name: 'eth0', segment: 'lan', addresses: [`198.51.100.${11 + i}/24`, `2001:db8:1::${11 + i}/64`] }],
+    routes: [['default', 'via', '198.51.100.254', 'dev', 'eth0']],
+  }));
+}
+
+function holders(lab: NetnsLab, vip: string): string {
+  return lab.holders(vip).join(',') || 'none';
+}
+
+describe('the synthesized pod under podman kube play', () => {
+  e2e('init renders, keepalived runs with exactly its capabilities and a read-only root, masters spread, pod stop fails over, a crash restarts cleanly', async () => {
+    // GIVEN a FrontendVips on the standalone target with the project's image (Debian's keepalived 2.2.7)
+    const { chart } = newChart();
+    new FrontendVips(chart, 'front', {
+      name: 'front', nodeSelector: { 'node-role.kubernetes.io/vrrp': '' }, addresses: ADDRESSES,
+      target: Target.standalone({ nodeOrder: ORDER, profile: FailoverProfile.FAST, images: { keepalived: image, agent: image, keepalivedVersion: '2.2.7' } }),
+    });
+    const objects = synth(chart);
+    const template = objects.find((o) => o.kind === 'DaemonSet').spec.template.spec;
+    const keepalivedSpec = template.containers.find((c: any) => c.name === 'keepalived');
+    const configPath: string = keepalivedSpec.command[keepalivedSpec.command.indexOf('--use-file') + 1];
+
+    let pods: PodmanPods | undefined;
+    await withLab(async (lab) => {
+      threeNodes(lab);
+      pods = new PodmanPods(lab);
+      const p = pods;
+      try {
+        // WHEN each node plays its pod
+        const t0 = performance.now();
+        const played = await p.play(objects, NODES);
+        console.log([`podman kube play on ${NODES.length} nodes took ${Math.round(performance.now() - t0)} ms; the harness did, for node-a:`,
+          ...played[0].adapted.adaptations.map((a) => `  ${a}`)].join('\n'));
+
+        // THEN the init container rendered each node's config (podman removes a finished init container,
+        // so the evidence is its file: written as the init container's user, into the shared emptyDir)
+        const render = template.initContainers.find((c: any) => c.name === 'render');
+        const configs = new Map(NODES.map((node) => {
+          const file = p.hostPath(node, 'keepalived', configPath);
+          expect({ node, owner: statSync(file).uid }).toEqual({ node, owner: render.securityContext.runAsUser });
+          const config = readFileSync(file, 'utf8');
+          expect(config).toContain(`router_id ${node}`);
+          return [node, parseRenderedConfig(config)];
+        }));
+        for (const instances of configs.values()) expect(instances.map((i) => i.addresses.map((a) => a.address))).toEqual(ADDRESSES.map((a) => [a]));
+        // group i's top priority is on ORDER[i]
+        ADDRESSES.forEach((_, i) => {
+          const top = NODES.reduce((best, n) => (configs.get(n)![i].priority > configs.get(best)![i].priority ? n : best));
+          expect({ group: i, top }).toEqual({ group: i, top: ORDER[i] });
+        });
+
+        // AND keepalived runs with exactly the declared capabilities, no_new_privs, as root, on a read-only root
+        const declared = capabilityMask(keepalivedSpec.securityContext.capabilities.add);
+        expect(keepalivedSpec.securityContext.capabilities.drop).toEqual(['ALL']);
+        for (const node of NODES) {
+          const state = p.inspect(node, 'keepalived');
+          expect(state.running).toBe(true);
+          expect(readFileSync(`/proc/${state.pid}/comm`, 'utf8').trim()).toBe('keepalived');
+          const processes = [state.pid, ...lab.childrenOf(state.pid)];
+          expect(processes.length).toBeGreaterThan(1); // the VRRP child
+          for (const pid of processes) {
+            expect({ node, pid, ...processCapabilities(pid) }).toEqual({ node, pid, effective: declared, bounding: declared, noNewPrivs: true });
+            const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+            expect(/^Uid:\s+(\d+)/m.exec(status)?.[1]).toBe(String(keepalivedSpec.securityContext.runAsUser ?? 0));
+            // the root mount as the process sees it: mountinfo's mount point "/" with its options
+            const root = readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n').map((l) => l.split(' ')).find((f) => f[4] === '/');
+            expect({ node, pid, rootOptions: root?.[5].split(',').find((o) => o === 'ro' || o === 'rw') }).toEqual({ node, pid, rootOptions: 'ro' });
+          }
+        }
+
+        // AND the masters spread one per node, group i on ORDER[i]
+        for (const [i, vip] of ADDRESSES.entries()) {
+          await lab.waitFor(() => lab.holders(vip).join() === ORDER[i], 10_000, `${vip} held by ${ORDER[i]} alone (holders: ${holders(lab, vip)})`);
+        }
+        await lab.holdsFor(() => ADDRESSES.every((vip, i) => lab.holders(vip).join() === ORDER[i]), 1000, 'one master per node');
+
+        // WHEN keepalived crashes on node-b (SIGKILL of its main process), THEN podman restarts the
+        // container, keepalived starts again without "daemon is already running", and takes its group back
+        const crashed = p.inspect('node-b', 'keepalived');
+        process.kill(crashed.pid, 'SIGKILL');
+        const restarted = await lab.waitFor(() => {
+          const s = p.inspect('node-b', 'keepalived');
+          return s.running && s.pid !== crashed.pid && s.restartCount > crashed.restartCount ? s : undefined;
+        }, 20_000, 'the keepalived container restarted on node-b');
+        console.log(`keepalived on node-b restarted by podman (restart count ${restarted.value.restartCount}, pid ${crashed.pid} -> ${restarted.value.pid})`);
+        await lab.waitFor(() => lab.holders(ADDRESSES[0]).join() === 'node-b', 10_000, `${ADDRESSES[0]} back on node-b (holders: ${holders(lab, ADDRESSES[0])})`);
+        await lab.holdsFor(() => p.inspect('node-b', 'keepalived').pid === restarted.value.pid, 1000, 'the restarted keepalived keeps running');
+        const log = p.logs('node-b', 'keepalived');
+        expect(log).not.toMatch(/already running/i);
+        expect(log.match(/Starting VRRP child process/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
+
+        // WHEN node-c's pod is stopped (podman pod stop: SIGTERM), THEN its group moves within the graceful bound
+        const moved = ADDRESSES[ORDER.indexOf('node-c')];
+        const stop = p.stopPod('node-c');
+        const seen = await lab.waitFor(() => {
+          const h = lab.holders(moved);
+          return h.length === 1 && h[0] !== 'node-c' ? h[0] : undefined;
+        }, 10_000, `${moved} moved off node-c (holders: ${holders(lab, moved)})`);
+        const ms = Math.round(seen.at - stop.at);
+        console.log(`podman pod stop node-c: ${moved} moved to ${seen.value} in ${ms} ms (bound ${GRACEFUL_BOUND} ms)`);
+        expect((await stop.done).status).toBe(0);
+        expect(ms).toBeLessThan(GRACEFUL_BOUND);
+      } catch (e) {
+        throw new Error(`${(e as Error).message}\n${p.report()}`);
+      }
+    }, async () => pods?.cleanup());
+  }, 300_000);
+});
