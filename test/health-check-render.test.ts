@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
 import { AgentHealthCheck, AgentSpec } from '../src/core/agent-spec';
 import { HealthCheckKind } from '../src/core/health-spec';
 import { AgentRenderError, planNode, renderKeepalivedConf, RenderNode } from '../src/core/keepalived-conf';
@@ -39,7 +42,19 @@ const SPEC: AgentSpec = {
 
 function render(spec: AgentSpec, node: RenderNode = NODE): string {
   const config = renderKeepalivedConf(spec, VIEW, node);
-  keepalived.expectAccepts(config);
+  // keepalived 2.3 resolves track files when it reads the config: check it against files that exist, in
+  // a directory of the test's own, as `render` seeds them in the pod.
+  const dir = mkdtempSync(join(tmpdir(), 'kc-track-'));
+  try {
+    const local = config.replace(/file "([^"]+)"/g, (_, path: string) => {
+      const file = join(dir, path.split('/').pop()!);
+      writeFileSync(file, '1\n');
+      return `file "${file}"`;
+    });
+    keepalived.expectAccepts(local);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   return config;
 }
 

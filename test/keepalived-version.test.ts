@@ -13,7 +13,7 @@ import { newChart, synth } from './support/synth';
 function failure(images: object | undefined): string | undefined {
   const { app, chart }: { app: App; chart: Chart } = newChart();
   try {
-    const c = new KeepalivedCluster(chart, 'c', { nodeSelector: {}, target: Target.standalone({ images }) });
+    const c = new KeepalivedCluster(chart, 'c', { nodeSelector: {}, selectAllNodes: true, target: Target.standalone({ images }) });
     c.addGroup({ addresses: [{ address: '198.51.100.10/32' }] });
     synth(chart);
     void app;
@@ -63,7 +63,7 @@ describe('VRRPv3 advert intervals that keepalived 2.0 misreads', () => {
   const withInterval = (advertInterval: number, images?: object) => (): string | undefined => {
     const { chart } = newChart();
     try {
-      const c = new KeepalivedCluster(chart, 'c', { nodeSelector: {}, target: Target.standalone({ profile: FailoverProfile.FAST, images }) });
+      const c = new KeepalivedCluster(chart, 'c', { nodeSelector: {}, selectAllNodes: true, target: Target.standalone({ profile: FailoverProfile.FAST, images }) });
       c.addGroup({ addresses: [{ address: '198.51.100.10/32' }], advertInterval });
       synth(chart);
       return undefined;
@@ -100,7 +100,7 @@ describe('a group feature that needs a newer keepalived', () => {
     usedBy: (_def, group) => (group?.group.addresses[0].address.includes(':') ? { field: group.fieldOf('addresses'), value: '(IPv6)' } : undefined),
   };
   const def = (keepalivedVersion?: string): ClusterDefinition => ({
-    path: 'app/edge', id: 'edge', nodeSelector: {}, tolerations: [], groups: [],
+    path: 'app/edge', id: 'edge', nodeSelector: {}, selectAllNodes: true, tolerations: [], groups: [],
     target: Target.standalone({ images: keepalivedVersion === undefined ? undefined : { keepalivedVersion } }),
   });
   const group = (address: string): GroupDefinition => ({ group: { addresses: [{ address }] }, fieldOf: (f) => `groups[0].${f}` });

@@ -6,11 +6,12 @@
  * last node set saved in `--state-dir`, else from the spec's static order and peers; a node set from
  * the API is saved for the next time. The first line says which source was used.
  */
-import { closeSync, openSync, readFileSync, readSync } from 'fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'fs';
 import { AgentSpec } from '../core/agent-spec';
 import { deriveDiscoveredView, DiscoveredNode, DiscoveredView } from '../core/discovered-nodes';
 import { formatKeepalivedConf, NodePlan, planNode, RenderNode } from '../core/keepalived-conf';
 import { ConfigSource, CONFIG_SOURCES } from '../core/monitoring/metrics-options';
+import { TRACK_FILE_FAILING } from '../core/health-spec';
 import { NodeView } from '../core/node-view';
 import { writeFileAtomic } from './atomic-file';
 import { NodeOptions, RenderOptions } from './cli';
@@ -67,6 +68,7 @@ export async function renderCommand(options: RenderOptions, env: AgentEnvironmen
   const plan = planFor(spec, options, env, nodes);
   warnings.push(...excludedPeersOf(plan));
   writeConfig(options.outFile, formatKeepalivedConf(plan));
+  seedTrackFiles(plan);
   lines.push(summaryOf(plan, options.outFile));
   // Only `run`'s metrics read the record: without them, the volume holds keepalived.conf alone.
   if (spec.metrics !== undefined) try {
@@ -144,6 +146,22 @@ export function writeConfig(outFile: string, text: string): void {
     writeFileAtomic(outFile, text, 0o640);
   } catch (e) {
     throw new AgentInputError(`cannot write --out ${outFile}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Creates each track file that does not exist yet as failing, before keepalived starts: keepalived
+ * 2.3 resolves a track file's path when it reads its config, and one that is missing is then not
+ * watched. The sidecar's prober takes them over (by rename) once its checks rise.
+ */
+export function seedTrackFiles(plan: NodePlan): void {
+  for (const track of plan.trackFiles) {
+    if (existsSync(track.path)) continue;
+    try {
+      writeFileAtomic(track.path, `${TRACK_FILE_FAILING}\n`, 0o664, false);
+    } catch (e) {
+      throw new AgentInputError(`cannot create the track file ${track.path}: ${(e as Error).message}`);
+    }
   }
 }
 

@@ -122,7 +122,8 @@ export function daemonSet(def: ClusterDefinition, o: StandaloneOptions, n: Stand
     refs.auth ? { name: 'auth', mountPath: POD_PATHS.auth, readOnly: true } : undefined,
     apiToken,
     // The track files the sidecar writes and keepalived watches.
-    health && command === 'run' ? { name: 'health', mountPath: POD_PATHS.health } : undefined,
+    // (render creates missing ones as failing, before keepalived starts).
+    health ? { name: 'health', mountPath: POD_PATHS.health } : undefined,
   ]);
   const render = {
     name: 'render',
