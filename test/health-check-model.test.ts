@@ -243,3 +243,18 @@ describe('the pod', () => {
     expect(quiet.initContainers.map((c: any) => c.name)).toEqual(['render']);
   });
 });
+
+describe('the metrics port and the health checks', () => {
+  test('a health check that probes the metrics port is an error naming both', () => {
+    const build = (port: number) => () => {
+      const { chart } = newChart();
+      new KeepalivedCluster(chart, 'c', {
+        nodeSelector: { a: '' }, target: Target.standalone({ metrics: { port: 9654 } }),
+        groups: [{ addresses: [{ address: '203.0.113.1/32' }], healthChecks: [HealthCheck.tcp({ port })] }],
+      });
+      return synth(chart);
+    };
+    expect(build(443)).not.toThrow();
+    expect(build(9654)).toThrow(/\[test\/c\] target.metrics.port = 9654: is also the port the health check .* probes on the node/);
+  });
+});

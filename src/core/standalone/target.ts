@@ -3,6 +3,7 @@ import { IpFamily } from '../address';
 import { ValidationIssue } from '../errors';
 import { agentBundleSource } from '../agent-bundle';
 import { ClusterObject, definedItems, dropUndefined, ManifestObject } from '../manifest';
+import { effectiveHealthChecks } from '../health-check';
 import { ClusterDefinition, GroupDefinition } from '../model';
 import { dashboardConfigMapManifest } from '../monitoring/dashboard';
 import { DashboardOptions, metricsPortOf, PodMonitorOptions, PrometheusRuleOptions } from '../monitoring/metrics-options';
@@ -67,7 +68,19 @@ export class StandaloneTargetStrategy implements TargetStrategy {
   }
 
   public resolvedIssues(def: ClusterDefinition, vridOf: (groupIndex: number) => number | undefined): ValidationIssue[] {
-    return groupNameIssues(def, vridOf);
+    return [...groupNameIssues(def, vridOf), ...this.metricsPortClashes(def)];
+  }
+
+  /** The agent cannot serve metrics on a port that a health check probes on the node (it would probe itself). */
+  private metricsPortClashes(def: ClusterDefinition): ValidationIssue[] {
+    const port = metricsPortOf(this.options.metrics);
+    if (port === undefined) return [];
+    const probed = def.groups.flatMap(({ group }) => effectiveHealthChecks(group, def)).find((c) => (c.spec as { port?: number }).port === port);
+    return probed === undefined ? [] : [{
+      path: def.path, field: 'target.metrics.port', value: port,
+      problem: `is also the port the health check ${probed} probes on the node, so the agent would probe its own metrics endpoint`,
+      expected: 'another metrics port, e.g. 9654, or another port for the service',
+    }];
   }
 
   /** ServiceAccount, RBAC (discovery), Secret (literal password), ConfigMap, DaemonSet, policies. */
