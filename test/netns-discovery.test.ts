@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'child_process';
+import { spawn } from 'child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'fs';
 import { connect, createServer, Server, Socket } from 'net';
 import { join } from 'path';
@@ -10,6 +10,7 @@ import { Lease } from '../src/agent/leases';
 import { FakeApiServer, writeServiceAccount } from './support/fake-apiserver';
 import { LabProcess, NetnsLab, removeStaleLabs } from './support/netns';
 import { AGENT, buildAgent, eventually } from './support/discovery';
+import { endToEnd, missingPrerequisite } from './support/prerequisites';
 
 /*
  * Discovery end to end with real keepalived (testing ladder step 4). Network namespaces on one LAN bridge
@@ -24,33 +25,14 @@ import { AGENT, buildAgent, eventually } from './support/discovery';
  * 3. a node leaves (keepalived stopped, Node deleted): the VIP it held fails over, the peers update;
  * 4. the API becomes unreachable (its link goes down): for seconds, no VIP moves and nothing reloads.
  */
-const CI = process.env.CI === 'true';
 const API_IP = '198.51.100.250';
 const TOKEN = 'e2e-token';
 const NAMESPACE = 'keepalived';
 const LABEL = 'node-role.kubernetes.io/vrrp';
 const VIPS = ['198.51.100.101', '198.51.100.102', '198.51.100.103'];
 
-function missingPrerequisite(): string | undefined {
-  if (process.getuid?.() !== 0) return 'they need root (network namespaces, bridges, keepalived)';
-  for (const [cmd, ...args] of [['ip', '-V'], ['keepalived', '--version']]) {
-    const r = spawnSync(cmd, args, { encoding: 'utf8' });
-    if (r.error || r.status !== 0) return `${cmd} is not installed (${r.error?.message ?? `exit ${r.status}`})`;
-  }
-  return undefined;
-}
-
 const missing = missingPrerequisite();
-if (missing) {
-  if (CI) {
-    test('discovery end-to-end prerequisites', () => {
-      throw new Error(`The discovery end-to-end tests cannot run: ${missing}. Under CI=true they must run.`);
-    });
-  } else {
-    console.warn(`SKIPPING the discovery end-to-end tests (test/netns-discovery.test.ts): ${missing}`);
-  }
-}
-const e2e = missing ? test.skip : test;
+const e2e = endToEnd('discovery end-to-end tests', 'test/netns-discovery.test.ts', missing);
 
 const SPEC: AgentSpec = {
   version: 1,

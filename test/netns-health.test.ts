@@ -1,4 +1,3 @@
-import { spawnSync } from 'child_process';
 import { readFileSync } from 'fs';
 import { performance } from 'perf_hooks';
 import { FailoverProfile, HealthAction, HealthCheck, InterfaceSelector, KeepalivedCluster, Target } from '../src/internal';
@@ -7,6 +6,7 @@ import { NetnsLab, removeStaleLabs } from './support/netns';
 import { HealthPod, readLog, startHealthPods } from './support/netns-health';
 import { processCapabilities, StandaloneObjects, standaloneObjects } from './support/netns-pod';
 import { newChart, synth } from './support/synth';
+import { endToEnd, missingPrerequisite } from './support/prerequisites';
 
 /*
  * Health checks end to end with real keepalived (issue 11, point 3). Three network namespaces are
@@ -19,7 +19,6 @@ import { newChart, synth } from './support/synth';
  * - steady (198.51.100.103): GET /healthz every 0.5 s, fall 4, rise 2, release       -> master node-a
  * rel, low and stay share one probe (one track file, hc0) with their own weights; steady has its own (hc1).
  */
-const CI = process.env.CI === 'true';
 const NODES = ['node-a', 'node-b', 'node-c'];
 const PORT = 8080;
 const VIP = { rel: '198.51.100.100', low: '198.51.100.101', stay: '198.51.100.102', steady: '198.51.100.103' };
@@ -39,26 +38,8 @@ const BOUND_MS = (FAST.intervalSeconds * FAST.fall + 3 * ADVERT_S + ((256 - SECO
  */
 const SLACK_MS = 1000;
 
-function missingPrerequisite(): string | undefined {
-  if (process.getuid?.() !== 0) return 'they need root (network namespaces, bridges, keepalived)';
-  for (const [cmd, ...args] of [['ip', '-V'], ['keepalived', '--version'], ['setpriv', '--version']]) {
-    const r = spawnSync(cmd, args, { encoding: 'utf8' });
-    if (r.error || r.status !== 0) return `${cmd} is not installed (${r.error?.message ?? `exit ${r.status}`})`;
-  }
-  return undefined;
-}
-
-const missing = missingPrerequisite();
-if (missing) {
-  if (CI) {
-    test('health check prerequisites', () => {
-      throw new Error(`The health check scenarios cannot run: ${missing}. Under CI=true they must run.`);
-    });
-  } else {
-    console.warn(`SKIPPING the health check scenarios (test/netns-health.test.ts): ${missing}`);
-  }
-}
-const e2e = missing ? test.skip : test;
+const missing = missingPrerequisite([['ip', '-V'], ['keepalived', '--version'], ['setpriv', '--version']]);
+const e2e = endToEnd('health check scenarios', 'test/netns-health.test.ts', missing);
 
 let lab: NetnsLab | undefined;
 let pods: Map<string, HealthPod>;

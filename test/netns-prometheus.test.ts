@@ -1,4 +1,3 @@
-import { spawnSync } from 'child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import * as YAML from 'yaml';
@@ -8,6 +7,7 @@ import { ALERT, keepalivedAlertRules } from '../src/core/monitoring';
 import { AGENT, buildAgent } from './support/discovery';
 import { LabProcess, NetnsLab, removeStaleLabs } from './support/netns';
 import { bridgePortOf, setIsolated, sleep } from './support/netns-faults';
+import { endToEnd, missingPrerequisite } from './support/prerequisites';
 
 /*
  * The agent's metrics and the alert rules, proven with a real Prometheus (the Debian `prometheus`
@@ -25,7 +25,6 @@ import { bridgePortOf, setIsolated, sleep } from './support/netns-faults';
  *    multiple-masters alert fires; healing resolves it;
  * 3. keepalived killed on node-c (the agent still runs): KeepalivedDown fires for node-c.
  */
-const CI = process.env.CI === 'true';
 const SCRAPE_MS = 1000;
 const PROM_IP = '198.51.100.250';
 const PORT = 9654;
@@ -33,26 +32,8 @@ const VIPS = ['198.51.100.101', '198.51.100.102', '198.51.100.103'];
 const NODES = [['node-a', 11], ['node-b', 12], ['node-c', 13]] as const;
 const SCOPE = { namespace: 'keepalived', keepalived_cluster: 'prom' };
 
-function missingPrerequisite(): string | undefined {
-  if (process.getuid?.() !== 0) return 'they need root (network namespaces, bridges, keepalived)';
-  for (const [cmd, ...args] of [['ip', '-V'], ['keepalived', '--version'], ['prometheus', '--version']]) {
-    const r = spawnSync(cmd, args, { encoding: 'utf8' });
-    if (r.error || r.status !== 0) return `${cmd} is not installed (${r.error?.message ?? `exit ${r.status}`})`;
-  }
-  return undefined;
-}
-
-const missing = missingPrerequisite();
-if (missing) {
-  if (CI) {
-    test('Prometheus end-to-end prerequisites', () => {
-      throw new Error(`The Prometheus end-to-end tests cannot run: ${missing}. Under CI=true they must run.`);
-    });
-  } else {
-    console.warn(`SKIPPING the Prometheus end-to-end tests (test/netns-prometheus.test.ts): ${missing}`);
-  }
-}
-const e2e = missing ? test.skip : test;
+const missing = missingPrerequisite([['ip', '-V'], ['keepalived', '--version'], ['prometheus', '--version']]);
+const e2e = endToEnd('Prometheus end-to-end tests', 'test/netns-prometheus.test.ts', missing);
 
 const SPEC: AgentSpec = {
   version: 1,

@@ -1,4 +1,3 @@
-import { spawnSync } from 'child_process';
 import { readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { performance } from 'perf_hooks';
@@ -7,6 +6,7 @@ import { buildAgent } from './support/agent-bundle';
 import { NetnsLab, removeStaleLabs, withLab } from './support/netns';
 import { DaemonSetPod, StandaloneObjects, standaloneObjects } from './support/netns-pod';
 import { newChart, synth } from './support/synth';
+import { endToEnd, missingPrerequisite } from './support/prerequisites';
 
 /*
  * Unicast VRRP against a host that is not a peer, with real keepalived in network namespaces.
@@ -22,7 +22,6 @@ import { newChart, synth } from './support/synth';
  * protected scenario with that binary for the nodes too.
  */
 
-const CI = process.env.CI === 'true';
 const NODES = ['node-a', 'node-b'];
 const INTRUDER = 'intruder';
 const INTRUDER_IP = '198.51.100.66';
@@ -30,26 +29,8 @@ const VIP = '198.51.100.80';
 /** Master-down bound for a dead node at 0.1 s adverts: 3 x advert_int + 1 s. */
 const DEAD_NODE_BOUND = 3 * 100 + 1000;
 
-function missingPrerequisite(): string | undefined {
-  if (process.getuid?.() !== 0) return 'they need root (network namespaces, bridges, keepalived)';
-  for (const [cmd, ...args] of [['ip', '-V'], ['keepalived', '--version'], ['setpriv', '--version']]) {
-    const r = spawnSync(cmd, args, { encoding: 'utf8' });
-    if (r.error || r.status !== 0) return `${cmd} is not installed (${r.error?.message ?? `exit ${r.status}`})`;
-  }
-  return undefined;
-}
-
-const missing = missingPrerequisite();
-if (missing) {
-  if (CI) {
-    test('netns security prerequisites', () => {
-      throw new Error(`The network-namespace security tests cannot run: ${missing}. Under CI=true they must run.`);
-    });
-  } else {
-    console.warn(`SKIPPING the network-namespace security tests (test/netns-security.test.ts): ${missing}`);
-  }
-}
-const e2e = missing ? test.skip : test;
+const missing = missingPrerequisite([['ip', '-V'], ['keepalived', '--version'], ['setpriv', '--version']]);
+const e2e = endToEnd('network-namespace security tests', 'test/netns-security.test.ts', missing);
 const OLD_KEEPALIVED = process.env.KEEPALIVED_2_0_20;
 
 const measured: string[] = [];
