@@ -274,13 +274,16 @@ export class DaemonSetPod {
       return { path: m.mountPath, dir };
     }).sort((a: { path: string }, b: { path: string }) => b.path.length - a.path.length);
     const argv: string[] = [...(container.command ?? []), ...(container.args ?? [])];
-    if (argv[0] === 'keepalived') argv[0] = this.keepalivedBinary.binary;
-    return argv.map((arg: string) => {
+    const mapped = argv.map((arg: string) => {
       // $(VAR) from env, $$(VAR) stays literal, unknown references stay as written (kubelet semantics).
       const expanded = arg.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, name) => (whole === '$$' ? '$' : env.get(name) ?? whole));
       const mount = mounts.find((m) => expanded === m.path || expanded.startsWith(`${m.path}/`));
       return mount ? mount.dir + expanded.slice(mount.path.length) : expanded;
     });
+    // The version's binary replaces `keepalived` after the mount mapping: its own path is on the host,
+    // and may well lie under a container's mount path (such as /tmp).
+    if (argv[0] === 'keepalived') mapped[0] = this.keepalivedBinary.binary;
+    return mapped;
   }
 
   private makeVolumes(): void {
