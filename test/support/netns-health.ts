@@ -64,7 +64,10 @@ export class HealthPod {
     this.specFile = join(this.dir, 'config/spec.json');
     this.agentFile = join(this.dir, 'config/keepalived-agent.js');
     writeFileSync(this.specFile, objects.configMap.data['spec.json'], { mode: 0o644 });
-    writeFileSync(this.agentFile, objects.configMap.data['keepalived-agent.js'], { mode: 0o644 });
+    // The agent comes from the namespace's agent ConfigMap.
+    const agent = objects.configMaps.find((cm: any) => cm.data?.['keepalived-agent.js'] !== undefined);
+    if (!agent) throw new Error('the synthesized objects have no agent ConfigMap');
+    writeFileSync(this.agentFile, agent.data['keepalived-agent.js'], { mode: 0o644 });
     writeFileSync(join(this.dir, 'service.js'), SERVICE_JS, { mode: 0o644 });
     this.conf = join(this.dir, 'etc/keepalived.conf');
     this.trackDir = join(this.dir, 'track');

@@ -84,6 +84,14 @@ export function adaptDaemonSetPod(daemonSet: any, node: PodNode, podName: string
     adaptations.push(`native sidecar init containers ${sidecars.map((c: any) => c.name).join(', ')} -> containers started with the others (podman 4.3 has no restartPolicy: Always init containers)`);
   }
   if (spec.initContainers?.length === 0) delete spec.initContainers;
+  // With hostNetwork a container's ports open nothing (the process binds the node's port itself);
+  // kubelet only records them, and podman 4.3 rejects PortMappings without bridge networking.
+  for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
+    if (spec.hostNetwork && c.ports !== undefined) {
+      adaptations.push(`${c.name}: ports ${c.ports.map((p: any) => `${p.name ?? ''}:${p.containerPort}`).join(', ')} dropped (hostNetwork: the process binds the node's port itself; podman 4.3 rejects PortMappings there)`);
+      delete c.ports;
+    }
+  }
   if (spec.initContainers !== undefined && (spec.restartPolicy ?? 'Always') === 'Always') {
     spec.restartPolicy = 'OnFailure';
     adaptations.push('restartPolicy Always -> OnFailure: podman 4.3 applies the pod\'s policy to init containers too, restarting a finished '
