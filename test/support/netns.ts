@@ -121,6 +121,18 @@ function startWatchdog(): void {
   spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' }).unref();
 }
 
+/** Whether a name made by these tests (`kct-<pid>-...`, anywhere in it) belongs to a process that is gone. */
+export function ofGoneProcess(name: string): boolean {
+  const m = /kct-(\d+)-/.exec(name);
+  if (!m) return false;
+  try {
+    process.kill(Number(m[1]), 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /**
  * Removes namespaces that an earlier run of these tests left behind (`kct-<pid>-...` whose process is
  * gone), killing the processes inside them first. Never touches another live run's namespaces.
@@ -128,16 +140,7 @@ function startWatchdog(): void {
 export function removeStaleLabs(): string[] {
   const r = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
   const stale = `${r.stdout ?? ''}`.split('\n').map((l) => l.split(' ')[0])
-    .filter((name) => {
-      const m = /^kct-(\d+)-\d+-/.exec(name);
-      if (!m) return false;
-      try {
-        process.kill(Number(m[1]), 0);
-        return false;
-      } catch {
-        return true;
-      }
-    });
+    .filter((name) => /^kct-\d+-\d+-/.test(name) && ofGoneProcess(name));
   for (const ns of stale) for (const pid of pidsIn(ns)) signal(pid, 'SIGKILL');
   if (stale.length > 0) sleepSync(100);
   for (const ns of stale) spawnSync('ip', ['netns', 'del', ns]);

@@ -27,7 +27,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writ
 import { join, resolve } from 'path';
 import { performance } from 'perf_hooks';
 import { stringify } from 'yaml';
-import { NetnsLab } from './netns';
+import { NetnsLab, ofGoneProcess } from './netns';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
 
@@ -379,17 +379,6 @@ export class PodmanPods {
   }
 }
 
-/** Whether a `kct-<pid>-...` name belongs to a process that is gone. */
-function ofGoneProcess(name: string): boolean {
-  const m = /kct-(\d+)-/.exec(name);
-  if (!m) return false;
-  try {
-    process.kill(Number(m[1]), 0);
-    return false;
-  } catch {
-    return true;
-  }
-}
 
 /**
  * Removes what an earlier run of these tests left when it was killed: podman pods named `kct-<pid>-...`
