@@ -70,7 +70,7 @@ describe('handles to the children', () => {
     expect(cluster.policies.map((o) => o.kind)).toEqual(['GlobalNetworkPolicy', 'CiliumClusterwideNetworkPolicy']);
     expect(cluster.namespace?.name).toBe('keepalived');
     expect(cluster.namespace?.namespace?.kind).toBe('Namespace');
-    expect(cluster.namespace?.agentConfigMap.kind).toBe('ConfigMap');
+    expect(cluster.namespace?.agentConfigMap?.kind).toBe('ConfigMap');
     // A handle is the object that is synthesized: a label added through it lands.
     cluster.configMap!.metadata.addLabel('via', 'handle');
     expect(synth(chart).find((o) => o.data?.['spec.json'] !== undefined).metadata.labels.via).toBe('handle');
@@ -161,6 +161,51 @@ describe('the Namespace and the agent ConfigMap belong to no cluster', () => {
     });
     expect(() => Testing.synth(chart)).toThrow(/\[c\/ns2\] name = "net": c\/ns1 already owns namespace net/);
     expect(() => Testing.synth(chart)).toThrow(/\[c\/x\] target.createNamespace = false: namespace net is owned by c\/ns1, which emits the Namespace/);
+  });
+});
+
+describe('an agent image with the agent baked in: no agent ConfigMap', () => {
+  const inImage = { images: { agent: 'registry.example/keepalived-constructs:1', agentInImage: true } };
+  const cluster = (chart: Chart, id: string, address: string, extra: object = {}) =>
+    new FrontendVips(chart, id, { nodeSelector: SELECTOR, addresses: [address], target: Target.standalone(extra) });
+  const agentConfigMaps = (objects: any[]) => objects.filter((o) => o.data?.['keepalived-agent.js'] !== undefined);
+  const agentVolume = (ds: any) => ds.spec.template.spec.volumes.find((v: any) => v.name === 'agent');
+  const agentMounts = (ds: any) => [...ds.spec.template.spec.initContainers, ...ds.spec.template.spec.containers]
+    .flatMap((c: any) => (c.volumeMounts ?? []).filter((m: any) => m.name === 'agent').map(() => c.name));
+
+  test('the pod mounts none and the namespace emits none', () => {
+    const chart = new Chart(Testing.app(), 'c');
+    const c = cluster(chart, 'a', '203.0.113.1/32', inImage);
+    const objects = synth(chart);
+    expect(agentConfigMaps(objects)).toEqual([]);
+    expect(c.namespace?.agentConfigMap).toBeUndefined();
+    const ds = objects.find((o) => o.kind === 'DaemonSet');
+    expect(agentVolume(ds)).toBeUndefined();
+    expect(agentMounts(ds)).toEqual([]);
+    // The agent still runs from the image, at the path the image bakes it in.
+    expect(ds.spec.template.spec.initContainers[0].command.slice(0, 2)).toEqual(['node', '/opt/keepalived-constructs/keepalived-agent.js']);
+  });
+
+  test('a namespace emits one while some cluster in it mounts it, whatever the order', () => {
+    for (const order of [['a', 'b'], ['b', 'a']]) {
+      const chart = new Chart(Testing.app(), 'c');
+      for (const id of order) cluster(chart, id, id === 'a' ? '203.0.113.1/32' : '203.0.113.2/32', id === 'a' ? inImage : {});
+      const objects = synth(chart);
+      expect(agentConfigMaps(objects)).toHaveLength(1);
+      const byName = (name: string) => objects.find((o) => o.kind === 'DaemonSet' && o.metadata.name === name);
+      expect(agentVolume(byName('keepalived-a'))).toBeUndefined();
+      expect(agentVolume(byName('keepalived-b')).configMap.name).toBe(agentConfigMaps(objects)[0].metadata.name);
+    }
+  });
+
+  test('a declared namespace without it: a cluster that mounts it is an error naming the field', () => {
+    const chart = new Chart(Testing.app(), 'c');
+    new KeepalivedNamespace(chart, 'ns', { name: 'keepalived', agentConfigMap: false });
+    cluster(chart, 'a', '203.0.113.1/32', inImage);
+    expect(agentConfigMaps(synth(chart))).toEqual([]);
+    cluster(chart, 'b', '203.0.113.2/32');
+    expect(() => Testing.synth(chart)).toThrow(
+      /\[c\/b\] target.images.agentInImage = false: namespace keepalived is owned by c\/ns, which emits no agent ConfigMap, and this cluster's pods mount it/);
   });
 });
 

@@ -102,6 +102,27 @@ describe('render --target standalone', () => {
     expect(docs(run.stdout).map((o) => o.kind)).toContain('ClusterRole');
   });
 
+  test('--keepalived-version and --agent-in-image: what the constructs give with those images', async () => {
+    const image = 'registry.example/keepalived-constructs:1';
+    const run = await cli(['render', '-f', 'seed-front.yaml', '--target', 'standalone', '--keepalived-image', image,
+      '--keepalived-version', '2.2.7', '--agent-image', image, '--agent-in-image'], SEEDS);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const app = Testing.app();
+    new FrontendVips(new Chart(app, 'seed'), 'front', {
+      name: 'front',
+      target: Target.standalone({ images: { keepalived: image, keepalivedVersion: '2.2.7', agent: image, agentInImage: true } }),
+      nodeSelector: { 'node-role.deckhouse.io/frontend': '' },
+      tolerations: [{ key: 'dedicated.deckhouse.io', operator: 'Equal', value: 'frontend' }],
+      addresses: ['42.43.44.101/32', '42.43.44.102/32', '42.43.44.103/32'], vrids: [1, 2, 3],
+    });
+    expect(docs(run.stdout)).toStrictEqual(Testing.synth(app.charts[0]));
+    expect(docs(run.stdout).filter((o) => o.data?.['keepalived-agent.js'] !== undefined)).toEqual([]);
+    const bad = await cli(['render', '-f', 'seed-front.yaml', '--target', 'standalone', '--keepalived-version', '2.x'], SEEDS);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/--keepalived-version = "2.x"/);
+  });
+
   test('--namespace and --node-order need the standalone target; a bad node name is a usage error', async () => {
     const run = await cli(['render', '-f', 'seed-front.yaml', '--node-order', 'a,b'], SEEDS);
     expect(run.status).toBe(2);

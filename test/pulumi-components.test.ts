@@ -114,6 +114,20 @@ describe('as Pulumi resources', () => {
     expect(onlySecond).toEqual(both);
   });
 
+  test('an agent image with the agent baked in: the namespace emits the agent ConfigMap only while some cluster mounts it', async () => {
+    const agentConfigMaps = async (declare: () => void) => {
+      registrations = await newProgram();
+      declare();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return registrations.filter((r) => r.type === 'kubernetes:core/v1:ConfigMap' && r.inputs.data?.['keepalived-agent.js'] !== undefined).map((r) => r.name);
+    };
+    const inImage = { ...edge, name: 'edge-b', addresses: ['203.0.113.20/32'], vrids: [20],
+      target: Target.standalone({ images: { agent: 'registry.example/keepalived-constructs:1', agentInImage: true } }) };
+    expect(await agentConfigMaps(() => { new FrontendVips('edge-b', inImage); })).toEqual([]);
+    expect(await agentConfigMaps(() => { new FrontendVips('edge-b', inImage); new FrontendVips('edge', edge); })).toEqual(['keepalived-agent']);
+    expect(await agentConfigMaps(() => { new FrontendVips('edge', edge); new FrontendVips('edge-b', inImage); })).toEqual(['keepalived-agent']);
+  });
+
   test('outputs: the VRIDs in use and the names of the objects, matching what was registered', async () => {
     const deckhouse = new FrontendVips('front', { ...front, vrids: undefined });
     const standalone = new FrontendVips('edge', edge);

@@ -52,14 +52,14 @@ const COMMANDS = ['validate', 'render', 'import'] as const;
 type Command = typeof COMMANDS[number];
 
 /** Options each command takes; values are strings, `-f` collects several. */
-const STANDALONE_OPTIONS = ['--namespace', '--node-order', '--discovery', '--keepalived-image', '--agent-image'];
+const STANDALONE_OPTIONS = ['--namespace', '--node-order', '--discovery', '--keepalived-image', '--keepalived-version', '--agent-image', '--agent-in-image'];
 const OPTIONS: Record<Command, string[]> = {
   validate: ['--filename', '--target', ...STANDALONE_OPTIONS],
   render: ['--filename', '--target', ...STANDALONE_OPTIONS, '--output-dir'],
   import: ['--filename', '--framework'],
 };
 /** Options without a value. */
-const SWITCHES = ['--discovery'];
+const SWITCHES = ['--discovery', '--agent-in-image'];
 const SHORT: Record<string, string> = { '-f': '--filename', '-o': '--output-dir', '--output': '--output-dir' };
 
 interface ParsedArgs {
@@ -111,17 +111,19 @@ function targetOf(values: Map<string, string>): CliTarget {
     return { kind };
   }
   const order = values.get('--node-order');
-  const keepalived = values.get('--keepalived-image');
-  const agent = values.get('--agent-image');
+  const images = {
+    keepalived: values.get('--keepalived-image'),
+    keepalivedVersion: values.get('--keepalived-version'),
+    agent: values.get('--agent-image'),
+    agentInImage: values.has('--agent-in-image') ? true : undefined,
+  };
+  const given = Object.fromEntries(Object.entries(images).filter(([, v]) => v !== undefined));
   return {
     kind,
     namespace: values.get('--namespace'),
     nodeOrder: order === undefined ? undefined : order.split(',').map((n) => n.trim()).filter((n) => n !== ''),
     discovery: values.has('--discovery'),
-    images: keepalived === undefined && agent === undefined ? undefined : {
-      ...(keepalived === undefined ? {} : { keepalived }),
-      ...(agent === undefined ? {} : { agent }),
-    },
+    images: Object.keys(given).length === 0 ? undefined : given,
   };
 }
 

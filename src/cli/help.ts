@@ -1,4 +1,6 @@
 /** The help texts: one per command, and the overview. */
+import { DEFAULT_AGENT_IMAGE, DEFAULT_KEEPALIVED_IMAGE } from '../core';
+import { DEFAULT_KEEPALIVED_VERSION } from '../core/keepalived-version';
 
 export const OVERVIEW = `keepalived-constructs: check, render and import Deckhouse KeepalivedInstance YAML
 
@@ -6,7 +8,8 @@ Usage:
   keepalived-constructs validate -f FILE... [--target deckhouse|standalone [STANDALONE OPTIONS]]
   keepalived-constructs render   -f FILE... [--target deckhouse|standalone [STANDALONE OPTIONS]] [-o DIR]
                           STANDALONE OPTIONS: [--namespace NS] [--node-order a,b,c] [--discovery]
-                                              [--keepalived-image IMAGE] [--agent-image IMAGE]
+                                              [--keepalived-image IMAGE [--keepalived-version X.Y.Z]]
+                                              [--agent-image IMAGE [--agent-in-image]]
   keepalived-constructs import   -f FILE... [--framework cdk8s|pulumi]
   keepalived-constructs COMMAND --help
 
@@ -33,8 +36,13 @@ const TARGET = `  --target deckhouse|standalone
                            N nodes each node is master of one group, as the Deckhouse module does.
   --discovery              standalone only: discovery mode: the node agent learns the nodes from the
                            Kubernetes API and publishes each group's master as a Lease.
-  --keepalived-image IMAGE standalone only: an image with keepalived >= 2.0.4 (default: docker.io/osixia/keepalived:2.0.20)
-  --agent-image IMAGE      standalone only: an image with Node.js >= 20 (default: docker.io/library/node:20-alpine)`;
+  --keepalived-image IMAGE standalone only: an image with keepalived >= 2.0.20 (default: ${DEFAULT_KEEPALIVED_IMAGE})
+  --keepalived-version X.Y.Z
+                           standalone only: the keepalived version of --keepalived-image; features it lacks
+                           are errors (default: ${DEFAULT_KEEPALIVED_VERSION}, the default image's)
+  --agent-image IMAGE      standalone only: an image with Node.js >= 20 (default: ${DEFAULT_AGENT_IMAGE})
+  --agent-in-image         standalone only: --agent-image has this package's agent baked in, so no agent
+                           ConfigMap is emitted or mounted`;
 
 export const HELP: Record<string, string> = {
   validate: `Usage: keepalived-constructs validate -f FILE... [--target deckhouse|standalone] [--namespace NS] [--node-order a,b,c]

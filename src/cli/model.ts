@@ -4,7 +4,7 @@
  * manifests. Every core call of the CLI is in this file; core's issues come back with YAML field paths.
  */
 import {
-  clusterObjects, ClusterDefinition, sharedNamespaceObjects, gatewayPairGroup, GroupDefinition, InterfaceSelector, ManifestObject, Target,
+  clusterObjects, ClusterDefinition, sharedNamespaceObjects, gatewayPairGroup, GroupDefinition, InterfaceSelector, ManifestObject, StandaloneImages, Target,
   validateCluster, VrrpDomain, VrrpGroup,
 } from '../core';
 import { FieldPath, formatPath, parsePath } from './field-path';
@@ -20,7 +20,7 @@ export type CliTarget =
     readonly nodeOrder?: string[];
     /** Discovery mode with its defaults (nodes from the API, a Lease per group's master). */
     readonly discovery?: boolean;
-    readonly images?: { readonly keepalived?: string; readonly agent?: string };
+    readonly images?: Pick<StandaloneImages, 'keepalived' | 'keepalivedVersion' | 'agent' | 'agentInImage'>;
   };
 
 /** A document to model: its instance and a unique label for messages (`front.yaml`, `all.yaml#2`). */
@@ -93,7 +93,9 @@ function targetOf(t: CliTarget): Target {
 }
 
 const OPTIONS: Record<string, string> = { namespace: '--namespace', nodeOrder: '--node-order', discovery: '--discovery' };
-const IMAGE_OPTIONS: Record<string, string> = { keepalived: '--keepalived-image', agent: '--agent-image' };
+const IMAGE_OPTIONS: Record<string, string> = {
+  keepalived: '--keepalived-image', keepalivedVersion: '--keepalived-version', agent: '--agent-image', agentInImage: '--agent-in-image',
+};
 
 /**
  * Checks the documents as one app, with every rule the constructs apply (per cluster, then app-wide:
@@ -145,7 +147,7 @@ export function modelInstances(inputs: readonly ModelInput[], target: CliTarget,
   for (const issue of domain.resolve().issues) locateIssue(byPath.get(issue.path), issue.field, describe(issue));
   if (issues.length > 0 || !build) return { issues, manifests: [], shared: [] };
   const namespace = definitions[0]?.target.strategy.namespace;
-  const shared = namespace === undefined ? [] : sharedNamespaceObjects(namespace, { createNamespace: true }).map((o) => o.object);
+  const shared = namespace === undefined ? [] : sharedNamespaceObjects(namespace, { createNamespace: true, agentConfigMap: definitions.some((d) => d.target.strategy.needsAgentConfigMap) }).map((o) => o.object);
   return { issues, shared, manifests: definitions.map((def) => clusterObjects(def, domain).map((o) => o.object)) };
 }
 

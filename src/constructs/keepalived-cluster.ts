@@ -70,7 +70,7 @@ export class KeepalivedCluster extends Construct {
     const namespace = this.target.strategy.namespace;
     if (namespace !== undefined) {
       // The Namespace and the agent ConfigMap come before the cluster's objects.
-      this.node.addDependency(KeepalivedNamespace._forCluster(this, namespace, this.target.standaloneOptions?.createNamespace));
+      this.node.addDependency(KeepalivedNamespace._forCluster(this, namespace, this.target.standaloneOptions?.createNamespace, this.target.strategy.needsAgentConfigMap));
       this.node.addValidation({
         validate: () => {
           const problem = KeepalivedNamespace._of(this, namespace)?._problemFor(this);

@@ -1,6 +1,6 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
-import { ClusterObject, declareNamespace, DEFAULT_NAMESPACE, KeepalivedNamespaceProps, NamespaceOwner, sharedNamespaceObjects } from '../core';
+import { AGENT_CONFIG_MAP_ID, declareNamespace, DEFAULT_NAMESPACE, KeepalivedNamespaceProps, NAMESPACE_ID, NamespaceOwner, sharedNamespaceObjects } from '../core';
 import { domainOf, validateInDomain } from './domain';
 import { emitObject } from './manifest-object';
 
@@ -23,16 +23,17 @@ export class KeepalivedNamespace extends Construct {
    *
    * @internal
    */
-  public static _forCluster(scope: IConstruct, name: string, createNamespace: boolean | undefined): KeepalivedNamespace {
+  public static _forCluster(scope: IConstruct, name: string, createNamespace: boolean | undefined, needsAgentConfigMap: boolean): KeepalivedNamespace {
     const owner = KeepalivedNamespace._of(scope, name);
     if (!owner) {
-      const implicit = new KeepalivedNamespace(Chart.of(scope), `KeepalivedNamespace-${name}`, { name, createNamespace });
+      const implicit = new KeepalivedNamespace(Chart.of(scope), `KeepalivedNamespace-${name}`, { name, createNamespace, agentConfigMap: needsAgentConfigMap });
       implicit.implicit = true;
       return implicit;
     }
-    // An implicit owner emits the Namespace unless some cluster in it says the namespace exists,
-    // whatever the clusters' order.
-    if (owner.implicit && createNamespace === false && owner.namespace !== undefined) owner._withdrawNamespace();
+    // An implicit owner emits the Namespace unless some cluster in it says the namespace exists, and
+    // the agent ConfigMap if some cluster in it mounts it, whatever the clusters' order.
+    if (owner.implicit && createNamespace === false && owner.owner.createNamespace) owner.reown({ createNamespace: false });
+    if (owner.implicit && needsAgentConfigMap && !owner.owner.agentConfigMap) owner.reown({ agentConfigMap: true });
     return owner;
   }
 
@@ -43,20 +44,6 @@ export class KeepalivedNamespace extends Construct {
    */
   public static _of(scope: IConstruct, name: string): KeepalivedNamespace | undefined {
     return owners.get(scope.node.root)?.get(name);
-  }
-
-  /**
-   * Stops emitting the Namespace: an implicit owner, when a cluster in it says the namespace exists.
-   *
-   * @internal
-   */
-  public _withdrawNamespace(): void {
-    this.node.tryRemoveChild('Resource');
-    this.namespaceObject = undefined;
-    const domain = domainOf(this);
-    domain.removeNamespace(this.owner);
-    this.owner = { ...this.owner, createNamespace: false };
-    domain.addNamespace(this.owner);
   }
 
   /**
@@ -75,16 +62,20 @@ export class KeepalivedNamespace extends Construct {
 
   /** The Namespace object, unless `createNamespace` is false. */
   public get namespace(): ApiObject | undefined {
-    return this.namespaceObject;
+    return this.node.tryFindChild(NAMESPACE_ID) as ApiObject | undefined;
   }
 
-  private namespaceObject?: ApiObject;
-
-  /** The ConfigMap with the bundled node agent, which every standalone pod in the namespace mounts. */
-  public readonly agentConfigMap: ApiObject;
+  /**
+   * The ConfigMap with the bundled node agent, which the standalone pods in the namespace mount; none
+   * when every cluster in it has the agent in its image.
+   */
+  public get agentConfigMap(): ApiObject | undefined {
+    return this.node.tryFindChild(AGENT_CONFIG_MAP_ID) as ApiObject | undefined;
+  }
 
   private owner: NamespaceOwner;
   private implicit = false;
+  private readonly props: KeepalivedNamespaceProps;
 
   constructor(scope: Construct, id: string, props: KeepalivedNamespaceProps = {}) {
     super(scope, id);
@@ -97,14 +88,29 @@ export class KeepalivedNamespace extends Construct {
       implicit.node.scope?.node.tryRemoveChild(implicit.node.id);
       domainOf(this).removeNamespace(implicit.owner);
     }
+    this.props = props;
     this.owner = declareNamespace(domainOf(this), this.node.path, props);
     this.name = this.owner.name;
     byName.set(this.name, this);
     validateInDomain(this);
-    const objects = sharedNamespaceObjects(this.name, { createNamespace: this.owner.createNamespace, labels: props.labels, annotations: props.annotations });
-    const emitted = objects.map((o: ClusterObject) => emitObject(this, o, () => o.object));
-    this.namespaceObject = this.owner.createNamespace ? emitted[0] : undefined;
-    this.agentConfigMap = emitted[emitted.length - 1];
+    this.emit();
+  }
+
+  /** Emits the shared objects that the owner wants and that are not emitted yet; removes the others. */
+  private emit(): void {
+    const objects = sharedNamespaceObjects(this.name, { ...this.owner, labels: this.props.labels, annotations: this.props.annotations });
+    const wanted = new Set(objects.map((o) => o.id));
+    for (const id of [NAMESPACE_ID, AGENT_CONFIG_MAP_ID]) if (!wanted.has(id)) this.node.tryRemoveChild(id);
+    for (const o of objects) if (!this.node.tryFindChild(o.id)) emitObject(this, o, () => o.object);
+  }
+
+  /** Changes what an implicit owner emits, as its clusters require. */
+  private reown(change: Partial<Pick<NamespaceOwner, 'createNamespace' | 'agentConfigMap'>>): void {
+    const domain = domainOf(this);
+    domain.removeNamespace(this.owner);
+    this.owner = { ...this.owner, ...change };
+    domain.addNamespace(this.owner);
+    this.emit();
   }
 }
 

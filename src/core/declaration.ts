@@ -90,11 +90,20 @@ export interface KeepalivedNamespaceProps {
 
   /**
    * Whether to emit the Namespace (labelled for Pod Security `privileged`). Set `false` for an existing
-   * namespace that admits privileged pods; the agent ConfigMap is emitted either way.
+   * namespace that admits privileged pods.
    *
    * @default true
    */
   readonly createNamespace?: boolean;
+
+  /**
+   * Whether to emit the ConfigMap with the bundled node agent. Set `false` when every standalone
+   * cluster in the namespace runs an agent image with the agent baked in (`images.agentInImage`); a
+   * cluster whose pods mount it is then a synth-time error.
+   *
+   * @default true
+   */
+  readonly agentConfigMap?: boolean;
 
   /**
    * Extra labels for the Namespace and the agent ConfigMap.
@@ -113,7 +122,9 @@ export interface KeepalivedNamespaceProps {
 
 /** Checks a namespace owner's props and adds it to the domain. Throws a KeepalivedConfigError when invalid. */
 export function declareNamespace(domain: VrrpDomain, path: string, props: KeepalivedNamespaceProps): NamespaceOwner {
-  const owner: NamespaceOwner = { path, name: props.name ?? DEFAULT_NAMESPACE, createNamespace: props.createNamespace !== false };
+  const owner: NamespaceOwner = {
+    path, name: props.name ?? DEFAULT_NAMESPACE, createNamespace: props.createNamespace !== false, agentConfigMap: props.agentConfigMap !== false,
+  };
   const problem = dnsLabelProblem(owner.name, 63);
   if (problem) {
     throwIfIssues([{ path, field: 'name', value: owner.name, problem, expected: 'a namespace name: a DNS label of at most 63 characters' }]);

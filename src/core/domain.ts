@@ -25,6 +25,8 @@ export interface NamespaceOwner {
   readonly name: string;
   /** Whether it emits the Namespace. */
   readonly createNamespace: boolean;
+  /** Whether it emits the agent ConfigMap. */
+  readonly agentConfigMap: boolean;
 }
 
 /** All clusters, reservations and shared namespaces of one app. */
@@ -163,7 +165,7 @@ export class VrrpDomain {
     return issues;
   }
 
-  /** One owner per namespace, and clusters that agree with it on whether the Namespace is emitted. */
+  /** One owner per namespace, and clusters that agree with it on what it emits. */
   private checkNamespaces(): ValidationIssue[] {
     const issues: ValidationIssue[] = [];
     this.namespaces.forEach((owner, i) => {
@@ -185,6 +187,13 @@ export class VrrpDomain {
           path: def.path, field: 'target.createNamespace', value: wanted,
           problem: `namespace ${ns} is owned by ${owner.path}, which ${owner.createNamespace ? 'emits' : 'does not emit'} the Namespace`,
           expected: `omit createNamespace (the owner decides), or set it to ${owner.createNamespace}`,
+        });
+      }
+      if (owner && !owner.agentConfigMap && def.target.strategy.needsAgentConfigMap) {
+        issues.push({
+          path: def.path, field: 'target.images.agentInImage', value: def.target.standaloneOptions?.images?.agentInImage ?? false,
+          problem: `namespace ${ns} is owned by ${owner.path}, which emits no agent ConfigMap, and this cluster's pods mount it`,
+          expected: `true with an agent image that has the agent baked in, or agentConfigMap: true on ${owner.path}`,
         });
       }
     }

@@ -32,6 +32,8 @@ export interface TargetStrategy {
   readonly healthChecks: boolean;
   /** The namespace of the cluster's namespaced objects; undefined when it has none. */
   readonly namespace: string | undefined;
+  /** Whether the cluster's pods mount its namespace's agent ConfigMap. */
+  readonly needsAgentConfigMap: boolean;
   /** Why a name longer than `maxNameLength` does not work here. */
   nameLengthReason(name: string): string;
   /** Where a cluster's name must be unique, in words (e.g. `namespace keepalived`). */

@@ -110,7 +110,7 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
     const fields = heads.map((h) => ['metadata', ...contentFields(h.object)]);
     const namespace = this.target.strategy.namespace;
     const namespaced = namespace === undefined ? undefined
-      : namespaceResources(this.program, namespace, this.target.standaloneOptions?.createNamespace, opts);
+      : namespaceResources(this.program, namespace, { createNamespace: this.target.standaloneOptions?.createNamespace, agentConfigMap: this.target.strategy.needsAgentConfigMap }, opts);
     this.produced = this.program.join(
       name,
       () => describeOutcome(vridsOf(domain.resolve(), definition), issuesOf(domain, name)),

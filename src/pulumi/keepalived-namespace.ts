@@ -1,5 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
-import { declareNamespace, DEFAULT_NAMESPACE, KeepalivedNamespaceProps, sharedNamespaceObjects } from '../core';
+import { AGENT_CONFIG_MAP_ID, declareNamespace, DEFAULT_NAMESPACE, KeepalivedNamespaceProps, NAMESPACE_ID, NamespaceOwner, sharedNamespaceObjects } from '../core';
 import { ProgramDomain, programDomain } from './domain';
 import { kubernetesObject } from './kubernetes-object';
 
@@ -25,8 +25,8 @@ export class KeepalivedNamespace extends pulumi.ComponentResource {
   /** The Namespace, unless `createNamespace` is false. */
   public readonly namespace?: pulumi.CustomResource;
 
-  /** The ConfigMap with the bundled node agent. */
-  public readonly agentConfigMap: pulumi.CustomResource;
+  /** The ConfigMap with the bundled node agent, unless `agentConfigMap` is false. */
+  public readonly agentConfigMap?: pulumi.CustomResource;
 
   /** Both, in apply order. */
   public readonly resources: pulumi.CustomResource[];
@@ -42,21 +42,30 @@ export class KeepalivedNamespace extends pulumi.ComponentResource {
     const owner = declareNamespace(program.vrrp, name, props);
     this.name = owner.name;
     declared(program).set(this.name, this);
-    const objects = sharedNamespaceObjects(this.name, { createNamespace: owner.createNamespace, labels: props.labels, annotations: props.annotations });
-    this.resources = objects.map(({ id, object }) => {
+    const objects = sharedNamespaceObjects(this.name, { ...owner, labels: props.labels, annotations: props.annotations });
+    const byId = new Map(objects.map(({ id, object }) => {
       const fields = Object.keys(object).filter((k) => k !== 'apiVersion' && k !== 'kind');
-      const child = id === 'Resource' ? `${name}-namespace` : `${name}-agent`;
-      return kubernetesObject(child, object, fields, Promise.resolve(object), { parent: this });
-    });
-    this.namespace = owner.createNamespace ? this.resources[0] : undefined;
-    this.agentConfigMap = this.resources[this.resources.length - 1];
+      const child = id === NAMESPACE_ID ? `${name}-namespace` : `${name}-agent`;
+      return [id, kubernetesObject(child, object, fields, Promise.resolve(object), { parent: this })];
+    }));
+    this.resources = [...byId.values()];
+    this.namespace = byId.get(NAMESPACE_ID);
+    this.agentConfigMap = byId.get(AGENT_CONFIG_MAP_ID);
     this.registerOutputs({});
   }
 }
 
 const owners = new WeakMap<ProgramDomain, Map<string, KeepalivedNamespace>>();
 const needs = new WeakMap<ProgramDomain, Map<string, Promise<pulumi.Resource[]>>>();
-const createNamespaceWanted = new WeakMap<ProgramDomain, Map<string, (boolean | undefined)[]>>();
+/** What one cluster needs of its namespace's shared objects. */
+export interface NamespaceUse {
+  /** The cluster's `createNamespace`, if it says. */
+  readonly createNamespace: boolean | undefined;
+  /** Whether its pods mount the agent ConfigMap. */
+  readonly agentConfigMap: boolean;
+}
+
+const uses = new WeakMap<ProgramDomain, Map<string, NamespaceUse[]>>();
 
 function declared(program: ProgramDomain): Map<string, KeepalivedNamespace> {
   let byName = owners.get(program);
@@ -70,20 +79,25 @@ function declared(program: ProgramDomain): Map<string, KeepalivedNamespace> {
  *
  * @internal
  */
-export function namespaceResources(program: ProgramDomain, name: string, createNamespace: boolean | undefined,
+export function namespaceResources(program: ProgramDomain, name: string, use: NamespaceUse,
   opts: pulumi.ComponentResourceOptions | undefined): Promise<pulumi.Resource[]> {
   let byName = needs.get(program);
   if (!byName) needs.set(program, byName = new Map());
-  let wanted = createNamespaceWanted.get(program);
-  if (!wanted) createNamespaceWanted.set(program, wanted = new Map());
-  // The Namespace is emitted unless some cluster in it says the namespace exists, whatever their order.
-  wanted.set(name, [...(wanted.get(name) ?? []), createNamespace]);
+  let usesByName = uses.get(program);
+  if (!usesByName) uses.set(program, usesByName = new Map());
+  usesByName.set(name, [...(usesByName.get(name) ?? []), use]);
   let resources = byName.get(name);
   if (!resources) {
     resources = program.join(`namespace ${name}`, () => '', () => {
-      const create = !wanted!.get(name)!.includes(false);
+      // The Namespace is emitted unless some cluster in it says the namespace exists, and the agent
+      // ConfigMap if some cluster in it mounts it, whatever their order.
+      const all = usesByName!.get(name)!;
+      const wanted: Pick<NamespaceOwner, 'createNamespace' | 'agentConfigMap'> = {
+        createNamespace: !all.some((u) => u.createNamespace === false),
+        agentConfigMap: all.some((u) => u.agentConfigMap),
+      };
       const owner = declared(program).get(name)
-        ?? new KeepalivedNamespace(name ?? DEFAULT_NAMESPACE, { name, createNamespace: create }, { provider: opts?.provider, providers: opts?.providers, dependsOn: opts?.dependsOn });
+        ?? new KeepalivedNamespace(name ?? DEFAULT_NAMESPACE, { name, ...wanted }, { provider: opts?.provider, providers: opts?.providers, dependsOn: opts?.dependsOn });
       return owner.resources;
     }).result;
     byName.set(name, resources);

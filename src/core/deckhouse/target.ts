@@ -21,6 +21,7 @@ export class DeckhouseTargetStrategy implements TargetStrategy {
   public readonly ipv6 = false;
   public readonly healthChecks = false;
   public readonly namespace = undefined;
+  public readonly needsAgentConfigMap = false;
   public readonly nameScope = 'KeepalivedInstance (cluster-scoped)';
 
   public nameLengthReason(name: string): string {

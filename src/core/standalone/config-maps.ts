@@ -7,6 +7,7 @@
 import { createHash } from 'crypto';
 import { AgentSpec } from '../agent-spec';
 import { ManifestObject } from '../manifest';
+import { StandaloneOptions } from './options';
 
 /** The data key of the cluster's model. */
 export const SPEC_KEY = 'spec.json';
@@ -28,6 +29,11 @@ export function specConfigMap(namePrefix: string, namespace: string, labels: Rec
     immutable: true,
     data,
   };
+}
+
+/** Whether a cluster's pods mount the namespace's agent ConfigMap: unless its agent image has the agent baked in. */
+export function needsAgentConfigMap(o: StandaloneOptions): boolean {
+  return o.images?.agentInImage !== true;
 }
 
 let lastAgent: { source: string; name: string } | undefined;

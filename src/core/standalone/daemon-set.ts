@@ -70,7 +70,8 @@ export interface DaemonSetRefs {
   readonly labels: Record<string, string>;
   readonly annotations?: Record<string, string>;
   readonly specConfigMap: string;
-  readonly agentConfigMap: string;
+  /** The namespace's agent ConfigMap, unless the agent image has the agent baked in. */
+  readonly agentConfigMap?: string;
   readonly auth?: AuthSecretRef;
 }
 
@@ -114,7 +115,7 @@ export function daemonSet(def: ClusterDefinition, o: StandaloneOptions, n: Stand
   const apiToken = discovery ? { name: 'kube-api-access', mountPath: POD_PATHS.serviceAccount, readOnly: true } : undefined;
   const agentMounts = (command: 'render' | 'run') => definedItems([
     { name: 'config', mountPath: POD_PATHS.config, readOnly: true },
-    { name: 'agent', mountPath: POD_PATHS.agent, readOnly: true },
+    refs.agentConfigMap === undefined ? undefined : { name: 'agent', mountPath: POD_PATHS.agent, readOnly: true },
     { name: 'rendered', mountPath: POD_PATHS.rendered },
     // keepalived's pid file and notify fifo, which the sidecar reads.
     command === 'run' ? { name: 'run', mountPath: POD_PATHS.run, readOnly: true } : undefined,
@@ -212,7 +213,7 @@ export function daemonSet(def: ClusterDefinition, o: StandaloneOptions, n: Stand
           containers: definedItems([keepalived, sidecarMode === SidecarMode.CLASSIC ? agent : undefined]),
           volumes: definedItems([
             { name: 'config', configMap: { name: refs.specConfigMap } },
-            { name: 'agent', configMap: { name: refs.agentConfigMap } },
+            refs.agentConfigMap === undefined ? undefined : { name: 'agent', configMap: { name: refs.agentConfigMap } },
             { name: 'rendered', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
             { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
             { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '8Mi' } },

@@ -11,6 +11,8 @@ import { agentConfigMap } from './config-maps';
 export interface SharedNamespaceOptions {
   /** Whether to emit the Namespace (false: it exists and admits privileged pods). */
   readonly createNamespace: boolean;
+  /** Whether to emit the agent ConfigMap (false: every cluster in it has the agent in its image). */
+  readonly agentConfigMap: boolean;
   /** Extra labels for both objects. */
   readonly labels?: { readonly [key: string]: string };
   /** Extra annotations for the Namespace. */
@@ -41,10 +43,15 @@ export function namespaceManifest(name: string, options: Pick<SharedNamespaceOpt
   };
 }
 
-/** A namespace's shared objects: the Namespace (id `Resource`) and the agent ConfigMap (id `AgentConfigMap`). */
+/** The id of a namespace's Namespace object. */
+export const NAMESPACE_ID = 'Resource';
+/** The id of a namespace's agent ConfigMap. */
+export const AGENT_CONFIG_MAP_ID = 'AgentConfigMap';
+
+/** A namespace's shared objects: the Namespace (id `Resource`) and the agent ConfigMap (id `AgentConfigMap`), each if wanted. */
 export function sharedNamespaceObjects(name: string, options: SharedNamespaceOptions): ClusterObject[] {
   const objects: ClusterObject[] = [];
-  if (options.createNamespace) objects.push({ id: 'Resource', object: namespaceManifest(name, options) });
-  objects.push({ id: 'AgentConfigMap', object: agentConfigMap(name, sharedLabels(options.labels), agentBundleSource()) });
+  if (options.createNamespace) objects.push({ id: NAMESPACE_ID, object: namespaceManifest(name, options) });
+  if (options.agentConfigMap) objects.push({ id: AGENT_CONFIG_MAP_ID, object: agentConfigMap(name, sharedLabels(options.labels), agentBundleSource()) });
   return objects;
 }

@@ -225,6 +225,17 @@ export interface StandaloneImages {
   readonly agent?: string;
 
   /**
+   * Whether the `agent` image has this package's bundled agent baked in at
+   * `/opt/keepalived-constructs/keepalived-agent.js`, as the project's own image (`image/Containerfile`)
+   * does. Then the pod mounts no agent ConfigMap, and the namespace emits none unless another cluster
+   * in it needs one. The baked-in agent must come from the same version of this package as the
+   * synthesized `spec.json`.
+   *
+   * @default false (the agent ships in the namespace's agent ConfigMap)
+   */
+  readonly agentInImage?: boolean;
+
+  /**
    * The keepalived version that the `keepalived` image runs, as MAJOR.MINOR.PATCH. A feature that
    * needs a newer keepalived is a synth-time error naming the feature and the version it needs.
    * Set it whenever `keepalived` is set.

@@ -11,7 +11,7 @@ import { MonitoredCluster, podMonitorManifest } from '../monitoring/pod-monitor'
 import { prometheusRuleManifest } from '../monitoring/prometheus-rule';
 import type { BuildContext, IssueReport, TargetStrategy } from '../target';
 import { agentSpecOf } from './agent-spec-of';
-import { agentConfigMapName, specConfigMap } from './config-maps';
+import { agentConfigMapName, needsAgentConfigMap, specConfigMap } from './config-maps';
 import { daemonSet } from './daemon-set';
 import { namespaceOf, selectorLabels, STANDALONE_NAME_MAX, standaloneLabels, standaloneNames } from './names';
 import { StandaloneOptions } from './options';
@@ -45,6 +45,10 @@ export class StandaloneTargetStrategy implements TargetStrategy {
 
   public get namespace(): string {
     return namespaceOf(this.options);
+  }
+
+  public get needsAgentConfigMap(): boolean {
+    return needsAgentConfigMap(this.options);
   }
 
   public get nameScope(): string {
@@ -108,7 +112,7 @@ export class StandaloneTargetStrategy implements TargetStrategy {
           labels,
           annotations: o.annotations,
           specConfigMap: configMap.metadata.name,
-          agentConfigMap: agentConfigMapName(agentBundleSource()),
+          agentConfigMap: this.needsAgentConfigMap ? agentConfigMapName(agentBundleSource()) : undefined,
           auth: authSecretRef(o, n),
         }),
       },
