@@ -86,6 +86,7 @@ export function daemonSet(def: ClusterDefinition, o: StandaloneOptions, n: Stand
   const sidecar = runsAgentSidecar(def, o);
   const health = hasHealthChecks(def);
   const stateDir = `${POD_PATHS.state}/${n.namespace}/${n.name}`;
+  const unicast = o.unicastPeers !== undefined || discovery?.unicast === true;
   const agentArgs = (command: 'render' | 'run') => [
     'node', `${POD_PATHS.agent}/keepalived-agent.js`, command,
     '--spec', `${POD_PATHS.config}/spec.json`,
@@ -95,14 +96,15 @@ export function daemonSet(def: ClusterDefinition, o: StandaloneOptions, n: Stand
     ...(discovery ? ['--state-dir', stateDir] : []),
     // keepalived reports its state changes through the fifo: the sidecar's metrics and Leases read it.
     ...(sidecar ? ['--notify-fifo', NOTIFY_FIFO] : []),
-    ...(o.unicastPeers || discovery?.unicast ? ['--host-ip', '$(HOST_IP)'] : []),
+    ...(unicast ? ['--host-ip', '$(HOST_IP)'] : []),
     ...(refs.auth ? ['--auth-pass-file', `${POD_PATHS.auth}/password`] : []),
     ...(health ? ['--track-dir', POD_PATHS.health] : []),
   ];
-  const env = [
+  const env = definedItems([
     { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
-    { name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } },
-  ];
+    // Unicast sends from the node's address.
+    unicast ? { name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } } : undefined,
+  ]);
   const image = (which: 'keepalived' | 'agent') => dropUndefined({
     image: which === 'keepalived' ? o.images?.keepalived ?? DEFAULT_KEEPALIVED_IMAGE : o.images?.agent ?? DEFAULT_AGENT_IMAGE,
     imagePullPolicy: o.images?.pullPolicy,
