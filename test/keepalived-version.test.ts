@@ -4,7 +4,7 @@ import { FailoverProfile, KeepalivedCluster, Target } from '../src';
 import {
   compareKeepalivedVersions, DEFAULT_KEEPALIVED_VERSION, KEEPALIVED_FEATURES, KeepalivedFeature, keepalivedVersionIssues, misreadByKeepalived20, parseKeepalivedVersion,
   PROVEN_KEEPALIVED_VERSIONS,
-} from '../src/core/keepalived-version';
+} from '../src/core/standalone/keepalived-version';
 import { ClusterDefinition, GroupDefinition } from '../src/core/model';
 import { DEBIAN_KEEPALIVED_VERSION } from './support/keepalived-versions';
 import { newChart, synth } from './support/synth';

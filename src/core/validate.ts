@@ -6,7 +6,6 @@
 import { Cidr, parseCidr, isNetwork, networkOf, maxPrefix, IpFamily, parseIp } from './address';
 import { ValidationIssue } from './errors';
 import { unsupportedHealthCheckIssues, validateHealthChecks } from './health-check';
-import { keepalivedVersionIssues } from './keepalived-version';
 import { InterfaceSelector } from './interface-selector';
 import { ClusterDefinition, GroupDefinition, Toleration } from './model';
 import { clusterName, dnsLabelProblem, dnsSubdomainProblem, interfaceNameProblem } from './names';
@@ -30,7 +29,6 @@ export function validateCluster(def: ClusterDefinition): ValidationIssue[] {
   def.target.strategy.validateCluster(def, report);
   def.groups.forEach((g) => checkGroup(def, g, report));
   issues.push(...healthCheckIssues(def, def.healthChecks, 'healthChecks'));
-  issues.push(...keepalivedVersionIssues(def), ...def.groups.flatMap((g) => keepalivedVersionIssues(def, g)));
   return issues;
 }
 
@@ -44,7 +42,6 @@ function healthCheckIssues(def: ClusterDefinition, checks: unknown, field: strin
 export function validateGroup(def: ClusterDefinition, group: GroupDefinition): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   checkGroup(def, group, (field, value, problem, expected) => issues.push({ path: def.path, field, value, problem, expected }));
-  issues.push(...keepalivedVersionIssues(def, group));
   return issues;
 }
 

@@ -11,7 +11,7 @@ import * as fc from 'fast-check';
 import {
   FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, ReservedVrids, Target, VrrpAuth, VrrpGroup,
 } from '../../src/internal';
-import { misreadByKeepalived20 } from '../../src/core/keepalived-version';
+import { misreadByKeepalived20 } from '../../src/core/standalone/keepalived-version';
 
 // ---------------------------------------------------------------------------------------------------
 // The plain-data model

@@ -18,7 +18,7 @@ import { spawnSync } from 'child_process';
 import { createHash } from 'crypto';
 import { existsSync, mkdirSync, readFileSync } from 'fs';
 import { dirname, join, resolve } from 'path';
-import { compareKeepalivedVersions, PROVEN_KEEPALIVED_VERSIONS } from '../../src/core/keepalived-version';
+import { compareKeepalivedVersions, PROVEN_KEEPALIVED_VERSIONS } from '../../src/core/standalone/keepalived-version';
 
 /** A keepalived the tests can run. */
 export interface KeepalivedBinary {

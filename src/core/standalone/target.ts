@@ -15,6 +15,7 @@ import { agentConfigMapName, needsAgentConfigMap, specConfigMap } from './config
 import { daemonSet } from './daemon-set';
 import { namespaceOf, selectorLabels, STANDALONE_NAME_MAX, standaloneLabels, standaloneNames } from './names';
 import { StandaloneOptions } from './options';
+import { keepalivedVersionIssues } from './keepalived-version';
 import { vrrpPolicies } from './policies';
 import { discoveryRbac } from './rbac';
 import { authSecret, authSecretRef } from './secret';
@@ -59,12 +60,14 @@ export class StandaloneTargetStrategy implements TargetStrategy {
     return `the DaemonSet keepalived-${name} names pods that must be DNS labels`;
   }
 
-  public validateCluster(_def: ClusterDefinition, report: IssueReport): void {
+  public validateCluster(def: ClusterDefinition, report: IssueReport): void {
     validateStandaloneOptions(this.options, report);
+    for (const i of keepalivedVersionIssues(def)) report(i.field, i.value, i.problem, i.expected);
   }
 
-  public validateGroup(_def: ClusterDefinition, group: GroupDefinition, family: IpFamily, report: IssueReport): void {
+  public validateGroup(def: ClusterDefinition, group: GroupDefinition, family: IpFamily, report: IssueReport): void {
     validateStandaloneGroup(this.options, group, family, report);
+    for (const i of keepalivedVersionIssues(def, group)) report(i.field, i.value, i.problem, i.expected);
   }
 
   public warnings(): ValidationIssue[] {

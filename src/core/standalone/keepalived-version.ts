@@ -6,10 +6,10 @@
  * The tests prove every rendered config (`keepalived -t`) and the end-to-end scenarios on 2.0.20 (the
  * default image's), 2.2.7 (Debian bookworm) and 2.3.4 (the newest release).
  */
-import { ValidationIssue } from './errors';
-import { advertIntText } from './keepalived-conf';
-import { ClusterDefinition, GroupDefinition } from './model';
-import { familyOf, vrrpVersionOf } from './standalone/agent-spec-of';
+import { ValidationIssue } from '../errors';
+import { advertIntText } from '../keepalived-conf';
+import { ClusterDefinition, GroupDefinition } from '../model';
+import { familyOf, vrrpVersionOf } from './agent-spec-of';
 
 /** The keepalived of the default image, `docker.io/osixia/keepalived:2.0.20`. */
 export const DEFAULT_KEEPALIVED_VERSION = '2.0.20';
@@ -111,8 +111,8 @@ export function keepalivedVersionOf(def: ClusterDefinition): string {
 /**
  * The issues of a standalone cluster's keepalived version: a version that is not `MAJOR.MINOR.PATCH`,
  * and each feature the cluster (`group` undefined) or one of its groups uses that needs a newer
- * keepalived than the image's (`features`: the table, by default `KEEPALIVED_FEATURES`). The Deckhouse
- * target runs the module's own keepalived: no issues.
+ * keepalived than the image's (`features`: the table, by default `KEEPALIVED_FEATURES`). Standalone
+ * only: the Deckhouse target runs the module's own keepalived.
  */
 export function keepalivedVersionIssues(
   def: ClusterDefinition, group?: GroupDefinition, features: readonly KeepalivedFeature[] = KEEPALIVED_FEATURES,
