@@ -106,8 +106,9 @@ describe('the synthesized pod under podman kube play', () => {
           const state = p.inspect(node, 'keepalived');
           expect(state.running).toBe(true);
           expect(readFileSync(`/proc/${state.pid}/comm`, 'utf8').trim()).toBe('keepalived');
-          const processes = [state.pid, ...lab.childrenOf(state.pid)];
-          expect(processes.length).toBeGreaterThan(1); // the VRRP child
+          // the VRRP child (keepalived forks it once it has read its config, maybe after kube play returned)
+          const children = await lab.waitFor(() => (lab.childrenOf(state.pid).length > 0 ? lab.childrenOf(state.pid) : undefined), 10_000, `keepalived's VRRP child on ${node}`);
+          const processes = [state.pid, ...children.value];
           for (const pid of processes) {
             expect({ node, pid, ...processCapabilities(pid) }).toEqual({ node, pid, effective: declared, bounding: declared, noNewPrivs: true });
             const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -139,17 +140,34 @@ describe('the synthesized pod under podman kube play', () => {
         expect(log).not.toMatch(/already running/i);
         expect(log.match(/Starting VRRP child process/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
 
-        // WHEN node-c's pod is stopped (podman pod stop: SIGTERM), THEN its group moves within the graceful bound
+        // WHEN node-c's pod is deleted (as kubelet does it: SIGTERM to keepalived, then to the agent sidecar, then
+        // the pod's infra container; see PodmanPods.stopPod), THEN its group moves within the graceful bound.
+        // The bound is keepalived's, from SIGTERM on (as in test/netns-vrrp.test.ts); podman's own start-up
+        // before it sends the signal is measured right before, in the same node, with a no-op command.
         const moved = ADDRESSES[ORDER.indexOf('node-c')];
+        const startups: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          const t = performance.now();
+          expect((await p.podmanAsync('node-c', ['pod', 'exists', p.podName(objects.find((o) => o.kind === 'DaemonSet'), 'node-c')])).status).toBe(0);
+          startups.push(performance.now() - t);
+        }
+        const podmanStartup = Math.round(startups.sort((a, b) => a - b)[1]);
         const stop = p.stopPod('node-c');
         const seen = await lab.waitFor(() => {
           const h = lab.holders(moved);
           return h.length === 1 && h[0] !== 'node-c' ? h[0] : undefined;
         }, 10_000, `${moved} moved off node-c (holders: ${holders(lab, moved)})`);
         const ms = Math.round(seen.at - stop.at);
-        console.log(`podman pod stop node-c: ${moved} moved to ${seen.value} in ${ms} ms (bound ${GRACEFUL_BOUND} ms)`);
-        expect((await stop.done).status).toBe(0);
-        expect(ms).toBeLessThan(GRACEFUL_BOUND);
+        console.log(`pod deletion on node-c: ${moved} moved to ${seen.value} ${ms} ms after the command, `
+          + `${ms - podmanStartup} ms after podman's start-up (${podmanStartup} ms, the median of three \`podman pod exists\`); bound ${GRACEFUL_BOUND} ms`);
+        const stopped = await stop.done;
+        expect({ status: stopped.status, output: stopped.stdout + stopped.stderr }).toMatchObject({ status: 0 });
+        expect(ms - podmanStartup).toBeLessThan(GRACEFUL_BOUND);
+        // AND keepalived stopped on its own SIGTERM path (priority-0 adverts, addresses removed, exit 0), not
+        // by a SIGKILL (137), and left none of its addresses on the node
+        expect({ exitCode: p.inspect('node-c', 'keepalived').exitCode }).toEqual({ exitCode: 0 });
+        expect(p.logs('node-c', 'keepalived')).toMatch(/sent 0 priority/);
+        for (const vip of ADDRESSES) expect({ vip, holders: lab.holders(vip) }).toEqual({ vip, holders: expect.not.arrayContaining(['node-c']) });
       } catch (e) {
         throw new Error(`${(e as Error).message}\n${p.report()}`);
       }

@@ -32,7 +32,7 @@ const daemonSet = {
 
 test('a Pod per node, as kubelet and the DaemonSet controller would run it, each step recorded', () => {
   // WHEN
-  const { pod, adaptations, emptyDirs } = adaptDaemonSetPod(daemonSet, { name: 'node-a', hostIp: '198.51.100.11' }, 'p-node-a', '/v');
+  const { pod, adaptations, emptyDirs, stopStages, gracePeriodSeconds } = adaptDaemonSetPod(daemonSet, { name: 'node-a', hostIp: '198.51.100.11' }, 'p-node-a', '/v');
 
   // THEN a Pod bound to the node, with the template's labels, and the synthesized object left as it was
   expect(pod).toMatchObject({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p-node-a', namespace: 'keepalived', labels: { app: 'keepalived' } } });
@@ -42,6 +42,8 @@ test('a Pod per node, as kubelet and the DaemonSet controller would run it, each
   expect(pod.spec.initContainers.map((c: any) => c.name)).toEqual(['render']);
   expect(pod.spec.containers.map((c: any) => [c.name, c.restartPolicy])).toEqual([['agent', undefined], ['keepalived', undefined]]);
   expect(pod.spec.restartPolicy).toBe('OnFailure');
+  // deleting the pod stops keepalived, then the sidecar, within kubelet's default grace period (the infra container last)
+  expect({ stopStages, gracePeriodSeconds }).toEqual({ stopStages: [['keepalived'], ['agent']], gracePeriodSeconds: 30 });
   // fieldRefs that podman lacks become values; $(VAR) expands from them, $$ stays a literal $, unknown names stay
   expect(pod.spec.initContainers[0].command).toEqual(['node', 'agent.js', '--node-name', 'node-a', '--literal', '$(NODE_NAME)', '--unknown', '$(NOPE)']);
   expect(pod.spec.containers[0].args).toEqual(['run', '--host-ip', '198.51.100.11', '--pod-ip', '198.51.100.11']);
@@ -61,6 +63,7 @@ test('a Pod per node, as kubelet and the DaemonSet controller would run it, each
   expect(adaptations).toEqual([
     expect.stringContaining('DaemonSet keepalived-edge -> Pod p-node-a with spec.nodeName node-a'),
     expect.stringContaining('native sidecar init containers agent -> containers'),
+    expect.stringContaining('pod deletion -> podman stop of keepalived, then of agent (SIGTERM; SIGKILL when the 30 s grace period is over), then podman pod stop for the infra container'),
     expect.stringContaining('restartPolicy Always -> OnFailure'),
     'render: env NODE_NAME from fieldRef spec.nodeName -> "node-a"',
     'render: command "$(NODE_NAME)" -> "node-a" ($(VAR) expansion)',

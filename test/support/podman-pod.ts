@@ -17,7 +17,12 @@
  *   `sizeLimit` for `medium: Memory`, and with an `fsGroup` owned by that group and set-group-id;
  * - `fsGroup` becomes a supplementary group of every container (podman ignores `fsGroup`);
  * - `restartPolicy: Always` becomes `OnFailure`: podman 4.3 applies it to init containers too, and
- *   restarts one that has finished (kubelet restarts an init container only when it fails).
+ *   restarts one that has finished (kubelet restarts an init container only when it fails);
+ * - deleting the pod stops its containers first and its sandbox (the infra container) last, as kubelet
+ *   does (`stopStages`): podman 4.3's `pod stop` sends SIGTERM to the infra container at the same time
+ *   as to the others, and with `shareProcessNamespace` the infra's process is the PID namespace's init,
+ *   whose exit makes the kernel SIGKILL every other process of the pod (keepalived before it has sent
+ *   its priority-0 adverts and removed its addresses).
  * Everything else (images, users, capabilities, read-only root, shareProcessNamespace, configMap
  * volumes, resources, restart policy) is podman's.
  */
@@ -54,6 +59,13 @@ export interface AdaptedPod {
   /** Each step done in kubelet's place, one sentence each. */
   readonly adaptations: string[];
   readonly emptyDirs: EmptyDirPlan[];
+  /**
+   * The order kubelet stops the pod's containers in when the pod is deleted: each stage's containers
+   * at once, the next stage once they have exited; the pod's sandbox (infra container) after all.
+   */
+  readonly stopStages: string[][];
+  /** `terminationGracePeriodSeconds` (kubelet's default 30): the time the whole pod gets to stop. */
+  readonly gracePeriodSeconds: number;
 }
 
 const QUANTITY = /^(\d+)(Ki|Mi|Gi|k|M|G)?$/;
@@ -84,6 +96,19 @@ export function adaptDaemonSetPod(daemonSet: any, node: PodNode, podName: string
     adaptations.push(`native sidecar init containers ${sidecars.map((c: any) => c.name).join(', ')} -> containers started with the others (podman 4.3 has no restartPolicy: Always init containers)`);
   }
   if (spec.initContainers?.length === 0) delete spec.initContainers;
+  // kubelet stops a deleted pod's containers (the regular ones at once, then the native sidecars in the
+  // reverse of their order), and stops the pod's sandbox only when they have exited.
+  const sidecarNames = sidecars.map((c: any) => c.name);
+  const stopStages = [
+    spec.containers.map((c: any) => c.name).filter((name: string) => !sidecarNames.includes(name)),
+    ...[...sidecarNames].reverse().map((name: string) => [name]),
+  ].filter((stage) => stage.length > 0);
+  const gracePeriodSeconds: number = spec.terminationGracePeriodSeconds ?? 30;
+  adaptations.push(`pod deletion -> podman stop of ${stopStages.map((stage) => stage.join(' and ')).join(', then of ')} `
+    + `(SIGTERM; SIGKILL when the ${gracePeriodSeconds} s grace period is over), then podman pod stop for the infra container: `
+    + 'kubelet stops the containers before the pod\'s sandbox, while podman 4.3\'s pod stop '
+    + 'signals the infra container with them'
+    + (spec.shareProcessNamespace ? ' (with shareProcessNamespace its exit SIGKILLs every process of the pod)' : ''));
   // With hostNetwork a container's ports open nothing (the process binds the node's port itself);
   // kubelet only records them, and podman 4.3 rejects PortMappings without bridge networking.
   for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
@@ -152,7 +177,7 @@ export function adaptDaemonSetPod(daemonSet: any, node: PodNode, podName: string
     metadata: { name: podName, namespace: daemonSet.metadata.namespace, labels: template.metadata?.labels ?? {} },
     spec,
   };
-  return { pod, adaptations, emptyDirs };
+  return { pod, adaptations, emptyDirs, stopStages, gracePeriodSeconds };
 }
 
 /** kubelet's `$(VAR)` expansion: known names expand, `$$` is a literal `$`, anything else stays as written. */
@@ -332,10 +357,27 @@ export class PodmanPods {
     return dir.path + path.slice(mount.mountPath.length);
   }
 
-  /** `podman pod stop` (SIGTERM to every container, as a pod deletion does); returns performance.now() just before. */
+  /**
+   * Deletes the pod on `node` as kubelet does (`stopStages`): `podman stop` of each stage's containers
+   * (SIGTERM, SIGKILL once the pod's grace period is over), then `podman pod stop` for the infra
+   * container. Returns performance.now() just before the first stage's podman starts.
+   */
   public stopPod(node: string): { at: number; done: Promise<{ status: number | null; stdout: string; stderr: string }> } {
+    const { adapted, name } = this.pod(node);
     const at = performance.now();
-    return { at, done: this.podmanAsync(node, ['pod', 'stop', this.pod(node).name]) };
+    const done = (async () => {
+      const outputs: string[] = [];
+      for (const stage of adapted.stopStages) {
+        // the stages share the pod's grace period; kubelet gives a later stage at least 2 s
+        const left = Math.max(2, Math.ceil(adapted.gracePeriodSeconds - (performance.now() - at) / 1000));
+        const r = await this.podmanAsync(node, ['stop', '--time', String(left), ...stage.map((c) => this.containerName(node, c))]);
+        outputs.push(r.stdout + r.stderr);
+        if (r.status !== 0) return { ...r, stdout: outputs.join('') };
+      }
+      const r = await this.podmanAsync(node, ['pod', 'stop', '--time', '2', name]);
+      return { ...r, stdout: outputs.join('') + r.stdout };
+    })();
+    return { at, done };
   }
 
   /** The lab state plus each pod's container states and logs, for failure messages. */
