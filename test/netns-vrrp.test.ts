@@ -227,10 +227,13 @@ describe('keepalived end to end in network namespaces', () => {
     const sc = pods.get('node-a')!.mainContainer().securityContext;
     expect(sc.capabilities).toEqual({ drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] });
     for (const pod of pods.values()) {
-      const pid = pod.keepalived!.pid;
+      // the container's process is the supervisor shell (keepalived-supervisor.ts), keepalived its child
+      const supervisor = pod.keepalived!.pid;
+      expect(readFileSync(`/proc/${supervisor}/comm`, 'utf8').trim()).toBe('sh');
+      const [pid] = lab.childrenOf(supervisor);
       expect(readFileSync(`/proc/${pid}/comm`, 'utf8').trim()).toBe('keepalived');
       expect(lab.childrenOf(pid).length).toBeGreaterThan(0); // the VRRP child
-      for (const p of [pid, ...lab.childrenOf(pid)]) {
+      for (const p of [supervisor, pid, ...lab.childrenOf(pid)]) {
         expect(processCapabilities(p)).toEqual({ effective: capabilityMask(['NET_ADMIN', 'NET_RAW']), bounding: capabilityMask(['NET_ADMIN', 'NET_RAW']), noNewPrivs: true });
       }
     }

@@ -132,7 +132,10 @@ const standaloneClusters = (app: AppSpec) => app.clusters.filter((c) => c.target
 /** The VRRP version the groups of a family run on a standalone cluster. */
 function versionOf(o: StandaloneSpec, family: 4 | 6): 2 | 3 {
   if (family === 6) return 3;
-  return (o.vrrpVersion ?? (o.profile === 'fast' ? 3 : 2)) as 2 | 3;
+  if (o.vrrpVersion !== undefined) return o.vrrpVersion as 2 | 3;
+  // The classic profile, and PASS authentication on the default profile, run VRRPv2.
+  if (o.profile === 'classic' || (o.auth !== undefined && (o.profile === undefined || o.profile === 'default'))) return 2;
+  return 3;
 }
 
 /** Sets `list[i]` (an existing index, or one past the end) and returns the index. */
