@@ -206,7 +206,7 @@ describe('standalone target', () => {
     everyGroup(edge({ vrrpVersion: 2 }), { vrrpVersion: 2, advertInterval: 1 });
     // PASS authentication exists only in VRRPv2: with auth and no profile, IPv4 groups run the classic form
     everyGroup(edge({ auth: VrrpAuth.fromSecret('vrrp', 'password') }), { vrrpVersion: 2, advertInterval: 1 });
-    expect(() => edge({ auth: VrrpAuth.fromSecret('vrrp', 'password'), vrrpVersion: 3 })).toThrow(/runs VRRPv3, which has no PASS authentication/);
+    expect(() => edge({ auth: VrrpAuth.fromSecret('vrrp', 'password'), vrrpVersion: 3 })).toThrow(/target\.auth = .*VRRPv3 has no PASS authentication/);
   });
 
   test('policies: Calico, Cilium and NetworkPolicy, each valid against its schema', () => {
