@@ -587,6 +587,10 @@ function standaloneMutations(): Mutation[] {
       o.vrrpVersion = p.pick<any>([1, 4, '3', 2.5, 0]);
       return 'target.vrrpVersion';
     }),
+    onStandalone('target.garpRefreshSeconds: not whole seconds from 0 to a day', (o, p) => {
+      (o as any).garpRefreshSeconds = p.pick<any>([-1, 0.5, 86_401, '30', Number.NaN]);
+      return 'target.garpRefreshSeconds';
+    }),
     onStandalone('target.vrrpVersion: 2 with the fast profile', (o) => {
       o.vrrpVersion = 2;
       o.profile = 'fast';

@@ -65,6 +65,7 @@ export interface StandaloneSpec {
   unicastPeers?: string[];
   profile?: string;
   vrrpVersion?: number;
+  garpRefreshSeconds?: number;
   discovery?: DiscoverySpec;
 }
 
@@ -512,6 +513,7 @@ const standaloneOptions = (): fc.Arbitrary<StandaloneSpec & { authPick?: AuthSpe
   unicastPeers: opt(fc.uniqueArray(peer(), { minLength: 1, maxLength: 4 })),
   profile: opt(fc.constantFrom('default', 'fast', 'classic')),
   vrrpVersion: opt(fc.constantFrom(2, 3)),
+  garpRefreshSeconds: opt(fc.oneof(fc.constantFrom(0, 1, 30, 86_400), fc.integer({ min: 0, max: 86_400 }))),
   discovery: opt(discoverySpec(), 4),
 }).map((o) => compact(o));
 
