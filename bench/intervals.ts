@@ -315,7 +315,7 @@ export function recommendedInterval(r: IntervalsResults): number | undefined {
 }
 
 export function intervalsMarkdown(r: IntervalsResults): string {
-  const out: string[] = ['## 4. Advert interval: failover against spurious master changes', ''];
+  const out: string[] = ['## 5. Advert interval: failover against spurious master changes', ''];
   if (r.skipped) {
     out.push(`Skipped: ${r.skipped}.`);
     return out.join('\n');
