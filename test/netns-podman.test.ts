@@ -105,6 +105,8 @@ describe('the synthesized pod under podman kube play', () => {
         for (const node of NODES) {
           const state = p.inspect(node, 'keepalived');
           expect(state.running).toBe(true);
+          // the supervisor starts keepalived after clearing stale addresses: wait for keepalived's VRRP child
+          await lab.waitFor(() => lab.childrenOf(state.pid).some((k) => lab.childrenOf(k).length > 0), 10_000, `keepalived and its VRRP child below the supervisor on ${node}`);
           // the container's process is the supervisor shell (keepalived-supervisor.ts), keepalived its child
           expect(readFileSync(`/proc/${state.pid}/comm`, 'utf8').trim()).toBe('sh');
           const [keepalivedPid] = lab.childrenOf(state.pid);
