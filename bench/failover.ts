@@ -46,8 +46,9 @@ const FAULT_TEXT: Record<Fault, string> = {
   linkdown: "link down (master's eth0 down, keepalived alive)",
 };
 
-interface ProfileSetup {
-  readonly profile: Profile;
+export interface ProfileSetup {
+  /** A profile of PROFILES, or another configuration's label (bench/intervals.ts). */
+  readonly profile: string;
   readonly advertS: number;
   /** keepalived.conf per node name. */
   readonly confs: Record<string, string>;
@@ -57,7 +58,7 @@ interface ProfileSetup {
 
 export interface FailoverSample {
   readonly run: number;
-  readonly profile: Profile;
+  readonly profile: string;
   readonly fault: Fault;
   /** The fault's phase after the master's last advert, as a fraction of the advert interval. */
   readonly phase: number;
@@ -180,7 +181,7 @@ function setupProfile(lab: Lab, profile: Profile): ProfileSetup {
 }
 
 /** Starts n1 alone, waits for it to be master, then starts n2 and n3. Returns when n1 took the VIP. */
-async function bringUp(lab: Lab, setup: ProfileSetup): Promise<number> {
+export async function bringUp(lab: Lab, setup: ProfileSetup): Promise<number> {
   await lab.reset();
   const [n1, ...others] = lab.nodes;
   const since = nowMs() - 5;
@@ -200,7 +201,7 @@ async function bringUp(lab: Lab, setup: ProfileSetup): Promise<number> {
   return master.at;
 }
 
-async function holders(nodes: LabNode[]): Promise<string[]> {
+export async function holders(nodes: LabNode[]): Promise<string[]> {
   const held = await Promise.all(nodes.map((n) => n.holdsVip()));
   return nodes.filter((_, i) => held[i]).map((n) => n.name);
 }
@@ -223,7 +224,7 @@ async function inject(lab: Lab, fault: Fault): Promise<void> {
   }
 }
 
-async function oneFailover(lab: Lab, setup: ProfileSetup, fault: Fault, run: number, phase: number): Promise<FailoverSample> {
+export async function oneFailover(lab: Lab, setup: ProfileSetup, fault: Fault, run: number, phase: number): Promise<FailoverSample> {
   const base = { run, profile: setup.profile, fault, phase };
   const advertMs = setup.advertS * 1000;
   reanchorClock();
@@ -279,7 +280,7 @@ async function oneFailover(lab: Lab, setup: ProfileSetup, fault: Fault, run: num
   };
 }
 
-function cpuTimes(): { busy: number; total: number } {
+export function cpuTimes(): { busy: number; total: number } {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   const idle = f[3] + (f[4] ?? 0);
   const total = f.reduce((a, b) => a + b, 0);
@@ -324,7 +325,7 @@ async function steadyState(lab: Lab, setup: ProfileSetup, seconds: number, log: 
 }
 
 /** A deterministic shuffle (mulberry32), so that phases are not tied to the order of the runs. */
-function shuffled<T>(items: T[], seed: number): T[] {
+export function shuffled<T>(items: T[], seed: number): T[] {
   let a = seed;
   const rnd = () => {
     a |= 0; a = (a + 0x6d2b79f5) | 0;
@@ -534,7 +535,8 @@ export function failoverMarkdown(r: FailoverResults): string {
   for (const c of failoverTargets(r)) out.push(`- ${c.label}: ${verdict(c.met)} (${c.detail})`);
   const d = r.setups.default;
   const h = r.setups.deckhouse;
-  if (d && h) {
+  // (Written for a default that advertises as often as the Deckhouse form; with a faster default the ratio is the advert intervals' first.)
+  if (d && h && d.advertS === h.advertS) {
     const md = masterDown(d.advertS, d.priorities.n2);
     const mh = masterDown(h.advertS, h.priorities.n2);
     const maxOf = (p: Profile) => summarize(valid(r, p, 'dead').map((s) => s.vipMs!)).max;

@@ -61,6 +61,8 @@ export class LabNode {
   public main?: ChildProcess;
   public mainPid?: number;
   public vrrpPid?: number;
+  /** A cgroup v1 directory (e.g. with a CPU quota) that keepalived starts in, like a container's; none when unset. */
+  public cgroup?: string;
   private logFd?: number;
 
   constructor(public readonly name: string, public readonly ns: string, public readonly port: string, public readonly address: string, lab: string) {
@@ -75,13 +77,16 @@ export class LabNode {
   start(conf: string): void {
     for (const f of ['keepalived.pid', 'vrrp.pid', 'checkers.pid']) rmSync(path.join(this.dir, f), { force: true });
     this.logFd = openSync(this.logFile, 'a');
-    const child = spawn('ip', ['netns', 'exec', this.ns,
+    // In a cgroup: a shell joins it and execs `ip netns exec`, so both keepalived processes start inside.
+    const prefix = this.cgroup === undefined ? [] : ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', this.cgroup];
+    const [cmd, ...rest] = [...prefix, 'ip', 'netns', 'exec', this.ns];
+    const child = spawn(cmd, [...rest,
       'keepalived', '--dont-fork', '--log-console', '--no-syslog', '--log-detail', '--vrrp',
       '--use-file', conf,
       '--pid', this.pidFile, '--vrrp_pid', this.vrrpPidFile, '--checkers_pid', path.join(this.dir, 'checkers.pid'),
     ], { stdio: ['ignore', this.logFd, this.logFd] });
     this.main = child;
-    // `ip netns exec` execs keepalived: the child's pid is keepalived's main process.
+    // `sh` and `ip netns exec` exec keepalived: the child's pid is keepalived's main process.
     this.mainPid = child.pid;
     this.vrrpPid = undefined;
   }

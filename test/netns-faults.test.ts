@@ -43,6 +43,11 @@ const FAILOVER_BOUND = 1000;
  * A failover at FAST takes 300 ms or more, so this still tells the two apart.
  */
 const HANDOVER_GAP_BOUND = 150;
+/**
+ * How soon after a kill -9 of keepalived its container's supervisor must have removed the addresses
+ * (the shell notices the exit at once; `ip addr del` per address takes milliseconds): a bound for a loaded machine.
+ */
+const SUPERVISOR_RELEASE_BOUND = 500;
 /** Total unheld time per VIP allowed for a whole rolling restart (graceful handovers only). */
 const ROLLING_UNHELD_BOUND = 1500;
 
@@ -670,6 +675,41 @@ describe('keepalived fault scenarios in network namespaces (standalone, FAST pro
       await fleet.stable(before, 1000);
       await fleet.expectEndState();
       fleet.measure(t0, undefined, `kill -9 of ${victim}'s keepalived, restarted 0.5 s after failover in the same pods`);
+    });
+
+  scenario('8 crash kept down: after kill -9, the container\'s supervisor removes the addresses keepalived held, and the other nodes hold them alone',
+    async (lab) => {
+      const fleet = await Fleet.create(lab, 'contained');
+      const before = fleet.expected();
+      const victim = before.get(VIPS[0])!;
+      const held = VIPS.filter((v) => before.get(v) === victim);
+      const pods = fleet.podsOn(victim);
+
+      // WHEN the node's keepalived processes are killed (kill -9, as an OOM kill) and the containers stay down
+      const t0 = await crashPods(lab, pods.map((p) => p.pod));
+      const tExited = monoNow();
+      for (const { ds } of pods) fleet.markDown(ds, victim, t0);
+
+      // THEN the supervisor removed the addresses before the container exited, and logged each
+      const log = pods.map(({ pod }) => readFileSync(pod.keepalived!.log, 'utf8')).join('\n');
+      for (const vip of held) expect(log).toMatch(new RegExp(`keepalived-supervisor: removed ${vip.replace(/\./g, '\\.')}/\\d+ from \\S+ \\(keepalived exited with status 137\\)`));
+      expect(held.filter((v) => lab.holders(v).includes(victim))).toEqual([]);
+      // AND every VIP ends with exactly one holder, never the victim, counting every address on every node
+      const over = fleet.expected([victim]);
+      await fleet.converged(over, 5000, `failover off ${victim}`);
+      await fleet.stable(over, 3000);
+      for (const { pod } of pods) expect(pod.keepalived!.exit).toBeDefined();
+      const gone = fleet.sampler.between(t0).find((s) => held.every((v) => !fleet.sampler.holdersIn(s, v).includes(victim)))!;
+      const m = fleet.measure(t0, undefined, `kill -9 of ${victim}'s keepalived, kept down; containers exited ${ms(tExited - t0)} ms after the kill, `
+        + `its addresses gone from the samples ${ms(gone.t - t0)} ms after it`);
+      expect(gone.t - t0).toBeLessThan(SUPERVISOR_RELEASE_BOUND);
+      for (const vip of held) {
+        const r = m.get(vip)!;
+        // two holders only until the supervisor's release, never for a failover's time
+        expect(totals(r.multi).maxMs).toBeLessThan(SUPERVISOR_RELEASE_BOUND);
+        expect(totals(r.unheld).maxMs).toBeLessThan(FAILOVER_BOUND);
+        expect({ vip, open: [...r.unheld, ...r.multi].filter((i) => i.open) }).toEqual({ vip, open: [] });
+      }
     });
 });
 

@@ -105,10 +105,14 @@ describe('the synthesized pod under podman kube play', () => {
         for (const node of NODES) {
           const state = p.inspect(node, 'keepalived');
           expect(state.running).toBe(true);
-          expect(readFileSync(`/proc/${state.pid}/comm`, 'utf8').trim()).toBe('keepalived');
-          // the VRRP child (keepalived forks it once it has read its config, maybe after kube play returned)
-          const children = await lab.waitFor(() => (lab.childrenOf(state.pid).length > 0 ? lab.childrenOf(state.pid) : undefined), 10_000, `keepalived's VRRP child on ${node}`);
-          const processes = [state.pid, ...children.value];
+          // the supervisor starts keepalived after clearing stale addresses: wait for keepalived's VRRP child
+          await lab.waitFor(() => lab.childrenOf(state.pid).some((k) => lab.childrenOf(k).length > 0), 10_000, `keepalived and its VRRP child below the supervisor on ${node}`);
+          // the container's process is the supervisor shell (keepalived-supervisor.ts), keepalived its child
+          expect(readFileSync(`/proc/${state.pid}/comm`, 'utf8').trim()).toBe('sh');
+          const [keepalivedPid] = lab.childrenOf(state.pid);
+          expect(readFileSync(`/proc/${keepalivedPid}/comm`, 'utf8').trim()).toBe('keepalived');
+          const processes = [state.pid, keepalivedPid, ...lab.childrenOf(keepalivedPid)];
+          expect(processes.length).toBeGreaterThan(2); // the VRRP child
           for (const pid of processes) {
             expect({ node, pid, ...processCapabilities(pid) }).toEqual({ node, pid, effective: declared, bounding: declared, noNewPrivs: true });
             const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -125,10 +129,11 @@ describe('the synthesized pod under podman kube play', () => {
         }
         await lab.holdsFor(() => ADDRESSES.every((vip, i) => lab.holders(vip).join() === ORDER[i]), 1000, 'one master per node');
 
-        // WHEN keepalived crashes on node-b (SIGKILL of its main process), THEN podman restarts the
-        // container, keepalived starts again without "daemon is already running", and takes its group back
+        // WHEN keepalived crashes on node-b (SIGKILL of its main process, below the container's supervisor
+        // shell, which then exits with its status), THEN podman restarts the container, keepalived starts
+        // again without "daemon is already running", and takes its group back
         const crashed = p.inspect('node-b', 'keepalived');
-        process.kill(crashed.pid, 'SIGKILL');
+        process.kill(lab.childrenOf(crashed.pid)[0], 'SIGKILL');
         const restarted = await lab.waitFor(() => {
           const s = p.inspect('node-b', 'keepalived');
           return s.running && s.pid !== crashed.pid && s.restartCount > crashed.restartCount ? s : undefined;

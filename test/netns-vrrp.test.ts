@@ -227,10 +227,13 @@ describe('keepalived end to end in network namespaces', () => {
     const sc = pods.get('node-a')!.mainContainer().securityContext;
     expect(sc.capabilities).toEqual({ drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] });
     for (const pod of pods.values()) {
-      const pid = pod.keepalived!.pid;
+      // the container's process is the supervisor shell (keepalived-supervisor.ts), keepalived its child
+      const supervisor = pod.keepalived!.pid;
+      expect(readFileSync(`/proc/${supervisor}/comm`, 'utf8').trim()).toBe('sh');
+      const [pid] = lab.childrenOf(supervisor);
       expect(readFileSync(`/proc/${pid}/comm`, 'utf8').trim()).toBe('keepalived');
       expect(lab.childrenOf(pid).length).toBeGreaterThan(0); // the VRRP child
-      for (const p of [pid, ...lab.childrenOf(pid)]) {
+      for (const p of [supervisor, pid, ...lab.childrenOf(pid)]) {
         expect(processCapabilities(p)).toEqual({ effective: capabilityMask(['NET_ADMIN', 'NET_RAW']), bounding: capabilityMask(['NET_ADMIN', 'NET_RAW']), noNewPrivs: true });
       }
     }
@@ -295,7 +298,31 @@ describe('keepalived end to end in network namespaces', () => {
     await staysPut(lab, { [lan]: 'node-b', [wan]: 'node-b' }, 500);
   });
 
-  scenario('dead node at the default timing (advert_int 1, VRRPv2, PASS auth): the VIP moves within 3 x advert_int + 1 s', VERSIONS, async (lab, keepalived) => {
+  scenario('dead node at the default profile (VRRPv3, advert_int 0.1, chosen by the interval study): the VIP moves within 1 s', VERSIONS, async (lab, keepalived) => {
+    threeNodes(lab);
+    const vip = '198.51.100.51/24';
+    const objects = synthStandalone((chart) => new KeepalivedCluster(chart, 'fast', {
+      name: 'fast', nodeSelector: NODE_SELECTOR, target: Target.standalone({ nodeOrder: NODES }),
+      groups: [{ name: 'fast', addresses: [{ address: vip }] }],
+    }));
+    const pods = startPods(lab, NODES, objects, keepalived);
+    for (const pod of pods.values()) expect(pod.instances[0]).toMatchObject({ interface: 'eth0', advertInt: 0.1, version: 3, hasAuth: false, nopreempt: false });
+    const name = pods.get('node-a')!.instances[0].name;
+
+    await heldBy(lab, vip, 'node-a', 10_000);
+    await staysPut(lab, { [vip]: 'node-a' }, 1500);
+
+    const t0 = lab.kill('node-a', 'dead');
+    const successor = expectedMaster(pods.values(), name, lab);
+    expect(successor).toBe('node-b');
+    // issue 11's target for the default: dead-node failover <= 1.0 s (the bench's median: 327 ms)
+    const ms = record(`dead node-a at the default profile: moved to ${successor}`, (await heldBy(lab, vip, successor, 5000)) - t0, 1000);
+    expect(ms).toBeLessThan(1000);
+    expect(lab.placement(vip)).toEqual([{ node: successor, dev: 'eth0' }]);
+    await staysPut(lab, { [vip]: successor }, 1500);
+  });
+
+  scenario('dead node at the classic timing (advert_int 1, VRRPv2, which PASS auth falls back to): the VIP moves within 3 x advert_int + 1 s', VERSIONS, async (lab, keepalived) => {
     threeNodes(lab);
     const vip = '198.51.100.50/24';
     const objects = synthStandalone((chart) => new KeepalivedCluster(chart, 'edge', {
@@ -321,7 +348,7 @@ describe('keepalived end to end in network namespaces', () => {
     await staysPut(lab, { [vip]: successor }, 1500);
   });
 
-  scenario('SIGTERM (pod deletion, rolling update) at the default timing, masters by rendezvous hash: the VIP moves within 1 s', VERSIONS, async (lab, keepalived) => {
+  scenario('SIGTERM (pod deletion, rolling update) at the default profile, masters by rendezvous hash: the VIP moves within 1 s', VERSIONS, async (lab, keepalived) => {
     threeNodes(lab);
     const vip = '198.51.100.60/24';
     const objects = synthStandalone((chart) => new KeepalivedCluster(chart, 'web', {

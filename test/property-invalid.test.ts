@@ -132,7 +132,10 @@ const standaloneClusters = (app: AppSpec) => app.clusters.filter((c) => c.target
 /** The VRRP version the groups of a family run on a standalone cluster. */
 function versionOf(o: StandaloneSpec, family: 4 | 6): 2 | 3 {
   if (family === 6) return 3;
-  return (o.vrrpVersion ?? (o.profile === 'fast' ? 3 : 2)) as 2 | 3;
+  if (o.vrrpVersion !== undefined) return o.vrrpVersion as 2 | 3;
+  // The classic profile, and PASS authentication on the default profile, run VRRPv2.
+  if (o.profile === 'classic' || (o.auth !== undefined && (o.profile === undefined || o.profile === 'default'))) return 2;
+  return 3;
 }
 
 /** Sets `list[i]` (an existing index, or one past the end) and returns the index. */
@@ -583,6 +586,10 @@ function standaloneMutations(): Mutation[] {
     onStandalone('target.vrrpVersion: not 2 or 3', (o, p) => {
       o.vrrpVersion = p.pick<any>([1, 4, '3', 2.5, 0]);
       return 'target.vrrpVersion';
+    }),
+    onStandalone('target.garpRefreshSeconds: not whole seconds from 0 to a day', (o, p) => {
+      (o as any).garpRefreshSeconds = p.pick<any>([-1, 0.5, 86_401, '30', Number.NaN]);
+      return 'target.garpRefreshSeconds';
     }),
     onStandalone('target.vrrpVersion: 2 with the fast profile', (o) => {
       o.vrrpVersion = 2;

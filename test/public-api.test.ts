@@ -18,6 +18,11 @@ test('keepalived-constructs/pulumi exports the components and the same enums and
   expect(Object.keys(pulumi).sort()).toEqual([...SHARED, ...COMPONENTS].sort());
 });
 
+test('FailoverProfile offers the default (VRRPv3 at 0.1 s, chosen by the interval study), FAST and the Deckhouse-compatible CLASSIC', () => {
+  expect(Object.entries(main.FailoverProfile)).toEqual([['DEFAULT', 'default'], ['FAST', 'fast'], ['CLASSIC', 'classic']]);
+  expect(pulumi.FailoverProfile).toBe(main.FailoverProfile);
+});
+
 test('package.json exposes only the two entry points (and the CLI)', () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8'));
   expect(Object.keys(pkg.exports)).toEqual(['.', './pulumi', './package.json']);

@@ -4,6 +4,7 @@ import {
   agentBundleSource, FailoverProfile, FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, Target,
   VrrpAuth, VrrpPolicyFlavor,
 } from '../src/internal';
+import { DEFAULT_ADVERT_INTERVAL } from '../src/core/standalone/agent-spec-of';
 import { newChart, synth } from './support/synth';
 
 /** Snapshots hold the manifests, not the agent's bundled source (tested on its own) or its hash. */
@@ -106,7 +107,9 @@ describe('standalone target', () => {
   test('keepalived container: not privileged, only the capabilities it needs, read-only root', () => {
     const pod = one(edge(), 'DaemonSet').spec.template.spec;
     const [keepalived] = pod.containers;
-    expect(keepalived.command.slice(0, 3)).toEqual(['keepalived', '--dont-fork', '--log-console']);
+    // keepalived under its supervisor (test/keepalived-supervisor.test.ts), which guards the same config
+    expect(keepalived.command.slice(0, 2)).toEqual(['/bin/sh', '-c']);
+    expect(keepalived.command.slice(3, 8)).toEqual(['keepalived-supervisor', '/etc/keepalived/keepalived.conf', 'keepalived', '--dont-fork', '--log-console']);
     expect(keepalived.command).toContain('/etc/keepalived/keepalived.conf');
     expect(keepalived.securityContext).toEqual({
       allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsUser: 0,
@@ -185,7 +188,25 @@ describe('standalone target', () => {
   });
 
   test('fractional advert interval on VRRPv2 is rejected at synth', () => {
-    expect(() => edge({}, { advertInterval: 0.5 })).toThrow(/advertInterval = 0.5: VRRPv2 adverts are whole seconds/);
+    expect(() => edge({ vrrpVersion: 2 }, { advertInterval: 0.5 })).toThrow(/advertInterval = 0.5: VRRPv2 adverts are whole seconds/);
+    expect(() => edge({ profile: FailoverProfile.CLASSIC }, { advertInterval: 0.5 })).toThrow(/advertInterval = 0.5: VRRPv2 adverts are whole seconds/);
+  });
+
+  test('default profile: VRRPv3 at the sub-second interval the bench chose; classic: 1 s on VRRPv2; auth falls back to VRRPv2', () => {
+    const groupsOf = (objects: any[]) => JSON.parse(one(objects, 'ConfigMap').data['spec.json']).groups;
+    const everyGroup = (objects: any[], fields: object) => {
+      const groups = groupsOf(objects);
+      expect(groups.length).toBeGreaterThan(0);
+      for (const g of groups) expect(g).toMatchObject(fields);
+    };
+    expect(DEFAULT_ADVERT_INTERVAL).toBe(0.1);
+    everyGroup(edge(), { vrrpVersion: 3, advertInterval: 0.1, garpRefreshSeconds: 30 });
+    everyGroup(edge({ profile: FailoverProfile.DEFAULT }), { vrrpVersion: 3, advertInterval: 0.1 });
+    everyGroup(edge({ profile: FailoverProfile.CLASSIC }), { vrrpVersion: 2, advertInterval: 1 });
+    everyGroup(edge({ vrrpVersion: 2 }), { vrrpVersion: 2, advertInterval: 1 });
+    // PASS authentication exists only in VRRPv2: with auth and no profile, IPv4 groups run the classic form
+    everyGroup(edge({ auth: VrrpAuth.fromSecret('vrrp', 'password') }), { vrrpVersion: 2, advertInterval: 1 });
+    expect(() => edge({ auth: VrrpAuth.fromSecret('vrrp', 'password'), vrrpVersion: 3 })).toThrow(/target\.auth = .*VRRPv3 has no PASS authentication/);
   });
 
   test('policies: Calico, Cilium and NetworkPolicy, each valid against its schema', () => {
@@ -235,10 +256,10 @@ describe('standalone target', () => {
     const objects = synth(chart);
     const spec = JSON.parse(one(objects, 'ConfigMap').data['spec.json']);
     expect(spec.groups).toEqual([{
-      name: 'gateway', index: 0, vrid: 20, family: 4, vrrpVersion: 2,
+      name: 'gateway', index: 0, vrid: 20, family: 4, vrrpVersion: 3,
       interface: { detectionStrategy: 'NetworkAddress', networkAddress: '198.51.100.0/24' },
       addresses: [{ address: '198.51.100.1/24' }, { address: '203.0.113.129/28', interface: { detectionStrategy: 'Name', name: 'ens7' } }],
-      preempt: true, advertInterval: 1, preferredNode: 'gw-a',
+      preempt: true, advertInterval: 0.1, preferredNode: 'gw-a', garpRefreshSeconds: 30,
     }]);
     expect(forSnapshot(objects)).toMatchSnapshot();
   });

@@ -88,6 +88,7 @@ function plainNode(n: DiscoveredNode): DiscoveredNode {
     ...(typeof n.internalIPv6 === 'string' ? { internalIPv6: n.internalIPv6 } : {}),
     ready: n.ready === true,
     unschedulable: n.unschedulable === true,
+    ...(n.excludedFromLoadBalancers === true ? { excludedFromLoadBalancers: true } : {}),
   };
 }
 

@@ -2,7 +2,7 @@
  * Node discovery: an informer for the Nodes that match the cluster's nodeSelector. It lists, then
  * watches from the list's resourceVersion, and hands a consistent snapshot (`NodeInfo[]`, sorted by
  * name) to a callback whenever something the agent uses changes: the set of nodes, their InternalIPs,
- * readiness or cordon. Kubelet heartbeats (a Node update every 10 s or so per node) change none of it,
+ * readiness, cordon or the exclude-from-external-load-balancers label. Kubelet heartbeats (a Node update every 10 s or so per node) change none of it,
  * so they emit nothing and do not make keepalived reload.
  *
  * It survives the API server's ordinary failures: an expired resourceVersion (410 Gone, as an HTTP
@@ -10,6 +10,7 @@
  * capped exponential backoff with jitter, resuming from the last event or BOOKMARK seen.
  */
 import { isIPv4, isIPv6 } from 'net';
+import { EXCLUDE_FROM_LOAD_BALANCERS_LABEL } from '../core/discovered-nodes';
 import { dnsSubdomainProblem } from '../core/names';
 import {
   KubeApiError, KubeClient, KubeGoneError, KubeListTooLargeError, KubeObject, KubeStatus, KubeTransportError, kubeApiErrorOf,
@@ -27,6 +28,11 @@ export interface NodeInfo {
   readonly ready: boolean;
   /** spec.unschedulable: the node is cordoned (e.g. being drained). */
   readonly unschedulable: boolean;
+  /**
+   * The node carries the label `node.kubernetes.io/exclude-from-external-load-balancers` (any value),
+   * as for maintenance; present (true) only then.
+   */
+  readonly excludedFromLoadBalancers?: boolean;
 }
 
 /** The fields of a Node that the agent reads. */
@@ -118,6 +124,7 @@ export function nodeInfoOf(node: KubeNode): NodeInfo {
     ...(internalIPv6 === undefined ? {} : { internalIPv6 }),
     ready: (node.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
     unschedulable: node.spec?.unschedulable === true,
+    ...(node.metadata?.labels?.[EXCLUDE_FROM_LOAD_BALANCERS_LABEL] !== undefined ? { excludedFromLoadBalancers: true } : {}),
   };
 }
 

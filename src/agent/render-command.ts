@@ -167,7 +167,10 @@ export function seedTrackFiles(plan: NodePlan): void {
 
 /** `wrote FILE for node N (cluster C): front-1 on eth0 priority 250 (master); ...` */
 export function summaryOf(plan: NodePlan, outFile: string): string {
-  const groups = plan.instances.map((i) => `${i.group.name} on ${i.interface} priority ${i.priority} (${i.role})`);
+  const groups = [
+    ...plan.instances.map((i) => `${i.group.name} on ${i.interface} priority ${i.priority} (${i.role})`),
+    ...(plan.releasedGroups ?? []).map((g) => `${g} released (this node is drained)`),
+  ];
   const tracks = plan.trackFiles.length === 0 ? '' : `; health checks tracked in ${plan.trackFiles.map((t) => t.path).join(', ')}`;
   return `wrote ${outFile} for node ${plan.nodeName} (cluster ${plan.cluster}): ${groups.join('; ') || 'no groups'}${tracks}`;
 }

@@ -29,11 +29,12 @@ import { readFileSync } from 'fs';
 import { isIP } from 'net';
 import { parseCidr } from '../core/address';
 import { AgentSpec, leaseName } from '../core/agent-spec';
-import { describeNodeSetChange, diffNodeSets, DiscoveredNode } from '../core/discovered-nodes';
+import { describeNodeSetChange, diffNodeSets, DiscoveredNode, isDraining } from '../core/discovered-nodes';
 import { DiscoveryLimits, discoveryLimitsOf, nodeSetProblem } from '../core/discovery-limits';
 import { formatKeepalivedConf, NodePlan } from '../core/keepalived-conf';
 import { metricsPortIssues } from '../core/monitoring/metrics-options';
 import { RunOptions } from './cli';
+
 import { podClient } from './discovery';
 import { loadNodeSet, saveNodeSet } from './discovery-state';
 import { HealthProber, healthProberFor, HealthSetupError, HealthStatusSource } from './health';
@@ -44,6 +45,9 @@ import { AgentMetrics, groupLabelsOfPlan, groupLabelsOfSpec, MetricsEndpoint, Me
 import { backoffDelay, labelSelectorOf, Logger, NodeWatch } from './node-watch';
 import { NotifyFifoReader } from './notify-fifo';
 import { AgentEnvironment, AgentInputError, excludedPeersOf, loadConfigSource, planFor, readSpec, readView, saveConfigSource, summaryOf, writeConfig } from './render-command';
+
+/** How much later than the others a node that has just been drained applies the change (ms). */
+export const DRAIN_RELEASE_DELAY_MS = 2000;
 
 /** Whether the last node set the API gave was applied, for logs and metrics. */
 export interface NodeSetStatus {
@@ -306,11 +310,17 @@ class Sidecar implements RunningAgent {
       return;
     }
     if (this.window === undefined) {
-      this.logger.debug(`the node set changed; applying it in ${this.intervalMs} ms (minReloadIntervalSeconds)`);
+      // A node that has just been drained applies the change after the others have reloaded theirs:
+      // its reload releases its nopreempt groups with a priority-0 advert, which a backup that is
+      // itself reloading at that moment would miss (it would then wait out its master-down interval).
+      const self = (set: readonly DiscoveredNode[] | undefined) => set?.find((n) => n.name === this.options.nodeName);
+      const drained = self(nodes) !== undefined && isDraining(self(nodes)!) && !(self(this.applied) !== undefined && isDraining(self(this.applied)!));
+      const delay = this.intervalMs + (drained ? DRAIN_RELEASE_DELAY_MS : 0);
+      this.logger.debug(`the node set changed; applying it in ${delay} ms (minReloadIntervalSeconds${drained ? ', and later on a node just drained' : ''})`);
       this.window = setTimeout(() => {
         this.window = undefined;
         this.apply();
-      }, this.intervalMs);
+      }, delay);
     }
   }
 

@@ -39,6 +39,8 @@ export interface AgentGroup {
   readonly advertInterval: number;
   /** The node that gets the top priority. */
   readonly preferredNode?: string;
+  /** Seconds between a master's gratuitous ARP / unsolicited NA refreshes; absent or 0: none. */
+  readonly garpRefreshSeconds?: number;
   /**
    * The health checks this group follows (`track_file` in its `vrrp_instance`), by name in
    * `spec.healthChecks`, with keepalived's weight: 0 gives the group up (FAULT) while the check

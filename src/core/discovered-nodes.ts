@@ -21,6 +21,24 @@ export interface DiscoveredNode {
   readonly ready: boolean;
   /** spec.unschedulable (cordoned). */
   readonly unschedulable: boolean;
+  /** Labelled `node.kubernetes.io/exclude-from-external-load-balancers`; absent means false. */
+  readonly excludedFromLoadBalancers?: boolean;
+}
+
+/**
+ * The well-known label that takes a node out of external load balancers (any value); Kubernetes'
+ * service controller honours it, and so does discovery mode: such a node hands its VIPs over.
+ */
+export const EXCLUDE_FROM_LOAD_BALANCERS_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
+
+/**
+ * Whether a node is being drained for maintenance: cordoned (`kubectl cordon` / `drain`), or labelled
+ * `node.kubernetes.io/exclude-from-external-load-balancers`. `kubectl drain` evicts no DaemonSet pod,
+ * so the handover must come from this, not from the pod going away. A drained node ranks below every
+ * other node for every group, and gives up its `nopreempt` groups (see `renderKeepalivedConf`).
+ */
+export function isDraining(node: Pick<DiscoveredNode, 'unschedulable' | 'excludedFromLoadBalancers'>): boolean {
+  return node.unschedulable === true || node.excludedFromLoadBalancers === true;
 }
 
 /**
@@ -28,11 +46,11 @@ export interface DiscoveredNode {
  * `unicastPeers` (when `unicastPeers` is set).
  */
 export interface DiscoveredView {
-  /** Every participating node: the leaders first, then the cordoned nodes. At most `MAX_NODE_ORDER`. */
+  /** Every participating node: the leaders first, then the drained ones (`isDraining`). At most `MAX_NODE_ORDER`. */
   readonly nodeOrder: readonly string[];
   /**
-   * How many of `nodeOrder`'s first nodes take masters in rotation (the schedulable ones); the rest
-   * (cordoned) rank below all of them. See `priorityOf`.
+   * How many of `nodeOrder`'s first nodes take masters in rotation (those not drained); the rest
+   * (cordoned or excluded from load balancers) rank below all of them. See `priorityOf`.
    */
   readonly leaderCount: number;
   /**
@@ -60,9 +78,9 @@ export interface DiscoveringNode {
  * The derived view for one node.
  *
  * Order: the static `spec.nodeOrder`'s nodes that were discovered, in its order, then the other
- * discovered nodes by name; cordoned (unschedulable) nodes are moved after all schedulable ones,
- * keeping their relative order, and `leaderCount` stops before them, so that cordoning a node moves
- * every master it had to the schedulable nodes (all cordoned: all lead). NotReady nodes keep their
+ * discovered nodes by name; drained nodes (cordoned, or labelled exclude-from-external-load-balancers:
+ * `isDraining`) are moved after all the others, keeping their relative order, and `leaderCount` stops
+ * before them, so that draining a node moves every master it had to the other nodes (all drained: all lead). NotReady nodes keep their
  * place: VRRP decides whether their keepalived is alive, and dropping a live node would make it a
  * second master. With L leaders, L groups on those L nodes put exactly one master on each.
  *
@@ -122,13 +140,14 @@ export function deriveDiscoveredView(
     internalIPv6: ownIpv6,
     ready: own?.ready ?? true,
     unschedulable: own?.unschedulable ?? false,
+    ...(own?.excludedFromLoadBalancers === true ? { excludedFromLoadBalancers: true } : {}),
   });
 
   const staticOrder = Array.isArray(spec.nodeOrder) ? spec.nodeOrder : [];
   const named = [...byName.keys()].sort(compareText);
   const ordered = [...new Set([...staticOrder.filter((n) => byName.has(n)), ...named])];
-  const schedulable = ordered.filter((n) => !byName.get(n)!.unschedulable);
-  const cordoned = ordered.filter((n) => byName.get(n)!.unschedulable);
+  const schedulable = ordered.filter((n) => !isDraining(byName.get(n)!));
+  const cordoned = ordered.filter((n) => isDraining(byName.get(n)!));
   const nodeOrder = [...schedulable, ...cordoned].slice(0, MAX_NODE_ORDER);
   const leaderCount = Math.min(schedulable.length, nodeOrder.length);
 
@@ -170,6 +189,9 @@ export function diffNodeSets(before: readonly DiscoveredNode[], after: readonly 
     if (!a) continue;
     const what: string[] = [];
     if (a.unschedulable !== b.unschedulable) what.push(b.unschedulable ? 'cordoned' : 'uncordoned');
+    if ((a.excludedFromLoadBalancers === true) !== (b.excludedFromLoadBalancers === true)) {
+      what.push(b.excludedFromLoadBalancers ? 'excluded from load balancers' : 'no longer excluded from load balancers');
+    }
     if (a.ready !== b.ready) what.push(b.ready ? 'Ready' : 'NotReady');
     if (a.internalIPv4 !== b.internalIPv4) what.push(`InternalIPv4 ${a.internalIPv4 ?? 'none'} -> ${b.internalIPv4 ?? 'none'}`);
     if (a.internalIPv6 !== b.internalIPv6) what.push(`InternalIPv6 ${a.internalIPv6 ?? 'none'} -> ${b.internalIPv6 ?? 'none'}`);

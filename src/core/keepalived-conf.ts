@@ -9,8 +9,8 @@ import { agentHealthCheckProblems, agentTrackProblems, DEFAULT_TRACK_DIR, TRACK_
 import { InterfaceSelectorSpec } from './interface-selector';
 import { dnsLabelProblem, dnsSubdomainProblem } from './names';
 import { describeSelector, interfaceNameIsSafe, NodeView, resolveInterface, SAFE_INTERFACE_NAME } from './node-view';
-import { ExpectedRole, expectedRoleOf, priorityOf, PriorityOrder } from './priority';
-import { advertIntervalProblem, authPasswordProblem, nodeOrderProblems, vridProblem } from './rules';
+import { ExpectedRole, expectedRoleOf, isTrailingIn, priorityOf, PriorityOrder } from './priority';
+import { advertIntervalProblem, authPasswordProblem, garpRefreshProblem, nodeOrderProblems, vridProblem } from './rules';
 
 /** This node, as the agent knows it from its flags. */
 export interface RenderNode {
@@ -96,6 +96,11 @@ export interface NodePlan {
   readonly instances: readonly InstancePlan[];
   /** Discovered addresses refused as unicast peers (`DiscoveredView.refusedPeers`), for the agent's logs. */
   readonly refusedPeers?: readonly string[];
+  /**
+   * The `nopreempt` groups this node gives up while it is drained (discovery mode: cordoned, or
+   * excluded from load balancers): rendered as comments, with no `vrrp_instance`. See `planNode`.
+   */
+  readonly releasedGroups?: readonly string[];
 }
 
 /**
@@ -106,6 +111,18 @@ export interface NodePlan {
  * `discovered` (discovery mode) replaces the spec's static `nodeOrder` by the derived one, and, when it
  * carries unicast peers, the spec's `unicastPeers` by them with its own source per family; see
  * `deriveDiscoveredView`. Without it the spec's static order and peers (or hashing, multicast) apply.
+ *
+ * Drain (discovery mode): a node that is cordoned or labelled
+ * `node.kubernetes.io/exclude-from-external-load-balancers` while other nodes are not hands its VIPs
+ * over before it goes down. Every group gets a priority below every other node's (`priorityOf`), so a
+ * preempting backup takes a `preempt` group over (after its master-down interval; the drained master
+ * keeps the addresses until the new master's first advert, so there is no gap). A `nopreempt` group
+ * would never move that way: its backups do not preempt a lower-priority master. So the drained node
+ * renders no `vrrp_instance` for its `nopreempt` groups: on the reload keepalived removes the instance,
+ * and a master sends a priority-0 advert and drops the addresses, so that the backup with the highest
+ * priority takes over within its skew time, (256 - priority) / 256 x advert_int, as after a graceful
+ * stop. The drained node is then no backup of those groups until it is uncordoned (it stays the backup
+ * of last resort of its `preempt` groups). When every node is drained, none is treated as drained.
  *
  * Throws `AgentRenderError` listing every problem: an unknown spec version, an interface that does not
  * resolve, a missing or unusable auth password, a missing or foreign host address with unicast peers,
@@ -163,7 +180,13 @@ export function planNode(spec: AgentSpec, view: NodeView, node: RenderNode, disc
   };
 
   const instances: InstancePlan[] = [];
+  const releasedGroups: string[] = [];
+  const drained = discovered !== undefined && orderProblems.length === 0 && isTrailingIn(order, nodeName);
   for (const group of spec.groups) {
+    if (drained && group?.preempt === false) {
+      releasedGroups.push(String(group.name));
+      continue;
+    }
     const groupProblems: string[] = [];
     const instance = planInstance(ctx, group, groupProblems);
     problems.push(...groupProblems.map((p) => `group ${JSON.stringify(group?.name)}: ${p}`));
@@ -183,6 +206,7 @@ export function planNode(spec: AgentSpec, view: NodeView, node: RenderNode, disc
     trackFiles,
     instances,
     ...(discovered?.refusedPeers === undefined ? {} : { refusedPeers: discovered.refusedPeers }),
+    ...(releasedGroups.length > 0 ? { releasedGroups } : {}),
   };
 }
 
@@ -235,6 +259,7 @@ export function formatKeepalivedConf(plan: NodePlan): string {
     ...(plan.notifyFifo === undefined ? [] : [`    notify_fifo ${plan.notifyFifo}`]),
     ...(unicast ? ['    # unicast adverts only from the listed peers', '    vrrp_check_unicast_src'] : []),
     '}',
+    ...(plan.releasedGroups ?? []).map((g) => `# group ${keepalivedName(g)}: released while this node is drained (cordoned or excluded from load balancers)`),
     // Before the instances, which name them. `vrrp_track_file` (not 2.1's `track_file`) so that 2.0 reads
     // it too. init_file: a file that does not exist yet reads as failing until the agent says otherwise.
     ...plan.trackFiles.flatMap((t) => ['', `vrrp_track_file ${t.name} {`, `    file "${t.path}"`, `    init_file ${TRACK_FILE_FAILING}`, '}']),
@@ -254,6 +279,8 @@ function formatInstance(plan: InstancePlan): string {
     `version ${g.vrrpVersion}`,
   ];
   if (!g.preempt) lines.push('nopreempt');
+  // The master re-announces its addresses (gratuitous ARP / unsolicited NA) every so many seconds.
+  if (g.garpRefreshSeconds !== undefined && g.garpRefreshSeconds > 0) lines.push(`garp_master_refresh ${g.garpRefreshSeconds}`);
   if (plan.authPass !== undefined) lines.push('authentication {', '    auth_type PASS', `    auth_pass ${plan.authPass}`, '}');
   if (plan.unicast) {
     if (plan.unicast.peers.length === 0) {
@@ -482,6 +509,10 @@ function groupShapeProblems(group: AgentGroup): string[] {
   if (typeof group.preempt !== 'boolean') problems.push(`preempt ${JSON.stringify(group.preempt)} is not a boolean`);
   const advert = advertIntervalProblem(group.advertInterval, group.vrrpVersion);
   if (advert) problems.push(`advertInterval ${JSON.stringify(group.advertInterval)} ${advert}`);
+  if (group.garpRefreshSeconds !== undefined) {
+    const garpProblem = garpRefreshProblem(group.garpRefreshSeconds);
+    if (garpProblem) problems.push(`garpRefreshSeconds ${JSON.stringify(group.garpRefreshSeconds)} ${garpProblem}`);
+  }
   if (group.preferredNode !== undefined && typeof group.preferredNode !== 'string') problems.push(`preferredNode ${JSON.stringify(group.preferredNode)} is not a node name`);
   return problems;
 }

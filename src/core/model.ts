@@ -57,12 +57,23 @@ export interface VrrpGroup {
 
   /**
    * The VRRP advert interval in seconds. Failover takes about three intervals. Fractional values
-   * (down to 0.01) need VRRPv3, which IPv6 groups always use; on IPv4 set the standalone target's
-   * `profile: FailoverProfile.FAST` or `vrrpVersion: 3`. Standalone target only.
+   * (down to 0.01) need VRRPv3, which IPv6 groups always use and IPv4 groups use unless the standalone
+   * target says `vrrpVersion: VrrpVersion.V2`, `profile: FailoverProfile.CLASSIC` or `auth`. Standalone
+   * target only.
    *
-   * @default 1
+   * @default - the standalone target's profile: 0.1 s (DEFAULT and FAST), 1 s (CLASSIC or VRRPv2)
    */
   readonly advertInterval?: number;
+
+  /**
+   * How often (seconds) this group's master re-announces its addresses with a gratuitous ARP (IPv4) or
+   * an unsolicited neighbour advertisement (IPv6), besides the burst at failover. Whole seconds from
+   * 0 (off) to 86400; rendered as keepalived's `garp_master_refresh`. Standalone target only (the
+   * Deckhouse module always refreshes every 30 s).
+   *
+   * @default - the standalone target's `garpRefreshSeconds` (30 s unless set)
+   */
+  readonly garpRefreshSeconds?: number;
 
   /**
    * The node that should hold this group's addresses while it is healthy: it gets the highest priority.

@@ -43,7 +43,8 @@ export function rankStep(group: PriorityGroup, n: number): number {
 /**
  * This node's priority for a group (1..254; never 255, which means the address owner):
  *
- * 1. `group.preferredNode === nodeName`: 254.
+ * 1. `group.preferredNode === nodeName`: 254, unless the node trails the leaders (`isTrailingIn`: a
+ *    drained node in discovery mode), which ranks it as in 2.
  * 2. With `spec.nodeOrder` (N nodes, the first L of them leaders: `leaderCount`, all by default)
  *    listing the node at rank r (0-based, first occurrence), and `step = rankStep(group, N)`: for a
  *    leader (r < L) `250 - step x ((r - group.index) mod L)`, a non-negative mod. The leader at rank
@@ -61,7 +62,7 @@ export function rankStep(group: PriorityGroup, n: number): number {
  * Throws a RangeError when `nodeOrder` is longer than `MAX_NODE_ORDER`.
  */
 export function priorityOf(spec: PriorityOrder, group: PriorityGroup, nodeName: string): number {
-  if (group.preferredNode === nodeName) return PREFERRED_PRIORITY;
+  if (group.preferredNode === nodeName && !isTrailingIn(spec, nodeName)) return PREFERRED_PRIORITY;
   const order = spec.nodeOrder;
   if (order === undefined) return 2 + (rendezvousHash(nodeName, group.name) % 248);
   const n = order.length;
@@ -81,9 +82,21 @@ export type ExpectedRole = 'master' | 'backup' | 'elected by hash';
 
 /** The role `priorityOf` implies for this node, for logs: exact with a preferred node or a node order. */
 export function expectedRoleOf(spec: PriorityOrder, group: PriorityGroup, nodeName: string): ExpectedRole {
-  if (group.preferredNode !== undefined) return group.preferredNode === nodeName ? 'master' : 'backup';
+  if (group.preferredNode !== undefined && !isTrailingIn(spec, group.preferredNode)) return group.preferredNode === nodeName ? 'master' : 'backup';
   if (spec.nodeOrder === undefined || spec.nodeOrder.length === 0) return 'elected by hash';
   return priorityOf(spec, group, nodeName) === TOP_ORDERED_PRIORITY ? 'master' : 'backup';
+}
+
+/**
+ * Whether the node is listed after the order's leaders (`leaderCount`): in discovery mode, a drained
+ * node (cordoned, or excluded from load balancers) while some other node is not. It ranks below every
+ * leader for every group, its preferred groups included.
+ */
+export function isTrailingIn(spec: PriorityOrder, nodeName: string): boolean {
+  const order = spec.nodeOrder;
+  if (order === undefined) return false;
+  const rank = order.indexOf(nodeName);
+  return rank >= 0 && rank >= leaderCountOf(spec.leaderCount, order.length);
 }
 
 function leaderCountOf(leaderCount: number | undefined, n: number): number {

@@ -45,7 +45,7 @@ export interface FrontendVipsProps extends KeepalivedClusterBaseProps {
   /**
    * The VRRP advert interval in seconds (standalone target only).
    *
-   * @default - 1, or the standalone target's failover profile
+   * @default - the standalone target's failover profile: 0.1 s, or 1 s with FailoverProfile.CLASSIC or VRRPv2
    */
   readonly advertInterval?: number;
 }
@@ -88,7 +88,7 @@ export interface GatewayPairProps extends KeepalivedClusterBaseProps {
   /**
    * The VRRP advert interval in seconds (standalone target only).
    *
-   * @default - 1, or the standalone target's failover profile
+   * @default - the standalone target's failover profile: 0.1 s, or 1 s with FailoverProfile.CLASSIC or VRRPv2
    */
   readonly advertInterval?: number;
 

@@ -65,6 +65,7 @@ export interface StandaloneSpec {
   unicastPeers?: string[];
   profile?: string;
   vrrpVersion?: number;
+  garpRefreshSeconds?: number;
   discovery?: DiscoverySpec;
 }
 
@@ -459,7 +460,10 @@ const explicitOrAuto = () => opt(fc.constant(EXPLICIT), 1);
 function versionOf(o: StandaloneSpec | undefined, family: 4 | 6): 2 | 3 {
   if (family === 6) return 3;
   if (o === undefined) return 2;
-  return (o.vrrpVersion ?? (o.profile === 'fast' ? 3 : 2)) as 2 | 3;
+  if (o.vrrpVersion !== undefined) return o.vrrpVersion as 2 | 3;
+  // The classic profile, and PASS authentication on the default profile, run VRRPv2.
+  if (o.profile === 'classic' || (o.auth !== undefined && (o.profile === undefined || o.profile === 'default'))) return 2;
+  return 3;
 }
 
 /**
@@ -507,8 +511,9 @@ const standaloneOptions = (): fc.Arbitrary<StandaloneSpec & { authPick?: AuthSpe
   nodeNetworks: opt(fc.array(fc.oneof(v4Network(), v6Network()), { minLength: 1, maxLength: 3 })),
   authPick: opt(authSpec()),
   unicastPeers: opt(fc.uniqueArray(peer(), { minLength: 1, maxLength: 4 })),
-  profile: opt(fc.constantFrom('default', 'fast')),
+  profile: opt(fc.constantFrom('default', 'fast', 'classic')),
   vrrpVersion: opt(fc.constantFrom(2, 3)),
+  garpRefreshSeconds: opt(fc.oneof(fc.constantFrom(0, 1, 30, 86_400), fc.integer({ min: 0, max: 86_400 }))),
   discovery: opt(discoverySpec(), 4),
 }).map((o) => compact(o));
 
@@ -585,7 +590,7 @@ function finishCluster(d: Draft, index: number): { spec: ClusterSpec; drafts: Ar
     if (o.profile === 'fast' && o.vrrpVersion === 2) o.vrrpVersion = 3;
     if (o.policies?.includes('network-policy') && o.nodeNetworks === undefined) o.nodeNetworks = ['192.0.2.0/24'];
     // Authentication only where every group runs VRRPv2 (IPv4).
-    if (authPick && [...families].every((f) => versionOf(o, f) === 2)) o.auth = authPick;
+    if (authPick && [...families].every((f) => versionOf({ ...o, auth: authPick }, f) === 2)) o.auth = authPick;
     // Static peers and discovered ones exclude each other.
     if (o.discovery?.unicast && o.unicastPeers !== undefined) o.discovery = compact({ ...o.discovery, unicast: undefined, peersInInterfaceNetwork: undefined });
     if (o.unicastPeers) {

@@ -316,12 +316,17 @@ function comm(pid: number): string {
   }
 }
 
-/** The pid (in the lab's PID namespace) of a pod's running keepalived main process, started either way. */
+/**
+ * The pid (in the lab's PID namespace) of a pod's running keepalived main process, started either way:
+ * below the `unshare`/`nsenter` wrapper and the container's supervisor shell (keepalived-supervisor.ts),
+ * whichever are there.
+ */
 export function keepalivedPid(lab: NetnsLab, pod: DaemonSetPod): number | undefined {
   const proc = pod.keepalived;
   if (!proc || proc.exit !== undefined) return undefined;
-  if (!['unshare', 'nsenter'].includes(comm(proc.pid))) return proc.pid;
-  return lab.childrenOf(proc.pid)[0];
+  let pid: number | undefined = proc.pid;
+  for (let depth = 0; pid !== undefined && ['unshare', 'nsenter', 'sh'].includes(comm(pid)) && depth < 3; depth++) pid = lab.childrenOf(pid)[0];
+  return pid;
 }
 
 /** keepalived's processes of a pod: the main one and its children (the VRRP child). */
@@ -438,7 +443,13 @@ export async function startTogether(lab: NetnsLab, pods: readonly DaemonSetPod[]
   const t = monoNow();
   const fd = openSync(fifo, 'r+'); // O_RDWR: never blocks, and is the writer every reader waits for
   try {
-    while (!procs.every((p) => comm(p.pid) === 'keepalived' || p.exit !== undefined)) {
+    // keepalived itself, or the container's supervisor shell with keepalived started below it
+    const started = (p: LabProcess) => {
+      let pid: number | undefined = p.pid;
+      for (let depth = 0; pid !== undefined && comm(pid) === 'sh' && depth < 2; depth++) pid = lab.childrenOf(pid)[0];
+      return pid !== undefined && comm(pid) === 'keepalived';
+    };
+    while (!procs.every((p) => started(p) || p.exit !== undefined)) {
       if (monoNow() > deadline + 5000) throw new Error('not every keepalived started after the barrier');
       await sleep(5);
     }

@@ -281,8 +281,10 @@ export class DaemonSetPod {
       return mount ? mount.dir + expanded.slice(mount.path.length) : expanded;
     });
     // The version's binary replaces `keepalived` after the mount mapping: its own path is on the host,
-    // and may well lie under a container's mount path (such as /tmp).
-    if (argv[0] === 'keepalived') mapped[0] = this.keepalivedBinary.binary;
+    // and may well lie under a container's mount path (such as /tmp). It is the command itself, or the
+    // program the keepalived container's supervisor shell runs (keepalived-supervisor.ts).
+    const program = argv.indexOf('keepalived');
+    if (program >= 0) mapped[program] = this.keepalivedBinary.binary;
     return mapped;
   }
 

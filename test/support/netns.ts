@@ -290,6 +290,12 @@ export class NetnsLab {
     return proc;
   }
 
+  /** Every process below `pid` (children, grandchildren, ...), parents before their children. */
+  public descendantsOf(pid: number): number[] {
+    const children = this.childrenOf(pid);
+    return children.flatMap((c) => [c, ...this.descendantsOf(c)]);
+  }
+
   /** The direct children of a process (keepalived's VRRP child), from /proc. */
   public childrenOf(pid: number): number[] {
     const children: number[] = [];
@@ -311,9 +317,9 @@ export class NetnsLab {
    * Ends a node's keepalived, and returns performance.now() taken just before the first signal.
    * - `graceful`: SIGTERM to the main process, as the kubelet does on pod deletion or a rolling
    *   update; keepalived sends a priority-0 advert and releases its addresses.
-   * - `dead`: the node dies. The processes are frozen (SIGSTOP), then the VRRP child and the main
-   *   process are SIGKILLed, child first (killing only the parent lets the child exit gracefully
-   *   with a priority-0 advert), and every link of the node goes down. The addresses stay on the
+   * - `dead`: the node dies. The processes are frozen (SIGSTOP), then all of them (the container's
+   *   supervisor shell, keepalived and its VRRP child) are SIGKILLed (killing only the parent would
+   *   let the child exit gracefully with a priority-0 advert), and every link of the node goes down. The addresses stay on the
    *   dead node's (down) interfaces, as on a real dead machine; `holders` skips dead nodes.
    */
   public kill(node: string, how: 'graceful' | 'dead'): number {
@@ -323,11 +329,13 @@ export class NetnsLab {
       signal(proc.pid, 'SIGTERM');
       return t0;
     }
-    const children = this.childrenOf(proc.pid);
+    // The whole tree: the container's supervisor shell (keepalived-supervisor.ts), keepalived and its
+    // VRRP child. Stopped first, so that no VRRP child outlives its parent and leaves gracefully.
+    const tree = this.descendantsOf(proc.pid);
     const t0 = performance.now();
     signal(proc.pid, 'SIGSTOP');
-    for (const c of children) signal(c, 'SIGSTOP');
-    for (const c of children) signal(c, 'SIGKILL');
+    for (const c of tree) signal(c, 'SIGSTOP');
+    for (const c of tree) signal(c, 'SIGKILL');
     signal(proc.pid, 'SIGKILL');
     const n = this.node(node);
     n.dead = true;

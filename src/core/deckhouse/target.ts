@@ -37,6 +37,9 @@ export class DeckhouseTargetStrategy implements TargetStrategy {
     if (g.advertInterval !== undefined) {
       report(gdef.fieldOf('advertInterval'), g.advertInterval, 'the Deckhouse KeepalivedInstance has no advert interval (its module always uses 1 s)', STANDALONE_ONLY);
     }
+    if (g.garpRefreshSeconds !== undefined) {
+      report(gdef.fieldOf('garpRefreshSeconds'), g.garpRefreshSeconds, 'the Deckhouse KeepalivedInstance has no gratuitous ARP refresh setting (its module always refreshes every 30 s)', STANDALONE_ONLY);
+    }
     if (g.preferredNode !== undefined) {
       report(gdef.fieldOf('preferredNode'), g.preferredNode, 'the Deckhouse KeepalivedInstance cannot prefer a node', STANDALONE_ONLY);
     }

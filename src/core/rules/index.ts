@@ -2,3 +2,4 @@ export * from './vrid';
 export * from './advert-interval';
 export * from './auth-password';
 export * from './node-order';
+export * from './garp-refresh';

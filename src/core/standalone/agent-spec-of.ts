@@ -6,12 +6,21 @@ import { InterfaceSelector } from '../interface-selector';
 import { dropUndefined } from '../manifest';
 import { withHealthChecks } from '../health-check';
 import { ClusterDefinition, VrrpGroup } from '../model';
+import { DEFAULT_GARP_REFRESH_SECONDS } from '../rules/garp-refresh';
 import { metricsPortOf } from '../monitoring/metrics-options';
 import { groupNameOf, standaloneNames } from './names';
 import { FailoverProfile, StandaloneOptions, VrrpVersion } from './options';
 
 /** The advert interval of the fast profile, in seconds. */
 export const FAST_ADVERT_INTERVAL = 0.1;
+/**
+ * The advert interval of the default profile (VRRPv3), in seconds: the fastest with no spurious master
+ * change idle, with both cores busy and under the keepalived container's 100m CPU limit
+ * (bench/RESULTS.md, the advert-interval study; bench/intervals.json).
+ */
+export const DEFAULT_ADVERT_INTERVAL = FAST_ADVERT_INTERVAL;
+/** The advert interval of the classic (Deckhouse-compatible) profile, and of any VRRPv2 group, in seconds. */
+export const CLASSIC_ADVERT_INTERVAL = 1;
 export const DEFAULT_LEASE_DURATION_SECONDS = 15;
 export const DEFAULT_MIN_RELOAD_INTERVAL_SECONDS = 5;
 
@@ -24,16 +33,29 @@ export function familyOf(group: Pick<VrrpGroup, 'addresses'>): IpFamily {
   return 4;
 }
 
-/** The VRRP version a group of `family` runs on the standalone target. */
+/**
+ * The VRRP version a group of `family` runs on the standalone target: IPv6 always 3; else the given
+ * one, or 2 for the classic profile and for PASS authentication on the default profile (VRRPv3 has
+ * none), else 3.
+ */
 export function vrrpVersionOf(options: StandaloneOptions, family: IpFamily): VrrpVersion {
   if (family === 6) return VrrpVersion.V3;
-  return options.vrrpVersion ?? (options.profile === FailoverProfile.FAST ? VrrpVersion.V3 : VrrpVersion.V2);
+  if (options.vrrpVersion !== undefined) return options.vrrpVersion;
+  if (options.profile === FailoverProfile.CLASSIC) return VrrpVersion.V2;
+  if (options.auth !== undefined && (options.profile === undefined || options.profile === FailoverProfile.DEFAULT)) return VrrpVersion.V2;
+  return VrrpVersion.V3;
 }
 
 /** A group's advert interval: its own, else its profile's (sub-second only with VRRPv3). */
 export function advertIntervalOf(options: StandaloneOptions, group: VrrpGroup, version: VrrpVersion): number {
-  const profileInterval = options.profile === FailoverProfile.FAST ? FAST_ADVERT_INTERVAL : 1;
-  return group.advertInterval ?? (version === VrrpVersion.V3 ? profileInterval : 1);
+  const profileInterval = options.profile === FailoverProfile.FAST ? FAST_ADVERT_INTERVAL
+    : options.profile === FailoverProfile.CLASSIC ? CLASSIC_ADVERT_INTERVAL : DEFAULT_ADVERT_INTERVAL;
+  return group.advertInterval ?? (version === VrrpVersion.V3 ? profileInterval : CLASSIC_ADVERT_INTERVAL);
+}
+
+/** A group's gratuitous ARP refresh: its own, else the cluster's, else every 30 s. */
+export function garpRefreshSecondsOf(options: StandaloneOptions, group: VrrpGroup): number {
+  return group.garpRefreshSeconds ?? options.garpRefreshSeconds ?? DEFAULT_GARP_REFRESH_SECONDS;
 }
 
 /** The cluster model for the node agent. */
@@ -60,6 +82,7 @@ export function agentSpecOf(def: ClusterDefinition, options: StandaloneOptions, 
         preempt: group.preempt !== false,
         advertInterval: advertIntervalOf(o, group, vrrpVersion),
         preferredNode: group.preferredNode,
+        garpRefreshSeconds: garpRefreshSecondsOf(o, group),
       });
     }),
     metrics: metricsPortOf(o.metrics) === undefined ? undefined : { port: metricsPortOf(o.metrics)! },

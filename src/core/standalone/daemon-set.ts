@@ -9,6 +9,7 @@
  *   capabilities.
  */
 import { hasHealthChecks } from '../health-check';
+import { supervisedKeepalivedCommand } from '../keepalived-supervisor';
 import { DEFAULT_TRACK_DIR } from '../health-spec';
 import { ClusterDefinition } from '../model';
 import { definedItems, dropUndefined, ManifestObject } from '../manifest';
@@ -154,15 +155,16 @@ export function daemonSet(def: ClusterDefinition, o: StandaloneOptions, n: Stand
   const keepalived = {
     name: 'keepalived',
     ...image('keepalived'),
-    command: [
-      // --dont-fork keeps keepalived as the container's process; --vrrp runs only the VRRP subsystem;
+    // A supervisor removes the config's VIPs when keepalived dies (see keepalived-supervisor.ts).
+    command: supervisedKeepalivedCommand(`${POD_PATHS.rendered}/keepalived.conf`, [
+      // --dont-fork keeps keepalived in the foreground; --vrrp runs only the VRRP subsystem;
       // pid files go to an emptyDir, since the defaults under /run sit on the read-only root.
       'keepalived', '--dont-fork', '--log-console', '--no-syslog', '--log-detail', '--vrrp',
       '--use-file', `${POD_PATHS.rendered}/keepalived.conf`,
       '--pid', `${POD_PATHS.run}/keepalived.pid`,
       '--vrrp_pid', `${POD_PATHS.run}/vrrp.pid`,
       '--checkers_pid', `${POD_PATHS.run}/checkers.pid`,
-    ],
+    ]),
     securityContext: { ...readOnlyRoot, runAsUser: 0, capabilities: { drop: ['ALL'], add: [...KEEPALIVED_CAPABILITIES] } },
     resources: resourcesOf(DEFAULT_RESOURCES.keepalived, o.resources?.keepalived),
     volumeMounts: [

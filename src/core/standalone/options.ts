@@ -110,12 +110,28 @@ export interface StandaloneResources {
   readonly agent?: ContainerResources;
 }
 
-/** Failover timing presets for the standalone target. */
+/**
+ * Failover timing presets for the standalone target. Chosen from measurements (bench/RESULTS.md, the
+ * advert-interval study): the default is the fastest advert interval that made no spurious master
+ * change idle, with both cores busy, and under keepalived's CPU limit.
+ */
 export enum FailoverProfile {
-  /** advert_int 1 s (VRRPv2 on IPv4, v3 on IPv6), high priorities: failover in about 3 s. */
+  /**
+   * VRRPv3 with advert_int 0.1 s: a dead node's VIPs move in about 0.33 s (median), at ten adverts per
+   * second per group. With `auth` (PASS authentication exists only in VRRPv2), IPv4 groups fall back
+   * to `CLASSIC`.
+   */
   DEFAULT = 'default',
-  /** VRRPv3 with advert_int 0.1 s: failover in about 0.35 s, at ten adverts per second per group. */
+  /**
+   * VRRPv3 with advert_int 0.1 s: the same as `DEFAULT` since the interval study chose 0.1 s for it;
+   * it pins 0.1 s should the default change, and keeps programs that name it working.
+   */
   FAST = 'fast',
+  /**
+   * What the Deckhouse keepalived module runs: advert_int 1 s, VRRPv2 on IPv4 (v3 on IPv6): failover
+   * in about 3 s. For mixed clusters with Deckhouse-managed or other VRRPv2 peers, and for `auth`.
+   */
+  CLASSIC = 'classic',
 }
 
 /** How the agent's `run` sidecar is declared in discovery mode. */
@@ -209,7 +225,8 @@ export interface DiscoveryOptions {
 export interface StandaloneImages {
   /**
    * An image with keepalived >= 2.0.20 on PATH, built with LVS support (the container passes
-   * `--checkers_pid`, which keepalived built without it rejects). Nothing else is assumed of it.
+   * `--checkers_pid`, which keepalived built without it rejects), and with `/bin/sh` and `ip` (iproute2
+   * or busybox): a small shell supervisor runs keepalived and removes its virtual IPs when it dies.
    * Set `keepalivedVersion` to its keepalived version.
    *
    * @default 'docker.io/osixia/keepalived:2.0.20'
@@ -329,11 +346,23 @@ export interface StandaloneOptions {
   readonly profile?: FailoverProfile;
 
   /**
-   * The VRRP version for IPv4 groups (IPv6 always uses 3). Fractional advert intervals need 3.
+   * The VRRP version for IPv4 groups (IPv6 always uses 3). Fractional advert intervals need 3; with 2,
+   * the default profile's groups advertise every second (as `FailoverProfile.CLASSIC`).
    *
-   * @default - VrrpVersion.V2, or VrrpVersion.V3 with FailoverProfile.FAST
+   * @default - VrrpVersion.V3; VrrpVersion.V2 with FailoverProfile.CLASSIC, or with `auth` on the default profile
    */
   readonly vrrpVersion?: VrrpVersion;
+
+  /**
+   * How often (seconds) a master re-announces its virtual IPs with a gratuitous ARP (IPv4) or an
+   * unsolicited neighbour advertisement (IPv6), besides the burst at failover: a switch, router or
+   * host that missed that burst stops sending to the old node within this time. Whole seconds; 0 turns
+   * the refresh off. Rendered as keepalived's `garp_master_refresh`. The default for every group of
+   * the cluster; a group's own `garpRefreshSeconds` wins.
+   *
+   * @default 30 - as the Deckhouse keepalived module does
+   */
+  readonly garpRefreshSeconds?: number;
 
   /**
    * Discovery mode: learn the nodes from the Kubernetes API (needs RBAC, which is then emitted, and a

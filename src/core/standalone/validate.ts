@@ -9,7 +9,7 @@ import {
   DEFAULT_MAX_NODE_SET_CHANGE, DEFAULT_MAX_NODES, MAX_RELOAD_INTERVAL_SECONDS, maxNodeSetChangeProblem, maxNodesProblem,
   MIN_RELOAD_INTERVAL_FLOOR_SECONDS, minReloadIntervalProblem,
 } from '../discovery-limits';
-import { advertIntervalProblem, AUTH_PASS_EXPECTED, authPasswordProblem } from '../rules';
+import { advertIntervalProblem, AUTH_PASS_EXPECTED, authPasswordProblem, GARP_REFRESH_EXPECTED, garpRefreshProblem } from '../rules';
 import type { IssueReport } from '../target';
 import { groupNameOf } from './names';
 import { ContainerResources, FailoverProfile, ImagePullPolicy, SidecarMode, StandaloneOptions, VrrpAuth, VrrpPolicyFlavor, VrrpVersion } from './options';
@@ -69,6 +69,10 @@ export function validateStandaloneOptions(o: StandaloneOptions, report: IssueRep
   }
   if (o.vrrpVersion !== undefined && !enumValues(VrrpVersion).includes(o.vrrpVersion)) {
     report('target.vrrpVersion', o.vrrpVersion, 'is not a VRRP version', 'VrrpVersion.V2 or VrrpVersion.V3');
+  }
+  if (o.garpRefreshSeconds !== undefined) {
+    const problem = garpRefreshProblem(o.garpRefreshSeconds);
+    if (problem) report('target.garpRefreshSeconds', o.garpRefreshSeconds, problem, GARP_REFRESH_EXPECTED);
   }
   if (o.discovery !== undefined) validateDiscovery(o, report);
   if (o.vrrpVersion === VrrpVersion.V2 && o.profile === FailoverProfile.FAST) {
@@ -165,9 +169,13 @@ export function validateStandaloneGroup(o: StandaloneOptions, gdef: GroupDefinit
     const problem = advertIntervalProblem(g.advertInterval, version);
     if (problem) {
       report(f('advertInterval'), g.advertInterval, problem, version === VrrpVersion.V2
-        ? 'an integer from 1 to 255, or vrrpVersion: VrrpVersion.V3 / FailoverProfile.FAST for fractional intervals'
+        ? 'an integer from 1 to 255, or VrrpVersion.V3 (the default, unless FailoverProfile.CLASSIC or auth) for fractional intervals'
         : 'a multiple of 0.01 from 0.01 to 40.95');
     }
+  }
+  if (g.garpRefreshSeconds !== undefined) {
+    const problem = garpRefreshProblem(g.garpRefreshSeconds);
+    if (problem) report(f('garpRefreshSeconds'), g.garpRefreshSeconds, problem, GARP_REFRESH_EXPECTED);
   }
   const peers = o.unicastPeers;
   if (peers !== undefined && !peers.some((p) => parseIp(p)?.family === family)) {
