@@ -108,7 +108,7 @@ project.package.addField('typesVersions', { '*': { pulumi: ['lib/pulumi/index.d.
 // The node agent is bundled into one dependency-free file that the standalone ConfigMap carries.
 const bundleAgent = project.addTask('bundle:agent', {
   description: 'Bundle src/agent into lib/agent/keepalived-agent.js (one dependency-free file)',
-  exec: 'esbuild src/agent/main.ts --bundle --platform=node --target=node20 --format=cjs --legal-comments=none --minify-whitespace --outfile=lib/agent/keepalived-agent.js',
+  exec: 'esbuild src/agent/main.ts --bundle --platform=node --target=node20 --format=cjs --legal-comments=none --minify --keep-names --outfile=lib/agent/keepalived-agent.js',
 });
 project.postCompileTask.spawn(bundleAgent);
 // Tests run the exact bundled file, so the test task builds it first. The suites that run keepalived
@@ -152,7 +152,7 @@ synth.exec('cdk8s synth --check-upgrade false');
 // `npm pack` (and so a git dependency) builds what the tarball ships.
 project.addTask('prepack', {
   description: 'Build lib/ and the bundled agent before packing',
-  exec: 'tsc --build && esbuild src/agent/main.ts --bundle --platform=node --target=node20 --format=cjs --legal-comments=none --minify-whitespace --outfile=lib/agent/keepalived-agent.js',
+  exec: 'tsc --build && esbuild src/agent/main.ts --bundle --platform=node --target=node20 --format=cjs --legal-comments=none --minify --keep-names --outfile=lib/agent/keepalived-agent.js',
 });
 
 project.gitignore.exclude('/dist/', '/pkg/', '/bench/tmp/');

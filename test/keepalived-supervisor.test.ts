@@ -62,17 +62,31 @@ const ipCalls = () => readFileSync(join(dir, 'ip.log'), 'utf8').trim().split('\n
 const DELETES = ['addr del 198.51.100.100/32 dev eth0', 'addr del 203.0.113.100/32 dev ens7', 'addr del 2001:db8:1::100/64 dev eth0'];
 
 describe('keepalived supervisor', () => {
-  test('the standalone DaemonSet runs keepalived under the supervisor, guarding the config keepalived reads', () => {
+  const keepalivedOf = (images?: object) => {
     const { chart } = newChart();
-    new FrontendVips(chart, 'front', { name: 'front', nodeSelector: { edge: '' }, addresses: ['198.51.100.100/32'], target: Target.standalone() });
-    const ds = synth(chart).find((o: any) => o.kind === 'DaemonSet');
-    const container = ds.spec.template.spec.containers.find((c: any) => c.name === 'keepalived');
+    new FrontendVips(chart, 'front', { name: 'front', nodeSelector: { edge: '' }, addresses: ['198.51.100.100/32'], target: Target.standalone({ images }) });
+    const objects = synth(chart);
+    const ds = objects.find((o: any) => o.kind === 'DaemonSet');
+    return { objects, container: ds.spec.template.spec.containers.find((c: any) => c.name === 'keepalived') };
+  };
+
+  test('the standalone DaemonSet runs keepalived under the supervisor that the agent ConfigMap ships once, guarding the config keepalived reads', () => {
+    const { objects, container } = keepalivedOf();
     const command: string[] = container.command;
-    expect(command.slice(0, 5)).toEqual(['/bin/sh', '-c', SUPERVISOR_SCRIPT, SUPERVISOR_NAME, '/etc/keepalived/keepalived.conf']);
-    expect(command.slice(5, 7)).toEqual(['keepalived', '--dont-fork']);
+    expect(command.slice(0, 3)).toEqual(['/bin/sh', '/opt/keepalived-constructs/keepalived-supervisor.sh', '/etc/keepalived/keepalived.conf']);
+    expect(container.volumeMounts).toContainEqual({ name: 'agent', mountPath: '/opt/keepalived-constructs', readOnly: true });
+    const agent = objects.find((o: any) => o.data?.['keepalived-agent.js'] !== undefined);
+    expect(agent.data['keepalived-supervisor.sh']).toBe(`${SUPERVISOR_SCRIPT}\n`);
+    expect(command.slice(3, 5)).toEqual(['keepalived', '--dont-fork']);
     expect(command[command.indexOf('--use-file') + 1]).toBe('/etc/keepalived/keepalived.conf');
     // The capabilities it already had are all it needs.
     expect(container.securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] });
+  });
+
+  test('with the agent in the image (no agent ConfigMap) the script is inline', () => {
+    const { container } = keepalivedOf({ agent: 'registry.example/keepalived-constructs:1', agentInImage: true });
+    expect(container.command.slice(0, 5)).toEqual(['/bin/sh', '-c', SUPERVISOR_SCRIPT, SUPERVISOR_NAME, '/etc/keepalived/keepalived.conf']);
+    expect(container.volumeMounts.map((m: any) => m.name)).not.toContain('agent');
   });
 
   test('the script survives the kubelet: no $(VAR) expansion and no $$ reduction can touch it', () => {

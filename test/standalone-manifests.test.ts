@@ -108,8 +108,8 @@ describe('standalone target', () => {
     const pod = one(edge(), 'DaemonSet').spec.template.spec;
     const [keepalived] = pod.containers;
     // keepalived under its supervisor (test/keepalived-supervisor.test.ts), which guards the same config
-    expect(keepalived.command.slice(0, 2)).toEqual(['/bin/sh', '-c']);
-    expect(keepalived.command.slice(3, 8)).toEqual(['keepalived-supervisor', '/etc/keepalived/keepalived.conf', 'keepalived', '--dont-fork', '--log-console']);
+    expect(keepalived.command.slice(0, 6)).toEqual(['/bin/sh', '/opt/keepalived-constructs/keepalived-supervisor.sh',
+      '/etc/keepalived/keepalived.conf', 'keepalived', '--dont-fork', '--log-console']);
     expect(keepalived.command).toContain('/etc/keepalived/keepalived.conf');
     expect(keepalived.securityContext).toEqual({
       allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsUser: 0,

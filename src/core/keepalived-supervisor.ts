@@ -59,10 +59,15 @@ export const SUPERVISOR_SCRIPT = [
   'exit "$status"',
 ].join('\n');
 
+/** The supervisor as a file, which the namespace's agent ConfigMap carries once for all its pods. */
+export const SUPERVISOR_FILE_CONTENT = `${SUPERVISOR_SCRIPT}\n`;
+
 /**
  * The keepalived container's `command`: the supervisor around `keepalivedArgv`, guarding the addresses
- * of `configFile` (the file keepalived's `--use-file` names).
+ * of `configFile` (the file keepalived's `--use-file` names). With `scriptFile` (where the pod mounts
+ * `SUPERVISOR_FILE_CONTENT`) sh runs that file; without, the script is inline.
  */
-export function supervisedKeepalivedCommand(configFile: string, keepalivedArgv: readonly string[]): string[] {
-  return ['/bin/sh', '-c', SUPERVISOR_SCRIPT, SUPERVISOR_NAME, configFile, ...keepalivedArgv];
+export function supervisedKeepalivedCommand(configFile: string, keepalivedArgv: readonly string[], scriptFile?: string): string[] {
+  const supervisor = scriptFile === undefined ? ['/bin/sh', '-c', SUPERVISOR_SCRIPT, SUPERVISOR_NAME] : ['/bin/sh', scriptFile];
+  return [...supervisor, configFile, ...keepalivedArgv];
 }

@@ -2,10 +2,12 @@
  * The standalone target's ConfigMaps. Each is immutable and named after a hash of its content, so a
  * changed model or agent rolls the DaemonSet, and a pod never sees a half-updated file.
  * - The cluster's own ConfigMap carries only `spec.json`, its model for the agent.
- * - The agent ConfigMap carries the bundled agent, once per namespace (see `KeepalivedNamespace`).
+ * - The agent ConfigMap carries the bundled agent and keepalived's supervisor script, once per
+ *   namespace (see `KeepalivedNamespace`).
  */
 import { createHash } from 'crypto';
 import { AgentSpec } from '../agent-spec';
+import { SUPERVISOR_FILE_CONTENT } from '../keepalived-supervisor';
 import { ManifestObject } from '../manifest';
 import { StandaloneOptions } from './options';
 
@@ -13,6 +15,13 @@ import { StandaloneOptions } from './options';
 export const SPEC_KEY = 'spec.json';
 /** The data key of the bundled agent. */
 export const AGENT_KEY = 'keepalived-agent.js';
+/** The data key of keepalived's supervisor script (see keepalived-supervisor.ts). */
+export const SUPERVISOR_KEY = 'keepalived-supervisor.sh';
+
+/** The agent ConfigMap's data: the bundled agent, and the supervisor that every keepalived container runs. */
+function agentData(agentSource: string): Record<string, string> {
+  return { [AGENT_KEY]: agentSource, [SUPERVISOR_KEY]: SUPERVISOR_FILE_CONTENT };
+}
 
 function contentHash(data: Record<string, string>): string {
   return createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 10);
@@ -40,7 +49,7 @@ let lastAgent: { source: string; name: string } | undefined;
 
 /** The name of the agent ConfigMap for an agent's source (every cluster asks: hashed once). */
 export function agentConfigMapName(agentSource: string): string {
-  if (lastAgent?.source !== agentSource) lastAgent = { source: agentSource, name: `keepalived-agent-${contentHash({ [AGENT_KEY]: agentSource })}` };
+  if (lastAgent?.source !== agentSource) lastAgent = { source: agentSource, name: `keepalived-agent-${contentHash(agentData(agentSource))}` };
   return lastAgent.name;
 }
 
@@ -51,6 +60,6 @@ export function agentConfigMap(namespace: string, labels: Record<string, string>
     kind: 'ConfigMap',
     metadata: { name: agentConfigMapName(agentSource), namespace, labels: { ...labels } },
     immutable: true,
-    data: { [AGENT_KEY]: agentSource },
+    data: agentData(agentSource),
   };
 }

@@ -14,6 +14,7 @@ import { DEFAULT_TRACK_DIR } from '../health-spec';
 import { ClusterDefinition } from '../model';
 import { definedItems, dropUndefined, ManifestObject } from '../manifest';
 import { tolerationManifest } from '../toleration';
+import { AGENT_KEY, SUPERVISOR_KEY } from './config-maps';
 import { StandaloneNames, selectorLabels } from './names';
 import { metricsPortOf, METRICS_PORT_NAME } from '../monitoring/metrics-options';
 import { ContainerResources, SidecarMode, StandaloneOptions } from './options';
@@ -33,7 +34,7 @@ export const AGENT_UID = 65534;
 export const POD_PATHS = {
   /** The cluster's ConfigMap (`spec.json`). */
   config: '/etc/keepalived-constructs',
-  /** The namespace's agent ConfigMap (`keepalived-agent.js`). */
+  /** The namespace's agent ConfigMap (`keepalived-agent.js`, `keepalived-supervisor.sh`). */
   agent: '/opt/keepalived-constructs',
   rendered: '/etc/keepalived',
   auth: '/etc/keepalived-auth',
@@ -89,7 +90,7 @@ export function daemonSet(def: ClusterDefinition, o: StandaloneOptions, n: Stand
   const stateDir = `${POD_PATHS.state}/${n.namespace}/${n.name}`;
   const unicast = o.unicastPeers !== undefined || discovery?.unicast === true;
   const agentArgs = (command: 'render' | 'run') => [
-    'node', `${POD_PATHS.agent}/keepalived-agent.js`, command,
+    'node', `${POD_PATHS.agent}/${AGENT_KEY}`, command,
     '--spec', `${POD_PATHS.config}/spec.json`,
     '--node-name', '$(NODE_NAME)',
     '--out', `${POD_PATHS.rendered}/keepalived.conf`,
@@ -155,7 +156,8 @@ export function daemonSet(def: ClusterDefinition, o: StandaloneOptions, n: Stand
   const keepalived = {
     name: 'keepalived',
     ...image('keepalived'),
-    // A supervisor removes the config's VIPs when keepalived dies (see keepalived-supervisor.ts).
+    // A supervisor removes the config's VIPs when keepalived dies (see keepalived-supervisor.ts): from
+    // the namespace's agent ConfigMap (shipped once), or inline when the pod mounts none.
     command: supervisedKeepalivedCommand(`${POD_PATHS.rendered}/keepalived.conf`, [
       // --dont-fork keeps keepalived in the foreground; --vrrp runs only the VRRP subsystem;
       // pid files go to an emptyDir, since the defaults under /run sit on the read-only root.
@@ -164,16 +166,17 @@ export function daemonSet(def: ClusterDefinition, o: StandaloneOptions, n: Stand
       '--pid', `${POD_PATHS.run}/keepalived.pid`,
       '--vrrp_pid', `${POD_PATHS.run}/vrrp.pid`,
       '--checkers_pid', `${POD_PATHS.run}/checkers.pid`,
-    ]),
+    ], refs.agentConfigMap === undefined ? undefined : `${POD_PATHS.agent}/${SUPERVISOR_KEY}`),
     securityContext: { ...readOnlyRoot, runAsUser: 0, capabilities: { drop: ['ALL'], add: [...KEEPALIVED_CAPABILITIES] } },
     resources: resourcesOf(DEFAULT_RESOURCES.keepalived, o.resources?.keepalived),
-    volumeMounts: [
+    volumeMounts: definedItems([
+      refs.agentConfigMap === undefined ? undefined : { name: 'agent', mountPath: POD_PATHS.agent, readOnly: true },
       { name: 'rendered', mountPath: POD_PATHS.rendered, readOnly: true },
       { name: 'run', mountPath: POD_PATHS.run },
       { name: 'tmp', mountPath: '/tmp' },
       // Read-write: keepalived's init_file makes a track file that does not exist yet (failing).
-      ...(health ? [{ name: 'health', mountPath: POD_PATHS.health }] : []),
-    ],
+      health ? { name: 'health', mountPath: POD_PATHS.health } : undefined,
+    ]),
   };
   const tolerations = def.tolerations.map(tolerationManifest);
   return {
