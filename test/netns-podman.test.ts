@@ -59,14 +59,19 @@ function holders(lab: NetnsLab, vip: string): string {
 
 describe('the synthesized pod under podman kube play', () => {
   e2e('init renders, keepalived runs with exactly its capabilities and a read-only root, masters spread, pod stop fails over, a crash restarts cleanly', async () => {
-    // GIVEN a FrontendVips on the standalone target with the project's image (Debian's keepalived 2.2.7)
+    // GIVEN a FrontendVips on the standalone target with the project's image (Debian's keepalived 2.2.7,
+    // the agent baked in: no agent ConfigMap)
     const { chart } = newChart();
     new FrontendVips(chart, 'front', {
       name: 'front', nodeSelector: { 'node-role.kubernetes.io/vrrp': '' }, addresses: ADDRESSES,
-      target: Target.standalone({ nodeOrder: ORDER, profile: FailoverProfile.FAST, images: { keepalived: image, agent: image, keepalivedVersion: '2.2.7' } }),
+      target: Target.standalone({
+        nodeOrder: ORDER, profile: FailoverProfile.FAST, images: { keepalived: image, agent: image, keepalivedVersion: '2.2.7', agentInImage: true },
+      }),
     });
     const objects = synth(chart);
+    expect(objects.filter((o) => o.data?.['keepalived-agent.js'] !== undefined)).toEqual([]);
     const template = objects.find((o) => o.kind === 'DaemonSet').spec.template.spec;
+    expect(template.volumes.map((v: any) => v.name)).not.toContain('agent');
     const keepalivedSpec = template.containers.find((c: any) => c.name === 'keepalived');
     const configPath: string = keepalivedSpec.command[keepalivedSpec.command.indexOf('--use-file') + 1];
 
