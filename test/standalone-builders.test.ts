@@ -1,7 +1,7 @@
 // The standalone builders one by one, in the cdk-nag spirit: each file's rule, with a compliant and a
 // non-compliant case where it has one. The whole output is tested in standalone-manifests.test.ts.
 import {
-  agentConfigMap, agentConfigMapName, calicoSelector, ClusterDefinition, discoveryRbacForTest, keepalivedPrefixed, namespaceManifest,
+  agentConfigMap, agentConfigMapName, calicoSelector, ClusterDefinition, discoveryRbacForTest, FailoverProfile, keepalivedCpuLimit, keepalivedPrefixed, namespaceManifest,
   resourcesOf, specConfigMap, standaloneNames, Target,
 } from './support/standalone-builders';
 
@@ -70,5 +70,16 @@ describe('daemon-set.ts', () => {
     expect(resourcesOf(defaults)).toEqual({ requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '64Mi' } });
     expect(resourcesOf(defaults, { cpuLimit: 'none', memoryLimit: '1Gi' })).toEqual({ requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '1Gi' } });
     expect(resourcesOf(defaults, { cpuLimit: 'none', memoryLimit: 'none' })).toEqual({ requests: { cpu: '10m', memory: '16Mi' } });
+  });
+  test('keepalived\'s CPU limit grows with the adverts a master of every group sends: 0.5m per advert per second, at least 100m', () => {
+    const groups = (n: number) => Array.from({ length: n }, (_, i) => ({
+      group: { addresses: [{ address: `198.51.100.${i + 1}/32` }] }, fieldOf: (f: string) => `groups[${i}].${f}`,
+    }));
+    const limit = (n: number, options: object = {}) => keepalivedCpuLimit({ ...def(undefined), groups: groups(n) } as ClusterDefinition, options);
+    expect(limit(1)).toBe('100m'); // 10 adverts/s
+    expect(limit(20)).toBe('100m'); // 200 adverts/s
+    expect(limit(21)).toBe('105m');
+    expect(limit(254)).toBe('1270m'); // the default 0.1 s
+    expect(limit(254, { profile: FailoverProfile.CLASSIC })).toBe('127m'); // 1 s
   });
 });

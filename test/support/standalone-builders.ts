@@ -2,8 +2,8 @@
 import { AgentSpec, ClusterObject, discoveryRbac, StandaloneNames } from '../../src/core';
 import { dropUndefined } from '../../src/core/manifest';
 export {
-  agentConfigMap, agentConfigMapName, calicoSelector, ClusterDefinition, keepalivedPrefixed, namespaceManifest, resourcesOf, specConfigMap,
-  standaloneNames, Target,
+  agentConfigMap, agentConfigMapName, calicoSelector, ClusterDefinition, keepalivedCpuLimit, keepalivedPrefixed, namespaceManifest, resourcesOf, specConfigMap,
+  standaloneNames, Target, FailoverProfile,
 } from '../../src/core';
 
 /** discoveryRbac with the metadata the target gives it. */

@@ -18,6 +18,7 @@ import { AGENT_KEY, SUPERVISOR_KEY } from './config-maps';
 import { StandaloneNames, selectorLabels } from './names';
 import { metricsPortOf, METRICS_PORT_NAME } from '../monitoring/metrics-options';
 import { ContainerResources, SidecarMode, StandaloneOptions } from './options';
+import { advertIntervalOf, familyOf, vrrpVersionOf } from './agent-spec-of';
 import { AuthSecretRef } from './secret';
 
 export const DEFAULT_KEEPALIVED_IMAGE = 'docker.io/osixia/keepalived:2.0.20';
@@ -47,11 +48,30 @@ export const POD_PATHS = {
 
 const NOTIFY_FIFO = `${POD_PATHS.run}/notify.fifo`;
 
+/**
+ * keepalived's CPU per advert it sends each second, with headroom: the advert-interval study measured a
+ * master's keepalived (both processes) at 0.17 to 0.22 ms of CPU per advert (1.7 to 2.2 ms/s for one
+ * group at 0.1 s), and no flap under the 100m limit (bench/RESULTS.md); 0.5 ms leaves more than 2x.
+ */
+const KEEPALIVED_CPU_MILLIS_PER_ADVERT_PER_SECOND = 0.5;
+/** The keepalived container's smallest default CPU limit, in millicores: enough for tens of groups at 0.1 s. */
+const KEEPALIVED_MIN_CPU_LIMIT_MILLIS = 100;
+
 const DEFAULT_RESOURCES: Record<'keepalived' | 'render' | 'agent', Required<ContainerResources>> = {
-  keepalived: { cpuRequest: '10m', cpuLimit: '100m', memoryRequest: '16Mi', memoryLimit: '64Mi' },
+  keepalived: { cpuRequest: '10m', cpuLimit: `${KEEPALIVED_MIN_CPU_LIMIT_MILLIS}m`, memoryRequest: '16Mi', memoryLimit: '64Mi' },
   render: { cpuRequest: '10m', cpuLimit: '200m', memoryRequest: '32Mi', memoryLimit: '128Mi' },
   agent: { cpuRequest: '10m', cpuLimit: '200m', memoryRequest: '48Mi', memoryLimit: '128Mi' },
 };
+
+/**
+ * The keepalived container's default CPU limit: 100m, or more for a node that may be master of every
+ * group and send all their adverts (the rate adds up over the groups, ten a second each at 0.1 s).
+ */
+export function keepalivedCpuLimit(def: ClusterDefinition, o: StandaloneOptions): string {
+  const advertsPerSecond = def.groups.reduce((sum, { group }) =>
+    sum + 1 / advertIntervalOf(o, group, vrrpVersionOf(o, familyOf(group))), 0);
+  return `${Math.max(KEEPALIVED_MIN_CPU_LIMIT_MILLIS, Math.ceil(advertsPerSecond * KEEPALIVED_CPU_MILLIS_PER_ADVERT_PER_SECOND))}m`;
+}
 
 /** A container's `resources`: the defaults, overridden by the user's; `'none'` drops a value. */
 export function resourcesOf(defaults: Required<ContainerResources>, given: ContainerResources = {}) {
@@ -168,7 +188,7 @@ export function daemonSet(def: ClusterDefinition, o: StandaloneOptions, n: Stand
       '--checkers_pid', `${POD_PATHS.run}/checkers.pid`,
     ], refs.agentConfigMap === undefined ? undefined : `${POD_PATHS.agent}/${SUPERVISOR_KEY}`),
     securityContext: { ...readOnlyRoot, runAsUser: 0, capabilities: { drop: ['ALL'], add: [...KEEPALIVED_CAPABILITIES] } },
-    resources: resourcesOf(DEFAULT_RESOURCES.keepalived, o.resources?.keepalived),
+    resources: resourcesOf({ ...DEFAULT_RESOURCES.keepalived, cpuLimit: keepalivedCpuLimit(def, o) }, o.resources?.keepalived),
     volumeMounts: definedItems([
       refs.agentConfigMap === undefined ? undefined : { name: 'agent', mountPath: POD_PATHS.agent, readOnly: true },
       { name: 'rendered', mountPath: POD_PATHS.rendered, readOnly: true },
