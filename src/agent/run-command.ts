@@ -34,7 +34,6 @@ import { DiscoveryLimits, discoveryLimitsOf, nodeSetProblem } from '../core/disc
 import { formatKeepalivedConf, NodePlan } from '../core/keepalived-conf';
 import { metricsPortIssues } from '../core/monitoring/metrics-options';
 import { RunOptions } from './cli';
-
 import { podClient } from './discovery';
 import { loadNodeSet, saveNodeSet } from './discovery-state';
 import { HealthProber, healthProberFor, HealthSetupError, HealthStatusSource } from './health';
