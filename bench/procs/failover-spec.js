@@ -37,5 +37,5 @@ const objects = chart.toJson();
 if (a.profile === 'deckhouse') {
   process.stdout.write(JSON.stringify(objects.find((o) => o.kind === 'KeepalivedInstance').spec));
 } else {
-  process.stdout.write(objects.find((o) => o.kind === 'ConfigMap').data['spec.json']);
+  process.stdout.write(objects.find((o) => o.kind === 'ConfigMap' && o.data?.['spec.json'] !== undefined).data['spec.json']);
 }

@@ -53,10 +53,10 @@ export class HealthPod {
     chmodSync(lab.dir, 0o755);
     mkdirSync(this.dir, { mode: 0o755 });
     const fsGroup: number | undefined = this.podSpec.securityContext?.fsGroup;
-    for (const volume of ['config', 'etc', 'run', 'track']) {
+    for (const volume of ['config', 'agent', 'etc', 'run', 'track']) {
       const d = join(this.dir, volume);
       mkdirSync(d, { mode: 0o755 });
-      if (volume === 'config') continue;
+      if (volume === 'config' || volume === 'agent') continue;
       if (fsGroup !== undefined) chownSync(d, 0, fsGroup);
       chmodSync(d, fsGroup !== undefined ? 0o2777 : 0o777);
     }
@@ -68,6 +68,8 @@ export class HealthPod {
     const agent = objects.configMaps.find((cm: any) => cm.data?.['keepalived-agent.js'] !== undefined);
     if (!agent) throw new Error('the synthesized objects have no agent ConfigMap');
     writeFileSync(this.agentFile, agent.data['keepalived-agent.js'], { mode: 0o644 });
+    // The agent ConfigMap's volume, as the keepalived container mounts it (its supervisor script).
+    for (const [key, value] of Object.entries<string>(agent.data)) writeFileSync(join(this.dir, 'agent', key), value, { mode: 0o644 });
     writeFileSync(join(this.dir, 'service.js'), SERVICE_JS, { mode: 0o644 });
     this.conf = join(this.dir, 'etc/keepalived.conf');
     this.trackDir = join(this.dir, 'track');
@@ -114,7 +116,7 @@ export class HealthPod {
    */
   public startKeepalived(): LabProcess {
     const main = this.keepalivedContainer;
-    const dirs: Record<string, string> = { rendered: join(this.dir, 'etc'), run: join(this.dir, 'run') };
+    const dirs: Record<string, string> = { agent: join(this.dir, 'agent'), rendered: join(this.dir, 'etc'), run: join(this.dir, 'run') };
     const mounts: { path: string; dir: string }[] = (main.volumeMounts ?? []).filter((m: any) => dirs[m.name] !== undefined)
       .map((m: any) => ({ path: m.mountPath, dir: dirs[m.name] }));
     const argv = [...main.command, ...(main.args ?? [])].map((arg: string) => {
