@@ -250,7 +250,15 @@ export function healthMarkdown(r: HealthResults, failover?: { samples: { profile
     out.push(`| ${TEXT[c]} | ${f.all.length} | ${fmt(f.moved)}${f.missing ? ` (${f.missing} runs without a move)` : ''} | ${healthBoundMs(c).toFixed(0)} | ${fmt(back)} | ${dead.of('default')} |`);
   }
   out.push('');
-  out.push('Why release is faster than a dead node: the failing master puts the group in FAULT and sends a priority-0 advert, so the backup takes over after its skew ((256 − p)/256 × advert) instead of the master-down interval; what remains is detection, up to interval × fall after the failure (a refused connection fails a probe at once). lowerPriority only lowers the master\'s advertised priority: the backup, now higher, ignores those adverts and takes over when its master-down interval runs out, so it pays detection plus the master-down interval.');
+  {
+    const d = SETUPS['default-check'];
+    const skewMs = ((256 - d.secondPriority) / 256) * d.advertS * 1000;
+    const masterDownMs = 3 * d.advertS * 1000 + skewMs;
+    const upTo = (c: HealthConfig) => SETUPS[c].intervalS * SETUPS[c].fall * 1000;
+    const detection = `the default check (${SETUPS['default-check'].intervalS} s × fall ${SETUPS['default-check'].fall}) up to ${upTo('default-check').toFixed(0)} ms, the fast check (${SETUPS['fast-check'].intervalS} s × fall ${SETUPS['fast-check'].fall}) up to ${upTo('fast-check').toFixed(0)} ms`;
+    const slower = upTo('default-check') > masterDownMs;
+    out.push(`Where the time goes. A dead node costs only node-b's master-down interval (${masterDownMs.toFixed(0)} ms at ${d.advertS} s adverts, priority ${d.secondPriority}). A service failure costs detection first, up to interval × fall after the failure (a refused connection fails a probe at once): ${detection}. Then, with release, the failing master puts the group in FAULT and sends a priority-0 advert, so node-b takes over after its skew ((256 − p)/256 × advert = ${skewMs.toFixed(1)} ms) rather than the master-down interval; with lowerPriority the master only advertises a lower priority: node-b, now higher, ignores those adverts and takes over when its master-down interval runs out, so it pays detection plus the master-down interval.${slower ? ' With the default check, detection alone can take longer than a dead node\'s whole failover.' : ''}`);
+  }
   out.push('');
   out.push('**Targets**:');
   out.push('');
