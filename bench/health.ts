@@ -11,24 +11,25 @@
  * (`ip -j addr`, every ~10 ms) finds the VIP on exactly one other node is taken. Then the service
  * comes back and the VIP returns (preempt), which is timed too.
  *
- * Configurations: the default profile (1 s adverts, VRRPv2) with the default check (every 1 s, fall
- * 3, rise 2); the fast profile (0.1 s adverts, VRRPv3) with `intervalSeconds: 0.2, fall: 2`, with
- * `HealthAction.release()` (the default) and with `lowerPriority(100)`.
+ * Configurations, all on the default failover profile (`FailoverProfile.DEFAULT`, VRRPv3 at 0.1 s
+ * adverts; `FailoverProfile.FAST` is the same profile): the default check (every 1 s, fall 3, rise 2);
+ * the fast check of issue 11 item 7 (`intervalSeconds: 0.2, fall: 2`), with `HealthAction.release()`
+ * (the default) and with `lowerPriority(100)`.
  */
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { performance } from 'perf_hooks';
 import { App, Chart, Testing } from 'cdk8s';
-import { FailoverProfile, HealthAction, HealthCheck, InterfaceSelector, KeepalivedCluster, Target } from '../src';
+import { HealthAction, HealthCheck, InterfaceSelector, KeepalivedCluster, Target } from '../src';
 import { NetnsLab, removeStaleLabs } from '../test/support/netns';
 import { HealthPod, startHealthPods } from '../test/support/netns-health';
 import { standaloneObjects } from '../test/support/netns-pod';
 import { onCleanup } from './cleanup';
 import { fmt, sleep, summarize, verdict } from './stats';
 
-export const HEALTH_CONFIGS = ['default', 'fast', 'fast-lower'] as const;
+export const HEALTH_CONFIGS = ['default-check', 'fast-check', 'fast-check-lower'] as const;
 export type HealthConfig = (typeof HEALTH_CONFIGS)[number];
-/** The fast target of the issue, with intervalSeconds 0.2 and fall 2. */
+/** The fast target of issue 11 item 7, with intervalSeconds 0.2 and fall 2. */
 export const TARGET_FAST_HEALTH_S = 0.8;
 
 const NODES = ['node-a', 'node-b', 'node-c'];
@@ -45,16 +46,20 @@ interface ConfigSetup {
   readonly secondPriority: number;
 }
 
+/** The default profile's advert interval and node-b's priority (rank 2 of 3): checked against the rendered spec. */
+const DEFAULT_ADVERT_S = 0.1;
+const DEFAULT_SECOND_PRIORITY = 224;
+
 const SETUPS: Record<HealthConfig, ConfigSetup> = {
-  'default': { advertS: 1, intervalS: 1, fall: 3, rise: 2, action: 'release()', secondPriority: 247 },
-  'fast': { advertS: 0.1, intervalS: 0.2, fall: 2, rise: 2, action: 'release()', secondPriority: 224 },
-  'fast-lower': { advertS: 0.1, intervalS: 0.2, fall: 2, rise: 2, action: 'lowerPriority(100)', secondPriority: 224 },
+  'default-check': { advertS: DEFAULT_ADVERT_S, intervalS: 1, fall: 3, rise: 2, action: 'release()', secondPriority: DEFAULT_SECOND_PRIORITY },
+  'fast-check': { advertS: DEFAULT_ADVERT_S, intervalS: 0.2, fall: 2, rise: 2, action: 'release()', secondPriority: DEFAULT_SECOND_PRIORITY },
+  'fast-check-lower': { advertS: DEFAULT_ADVERT_S, intervalS: 0.2, fall: 2, rise: 2, action: 'lowerPriority(100)', secondPriority: DEFAULT_SECOND_PRIORITY },
 };
 
 const TEXT: Record<HealthConfig, string> = {
-  'default': 'default profile, default check (1 s, fall 3, rise 2), release',
-  'fast': 'fast profile, check 0.2 s, fall 2, rise 2, release',
-  'fast-lower': 'fast profile, check 0.2 s, fall 2, rise 2, lowerPriority(100)',
+  'default-check': 'default profile, default check (1 s, fall 3, rise 2), release',
+  'fast-check': 'default profile, check 0.2 s, fall 2, rise 2, release',
+  'fast-check-lower': 'default profile, check 0.2 s, fall 2, rise 2, lowerPriority(100)',
 };
 
 export interface HealthSample {
@@ -80,15 +85,25 @@ function objectsFor(config: HealthConfig) {
   new KeepalivedCluster(chart, 'hc', {
     name: 'bench',
     nodeSelector: { 'node-role.kubernetes.io/vrrp': '' },
-    target: Target.standalone({ nodeOrder: NODES, profile: config === 'default' ? FailoverProfile.DEFAULT : FailoverProfile.FAST }),
+    target: Target.standalone({ nodeOrder: NODES }),
     groups: [{
       name: 'vip', interface: InterfaceSelector.name('eth0'), addresses: [{ address: `${VIP}/32` }],
-      healthChecks: [config === 'default'
+      healthChecks: [config === 'default-check'
         ? HealthCheck.http({ port: PORT, path: '/healthz' })
-        : HealthCheck.http({ port: PORT, path: '/healthz', intervalSeconds: s.intervalS, fall: s.fall, ...(config === 'fast-lower' ? { onFailure: HealthAction.lowerPriority(100) } : {}) })],
+        : HealthCheck.http({ port: PORT, path: '/healthz', intervalSeconds: s.intervalS, fall: s.fall, ...(config === 'fast-check-lower' ? { onFailure: HealthAction.lowerPriority(100) } : {}) })],
     }],
   });
   return standaloneObjects(Testing.synth(chart));
+}
+
+/** The bound below assumes the default profile's timers: fail loudly if the rendered node-b config differs. */
+function assertRendered(conf: string, s: ConfigSetup): void {
+  const text = readFileSync(conf, 'utf8');
+  const advert = Number(/^\s*advert_int (\S+)/m.exec(text)?.[1]);
+  const priority = Number(/^\s*priority (\d+)/m.exec(text)?.[1]);
+  if (advert !== s.advertS || priority !== s.secondPriority) {
+    throw new Error(`bench/health.ts assumes advert_int ${s.advertS} and node-b priority ${s.secondPriority}, but ${conf} renders advert_int ${advert}, priority ${priority}`);
+  }
 }
 
 /** The bound of the issue: 1.5 x (interval x fall) + master-down interval of the node that takes over. */
@@ -109,6 +124,7 @@ async function oneConfig(config: HealthConfig, runs: number, log: (s: string) =>
     NODES.forEach((name, i) => lab.addNode(name, { interfaces: [{ name: 'eth0', segment: 'lan', addresses: [`198.51.100.${11 + i}/24`] }] }));
     const pods = await startHealthPods(lab, NODES, objectsFor(config), PORT);
     const a = pods.get('node-a')!;
+    assertRendered(pods.get('node-b')!.conf, SETUPS[config]);
     const heldBy = (node: string) => () => {
       const h = lab.holders(VIP);
       return h.length === 1 && h[0] === node;
@@ -178,17 +194,17 @@ function failovers(r: HealthResults, config: HealthConfig) {
 
 export function healthTargets(r: HealthResults): HealthCheckTarget[] {
   if (r.skipped) return [];
-  const d = failovers(r, 'default');
-  const f = failovers(r, 'fast');
-  const bound = healthBoundMs('default');
+  const d = failovers(r, 'default-check');
+  const f = failovers(r, 'fast-check');
+  const bound = healthBoundMs('default-check');
   return [
     {
-      label: `service failure -> VIP moved, default profile and check: <= 1.5 x (1 s x 3) + master-down = ${(bound / 1000).toFixed(2)} s (median and max of ${d.all.length})`,
+      label: `service failure -> VIP moved, default profile and default check: <= 1.5 x (1 s x 3) + master-down = ${(bound / 1000).toFixed(2)} s (median and max of ${d.all.length})`,
       met: d.missing === 0 && d.all.length >= 10 && d.moved.max <= bound,
       detail: `${fmt(d.moved)} ms${d.missing ? `, ${d.missing} runs without a move` : ''}`,
     },
     {
-      label: `service failure -> VIP moved, fast profile, intervalSeconds 0.2, fall 2: <= ${TARGET_FAST_HEALTH_S} s (median and max of ${f.all.length})`,
+      label: `service failure -> VIP moved, default (= fast) profile, intervalSeconds 0.2, fall 2: <= ${TARGET_FAST_HEALTH_S} s (median and max of ${f.all.length})`,
       met: f.missing === 0 && f.all.length >= 10 && f.moved.max <= TARGET_FAST_HEALTH_S * 1000,
       detail: `${fmt(f.moved)} ms${f.missing ? `, ${f.missing} runs without a move` : ''}`,
     },
@@ -223,7 +239,7 @@ export function healthMarkdown(r: HealthResults, failover?: { samples: { profile
   out.push('Real keepalived and the bundled agent on three nodes (network namespaces on one bridge), as the standalone pods run them (see the header of `bench/health.ts`): the agent probes an HTTP service on each node\'s 127.0.0.1 and writes the track file keepalived follows. node-a is master before every run; its service is killed at a phase spread uniformly over the probe interval, and the VIP\'s move to another node is polled every ~10 ms. "Back" is from the service listening again to the VIP on node-a again (rise, then preemption).');
   out.push('');
   const dead = deadNodeFigures(failover);
-  out.push(`Median (min–max), ms; dead-node failover (keepalived and the link gone, no health check) from ${dead.source} for comparison:`);
+  out.push(`All on the default failover profile (VRRPv3, ${DEFAULT_ADVERT_S} s adverts, node-b's priority ${DEFAULT_SECOND_PRIORITY}; \`FailoverProfile.FAST\` is the same profile). Median (min–max), ms; dead-node failover of the default profile (keepalived and the link gone, no health check) from ${dead.source} for comparison:`);
   out.push('');
   out.push('| configuration | n | service failure -> VIP on another node | bound 1.5 x (interval x fall) + master-down | VIP back after the service returns | dead node -> VIP on another node |');
   out.push('|---|---:|---:|---:|---:|---:|');
@@ -231,10 +247,18 @@ export function healthMarkdown(r: HealthResults, failover?: { samples: { profile
     const f = failovers(r, c);
     if (f.all.length === 0) continue;
     const back = summarize(f.all.filter((s) => s.returnMs !== undefined).map((s) => s.returnMs!));
-    out.push(`| ${TEXT[c]} | ${f.all.length} | ${fmt(f.moved)}${f.missing ? ` (${f.missing} runs without a move)` : ''} | ${healthBoundMs(c).toFixed(0)} | ${fmt(back)} | ${dead.of(c === 'default' ? 'default' : 'fast')} |`);
+    out.push(`| ${TEXT[c]} | ${f.all.length} | ${fmt(f.moved)}${f.missing ? ` (${f.missing} runs without a move)` : ''} | ${healthBoundMs(c).toFixed(0)} | ${fmt(back)} | ${dead.of('default')} |`);
   }
   out.push('');
-  out.push('Why release is faster than a dead node: the failing master puts the group in FAULT and sends a priority-0 advert, so the backup takes over after its skew ((256 − p)/256 × advert) instead of the master-down interval; what remains is detection, up to interval × fall after the failure (a refused connection fails a probe at once). lowerPriority only lowers the master\'s advertised priority: the backup, now higher, ignores those adverts and takes over when its master-down interval runs out, so it pays detection plus the master-down interval.');
+  {
+    const d = SETUPS['default-check'];
+    const skewMs = ((256 - d.secondPriority) / 256) * d.advertS * 1000;
+    const masterDownMs = 3 * d.advertS * 1000 + skewMs;
+    const upTo = (c: HealthConfig) => SETUPS[c].intervalS * SETUPS[c].fall * 1000;
+    const detection = `the default check (${SETUPS['default-check'].intervalS} s × fall ${SETUPS['default-check'].fall}) up to ${upTo('default-check').toFixed(0)} ms, the fast check (${SETUPS['fast-check'].intervalS} s × fall ${SETUPS['fast-check'].fall}) up to ${upTo('fast-check').toFixed(0)} ms`;
+    const slower = upTo('default-check') > masterDownMs;
+    out.push(`Where the time goes. A dead node costs only node-b's master-down interval (${masterDownMs.toFixed(0)} ms at ${d.advertS} s adverts, priority ${d.secondPriority}). A service failure costs detection first, up to interval × fall after the failure (a refused connection fails a probe at once): ${detection}. Then, with release, the failing master puts the group in FAULT and sends a priority-0 advert, so node-b takes over after its skew ((256 − p)/256 × advert = ${skewMs.toFixed(1)} ms) rather than the master-down interval; with lowerPriority the master only advertises a lower priority: node-b, now higher, ignores those adverts and takes over when its master-down interval runs out, so it pays detection plus the master-down interval.${slower ? ' With the default check, detection alone can take longer than a dead node\'s whole failover.' : ''}`);
+  }
   out.push('');
   out.push('**Targets**:');
   out.push('');

@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   const md: string[] = [];
   md.push('# Benchmarks');
   md.push('');
-  md.push(`Written by \`npm run bench\` (\`bench/run.ts\`)${full ? '' : `, a partial run: \`${process.argv.slice(2).join(' ')}\``}. Every figure is a ratio to a baseline measured in the same run, on this machine:`);
+  md.push(`Written by \`npm run bench\` (\`bench/run.ts\`)${full ? '' : `, a partial run: \`${process.argv.slice(2).join(' ')}\``}. Sections 1 and 2 compare with a baseline measured in the same run; sections 3 and 4 measure real keepalived in network namespaces against keepalived's own timers and the Deckhouse module's form. On this machine:`);
   md.push('');
   md.push(`| CPU | cores | memory | kernel | Node | keepalived | iproute2 | date | load average at start | bench took |`);
   md.push('|---|---:|---:|---|---|---|---|---|---|---:|');

@@ -1,6 +1,6 @@
 // Synthesizes the cluster the failover bench runs, with our library (compiled lib/), and prints the
 // object the nodes consume as JSON on stdout:
-//   --profile default|fast : the standalone ConfigMap's spec.json (the agent renders each node from it)
+//   --profile default|classic : the standalone ConfigMap's spec.json (the agent renders each node from it)
 //   --profile deckhouse    : the KeepalivedInstance's spec (the bench renders it in the module's form)
 //   --advert S             : (standalone) VRRPv3 with the group's advertInterval S (bench/intervals.ts)
 //   node failover-spec.js --profile P --vrid ID --vip CIDR --network CIDR --nodes n1,n2,n3
@@ -22,7 +22,7 @@ const target = a.profile === 'deckhouse'
   ? kc.Target.deckhouse()
   : kc.Target.standalone({
     nodeOrder: a.nodes.split(','),
-    ...(a.profile === 'fast' ? { profile: kc.FailoverProfile.FAST } : {}),
+    ...(a.profile === 'classic' ? { profile: kc.FailoverProfile.CLASSIC } : {}),
     ...(a.advert !== undefined ? { vrrpVersion: 3 } : {}),
   });
 const cluster = new kc.KeepalivedCluster(chart, 'bench', { name: 'bench', nodeSelector: { 'bench/vrrp': '' }, target });
