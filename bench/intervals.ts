@@ -27,7 +27,7 @@ import { fmt, sleep, summarize } from './stats';
 export const INTERVALS = [1, 0.5, 0.3, 0.2, 0.1] as const;
 export const CONDITIONS = ['idle', 'busy', 'limit', 'limit-busy'] as const;
 export type Condition = (typeof CONDITIONS)[number];
-/** The keepalived container's CPU limit in the standalone DaemonSet (src/core/standalone.ts), millicores. */
+/** The keepalived container's CPU limit for one group in the standalone DaemonSet (src/core/standalone/daemon-set.ts), millicores. */
 export const KEEPALIVED_CPU_LIMIT_M = 100;
 export const INTERVAL_STEADY_SECONDS = 120;
 export const INTERVAL_RUNS = 10;
