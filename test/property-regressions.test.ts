@@ -4,7 +4,7 @@
 // purpose). Once one passes, drop its entry from KNOWN_GAPS in test/property-invalid.test.ts, so that
 // the property covers it too.
 import { App, Chart } from 'cdk8s';
-import { FrontendVips, KeepalivedCluster, MAX_NODE_ORDER, Target, VrrpPolicyFlavor } from '../src/internal';
+import { FrontendVips, KeepalivedCluster, MAX_NODE_ORDER, Target, VrrpAuth, VrrpPolicyFlavor } from '../src/internal';
 import { newChart, synth } from './support/synth';
 
 type Build = (chart: Chart, app: App) => void;
@@ -112,4 +112,15 @@ describe('duplicate objects', () => {
       if (objects === undefined) expect(message).toMatch(/\[test\/b\] name = /);
       else expect(duplicates(identities(objects))).toEqual([]);
     });
+});
+
+describe('auth makes IPv4 groups VRRPv2 on the default profile (found by property-invalid, seed 1222178510)', () => {
+  // A fractional interval is fine on the default VRRPv3; with auth the group runs VRRPv2. Either field
+  // may be the mistake: the message names both, and a later IPv6 group's auth problem is not hidden.
+  const build = (chart: Chart) => new KeepalivedCluster(chart, 'edge', {
+    nodeSelector: {}, selectAllNodes: true, target: Target.standalone({ auth: VrrpAuth.literal('secret1') }),
+    groups: [{ addresses: [{ address: '192.0.2.1/32' }], advertInterval: 0.5 }, { addresses: [{ address: '2001:db8::1/64' }] }],
+  });
+  test('names target.auth', () => expectRejected(build, 'test/edge', 'target.auth'));
+  test('names groups[0].advertInterval', () => expectRejected(build, 'test/edge', 'groups[0].advertInterval'));
 });

@@ -41,9 +41,14 @@ export function familyOf(group: Pick<VrrpGroup, 'addresses'>): IpFamily {
 export function vrrpVersionOf(options: StandaloneOptions, family: IpFamily): VrrpVersion {
   if (family === 6) return VrrpVersion.V3;
   if (options.vrrpVersion !== undefined) return options.vrrpVersion;
-  if (options.profile === FailoverProfile.CLASSIC) return VrrpVersion.V2;
-  if (options.auth !== undefined && (options.profile === undefined || options.profile === FailoverProfile.DEFAULT)) return VrrpVersion.V2;
+  if (options.profile === FailoverProfile.CLASSIC || authSelectsVrrpV2(options)) return VrrpVersion.V2;
   return VrrpVersion.V3;
+}
+
+/** Whether `auth` alone makes the IPv4 groups VRRPv2: the default profile, no `vrrpVersion`. */
+export function authSelectsVrrpV2(options: StandaloneOptions): boolean {
+  return options.auth !== undefined && options.vrrpVersion === undefined
+    && (options.profile === undefined || options.profile === FailoverProfile.DEFAULT);
 }
 
 /** A group's advert interval: its own, else its profile's (sub-second only with VRRPv3). */

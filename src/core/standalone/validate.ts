@@ -13,7 +13,7 @@ import { advertIntervalProblem, AUTH_PASS_EXPECTED, authPasswordProblem, GARP_RE
 import type { IssueReport } from '../target';
 import { groupNameOf } from './names';
 import { ContainerResources, FailoverProfile, ImagePullPolicy, SidecarMode, StandaloneOptions, VrrpAuth, VrrpPolicyFlavor, VrrpVersion } from './options';
-import { vrrpVersionOf } from './agent-spec-of';
+import { authSelectsVrrpV2, vrrpVersionOf } from './agent-spec-of';
 
 const enumValues = (e: object) => Object.values(e) as unknown[];
 const enumNames = (name: string, e: object) => Object.keys(e).filter((k) => Number.isNaN(Number(k))).map((k) => `${name}.${k}`).join(', ');
@@ -167,6 +167,13 @@ export function validateStandaloneGroup(o: StandaloneOptions, gdef: GroupDefinit
   const version = vrrpVersionOf(o, family);
   if (g.advertInterval !== undefined) {
     const problem = advertIntervalProblem(g.advertInterval, version);
+    if (problem && version === VrrpVersion.V2 && authSelectsVrrpV2(o) && advertIntervalProblem(g.advertInterval, VrrpVersion.V3) === undefined) {
+      // The interval is fine on the default VRRPv3: the password made the group VRRPv2. Either field
+      // may be the mistake, so both are named.
+      report('target.auth', authShown(o.auth!),
+        `makes the IPv4 groups run VRRPv2 (VRRPv3 has no PASS authentication), whose adverts are whole seconds, but ${f('advertInterval')} is ${g.advertInterval}`,
+        `no auth with fractional advert intervals, or a whole-second ${f('advertInterval')}`);
+    }
     if (problem) {
       report(f('advertInterval'), g.advertInterval, problem, version === VrrpVersion.V2
         ? 'an integer from 1 to 255, or VrrpVersion.V3 (the default, unless FailoverProfile.CLASSIC or auth) for fractional intervals'
