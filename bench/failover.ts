@@ -281,6 +281,19 @@ export function cpuTimes(): { busy: number; total: number } {
   return { busy: total - idle, total };
 }
 
+/**
+ * What moved in a steady-state window from t0 to t1: the VIP's add/delete events on any node, and the
+ * VRRP state changes in the keepalived logs written since `logOffsets`. Any of them is a spurious change.
+ */
+export function steadyStateChanges(lab: Lab, logOffsets: readonly number[], t0: number, t1: number): { vipEvents: string[]; transitions: string[] } {
+  const vipEvents = lab.addrEvents.filter((e) => e.at >= t0 && e.at <= t1 && e.address === VIP)
+    .map((e) => `+${((e.at - t0) / 1000).toFixed(3)} s ${e.node} ${e.deleted ? 'deleted' : 'added'} the VIP`);
+  const transitions = lab.nodes.flatMap((n, i) => n.logSince(logOffsets[i]).split('\n')
+    .filter((l) => /Entering|FAULT|Received advert with lower priority|received lower priority/i.test(l))
+    .map((l) => `${n.name}: ${l.trim()}`));
+  return { vipEvents, transitions };
+}
+
 /** The default profile (0.1 s adverts), STEADY_SECONDS with both cores busy: any VIP move or state change is a failure. */
 async function steadyState(lab: Lab, setup: ProfileSetup, seconds: number, log: (s: string) => void): Promise<SteadyResult> {
   await bringUp(lab, setup);
@@ -303,11 +316,7 @@ async function steadyState(lab: Lab, setup: ProfileSetup, seconds: number, log: 
     const t1 = nowMs();
     const c1 = cpuTimes();
     const holdersAtEnd = await holders(lab.nodes);
-    const vipEvents = lab.addrEvents.filter((e) => e.at >= t0 && e.at <= t1 && e.address === VIP)
-      .map((e) => `+${((e.at - t0) / 1000).toFixed(3)} s ${e.node} ${e.deleted ? 'deleted' : 'added'} the VIP`);
-    const transitions = lab.nodes.flatMap((n, i) => n.logSince(logOffsets[i]).split('\n')
-      .filter((l) => /Entering|FAULT|Received advert with lower priority|received lower priority/i.test(l))
-      .map((l) => `${n.name}: ${l.trim()}`));
+    const { vipEvents, transitions } = steadyStateChanges(lab, logOffsets, t0, t1);
     return {
       seconds, burners, holdersAtEnd, vipEvents, transitions,
       cpuBusyPercent: (100 * (c1.busy - c0.busy)) / (c1.total - c0.total),

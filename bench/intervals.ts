@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'f
 import * as os from 'os';
 import * as path from 'path';
 import { onCleanup } from './cleanup';
-import { anomaly, bringUp, cpuTimes, FailoverSample, holders, oneFailover, ProfileSetup, shuffled } from './failover';
+import { anomaly, bringUp, cpuTimes, FailoverSample, holders, oneFailover, ProfileSetup, shuffled, steadyStateChanges } from './failover';
 import { acquireLock } from './lock';
 import { Lab, NETWORK, NODE_NAMES, VIP, VIP_CIDR, VRID } from './netns';
 import { fmt, sleep, summarize } from './stats';
@@ -201,11 +201,7 @@ async function steadyWindow(lab: Lab, setup: ProfileSetup, condition: Condition,
     const cpu1 = lab.nodes.map((n) => procCpuMs(n.mainPid) + procCpuMs(n.vrrpPid));
     const thr1 = limited ? lab.nodes.map((_, i) => cgroups.stat(i)) : undefined;
     const holdersAtEnd = await holders(lab.nodes);
-    const vipEvents = lab.addrEvents.filter((e) => e.at >= t0 && e.at <= t1 && e.address === VIP)
-      .map((e) => `+${((e.at - t0) / 1000).toFixed(3)} s ${e.node} ${e.deleted ? 'deleted' : 'added'} the VIP`);
-    const transitions = lab.nodes.flatMap((n, i) => n.logSince(logOffsets[i]).split('\n')
-      .filter((l) => /Entering|FAULT|Received advert with lower priority|received lower priority/i.test(l))
-      .map((l) => `${n.name}: ${l.trim()}`));
+    const { vipEvents, transitions } = steadyStateChanges(lab, logOffsets, t0, t1);
     return {
       advertS: setup.advertS, condition, seconds, loadAvgStart, loadAvgEnd, holdersAtEnd, vipEvents, transitions,
       cpuBusyPercent: (100 * (c1.busy - c0.busy)) / (c1.total - c0.total),
