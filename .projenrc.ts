@@ -42,6 +42,10 @@ const project = new typescript.TypeScriptProject({
       target: 'ES2022',
       esModuleInterop: true,
       skipLibCheck: true,
+      // tsc checks and writes the declarations; the JavaScript is bundled (projenrc/bundle.js).
+      emitDeclarationOnly: true,
+      inlineSourceMap: false,
+      inlineSources: false,
     },
   },
   tsconfigDev: {
@@ -108,8 +112,14 @@ project.package.addField('typesVersions', { '*': { pulumi: ['lib/pulumi/index.d.
 // The node agent is bundled into one dependency-free file that the standalone ConfigMap carries.
 const bundleAgent = project.addTask('bundle:agent', {
   description: 'Bundle src/agent into lib/agent/keepalived-agent.js (one dependency-free file)',
-  exec: 'esbuild src/agent/main.ts --bundle --platform=node --target=node20 --format=cjs --legal-comments=none --minify --keep-names --outfile=lib/agent/keepalived-agent.js',
+  exec: 'node projenrc/bundle.js agent',
 });
+// The package's JavaScript: one core module that the entry points share, and one module per entry point.
+const bundleLib = project.addTask('bundle:lib', {
+  description: 'Bundle lib/core/index.js and the entry points (lib/index.js, lib/pulumi/index.js, lib/cli/main.js)',
+  exec: 'node projenrc/bundle.js lib',
+});
+project.postCompileTask.spawn(bundleLib);
 project.postCompileTask.spawn(bundleAgent);
 // Tests run the exact bundled file, so the test task builds it first. The suites that run keepalived
 // in network namespaces measure failover times: they run after the others, one file at a time, so that
@@ -152,7 +162,7 @@ synth.exec('cdk8s synth --check-upgrade false');
 // `npm pack` (and so a git dependency) builds what the tarball ships.
 project.addTask('prepack', {
   description: 'Build lib/ and the bundled agent before packing',
-  exec: 'tsc --build && esbuild src/agent/main.ts --bundle --platform=node --target=node20 --format=cjs --legal-comments=none --minify --keep-names --outfile=lib/agent/keepalived-agent.js',
+  exec: 'tsc --build && node projenrc/bundle.js lib agent',
 });
 
 project.gitignore.exclude('/dist/', '/pkg/', '/bench/tmp/');

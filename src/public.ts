@@ -1,20 +1,13 @@
 // The framework-free part of the public surface, shared by both entry points. Everything else in
-// core is internal: the adapters, the agent and the tests import it from there.
-export { InterfaceSelector } from './core/interface-selector';
-export { Target } from './core/target';
-export { KeepalivedConfigError } from './core/errors';
-export type { ValidationIssue } from './core/errors';
+// core is internal: the adapters, the agent and the tests import it from there. Core is imported
+// through its index only: the bundles share one core module (projenrc/bundle.js).
 export {
-  FailoverProfile, ImagePullPolicy, SidecarMode, VrrpAuth, VrrpPolicyFlavor, VrrpVersion,
-} from './core/standalone/options';
+  FailoverProfile, HealthAction, HealthActionKind, HealthCheck, HttpScheme, ImagePullPolicy, InterfaceSelector, KeepalivedConfigError,
+  SidecarMode, Target, VrrpAuth, VrrpPolicyFlavor, VrrpVersion,
+} from './core';
 export type {
-  ContainerResources, DiscoveryOptions, StandaloneImages, StandaloneOptions, StandaloneResources,
-} from './core/standalone/options';
-export type { KeepalivedClusterBaseProps, Toleration, VirtualIp, VrrpGroup } from './core/model';
-export type { FrontendVipsProps, GatewayAddress, GatewayPairProps, KeepalivedClusterProps } from './core/shapes';
-export type { KeepalivedNamespaceProps, ReservedVridsProps } from './core/declaration';
-export type { DashboardOptions, MetricsOptions, PodMonitorOptions, PrometheusRuleOptions } from './core/monitoring/metrics-options';
-export { HealthAction, HealthActionKind, HealthCheck, HttpScheme } from './core/health-check';
-export type {
-  HealthCheckOptions, HttpHealthCheckOptions, KubeApiserverHealthCheckOptions, TcpHealthCheckOptions,
-} from './core/health-check';
+  ContainerResources, DashboardOptions, DiscoveryOptions, FrontendVipsProps, GatewayAddress, GatewayPairProps, HealthCheckOptions,
+  HttpHealthCheckOptions, KeepalivedClusterBaseProps, KeepalivedClusterProps, KeepalivedNamespaceProps, KubeApiserverHealthCheckOptions,
+  MetricsOptions, PodMonitorOptions, PrometheusRuleOptions, ReservedVridsProps, StandaloneImages, StandaloneOptions, StandaloneResources,
+  TcpHealthCheckOptions, Toleration, ValidationIssue, VirtualIp, VrrpGroup,
+} from './core';

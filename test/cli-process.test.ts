@@ -1,12 +1,12 @@
-// The CLI as a real process: exit statuses, stdin, files and help. The entry point is bundled from
-// src/ with esbuild (ts-node would take seconds per process), with cdk8s, constructs and Pulumi left
-// out of the bundle and unloadable, so a test fails if the CLI needs any of them: a user of the CLI may
-// have none installed. The newcomer install test runs the tsc-compiled bin from the packed tarball.
-import { execFileSync, spawnSync } from 'child_process';
+// The CLI as a real process: exit statuses, stdin, files and help. It runs from the package's own
+// bundles (projenrc/bundle.js, what `npm pack` ships: lib/cli/main.js on lib/core/index.js), with cdk8s,
+// constructs and Pulumi unloadable, so a test fails if the CLI needs any of them: a user of the CLI may
+// have none installed.
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { AGENT, buildAgent, ROOT } from './support/agent-bundle';
+import { bundle, ROOT } from './support/agent-bundle';
 
 const SEED_FRONT = path.join(__dirname, 'fixtures', 'seed-front.yaml');
 const SEED_GATEWAY = path.join(__dirname, 'fixtures', 'seed-mygateway.yaml');
@@ -15,15 +15,10 @@ let dir: string;
 let entry: string;
 
 beforeAll(() => {
-  // <dir>/cli/main.js, with the node agent at <dir>/agent/, where core looks for it from lib/cli.
+  // <dir>/cli/main.js, <dir>/core/index.js and the node agent at <dir>/agent/: lib/'s layout.
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kc-cli-bin-'));
   entry = path.join(dir, 'cli', 'main.js');
-  execFileSync(path.join(ROOT, 'node_modules/.bin/esbuild'), ['src/cli/main.ts', '--bundle', '--platform=node', '--target=node20',
-    '--format=cjs', `--outfile=${entry}`, '--log-level=warning',
-    '--external:cdk8s', '--external:cdk8s-plus-27', '--external:constructs', '--external:@pulumi/*'], { cwd: ROOT });
-  buildAgent();
-  fs.mkdirSync(path.join(dir, 'agent'));
-  fs.copyFileSync(AGENT, path.join(dir, 'agent', 'keepalived-agent.js'));
+  bundle(['lib', 'agent'], dir);
 });
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -42,7 +37,9 @@ require(entry);
 `;
 
 function run(args: string[], input?: string, cwd = ROOT) {
-  const r = spawnSync(process.execPath, ['-e', GUARD, '--', entry, ...args], { cwd, input, encoding: 'utf8', timeout: 60_000 });
+  // The packages the bundles leave out (yaml) resolve from the project's node_modules, as from a user's.
+  const env = { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') };
+  const r = spawnSync(process.execPath, ['-e', GUARD, '--', entry, ...args], { cwd, input, env, encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -1,8 +1,11 @@
 // The public surface: what users can import, pinned, so that nothing internal leaks out again.
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as main from '../src';
 import * as pulumi from '../src/pulumi';
+import { bundle, ROOT } from './support/agent-bundle';
 
 const SHARED = [
   'FailoverProfile', 'HealthAction', 'HealthActionKind', 'HealthCheck', 'HttpScheme', 'ImagePullPolicy', 'InterfaceSelector', 'KeepalivedConfigError', 'SidecarMode', 'Target', 'VrrpAuth',
@@ -16,6 +19,27 @@ test('keepalived-constructs exports the constructs, their enums and factories, a
 
 test('keepalived-constructs/pulumi exports the components and the same enums and factories', () => {
   expect(Object.keys(pulumi).sort()).toEqual([...SHARED, ...COMPONENTS].sort());
+});
+
+test('the bundles the package ships export the same, and both entry points share one core (one Target class)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kc-lib-'));
+  try {
+    bundle(['lib'], dir);
+    const probe = `
+      const main = require(${JSON.stringify(path.join(dir, 'index.js'))});
+      const pulumi = require(${JSON.stringify(path.join(dir, 'pulumi', 'index.js'))});
+      const defined = (m) => Object.keys(m).filter((k) => m[k] !== undefined).sort();
+      const t = main.Target.standalone();
+      console.log(JSON.stringify({
+        main: defined(main), pulumi: defined(pulumi), sameTarget: pulumi.Target === main.Target,
+        instanceOf: t instanceof pulumi.Target, sameEnum: pulumi.FailoverProfile === main.FailoverProfile,
+      }));`;
+    // The packages the bundles leave out (cdk8s, Pulumi) resolve from the project's node_modules.
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', probe], { env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') }, encoding: 'utf8' }));
+    expect(out).toEqual({ main: Object.keys(main).sort(), pulumi: Object.keys(pulumi).sort(), sameTarget: true, instanceOf: true, sameEnum: true });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('FailoverProfile offers the default (VRRPv3 at 0.1 s, chosen by the interval study), FAST and the Deckhouse-compatible CLASSIC', () => {

@@ -1,5 +1,6 @@
 // The measured process: a `cdk8s synth`-equivalent app built with keepalived-constructs (compiled lib/).
 //   node synth-library.js --target deckhouse|standalone --shape one|many --groups N --outdir DIR
+// (KC_LIB=/path/to/index.js measures another build of lib/, to compare a change against the last one)
 // shape one:  one FrontendVips with N addresses (N VRRP groups in one cluster, VRIDs allocated)
 // shape many: N FrontendVips with one address each (N clusters of one group, VRIDs allocated app-wide)
 'use strict';
@@ -12,7 +13,7 @@ const { values: a } = parseArgs({
 const marks = (globalThis.__benchMarks = {});
 const t0 = performance.now();
 const { App, Chart } = require('cdk8s');
-const kc = require(path.join(__dirname, '..', '..', 'lib', 'index.js'));
+const kc = require(process.env.KC_LIB || path.join(__dirname, '..', '..', 'lib', 'index.js'));
 marks.requireMs = performance.now() - t0;
 
 /** The i-th VIP: 198.51.100.1..254, then 203.0.113.1.. (TEST-NET only). */

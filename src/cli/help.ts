@@ -1,6 +1,5 @@
 /** The help texts: one per command, and the overview. */
-import { DEFAULT_AGENT_IMAGE, DEFAULT_KEEPALIVED_IMAGE } from '../core';
-import { DEFAULT_KEEPALIVED_VERSION } from '../core/standalone/keepalived-version';
+import { DEFAULT_AGENT_IMAGE, DEFAULT_KEEPALIVED_IMAGE, DEFAULT_KEEPALIVED_VERSION } from '../core';
 
 export const OVERVIEW = `keepalived-constructs: check, render and import Deckhouse KeepalivedInstance YAML
 

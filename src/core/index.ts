@@ -23,6 +23,7 @@ export * from './standalone/config-maps';
 export * from './standalone/namespace';
 export * from './standalone/daemon-set';
 export * from './standalone/target';
+export * from './standalone/keepalived-version';
 export * from './standalone/policies';
 export * from './standalone/rbac';
 export * from './standalone/secret';

@@ -11,7 +11,7 @@ step() { printf '\n== %s\n' "$*"; }
 step "build and pack"
 cd "$root"
 npx projen compile >/dev/null
-npx projen bundle:agent >/dev/null
+npx projen post-compile >/dev/null
 tarball="$work/$(npm pack --pack-destination "$work" --silent | tail -1)"
 tar -tzf "$tarball" > "$work/contents.txt"
 grep -q '^package/lib/agent/keepalived-agent.js$' "$work/contents.txt" || { echo "the tarball lacks the bundled agent"; exit 1; }
