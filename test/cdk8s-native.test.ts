@@ -1,6 +1,8 @@
 // The constructs' output behaves like every other cdk8s object: escape hatches, Chart labels, cluster
 // scope, handles to the children, and a Namespace that no cluster's order decides.
 import { ApiObject, App, Chart, JsonPatch, Testing } from 'cdk8s';
+import { Construct } from 'constructs';
+import * as fs from 'fs';
 import {
   FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, KeepalivedNamespace, Target, VrrpAuth, VrrpPolicyFlavor,
 } from '../src';
@@ -149,6 +151,41 @@ describe('the Namespace and the agent ConfigMap belong to no cluster', () => {
     cluster(new Chart(app, 'one'), 'a', '203.0.113.1/32');
     cluster(new Chart(app, 'two'), 'b', '203.0.113.2/32');
     expect(() => app.synth()).toThrow(/namespace keepalived is shared by standalone clusters in charts one and two.*Valid: declare `new KeepalivedNamespace/);
+  });
+
+  // `kubectl apply -f` creates objects in file order: a namespaced object before its Namespace fails.
+  const namespaceFirst = (objects: any[]) => {
+    const firstOwn = objects.findIndex((o) => !shared([o]).length);
+    return shared(objects).every((o) => objects.indexOf(o) < firstOwn) && shared(objects).length === 2;
+  };
+
+  test('the Namespace and the agent ConfigMap come first in the output, however the namespace is declared', () => {
+    // GIVEN an implicit owner, made by the first of three clusters
+    const implicit = new Chart(Testing.app(), 'c');
+    for (const id of ['a', 'b', 'c']) cluster(implicit, id, `203.0.113.${id.charCodeAt(0)}/32`);
+    // a KeepalivedNamespace declared after its clusters
+    const after = new Chart(Testing.app(), 'c');
+    cluster(after, 'a', '203.0.113.1/32');
+    cluster(after, 'b', '203.0.113.2/32');
+    new KeepalivedNamespace(after, 'ns', { name: 'keepalived' });
+    // a cluster declared after the namespace, inside a construct that comes before it in the tree
+    const nested = new Chart(Testing.app(), 'c');
+    const group = new Construct(nested, 'group');
+    cluster(group as Chart, 'a', '203.0.113.1/32');
+    new KeepalivedNamespace(nested, 'ns', { name: 'keepalived' });
+    cluster(group as Chart, 'b', '203.0.113.2/32');
+    // THEN in each, both shared objects come before every object of a cluster
+    for (const chart of [implicit, after, nested]) expect(namespaceFirst(synth(chart))).toBe(true);
+  });
+
+  test('a KeepalivedNamespace in another chart: that chart is applied first', () => {
+    const app = new App({ outdir: Testing.app().outdir });
+    const clusters = new Chart(app, 'clusters');
+    const namespaces = new Chart(app, 'namespaces');
+    new KeepalivedNamespace(namespaces, 'ns', { name: 'keepalived' });
+    cluster(clusters, 'a', '203.0.113.1/32');
+    app.synth();
+    expect(fs.readdirSync(app.outdir).sort()).toEqual(['0000-namespaces.k8s.yaml', '0001-clusters.k8s.yaml']);
   });
 
   test('two owners of one namespace, and a cluster that disagrees with its owner, are errors', () => {

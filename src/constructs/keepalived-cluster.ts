@@ -69,8 +69,8 @@ export class KeepalivedCluster extends Construct {
 
     const namespace = this.target.strategy.namespace;
     if (namespace !== undefined) {
-      // The Namespace and the agent ConfigMap come before the cluster's objects.
-      this.node.addDependency(KeepalivedNamespace._forCluster(this, namespace, this.target.standaloneOptions?.createNamespace, this.target.strategy.needsAgentConfigMap));
+      // The namespace's owner also sees to it that its objects come before the cluster's.
+      KeepalivedNamespace._forCluster(this, namespace, this.target.standaloneOptions?.createNamespace, this.target.strategy.needsAgentConfigMap);
       this.node.addValidation({
         validate: () => {
           const problem = KeepalivedNamespace._of(this, namespace)?._problemFor(this);

@@ -24,16 +24,22 @@ export class KeepalivedNamespace extends Construct {
    * @internal
    */
   public static _forCluster(scope: IConstruct, name: string, createNamespace: boolean | undefined, needsAgentConfigMap: boolean): KeepalivedNamespace {
-    const owner = KeepalivedNamespace._of(scope, name);
+    const byName = clusters.get(scope.node.root) ?? new Map<string, IConstruct[]>();
+    clusters.set(scope.node.root, byName);
+    const members = byName.get(name) ?? [];
+    byName.set(name, members);
+    members.push(scope);
+    let owner = KeepalivedNamespace._of(scope, name);
     if (!owner) {
-      const implicit = new KeepalivedNamespace(Chart.of(scope), `KeepalivedNamespace-${name}`, { name, createNamespace, agentConfigMap: needsAgentConfigMap });
-      implicit.implicit = true;
-      return implicit;
+      owner = new KeepalivedNamespace(Chart.of(scope), `KeepalivedNamespace-${name}`, { name, createNamespace, agentConfigMap: needsAgentConfigMap });
+      owner.implicit = true;
+    } else {
+      // An implicit owner emits the Namespace unless some cluster in it says the namespace exists, and
+      // the agent ConfigMap if some cluster in it mounts it, whatever the clusters' order.
+      if (owner.implicit && createNamespace === false && owner.owner.createNamespace) owner.reown({ createNamespace: false });
+      if (owner.implicit && needsAgentConfigMap && !owner.owner.agentConfigMap) owner.reown({ agentConfigMap: true });
+      owner.comeBefore(scope);
     }
-    // An implicit owner emits the Namespace unless some cluster in it says the namespace exists, and
-    // the agent ConfigMap if some cluster in it mounts it, whatever the clusters' order.
-    if (owner.implicit && createNamespace === false && owner.owner.createNamespace) owner.reown({ createNamespace: false });
-    if (owner.implicit && needsAgentConfigMap && !owner.owner.agentConfigMap) owner.reown({ agentConfigMap: true });
     return owner;
   }
 
@@ -94,6 +100,19 @@ export class KeepalivedNamespace extends Construct {
     byName.set(this.name, this);
     validateInDomain(this);
     this.emit();
+    for (const cluster of clusters.get(this.node.root)?.get(this.name) ?? []) this.comeBefore(cluster);
+  }
+
+  /**
+   * Makes the Namespace and the agent ConfigMap come before a cluster's objects in the output (the
+   * namespace must exist before what is created in it). cdk8s emits a chart's objects in construct
+   * tree order, so only a cluster that comes earlier in the tree (the one that made an implicit owner,
+   * or any declared before an explicit one) needs a dependency, as does a cluster in another chart
+   * (the chart of the namespace is then applied first). Depending on no more keeps cdk8s's dependency
+   * resolution, which grows with every dependency, out of the synth time of large apps.
+   */
+  private comeBefore(cluster: IConstruct): void {
+    if (Chart.of(cluster) !== Chart.of(this) || precedes(cluster, this)) cluster.node.addDependency(this);
   }
 
   /** Emits the shared objects that the owner wants and that are not emitted yet; removes the others. */
@@ -115,3 +134,15 @@ export class KeepalivedNamespace extends Construct {
 }
 
 const owners = new WeakMap<IConstruct, Map<string, KeepalivedNamespace>>();
+/** The standalone clusters of each namespace, by app. */
+const clusters = new WeakMap<IConstruct, Map<string, IConstruct[]>>();
+
+/** Whether `a` comes before `b` in the construct tree (depth first, children in the order they were added). */
+function precedes(a: IConstruct, b: IConstruct): boolean {
+  const [pathA, pathB] = [a.node.scopes, b.node.scopes];
+  let i = 0;
+  while (i < pathA.length && i < pathB.length && pathA[i] === pathB[i]) i++;
+  if (i === pathA.length || i === pathB.length) return i === pathA.length;
+  const siblings = pathA[i - 1].node.children;
+  return siblings.indexOf(pathA[i]) < siblings.indexOf(pathB[i]);
+}
