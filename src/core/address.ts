@@ -30,9 +30,25 @@ export function parseIp(text: string): IpAddress | undefined {
   return bytes ? { family: 4, bytes, text: bytes.join('.') } : undefined;
 }
 
+/**
+ * Parsed prefixes by text. A synth parses each address many times over (validation, allocation, each
+ * object that names it); the results are immutable, so the first parse serves the others. Bounded,
+ * because the node agent parses what nodes report.
+ */
+const parsedCidrs = new Map<string, Cidr | undefined>();
+const PARSED_CIDRS_MAX = 1024;
+
 /** Parses `address/prefix`; returns undefined when the text is not one. */
 export function parseCidr(text: string): Cidr | undefined {
   if (typeof text !== 'string') return undefined;
+  if (parsedCidrs.has(text)) return parsedCidrs.get(text);
+  if (parsedCidrs.size >= PARSED_CIDRS_MAX) parsedCidrs.clear();
+  const cidr = parseCidrText(text);
+  parsedCidrs.set(text, cidr);
+  return cidr;
+}
+
+function parseCidrText(text: string): Cidr | undefined {
   const slash = text.indexOf('/');
   if (slash < 0) return undefined;
   const address = parseIp(text.slice(0, slash));

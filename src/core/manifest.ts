@@ -27,7 +27,13 @@ export interface ClusterObject {
 
 /** An object without its undefined fields. */
 export function dropUndefined<T extends object>(obj: T): T {
-  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
+  // A loop, not Object.fromEntries(Object.entries(...)): every object a synth builds goes through here.
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(obj)) {
+    const value = (obj as Record<string, unknown>)[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out as T;
 }
 
 /** A list without its undefined items. */
