@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import {
   FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, KeepalivedNamespace, Target, VrrpAuth, VrrpPolicyFlavor,
 } from '../src';
+import { KeepalivedInstance } from '../src/imports/deckhouse.io';
 import { synth } from './support/synth';
 
 const SELECTOR = { 'node-role.kubernetes.io/edge': '' };
@@ -59,6 +60,27 @@ describe.each([
       if (CLUSTER_SCOPED.includes(o.kind)) expect([o.kind, o.metadata.namespace]).toEqual([o.kind, undefined]);
       else expect([o.kind, o.metadata.namespace]).toEqual([o.kind, 'keepalived']);
     }
+  });
+});
+
+describe('Deckhouse target: the KeepalivedInstance is the CRD\'s own JSON', () => {
+  test('a JSON patch addresses the CRD\'s field names (virtualIPAddresses), and a field the import does not know is kept', () => {
+    const chart = new Chart(Testing.app(), 'c');
+    const cluster = new FrontendVips(chart, 'front', { nodeSelector: SELECTOR, addresses: ['203.0.113.1/32'], vrids: [1] });
+    ApiObject.of(cluster.resource).addJsonPatch(
+      JsonPatch.add('/spec/vrrpInstances/0/virtualIPAddresses/-', { address: '203.0.113.9/32' }),
+      JsonPatch.add('/spec/futureField', 'kept'),
+    );
+    // (Testing.synth: the field the schema lacks would fail the helper's schema check.)
+    const [instance] = Testing.synth(chart);
+    expect(instance.spec.vrrpInstances[0].virtualIPAddresses).toEqual([{ address: '203.0.113.1/32' }, { address: '203.0.113.9/32' }]);
+    expect(instance.spec.futureField).toBe('kept');
+  });
+
+  test('apiVersion and kind are the imported CRD\'s', () => {
+    const chart = new Chart(Testing.app(), 'c');
+    const cluster = new FrontendVips(chart, 'front', { nodeSelector: SELECTOR, addresses: ['203.0.113.1/32'] });
+    expect({ apiVersion: cluster.resource.apiVersion, kind: cluster.resource.kind }).toEqual(KeepalivedInstance.GVK);
   });
 });
 

@@ -1,14 +1,13 @@
-import { ApiObject, Lazy } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
   clusterGroupDefinition, clusterName, clusterObjectHeads, clusterObjects, ClusterObject, declareCluster, declareGroup, DeclaredCluster,
   describeIssue, describeIssueAt, DomainResolution, GroupDefinition, KeepalivedClusterProps, missingGroupIssues, Target, VrrpGroup,
   vridsOf, warningsOf,
 } from '../core';
-import { KeepalivedInstance, KeepalivedInstanceSpec } from '../imports/deckhouse.io';
 import { domainOf, validateInDomain } from './domain';
 import { KeepalivedNamespace } from './keepalived-namespace';
-import { clearNamespace, emitObject } from './manifest-object';
+import { emitObject } from './manifest-object';
 
 /**
  * A keepalived cluster: a set of nodes (by `nodeSelector`) that hold VRRP groups of virtual IPs.
@@ -81,17 +80,7 @@ export class KeepalivedCluster extends Construct {
 
     const emitted = new Map<string, ApiObject>();
     for (const head of clusterObjectHeads(this.definition)) {
-      const produce = () => this.objects().get(head.id)!.object;
-      if (head.object.kind === 'KeepalivedInstance') {
-        const instance = new KeepalivedInstance(this, head.id, {
-          metadata: head.object.metadata,
-          spec: Lazy.any({ produce: () => toL1Spec(produce().spec as DeckhouseSpec) }),
-        });
-        clearNamespace(instance);
-        emitted.set(head.id, instance);
-      } else {
-        emitted.set(head.id, emitObject(this, head, produce));
-      }
+      emitted.set(head.id, emitObject(this, head, () => this.objects().get(head.id)!.object));
     }
     this.resource = emitted.get('Resource')!;
     this.daemonSet = this.resource.kind === 'DaemonSet' ? this.resource : undefined;
@@ -139,18 +128,4 @@ export class KeepalivedCluster extends Construct {
     this.produced = { resolution, objects };
     return objects;
   }
-}
-
-type DeckhouseSpec = Omit<KeepalivedInstanceSpec, 'vrrpInstances'> & {
-  vrrpInstances: Array<Omit<KeepalivedInstanceSpec['vrrpInstances'][number], 'virtualIpAddresses'> & {
-    virtualIPAddresses: KeepalivedInstanceSpec['vrrpInstances'][number]['virtualIpAddresses'];
-  }>;
-};
-
-/** The CRD's JSON field `virtualIPAddresses` is `virtualIpAddresses` in the imported L1's props. */
-function toL1Spec(spec: DeckhouseSpec): KeepalivedInstanceSpec {
-  return {
-    ...spec,
-    vrrpInstances: spec.vrrpInstances.map(({ virtualIPAddresses, ...group }) => ({ ...group, virtualIpAddresses: virtualIPAddresses })),
-  };
 }
