@@ -1,5 +1,5 @@
 import { Chart } from 'cdk8s';
-import { allocateVrids, FrontendVips, GatewayPair, preferredVrid, ReservedVrids, VridClaim } from '../src/internal';
+import { allocateVrids, fnv1a32, FrontendVips, GatewayPair, preferredVrid, ReservedVrids, VridClaim } from '../src/internal';
 import { newChart, synth } from './support/synth';
 
 /** A small deterministic PRNG, so that the random cases are the same on every run. */
@@ -9,6 +9,15 @@ function prng(seed: number) {
 }
 
 const claim = (key: string, explicit?: number): VridClaim => ({ owner: key, field: 'id', key, explicit });
+
+// Every automatic VRID (and the agent's rendezvous priorities) hangs on this hash: pinned, so that no
+// rewrite of it moves a VRID. FNV-1a 32 over UTF-8: the published test vectors, and non-ASCII keys.
+test.each([
+  ['', 0x811c9dc5], ['a', 0xe40c292c], ['foobar', 0xbf9cf968],
+  ['namespace keepalived/front#198.51.100.1/32', 0xa0df7313], ['é', 0x1e9de8c1], ['grüße/日本', 0x2eef0761], ['a\u{1F600}b', 0x88a361a9],
+])('fnv1a32(%j) = %d', (text, hash) => {
+  expect(fnv1a32(text)).toBe(hash);
+});
 
 describe('allocateVrids', () => {
   test('explicit VRIDs are kept and automatic ones avoid them and the reserved ones', () => {
