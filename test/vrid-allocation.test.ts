@@ -1,5 +1,6 @@
 import { Chart } from 'cdk8s';
-import { allocateVrids, fnv1a32, FrontendVips, GatewayPair, preferredVrid, ReservedVrids, VridClaim } from '../src/internal';
+import { fnv1a32 } from '../src/core/hash';
+import { allocateVrids, FrontendVips, GatewayPair, preferredVrid, ReservedVrids, VridClaim } from '../src/internal';
 import { newChart, synth } from './support/synth';
 
 /** A small deterministic PRNG, so that the random cases are the same on every run. */
