@@ -8,6 +8,9 @@ import * as fc from 'fast-check';
 import {
   AppOptions, AppSpec, buildApp, ClusterSpec, effectiveName, groupsOf, namespaceOfSpec, validApp,
 } from './support/arbitraries';
+import { Construct } from 'constructs';
+import { ClusterObject, clusterObjectHeads, clusterObjects, KeepalivedCluster } from '../src/internal';
+import { domainOf } from '../src/constructs/domain';
 import { newChart, synth } from './support/synth';
 
 // Random apps put `preempt: false` on the Deckhouse target, which warns at synth (tested in validation.test.ts).
@@ -16,11 +19,31 @@ beforeAll(() => { jest.spyOn(console, 'warn').mockImplementation(() => undefined
 const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : (Math.random() * 0x100000000) | 0;
 const RUNS = process.env.FC_RUNS !== undefined ? Number(process.env.FC_RUNS) : undefined;
 
+/**
+ * The objects a cluster declares up front (their heads: ids, kinds, metadata, fields, built without
+ * content) are the objects it builds at synth: a field missing from a head would be missing from the
+ * output, since the adapters emit the heads' fields.
+ */
+function expectHeadsMatch(chart: Construct): void {
+  for (const cluster of chart.node.findAll().filter((c): c is KeepalivedCluster => c instanceof KeepalivedCluster)) {
+    const def = (cluster as any).definition;
+    const shape = (objects: ClusterObject[]) => objects.map(({ id, object, contentNamed }) => ({
+      id, contentNamed, apiVersion: object.apiVersion, kind: object.kind, fields: Object.keys(object),
+      metadata: contentNamed ? { ...object.metadata, name: undefined } : object.metadata,
+    }));
+    const built = shape(clusterObjects(def, domainOf(cluster)));
+    expect(shape(clusterObjectHeads(def))).toEqual(built);
+    // FrontendVips and GatewayPair add their groups after the heads: they depend on no group.
+    expect(shape(clusterObjectHeads({ ...def, groups: [] }))).toEqual(built);
+  }
+}
+
 /** Builds the app in a fresh App and Chart; returns the app's YAML, and the chart's objects when `validate`. */
 function build(spec: AppSpec, validate: boolean): { yaml: string; objects?: any[] } {
   const { app, chart } = newChart();
   try {
     buildApp(spec, app, chart);
+    if (validate) expectHeadsMatch(chart);
     const objects = validate ? synth(chart) : undefined;
     return { yaml: app.synthYaml(), objects };
   } finally {

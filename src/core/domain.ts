@@ -29,20 +29,6 @@ export interface NamespaceOwner {
   readonly agentConfigMap: boolean;
 }
 
-/**
- * The VRID claims of a cluster's groups, in order. The key is what both frameworks share (the name and
- * where it is unique), not the construct path: the same props give the same VRIDs in cdk8s and in Pulumi.
- */
-export function vridClaimsOf(def: ClusterDefinition): VridClaim[] {
-  const scope = `${def.target.strategy.nameScope}/${clusterName(def)}`;
-  return def.groups.map((g, i) => ({
-    owner: def.path,
-    field: g.fieldOf('id'),
-    key: `${scope}#${g.group.name ?? g.group.addresses?.[0]?.address ?? i}`,
-    explicit: g.group.id,
-  }));
-}
-
 /** All clusters, reservations and shared namespaces of one app. */
 export class VrrpDomain {
   private readonly clusters: ClusterDefinition[] = [];
@@ -99,7 +85,15 @@ export class VrrpDomain {
     const index = new Map<ClusterDefinition, number>();
     for (const def of this.clusters) {
       index.set(def, claims.length);
-      claims.push(...vridClaimsOf(def));
+      // The key is what both frameworks share (the name and where it is unique), not the construct
+      // path: the same props give the same VRIDs in cdk8s and in Pulumi.
+      const scope = `${def.target.strategy.nameScope}/${clusterName(def)}`;
+      def.groups.forEach((g, i) => claims.push({
+        owner: def.path,
+        field: g.fieldOf('id'),
+        key: `${scope}#${g.group.name ?? g.group.addresses?.[0]?.address ?? i}`,
+        explicit: g.group.id,
+      }));
     }
     const reservationIssues = this.checkReservations();
     const allocation = allocateVrids(claims, this.reservations);

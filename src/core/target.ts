@@ -13,10 +13,19 @@ import { StandaloneTargetStrategy } from './standalone/target';
 /** Reports one issue of a cluster's props. */
 export type IssueReport = (field: string, value: unknown, problem: string, expected: string) => void;
 
-/** What a target's objects need from the app: resolved at synth time. */
+/**
+ * What a target's objects need from the app, resolved at synth time. When the adapters only want the
+ * objects' heads (which objects there are, their kinds, metadata and fields), nothing is resolved:
+ * every value that needs the app, or that is costly, is built through `content`.
+ */
 export interface BuildContext {
-  /** The VRID of the cluster's group by index. */
+  /** The VRID of the cluster's group by index. Only called from `content`. */
   readonly vridOf: (groupIndex: number) => number;
+  /**
+   * The value of a content field (or of what one is made of): built, or left undefined when only the
+   * heads are wanted. The field itself is there either way.
+   */
+  content<T>(build: () => T): T | undefined;
 }
 
 /**

@@ -78,7 +78,7 @@ export function allocateVrids(claims: readonly VridClaim[], reservations: readon
     .sort((a, b) => (a.claim.key < b.claim.key ? -1 : a.claim.key > b.claim.key ? 1 : a.i - b.i));
   const displaced: typeof automatic = [];
   for (const entry of automatic) {
-    const own = ownVrid(entry.claim);
+    const own = preferredVrid(entry.claim.key);
     if (free(own)) {
       vrids[entry.i] = own;
       takenBy.set(own, entry.claim);
@@ -105,14 +105,6 @@ export function allocateVrids(claims: readonly VridClaim[], reservations: readon
     takenBy.set(id, claim);
   }
   return { vrids, issues };
-}
-
-/**
- * The VRID a claim gets when no other claim takes it first: the explicit one, else its own slot. What
- * `allocateVrids` gives every claim whose slot no other claim shares (nor a reservation).
- */
-export function ownVrid(claim: VridClaim): number {
-  return claim.explicit ?? preferredVrid(claim.key);
 }
 
 /** The slot where a key's search for a free VRID starts. */

@@ -6,7 +6,8 @@ export {
   standaloneNames, Target, FailoverProfile,
 } from '../../src/core';
 
-/** discoveryRbac with the metadata the target gives it. */
+/** discoveryRbac with the metadata the target gives it, content built. */
 export function discoveryRbacForTest(n: StandaloneNames, spec: AgentSpec): ClusterObject[] {
-  return discoveryRbac(n, (name, clusterScoped) => dropUndefined({ name, namespace: clusterScoped ? undefined : n.namespace }), spec);
+  return discoveryRbac(n, (name, clusterScoped) => dropUndefined({ name, namespace: clusterScoped ? undefined : n.namespace }),
+    spec.discovery?.leases === true, { content: (build) => build() }, () => spec);
 }

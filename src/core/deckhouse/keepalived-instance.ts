@@ -4,28 +4,33 @@ import { InterfaceSelector } from '../interface-selector';
 import { dropUndefined, ManifestObject } from '../manifest';
 import { ClusterDefinition } from '../model';
 import { clusterName } from '../names';
+import type { BuildContext } from '../target';
 import { tolerationManifest } from '../toleration';
 
 export const KEEPALIVED_INSTANCE_GVK = { apiVersion: 'deckhouse.io/v1alpha1', kind: 'KeepalivedInstance' } as const;
 
-/** The KeepalivedInstance of a validated cluster, with each group's VRID from `vridOf`. */
-export function keepalivedInstanceManifest(def: ClusterDefinition, vridOf: (groupIndex: number) => number): ManifestObject {
-  const defaultSelector = InterfaceSelector.defaultRoute();
+/** The KeepalivedInstance of a validated cluster, with each group's VRID from `ctx.vridOf`. */
+export function keepalivedInstanceManifest(def: ClusterDefinition, ctx: BuildContext): ManifestObject {
   return {
     ...KEEPALIVED_INSTANCE_GVK,
     metadata: { name: clusterName(def) },
-    spec: dropUndefined({
-      nodeSelector: { ...def.nodeSelector },
-      tolerations: def.tolerations.length > 0 ? def.tolerations.map(tolerationManifest) : undefined,
-      vrrpInstances: def.groups.map(({ group }, i) => dropUndefined({
-        id: vridOf(i),
-        interface: { ...(group.interface ?? defaultSelector).spec },
-        virtualIPAddresses: group.addresses.map((vip) => dropUndefined({
-          address: parseCidr(vip.address)!.text,
-          interface: vip.interface ? { ...vip.interface.spec } : undefined,
-        })),
-        preempt: group.preempt === false ? false : undefined,
-      })),
-    }),
+    spec: ctx.content(() => keepalivedInstanceSpec(def, ctx.vridOf)),
   };
+}
+
+function keepalivedInstanceSpec(def: ClusterDefinition, vridOf: (groupIndex: number) => number) {
+  const defaultSelector = InterfaceSelector.defaultRoute();
+  return dropUndefined({
+    nodeSelector: { ...def.nodeSelector },
+    tolerations: def.tolerations.length > 0 ? def.tolerations.map(tolerationManifest) : undefined,
+    vrrpInstances: def.groups.map(({ group }, i) => dropUndefined({
+      id: vridOf(i),
+      interface: { ...(group.interface ?? defaultSelector).spec },
+      virtualIPAddresses: group.addresses.map((vip) => dropUndefined({
+        address: parseCidr(vip.address)!.text,
+        interface: vip.interface ? { ...vip.interface.spec } : undefined,
+      })),
+      preempt: group.preempt === false ? false : undefined,
+    })),
+  });
 }

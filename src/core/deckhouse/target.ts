@@ -58,6 +58,6 @@ export class DeckhouseTargetStrategy implements TargetStrategy {
   }
 
   public objects(def: ClusterDefinition, ctx: BuildContext): ClusterObject[] {
-    return [{ id: 'Resource', object: keepalivedInstanceManifest(def, ctx.vridOf) }];
+    return [{ id: 'Resource', object: keepalivedInstanceManifest(def, ctx) }];
   }
 }

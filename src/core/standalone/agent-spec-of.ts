@@ -63,6 +63,11 @@ export function garpRefreshSecondsOf(options: StandaloneOptions, group: VrrpGrou
   return group.garpRefreshSeconds ?? options.garpRefreshSeconds ?? DEFAULT_GARP_REFRESH_SECONDS;
 }
 
+/** Whether the cluster's nodes hold Leases for its groups (discovery mode, unless turned off). */
+export function usesLeases(o: StandaloneOptions): boolean {
+  return o.discovery !== undefined && o.discovery.leases !== false;
+}
+
 /** The cluster model for the node agent. */
 export function agentSpecOf(def: ClusterDefinition, options: StandaloneOptions, vridOf: (groupIndex: number) => number): AgentSpec {
   const o = options;
@@ -94,7 +99,7 @@ export function agentSpecOf(def: ClusterDefinition, options: StandaloneOptions, 
     discovery: o.discovery ? {
       nodeSelector: { ...def.nodeSelector },
       namespace: n.namespace,
-      leases: o.discovery.leases !== false,
+      leases: usesLeases(o),
       leasePrefix: n.leasePrefix,
       leaseDurationSeconds: o.discovery.leaseDurationSeconds ?? DEFAULT_LEASE_DURATION_SECONDS,
       unicast: o.discovery.unicast === true,

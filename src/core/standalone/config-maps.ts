@@ -27,14 +27,17 @@ function contentHash(data: Record<string, string>): string {
   return createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 10);
 }
 
-/** The cluster's ConfigMap: its `spec.json`. */
-export function specConfigMap(namePrefix: string, namespace: string, labels: Record<string, string>, spec: AgentSpec,
+/**
+ * The cluster's ConfigMap: its `spec.json`, named after it. Without the spec (only the object's head is
+ * wanted) it has no data, and its name is the prefix alone.
+ */
+export function specConfigMap(namePrefix: string, namespace: string, labels: Record<string, string>, spec: AgentSpec | undefined,
   annotations?: Record<string, string>): ManifestObject {
-  const data = { [SPEC_KEY]: `${JSON.stringify(spec, null, 2)}\n` };
+  const data = spec && { [SPEC_KEY]: `${JSON.stringify(spec, null, 2)}\n` };
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name: `${namePrefix}-${contentHash(data)}`, namespace, labels: { ...labels }, ...(annotations ? { annotations: { ...annotations } } : {}) },
+    metadata: { name: data ? `${namePrefix}-${contentHash(data)}` : namePrefix, namespace, labels: { ...labels }, ...(annotations ? { annotations: { ...annotations } } : {}) },
     immutable: true,
     data,
   };

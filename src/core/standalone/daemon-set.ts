@@ -12,6 +12,7 @@ import { hasHealthChecks } from '../health-check';
 import { supervisedKeepalivedCommand } from '../keepalived-supervisor';
 import { DEFAULT_TRACK_DIR } from '../health-spec';
 import { ClusterDefinition } from '../model';
+import type { BuildContext } from '../target';
 import { definedItems, dropUndefined, ManifestObject } from '../manifest';
 import { tolerationManifest } from '../toleration';
 import { AGENT_KEY, SUPERVISOR_KEY } from './config-maps';
@@ -102,7 +103,18 @@ export function runsAgentSidecar(def: ClusterDefinition, o: StandaloneOptions): 
   return o.discovery !== undefined || metricsPortOf(o.metrics) !== undefined || hasHealthChecks(def);
 }
 
-export function daemonSet(def: ClusterDefinition, o: StandaloneOptions, n: StandaloneNames, refs: DaemonSetRefs): ManifestObject {
+/** The cluster's DaemonSet; its spec is built in `ctx.content`. */
+export function daemonSet(def: ClusterDefinition, o: StandaloneOptions, n: StandaloneNames, refs: DaemonSetRefs,
+  ctx: Pick<BuildContext, 'content'>): ManifestObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: dropUndefined({ name: n.daemonSet, namespace: n.namespace, labels: { ...refs.labels }, annotations: refs.annotations }),
+    spec: ctx.content(() => daemonSetSpec(def, o, n, refs)),
+  };
+}
+
+function daemonSetSpec(def: ClusterDefinition, o: StandaloneOptions, n: StandaloneNames, refs: DaemonSetRefs) {
   const discovery = o.discovery;
   const metricsPort = metricsPortOf(o.metrics);
   const sidecar = runsAgentSidecar(def, o);
@@ -200,58 +212,53 @@ export function daemonSet(def: ClusterDefinition, o: StandaloneOptions, n: Stand
   };
   const tolerations = def.tolerations.map(tolerationManifest);
   return {
-    apiVersion: 'apps/v1',
-    kind: 'DaemonSet',
-    metadata: dropUndefined({ name: n.daemonSet, namespace: n.namespace, labels: { ...refs.labels }, annotations: refs.annotations }),
-    spec: {
-      selector: { matchLabels: selectorLabels(n.name) },
-      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: o.maxUnavailable ?? 1 } },
-      // keepalived has no readiness probe (its image promises nothing but keepalived): give a restarted
-      // pod time to rejoin as BACKUP (or take its addresses back) before the next node is updated.
-      minReadySeconds: o.minReadySeconds ?? 5,
-      template: {
-        metadata: dropUndefined({
-          labels: { ...o.podLabels, ...refs.labels },
-          annotations: o.podAnnotations ? { ...o.podAnnotations } : undefined,
-        }),
-        spec: dropUndefined({
-          hostNetwork: true,
-          dnsPolicy: 'ClusterFirstWithHostNet',
-          priorityClassName: o.priorityClassName ?? DEFAULT_PRIORITY_CLASS,
-          serviceAccountName: n.serviceAccount,
-          // keepalived runs as root without CAP_DAC_OVERRIDE: it reads the agent's files (and the agent
-          // the mounted Secret) through this group, not through world-readable modes.
-          securityContext: { fsGroup: AGENT_UID, seccompProfile: { type: 'RuntimeDefault' } },
-          // No container gets the token by default: only the agent's, through the projected volume below.
-          automountServiceAccountToken: false,
-          // keepalived must not be PID 1 of its container: its pid files live in the pod's `run` volume,
-          // which outlives a crashed container, and a restarted keepalived that is PID 1 again would read
-          // its predecessor's pid 1 as itself, say "daemon is already running" and exit, forever. In the
-          // pod's shared PID namespace the pause process is PID 1 and keepalived gets a fresh PID.
-          // (It also lets the discovery sidecar send keepalived SIGHUP.)
-          shareProcessNamespace: true,
-          // keepalived sends a priority-0 advert on SIGTERM, so a backup takes over in well under a second.
-          terminationGracePeriodSeconds: 10,
-          nodeSelector: { ...def.nodeSelector },
-          affinity: o.affinity,
-          tolerations: tolerations.length > 0 ? tolerations : undefined,
-          imagePullSecrets: o.images?.pullSecrets?.map((name) => ({ name })),
-          initContainers: definedItems([render, sidecarMode === SidecarMode.NATIVE ? agent : undefined]),
-          containers: definedItems([keepalived, sidecarMode === SidecarMode.CLASSIC ? agent : undefined]),
-          volumes: definedItems([
-            { name: 'config', configMap: { name: refs.specConfigMap } },
-            refs.agentConfigMap === undefined ? undefined : { name: 'agent', configMap: { name: refs.agentConfigMap } },
-            { name: 'rendered', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
-            { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
-            { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '8Mi' } },
-            health ? { name: 'health', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } } : undefined,
-            // The last known node set survives pod restarts, for starts while the API is unreachable.
-            discovery ? { name: 'state', hostPath: { path: stateDir, type: 'DirectoryOrCreate' } } : undefined,
-            refs.auth ? { name: 'auth', secret: { secretName: refs.auth.secretName, items: [{ key: refs.auth.key, path: 'password' }], defaultMode: 0o440 } } : undefined,
-            discovery ? serviceAccountTokenVolume() : undefined,
-          ]),
-        }),
-      },
+    selector: { matchLabels: selectorLabels(n.name) },
+    updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: o.maxUnavailable ?? 1 } },
+    // keepalived has no readiness probe (its image promises nothing but keepalived): give a restarted
+    // pod time to rejoin as BACKUP (or take its addresses back) before the next node is updated.
+    minReadySeconds: o.minReadySeconds ?? 5,
+    template: {
+      metadata: dropUndefined({
+        labels: { ...o.podLabels, ...refs.labels },
+        annotations: o.podAnnotations ? { ...o.podAnnotations } : undefined,
+      }),
+      spec: dropUndefined({
+        hostNetwork: true,
+        dnsPolicy: 'ClusterFirstWithHostNet',
+        priorityClassName: o.priorityClassName ?? DEFAULT_PRIORITY_CLASS,
+        serviceAccountName: n.serviceAccount,
+        // keepalived runs as root without CAP_DAC_OVERRIDE: it reads the agent's files (and the agent
+        // the mounted Secret) through this group, not through world-readable modes.
+        securityContext: { fsGroup: AGENT_UID, seccompProfile: { type: 'RuntimeDefault' } },
+        // No container gets the token by default: only the agent's, through the projected volume below.
+        automountServiceAccountToken: false,
+        // keepalived must not be PID 1 of its container: its pid files live in the pod's `run` volume,
+        // which outlives a crashed container, and a restarted keepalived that is PID 1 again would read
+        // its predecessor's pid 1 as itself, say "daemon is already running" and exit, forever. In the
+        // pod's shared PID namespace the pause process is PID 1 and keepalived gets a fresh PID.
+        // (It also lets the discovery sidecar send keepalived SIGHUP.)
+        shareProcessNamespace: true,
+        // keepalived sends a priority-0 advert on SIGTERM, so a backup takes over in well under a second.
+        terminationGracePeriodSeconds: 10,
+        nodeSelector: { ...def.nodeSelector },
+        affinity: o.affinity,
+        tolerations: tolerations.length > 0 ? tolerations : undefined,
+        imagePullSecrets: o.images?.pullSecrets?.map((name) => ({ name })),
+        initContainers: definedItems([render, sidecarMode === SidecarMode.NATIVE ? agent : undefined]),
+        containers: definedItems([keepalived, sidecarMode === SidecarMode.CLASSIC ? agent : undefined]),
+        volumes: definedItems([
+          { name: 'config', configMap: { name: refs.specConfigMap } },
+          refs.agentConfigMap === undefined ? undefined : { name: 'agent', configMap: { name: refs.agentConfigMap } },
+          { name: 'rendered', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
+          { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
+          { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '8Mi' } },
+          health ? { name: 'health', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } } : undefined,
+          // The last known node set survives pod restarts, for starts while the API is unreachable.
+          discovery ? { name: 'state', hostPath: { path: stateDir, type: 'DirectoryOrCreate' } } : undefined,
+          refs.auth ? { name: 'auth', secret: { secretName: refs.auth.secretName, items: [{ key: refs.auth.key, path: 'password' }], defaultMode: 0o440 } } : undefined,
+          discovery ? serviceAccountTokenVolume() : undefined,
+        ]),
+      }),
     },
   };
 }

@@ -5,11 +5,14 @@
  */
 import { AgentSpec, leaseName } from '../agent-spec';
 import { ClusterObject, ManifestObject } from '../manifest';
+import type { BuildContext } from '../target';
 import { StandaloneNames } from './names';
 
 const RBAC = 'rbac.authorization.k8s.io';
 
-export function discoveryRbac(n: StandaloneNames, meta: (name: string, clusterScoped?: boolean) => ManifestObject['metadata'], spec: AgentSpec): ClusterObject[] {
+/** The RBAC of discovery mode; the Leases' Role and RoleBinding with `leases`. `spec` is only read in `ctx.content`. */
+export function discoveryRbac(n: StandaloneNames, meta: (name: string, clusterScoped?: boolean) => ManifestObject['metadata'], leases: boolean,
+  ctx: Pick<BuildContext, 'content'>, spec: () => AgentSpec): ClusterObject[] {
   const subject = { kind: 'ServiceAccount', name: n.serviceAccount, namespace: n.namespace };
   const objects: ClusterObject[] = [
     {
@@ -28,21 +31,21 @@ export function discoveryRbac(n: StandaloneNames, meta: (name: string, clusterSc
       },
     },
   ];
-  if (spec.discovery?.leases) {
+  if (leases) {
     objects.push(
       {
         id: 'LeaseRole',
         object: {
           apiVersion: `${RBAC}/v1`, kind: 'Role', metadata: meta(n.leaseRole),
-          rules: [
+          rules: ctx.content(() => [
             { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
             {
               apiGroups: ['coordination.k8s.io'],
               resources: ['leases'],
-              resourceNames: spec.groups.map((g) => leaseName(spec.discovery!, g.vrid)),
+              resourceNames: spec().groups.map((g) => leaseName(spec().discovery!, g.vrid)),
               verbs: ['get', 'update'],
             },
-          ],
+          ]),
         },
       },
       {

@@ -10,7 +10,7 @@ import { DashboardOptions, metricsPortOf, PodMonitorOptions, PrometheusRuleOptio
 import { MonitoredCluster, podMonitorManifest } from '../monitoring/pod-monitor';
 import { prometheusRuleManifest } from '../monitoring/prometheus-rule';
 import type { BuildContext, IssueReport, TargetStrategy } from '../target';
-import { agentSpecOf } from './agent-spec-of';
+import { agentSpecOf, usesLeases } from './agent-spec-of';
 import { agentConfigMapName, needsAgentConfigMap, specConfigMap } from './config-maps';
 import { daemonSet } from './daemon-set';
 import { namespaceOf, selectorLabels, STANDALONE_NAME_MAX, standaloneLabels, standaloneNames } from './names';
@@ -101,12 +101,12 @@ export class StandaloneTargetStrategy implements TargetStrategy {
       labels: { ...labels },
       annotations: o.annotations ? { ...o.annotations } : undefined,
     });
-    const spec = agentSpecOf(def, o, ctx.vridOf);
+    const spec = ctx.content(() => agentSpecOf(def, o, ctx.vridOf));
     const configMap = specConfigMap(n.configMapPrefix, n.namespace, labels, spec, o.annotations);
     const secret = authSecret(o, n, meta);
     return definedItems<ClusterObject>([
       { id: 'ServiceAccount', object: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(n.serviceAccount), automountServiceAccountToken: false } },
-      ...(o.discovery ? discoveryRbac(n, meta, spec) : []),
+      ...(o.discovery ? discoveryRbac(n, meta, usesLeases(o), ctx, () => spec!) : []),
       secret ? { id: 'Secret', object: secret } : undefined,
       { id: 'ConfigMap', object: configMap, contentNamed: true },
       {
@@ -117,7 +117,7 @@ export class StandaloneTargetStrategy implements TargetStrategy {
           specConfigMap: configMap.metadata.name,
           agentConfigMap: this.needsAgentConfigMap ? agentConfigMapName(agentBundleSource()) : undefined,
           auth: authSecretRef(o, n),
-        }),
+        }, ctx),
       },
       ...vrrpPolicies(def, o, n, meta),
       ...monitoringObjects(o, { name: n.name, namespace: n.namespace, selectorLabels: selectorLabels(n.name), labels }),
