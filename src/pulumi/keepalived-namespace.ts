@@ -1,5 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
-import { AGENT_CONFIG_MAP_ID, declareNamespace, DEFAULT_NAMESPACE, KeepalivedNamespaceProps, NAMESPACE_ID, NamespaceOwner, sharedNamespaceObjects } from '../core';
+import { AGENT_CONFIG_MAP_ID, contentFields, declareNamespace, DEFAULT_NAMESPACE, KeepalivedNamespaceProps, NAMESPACE_ID, NamespaceOwner, sharedNamespaceObjects } from '../core';
 import { ProgramDomain, programDomain } from './domain';
 import { kubernetesObject } from './kubernetes-object';
 
@@ -44,7 +44,7 @@ export class KeepalivedNamespace extends pulumi.ComponentResource {
     declared(program).set(this.name, this);
     const objects = sharedNamespaceObjects(this.name, { ...owner, labels: props.labels, annotations: props.annotations });
     const byId = new Map(objects.map(({ id, object }) => {
-      const fields = Object.keys(object).filter((k) => k !== 'apiVersion' && k !== 'kind');
+      const fields = ['metadata', ...contentFields(object)];
       const child = id === NAMESPACE_ID ? `${name}-namespace` : `${name}-agent`;
       return [id, kubernetesObject(child, object, fields, Promise.resolve(object), { parent: this })];
     }));
