@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { FrontendVips, Target } from '../src';
@@ -107,6 +107,23 @@ describe('keepalived supervisor', () => {
       `${SUPERVISOR_NAME}: removed 198.51.100.100/32 from eth0 (keepalived exited with status 137)`,
     ]);
     expect(r.stdout).not.toContain('198.51.100.12'); // a unicast peer is not a VIP
+  });
+
+  test('removes the pid files that keepalived\'s command line names before it starts, and no other file', () => {
+    // Stale files of a killed predecessor in the pod's run volume: one names this very shell (alive),
+    // as an unreaped zombie of the old VRRP child would still answer kill(pid, 0).
+    const run = join(dir, 'run');
+    const files = ['keepalived.pid', 'vrrp.pid', 'checkers.pid', 'other.pid'];
+    mkdirSync(run);
+    for (const f of files) writeFileSync(join(run, f), `${process.pid}\n`);
+    const seen = join(dir, 'seen.txt');
+    const argv = supervisedKeepalivedCommand(join(dir, 'keepalived.conf'), [
+      'sh', '-c', `ls "${run}" > "${seen}"`, 'keepalived',
+      '--pid', join(run, 'keepalived.pid'), `--vrrp_pid=${join(run, 'vrrp.pid')}`, '--checkers_pid', join(run, 'checkers.pid'),
+    ]);
+    const r = spawnSync(argv[0], argv.slice(1), { env: env(), encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(readFileSync(seen, 'utf8').trim().split('\n')).toEqual(['other.pid']);
   });
 
   test('forwards SIGTERM and SIGHUP to keepalived, waits for it, then cleans up', async () => {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'child_process';
-import { existsSync, readFileSync } from 'fs';
+import { existsSync, readFileSync, writeFileSync } from 'fs';
 import { buildAgent } from './support/agent-bundle';
 import { FailoverProfile, FrontendVips, GatewayPair, InterfaceSelector, Target } from '../src/internal';
 import { NetnsLab, removeStaleLabs, withLab } from './support/netns';
@@ -648,8 +648,11 @@ describe('keepalived fault scenarios in network namespaces (standalone, FAST pro
       await fleet.sampler.waitFor((s) => fleet.liveMatches(s, over), 5000, () => `failover off ${victim} (now ${fleet.describe(fleet.sampler.last)})`);
       const stale = held.filter((v) => lab.holders(v).includes(victim));
 
-      // AND the kubelet restarts the containers in the same pod: same volumes, same PID namespace
+      // AND the kubelet restarts the containers in the same pod: same volumes, same PID namespace, and
+      // vrrp.pid in the run volume names a live process of the pod (PID 1 here), as it does while the
+      // killed VRRP child is a zombie that PID 1 has not reaped yet
       await sleep(500);
+      for (const { pod } of pods) for (const file of pidFilesOf(pod).filter((f) => f.endsWith('/vrrp.pid'))) writeFileSync(file, '1\n');
       for (const { ds, pod } of pods) {
         fleet.startContained(pod);
         fleet.markUp(ds, victim, monoNow());

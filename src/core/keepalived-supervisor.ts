@@ -8,12 +8,17 @@
  * CrashLoopBackOff that is minutes). The supervisor runs keepalived in the foreground as its child and:
  *  - before keepalived starts, removes the addresses of the rendered config that a predecessor left
  *    on this node (a container restart after a kill -9 of the whole container, supervisor included);
+ *  - before keepalived starts, removes the pid files its command line names (`--pid`, `--vrrp_pid`,
+ *    `--checkers_pid`): they live in the pod's `run` volume, which outlives the container, and no
+ *    keepalived of a container that is just starting can be alive. A stale one whose pid still answers
+ *    `kill(pid, 0)` (the killed predecessor's VRRP child, a zombie not yet reaped by the pod's PID 1)
+ *    makes keepalived say "daemon is already running" and exit 0;
  *  - forwards SIGTERM, SIGINT and SIGHUP to keepalived (graceful stop with a priority-0 advert; reload);
  *  - when keepalived exits for any reason, removes the same addresses, then exits with its status.
  *
  * Why here: the keepalived container already has NET_ADMIN (it adds and removes these very addresses),
  * so removing them there grants nothing new; the agent stays unprivileged. The script needs only what
- * the keepalived image has: `/bin/sh` (busybox or dash) and `ip` (iproute2 or busybox); no node.
+ * the keepalived image has: `/bin/sh` (busybox or dash), `rm` and `ip` (iproute2 or busybox); no node.
  *
  * Which addresses: those of the `virtual_ipaddress` blocks of the config keepalived runs (the agent's
  * own format: `ADDRESS/PREFIX dev IFACE`, one per line), read when keepalived exits, so that a config
@@ -47,6 +52,13 @@ export const SUPERVISOR_SCRIPT = [
   '  done < "$conf"',
   '}',
   'release "left before keepalived started"',
+  // The pid files of keepalived's command line (long options only, as the DaemonSet gives them).
+  'option=',
+  'for arg in "$@"; do',
+  '  case "$option" in --pid|--vrrp_pid|--checkers_pid) rm -f -- "$arg" ;; esac',
+  '  case "$arg" in --pid=*|--vrrp_pid=*|--checkers_pid=*) rm -f -- "${arg#*=}" ;; esac',
+  '  option="$arg"',
+  'done',
   '"$@" &',
   'child=$!',
   "trap 'kill -TERM \"$child\" 2>/dev/null' TERM",
