@@ -196,8 +196,14 @@ describe('the Namespace and the agent ConfigMap belong to no cluster', () => {
     cluster(group as Chart, 'a', '203.0.113.1/32');
     new KeepalivedNamespace(nested, 'ns', { name: 'keepalived' });
     cluster(group as Chart, 'b', '203.0.113.2/32');
+    // a cluster declared after the implicit owner whose id is an array index: it comes first among
+    // its chart's children (JavaScript orders such keys first), though it was added last
+    const numbered = new Chart(Testing.app(), 'c');
+    cluster(numbered, 'a', '203.0.113.1/32');
+    cluster(numbered, '7', '203.0.113.7/32');
+    expect(numbered.node.children.map((c) => c.node.id)).toEqual(['7', 'a', 'KeepalivedNamespace-keepalived']);
     // THEN in each, both shared objects come before every object of a cluster
-    for (const chart of [implicit, after, nested]) expect(namespaceFirst(synth(chart))).toBe(true);
+    for (const chart of [implicit, after, nested, numbered]) expect(namespaceFirst(synth(chart))).toBe(true);
   });
 
   test('a KeepalivedNamespace in another chart: that chart is applied first', () => {

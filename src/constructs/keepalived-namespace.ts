@@ -38,7 +38,7 @@ export class KeepalivedNamespace extends Construct {
       // the agent ConfigMap if some cluster in it mounts it, whatever the clusters' order.
       if (owner.implicit && createNamespace === false && owner.owner.createNamespace) owner.reown({ createNamespace: false });
       if (owner.implicit && needsAgentConfigMap && !owner.owner.agentConfigMap) owner.reown({ agentConfigMap: true });
-      owner.comeBefore(scope);
+      owner.comeBefore(scope, true);
     }
     return owner;
   }
@@ -110,9 +110,11 @@ export class KeepalivedNamespace extends Construct {
    * or any declared before an explicit one) needs a dependency, as does a cluster in another chart
    * (the chart of the namespace is then applied first). Depending on no more keeps cdk8s's dependency
    * resolution, which grows with every dependency, out of the synth time of large apps.
+   *
+   * `created` says the cluster's construct was created after this owner, as in `_forCluster`.
    */
-  private comeBefore(cluster: IConstruct): void {
-    if (Chart.of(cluster) !== Chart.of(this) || precedes(cluster, this)) cluster.node.addDependency(this);
+  private comeBefore(cluster: IConstruct, created = false): void {
+    if (Chart.of(cluster) !== Chart.of(this) || precedes(cluster, this, created)) cluster.node.addDependency(this);
   }
 
   /** Emits the shared objects that the owner wants and that are not emitted yet; removes the others. */
@@ -137,12 +139,26 @@ const owners = new WeakMap<IConstruct, Map<string, KeepalivedNamespace>>();
 /** The standalone clusters of each namespace, by app. */
 const clusters = new WeakMap<IConstruct, Map<string, IConstruct[]>>();
 
-/** Whether `a` comes before `b` in the construct tree (depth first, children in the order they were added). */
-function precedes(a: IConstruct, b: IConstruct): boolean {
+/**
+ * Whether `a` comes before `b` in the construct tree: depth first, children in the order of their
+ * scope's `node.children` (the order they were added, except that ids which are array indices, such
+ * as `'7'`, come first in numeric order, as in any JavaScript object).
+ *
+ * With `aCreatedAfterB`, when `a` itself is `b`'s branch's sibling, the answer needs no scan of the
+ * siblings (which would make declaring N clusters cost N²): `a`, added last, comes after every sibling
+ * unless its id is an array index.
+ */
+function precedes(a: IConstruct, b: IConstruct, aCreatedAfterB = false): boolean {
   const [pathA, pathB] = [a.node.scopes, b.node.scopes];
   let i = 0;
   while (i < pathA.length && i < pathB.length && pathA[i] === pathB[i]) i++;
   if (i === pathA.length || i === pathB.length) return i === pathA.length;
+  if (aCreatedAfterB && pathA[i] === a && !isArrayIndex(a.node.id)) return false;
   const siblings = pathA[i - 1].node.children;
   return siblings.indexOf(pathA[i]) < siblings.indexOf(pathB[i]);
+}
+
+/** Whether a property key is an array index, which JavaScript orders before the other keys. */
+function isArrayIndex(key: string): boolean {
+  return /^(?:0|[1-9][0-9]{0,9})$/.test(key) && Number(key) < 2 ** 32 - 1;
 }
