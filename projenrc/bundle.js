@@ -5,6 +5,8 @@
 // the Pulumi entry points share its classes (a Target made with one is a Target to the other); each
 // entry point is one more module. Packages (cdk8s, constructs, Pulumi, yaml) stay external. One file
 // a layer instead of one a source file: `require('keepalived-constructs')` loads 2 modules, not 65.
+// Core is built from src/core/index.ts, which exports what the adapters use: the rest of core (the
+// agent's, the tests') is not in the module that every require loads.
 'use strict';
 const esbuild = require('esbuild');
 const path = require('path');

@@ -21,22 +21,29 @@ test('keepalived-constructs/pulumi exports the components and the same enums and
   expect(Object.keys(pulumi).sort()).toEqual([...SHARED, ...COMPONENTS].sort());
 });
 
-test('the bundles the package ships export the same, and both entry points share one core (one Target class)', () => {
+test('the bundles the package ships export the same, both entry points share one core (one Target class), and core exports what they use', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kc-lib-'));
   try {
     bundle(['lib'], dir);
     const probe = `
       const main = require(${JSON.stringify(path.join(dir, 'index.js'))});
       const pulumi = require(${JSON.stringify(path.join(dir, 'pulumi', 'index.js'))});
+      const core = require(${JSON.stringify(path.join(dir, 'core', 'index.js'))});
       const defined = (m) => Object.keys(m).filter((k) => m[k] !== undefined).sort();
       const t = main.Target.standalone();
       console.log(JSON.stringify({
         main: defined(main), pulumi: defined(pulumi), sameTarget: pulumi.Target === main.Target,
-        instanceOf: t instanceof pulumi.Target, sameEnum: pulumi.FailoverProfile === main.FailoverProfile,
+        instanceOf: t instanceof pulumi.Target, sameEnum: pulumi.FailoverProfile === main.FailoverProfile, core: defined(core),
       }));`;
     // The packages the bundles leave out (cdk8s, Pulumi) resolve from the project's node_modules.
     const out = JSON.parse(execFileSync(process.execPath, ['-e', probe], { env: { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') }, encoding: 'utf8' }));
-    expect(out).toEqual({ main: Object.keys(main).sort(), pulumi: Object.keys(pulumi).sort(), sameTarget: true, instanceOf: true, sameEnum: true });
+    // The shared core module exports exactly what the entry points use of it (src/core/index.ts): nothing
+    // that every require would load for no one, and nothing they use is missing.
+    const used = new Set(['index.js', 'pulumi/index.js', 'cli/main.js']
+      .flatMap((file) => [...fs.readFileSync(path.join(dir, file), 'utf8').matchAll(/\bimport_core\d*\.(\w+)/g)].map((m) => m[1])));
+    expect(out).toEqual({
+      main: Object.keys(main).sort(), pulumi: Object.keys(pulumi).sort(), sameTarget: true, instanceOf: true, sameEnum: true, core: [...used].sort(),
+    });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

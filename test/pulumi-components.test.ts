@@ -5,7 +5,7 @@ import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { Chart } from 'cdk8s';
 import * as cdk8s from '../src/internal';
-import { describeIssueAt } from '../src/core';
+import { describeIssueAt } from '../src/internal';
 import {
   FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, KeepalivedConfigError, ReservedVrids, Target,
   VrrpPolicyFlavor,

@@ -1,39 +1,22 @@
-// The internal barrel: everything in core, for the adapters, the agent and the tests. The package's
-// public surface is `src/index.ts` (and `src/pulumi/index.ts`), which picks from here.
-export * from './address';
-export * from './errors';
-export * from './interface-selector';
-export * from './manifest';
-export * from './model';
-export * from './health-check';
-export * from './health-spec';
-export * from './target';
-export * from './names';
-export * from './rules';
-export * from './vrid';
-export * from './validate';
-export * from './domain';
-export * from './deckhouse/keepalived-instance';
-export * from './deckhouse/target';
-export * from './agent-spec';
-export * from './standalone/options';
-export * from './standalone/names';
-export * from './standalone/agent-spec-of';
-export * from './standalone/config-maps';
-export * from './standalone/namespace';
-export * from './standalone/daemon-set';
-export * from './standalone/target';
-export * from './standalone/keepalived-version';
-export * from './standalone/policies';
-export * from './standalone/rbac';
-export * from './standalone/secret';
-export * from './agent-bundle';
-export * from './shapes';
-export * from './manifests';
-export * from './node-view';
-export * from './priority';
-export * from './keepalived-conf';
-export * from './declaration';
-export * from './discovered-nodes';
-export * from './toleration';
-export * from './monitoring';
+// Core's API for the adapters (src/constructs, src/pulumi, src/cli) and the public surface (src/public.ts):
+// exactly what they use. The package ships core as one module, lib/core/index.js, that every entry
+// point requires (projenrc/bundle.js), built from this file: what is not exported here is not in it,
+// so every `require('keepalived-constructs')` loads, compiles and exports no more than the adapters
+// need. The tests reach the rest through `./all` (src/internal.ts).
+export {
+  AGENT_CONFIG_MAP_ID, DEFAULT_AGENT_IMAGE, DEFAULT_KEEPALIVED_IMAGE, DEFAULT_KEEPALIVED_VERSION,
+  DEFAULT_NAMESPACE, FailoverProfile, HealthAction, HealthActionKind, HealthCheck, HttpScheme,
+  ImagePullPolicy, InterfaceSelector, KeepalivedConfigError, NAMESPACE_ID, SidecarMode, Target, VrrpAuth,
+  VrrpDomain, VrrpPolicyFlavor, VrrpVersion, clusterGroupDefinition, clusterName, clusterObjectHeads,
+  clusterObjects, contentFields, declareCluster, declareGroup, declareNamespace, declareReservation,
+  describeIssue, describeIssueAt, frontendVipsGroups, gatewayPairGroup, isClusterScoped, issuesOf,
+  missingGroupIssues, sharedNamespaceObjects, validateCluster, vridsOf, warningsOf,
+} from './all';
+export type {
+  ClusterDefinition, ClusterObject, ContainerResources, DashboardOptions, DeclaredCluster, DiscoveryOptions,
+  DomainResolution, FrontendVipsProps, GatewayAddress, GatewayPairProps, GroupDefinition, HealthCheckOptions,
+  HttpHealthCheckOptions, KeepalivedClusterBaseProps, KeepalivedClusterProps, KeepalivedNamespaceProps,
+  KubeApiserverHealthCheckOptions, ManifestObject, MetricsOptions, NamespaceOwner, PodMonitorOptions,
+  PrometheusRuleOptions, ReservedVridsProps, StandaloneImages, StandaloneOptions, StandaloneResources,
+  TcpHealthCheckOptions, Toleration, ValidationIssue, VirtualIp, VrrpGroup,
+} from './all';
