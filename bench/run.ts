@@ -27,7 +27,7 @@ import { loadMarkdown, loadOverMs, LOAD_TARGET_MS, LoadResults, runLoad } from '
 import { machineInfo } from './machine';
 import { Condition, CONDITIONS, INTERVAL_RUNS, INTERVAL_STEADY_SECONDS, INTERVALS, intervalsMarkdown, runIntervals } from './intervals';
 import { runSynth, synthMarkdown, synthTargets, SynthResults } from './synth';
-import { verdict } from './stats';
+import { signedMs, verdict } from './stats';
 
 const SECTIONS = ['synth', 'load', 'failover', 'health'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
   if (synth) for (const t of synthTargets(synth)) md.push(`| ${t.label} | ${verdict(t.met)} | ${t.detail} |`);
   if (load) {
     const over = loadOverMs(load);
-    md.push(`| module load <= ${LOAD_TARGET_MS} ms over cdk8s + constructs alone (median of ${load.runs}) | ${verdict(over.require <= LOAD_TARGET_MS && load.runs >= 10)} | +${over.require.toFixed(1)} ms in require, +${over.process.toFixed(1)} ms whole process |`);
+    md.push(`| module load <= ${LOAD_TARGET_MS} ms over cdk8s + constructs alone (median of ${load.runs}) | ${verdict(over.require <= LOAD_TARGET_MS && load.runs >= 10)} | ${signedMs(over.require, 1)} in require, ${signedMs(over.process, 1)} whole process |`);
   }
   if (failover) for (const t of failoverTargets(failover)) md.push(`| ${t.label} | ${verdict(t.met)} | ${t.detail} |`);
   if (health) for (const t of healthTargets(health)) md.push(`| ${t.label} | ${verdict(t.met)} | ${t.detail} |`);

@@ -59,3 +59,8 @@ export async function sleepUntil(at: number): Promise<void> {
 export function verdict(met: boolean): string {
   return met ? '**met**' : '**missed**';
 }
+
+/** A difference in ms with its sign: `+12 ms`, `-3 ms`. */
+export function signedMs(ms: number, decimals = 0): string {
+  return `${ms >= 0 ? '+' : ''}${ms.toFixed(decimals)} ms`;
+}

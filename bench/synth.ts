@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs'
 import * as path from 'path';
 import { isDeepStrictEqual } from 'util';
 import { parseAllDocuments } from 'yaml';
-import { fmt, fmtRatio, Summary, summarize, verdict } from './stats';
+import { fmt, fmtRatio, signedMs, Summary, summarize, verdict } from './stats';
 
 export const SYNTH_GROUPS = [1, 10, 100, 255] as const;
 export const SYNTH_TARGETS = ['deckhouse', 'standalone'] as const;
@@ -158,10 +158,6 @@ function mark(samples: Sample[], key: string): Summary {
   return summarize(samples.map((s) => s.marks[key]));
 }
 
-function signed(ms: number): string {
-  return `${ms >= 0 ? '+' : ''}${ms.toFixed(0)} ms`;
-}
-
 const SHAPE_TEXT: Record<Shape, string> = {
   one: 'one `FrontendVips` with N addresses (N groups in one cluster)',
   many: 'N `FrontendVips` of one address each (N clusters)',
@@ -185,7 +181,7 @@ export function synthTargets(r: SynthResults): TargetCheck[] {
     const met = w <= SYNTH_TARGET_RATIO && m <= SYNTH_MEMORY_RATIO;
     const d = (k: string) => mark(c.ours, k).median - mark(c.baseline, k).median;
     const inProcess = d('requireMs') + d('constructMs') + d('synthMs');
-    const why = met ? '' : `; why: ours − baseline = ${(wall(c.ours).median - wall(c.baseline).median).toFixed(0)} ms wall at the median, of which the process itself accounts for ${inProcess.toFixed(0)} ms (require ${signed(d('requireMs'))}, construct ${signed(d('constructMs'))}, synth ${signed(d('synthMs'))}); CPU time ratio ${fmtRatio(cpu(c.ours).median / cpu(c.baseline).median)}, min/min wall ratio ${fmtRatio(wall(c.ours).min / wall(c.baseline).min)}`;
+    const why = met ? '' : `; why: ours − baseline = ${(wall(c.ours).median - wall(c.baseline).median).toFixed(0)} ms wall at the median, of which the process itself accounts for ${inProcess.toFixed(0)} ms (require ${signedMs(d('requireMs'))}, construct ${signedMs(d('constructMs'))}, synth ${signedMs(d('synthMs'))}); CPU time ratio ${fmtRatio(cpu(c.ours).median / cpu(c.baseline).median)}, min/min wall ratio ${fmtRatio(wall(c.ours).min / wall(c.baseline).min)}`;
     return {
       label: `synth at 255 groups, ${c.target}, shape ${c.shape}: wall <= ${SYNTH_TARGET_RATIO}x and peak memory <= ${SYNTH_MEMORY_RATIO}x baseline`,
       met,
