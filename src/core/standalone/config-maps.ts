@@ -23,8 +23,17 @@ function agentData(agentSource: string): Record<string, string> {
   return { [AGENT_KEY]: agentSource, [SUPERVISOR_KEY]: SUPERVISOR_FILE_CONTENT };
 }
 
+/**
+ * The hash in a ConfigMap's name: SHA-256 over each key and value, each after its length in UTF-8
+ * bytes, so that no two contents give the same input. The values go to the hash as they are: the agent
+ * (about 100 KB) is not copied into a JSON text first, which cost every standalone synth 2 ms.
+ */
 function contentHash(data: Record<string, string>): string {
-  return createHash('sha256').update(JSON.stringify(data)).digest('hex').slice(0, 10);
+  const hash = createHash('sha256');
+  for (const [key, value] of Object.entries(data)) {
+    hash.update(`${Buffer.byteLength(key)}:${key}${Buffer.byteLength(value)}:`).update(value);
+  }
+  return hash.digest('hex').slice(0, 10);
 }
 
 /**
