@@ -11,8 +11,10 @@ export const KEEPALIVED_INSTANCE_GVK = { apiVersion: 'deckhouse.io/v1alpha1', ki
 
 /** The KeepalivedInstance of a validated cluster, with each group's VRID from `ctx.vridOf`. */
 export function keepalivedInstanceManifest(def: ClusterDefinition, ctx: BuildContext): ManifestObject {
+  // Field by field, not `...KEEPALIVED_INSTANCE_GVK`: see `readOnlyRoot` in standalone/daemon-set.ts.
   return {
-    ...KEEPALIVED_INSTANCE_GVK,
+    apiVersion: KEEPALIVED_INSTANCE_GVK.apiVersion,
+    kind: KEEPALIVED_INSTANCE_GVK.kind,
     metadata: { name: clusterName(def) },
     spec: ctx.content(() => keepalivedInstanceSpec(def, ctx.vridOf)),
   };
