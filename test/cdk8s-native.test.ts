@@ -112,6 +112,23 @@ describe('handles to the children', () => {
   });
 });
 
+describe('objects resolved in any order', () => {
+  test('each object\'s JSON is its synthesized one, however the clusters\' objects are interleaved', () => {
+    // GIVEN two standalone clusters (each builds its objects at synth, and only the last cluster's are kept)
+    const chart = new Chart(Testing.app(), 'c');
+    const a = new FrontendVips(chart, 'a', { nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'], target: standalone() });
+    const b = new FrontendVips(chart, 'b', { nodeSelector: SELECTOR, addresses: ['203.0.113.11/32'], target: standalone() });
+    const expected = synth(chart);
+    // WHEN their objects are resolved alternately, a's and b's, and a's again
+    const interleaved = [a.daemonSet!, b.daemonSet!, a.configMap!, b.configMap!, a.daemonSet!, b.serviceAccount!, a.serviceAccount!];
+    // THEN each is what the synth gave for it
+    for (const object of interleaved) {
+      const json = object.toJson();
+      expect(expected.find((o) => o.kind === json.kind && o.metadata.name === json.metadata.name)).toEqual(json);
+    }
+  });
+});
+
 describe('the Namespace and the agent ConfigMap belong to no cluster', () => {
   const cluster = (chart: Chart, id: string, address: string) =>
     new FrontendVips(chart, id, { nodeSelector: SELECTOR, addresses: [address], target: Target.standalone() });

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import {
   clusterGroupDefinition, clusterName, clusterObjectHeads, clusterObjects, ClusterObject, declareCluster, declareGroup, DeclaredCluster,
   describeIssue, describeIssueAt, DomainResolution, GroupDefinition, KeepalivedClusterProps, missingGroupIssues, Target, VrrpGroup,
-  vridsOf, warningsOf,
+  vridsOf, VrrpDomain, warningsOf,
 } from '../core';
 import { domainOf, validateInDomain } from './domain';
 import { KeepalivedNamespace } from './keepalived-namespace';
@@ -48,7 +48,6 @@ export class KeepalivedCluster extends Construct {
   public readonly policies: ApiObject[];
 
   private readonly definition: DeclaredCluster;
-  private produced?: { resolution: DomainResolution; objects: Map<string, ClusterObject> };
 
   constructor(scope: Construct, id: string, props: KeepalivedClusterProps) {
     super(scope, id);
@@ -122,10 +121,19 @@ export class KeepalivedCluster extends Construct {
 
   /** The objects of this cluster by id, from the app-wide resolution. */
   private objects(): Map<string, ClusterObject> {
-    const resolution = domainOf(this).resolve();
-    if (this.produced?.resolution === resolution) return this.produced.objects;
-    const objects = new Map(clusterObjects(this.definition, domainOf(this)).map((o) => [o.id, o]));
-    this.produced = { resolution, objects };
+    const domain = domainOf(this);
+    const resolution = domain.resolve();
+    const last = lastProduced.get(domain);
+    if (last?.cluster === this && last.resolution === resolution) return last.objects;
+    const objects = new Map(clusterObjects(this.definition, domain).map((o) => [o.id, o]));
+    lastProduced.set(domain, { cluster: this, resolution, objects });
     return objects;
   }
 }
+
+/**
+ * The objects last built, per app: cdk8s resolves a cluster's objects one after another, so each
+ * cluster builds them once, and only one cluster's are held at a time, not every cluster's until the
+ * process exits (megabytes of garbage-collected heap at 255 standalone clusters).
+ */
+const lastProduced = new WeakMap<VrrpDomain, { cluster: KeepalivedCluster; resolution: DomainResolution; objects: Map<string, ClusterObject> }>();
