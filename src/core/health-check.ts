@@ -190,14 +190,16 @@ export interface HealthCheckSpec extends HealthCheckOptions {
  * HealthCheck.interface('bond0', { onFailure: HealthAction.lowerPriority(100) })
  */
 export class HealthCheck {
+  // (Object.assign, not a spread and a new field: see `readOnlyRoot` in standalone/daemon-set.ts.)
+
   /** An HTTP(S) GET on the node's loopback; a 2xx status is healthy, anything else (or no answer in time) a failure. */
   public static http(options: HttpHealthCheckOptions): HealthCheck {
-    return new HealthCheck({ ...options, kind: HealthCheckKind.HTTP });
+    return new HealthCheck(Object.assign({}, options, { kind: HealthCheckKind.HTTP }));
   }
 
   /** A TCP connect to a port on the node's loopback; an accepted connection is healthy. */
   public static tcp(options: TcpHealthCheckOptions): HealthCheck {
-    return new HealthCheck({ ...options, kind: HealthCheckKind.TCP });
+    return new HealthCheck(Object.assign({}, options, { kind: HealthCheckKind.TCP }));
   }
 
   /**
@@ -205,12 +207,12 @@ export class HealthCheck {
    * 2xx is healthy. The certificate is not verified (it rarely names 127.0.0.1; nothing secret is sent).
    */
   public static kubeApiserver(options: KubeApiserverHealthCheckOptions = {}): HealthCheck {
-    return new HealthCheck({ ...options, kind: HealthCheckKind.KUBE_APISERVER });
+    return new HealthCheck(Object.assign({}, options, { kind: HealthCheckKind.KUBE_APISERVER }));
   }
 
   /** The link state of a network interface on the node (by name); operationally up is healthy. */
   public static interface(name: string, options: HealthCheckOptions = {}): HealthCheck {
-    return new HealthCheck({ ...options, kind: HealthCheckKind.INTERFACE, interface: name });
+    return new HealthCheck(Object.assign({}, options, { kind: HealthCheckKind.INTERFACE, interface: name }));
   }
 
   private constructor(
@@ -393,9 +395,9 @@ export function withHealthChecks(def: ClusterDefinition, spec: AgentSpec): Agent
   if (checks.length > MAX_HEALTH_CHECKS) {
     throw new RangeError(`${def.path}: ${checks.length} distinct health checks; the agent runs at most ${MAX_HEALTH_CHECKS}`);
   }
-  return {
-    ...spec,
-    groups: spec.groups.map((g, i) => (tracksOf[i].length === 0 ? g : { ...g, tracks: tracksOf[i] })),
+  // Object.assign, not a spread and new fields: see `readOnlyRoot` in standalone/daemon-set.ts.
+  return Object.assign({}, spec, {
+    groups: spec.groups.map((g, i) => (tracksOf[i].length === 0 ? g : Object.assign({}, g, { tracks: tracksOf[i] }))),
     healthChecks: checks,
-  };
+  });
 }

@@ -43,7 +43,8 @@ export const ALERT = {
 
 /** `{a="x",b="y"}` without the braces; values escaped as PromQL strings. */
 export function promqlMatchers(selector: Readonly<Record<string, string>>, extra: Readonly<Record<string, string>> = {}): string {
-  return Object.entries({ ...selector, ...extra }).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',');
+  // Object.assign, not a spread: see `readOnlyRoot` in standalone/daemon-set.ts.
+  return Object.entries(Object.assign({}, selector, extra)).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',');
 }
 
 /**
