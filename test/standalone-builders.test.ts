@@ -1,9 +1,11 @@
 // The standalone builders one by one, in the cdk-nag spirit: each file's rule, with a compliant and a
 // non-compliant case where it has one. The whole output is tested in standalone-manifests.test.ts.
+import { createHash } from 'crypto';
 import {
   agentConfigMap, agentConfigMapName, calicoSelector, ClusterDefinition, discoveryRbacForTest, FailoverProfile, keepalivedCpuLimit, keepalivedPrefixed, namespaceManifest,
   resourcesOf, specConfigMap, standaloneNames, Target,
 } from './support/standalone-builders';
+import { dnsSubdomainProblem } from '../src/core/names';
 
 const def = (name: string | undefined, id = 'edge', namespace?: string): ClusterDefinition => ({
   path: `test/${id}`, id, name, nodeSelector: { 'node-role.kubernetes.io/edge': '' }, tolerations: [],
@@ -11,6 +13,16 @@ const def = (name: string | undefined, id = 'edge', namespace?: string): Cluster
 });
 
 describe('names.ts', () => {
+  test('a DNS-1123 subdomain is DNS labels joined by dots, at most 253 characters (node, Secret, PriorityClass names)', () => {
+    // The definition, part by part, against the one expression the check uses.
+    const byParts = (name: string) => name.length <= 253 && name.split('.').every((part) => /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(part));
+    const names = ['node-a', 'a', '0', 'n1.example.org', 'a-b.c-d', 'x'.repeat(253), `${'a'.repeat(63)}.b`,
+      '', '.', 'a.', '.a', 'a..b', '-a', 'a-', 'a.-b', 'a-.b', 'A', 'a_b', 'a b', 'a/b', 'é', 'x'.repeat(254), 'a.b\n'];
+    for (const name of names) expect([name, dnsSubdomainProblem(name) === undefined]).toEqual([name, byParts(name)]);
+    expect(dnsSubdomainProblem('a..b')).toBe('is not a DNS subdomain');
+    expect(dnsSubdomainProblem('x'.repeat(254))).toBe('is longer than 253 characters');
+    expect(dnsSubdomainProblem(7)).toBe('is empty or not a string');
+  });
   test('keepalived- prefixes a name once: no stutter', () => {
     expect(keepalivedPrefixed('edge')).toBe('keepalived-edge');
     expect(keepalivedPrefixed('keepalived-edge')).toBe('keepalived-edge');
@@ -32,6 +44,12 @@ describe('config-maps.ts', () => {
     expect(a.metadata.name).toMatch(/^keepalived-edge-spec-[0-9a-f]{10}$/);
     expect(a.metadata.name).not.toBe(b.metadata.name);
     expect(Object.keys(a.data as object)).toEqual(['spec.json']);
+  });
+  test('the hash is SHA-256 over each key and value after its length in UTF-8 bytes, whichever hash API Node offers', () => {
+    // Pinned from the definition, so that the one-shot crypto.hash (Node 20.12+) and a Hash object give the same names.
+    const json = `${JSON.stringify({ ...spec, cluster: 'édge' }, null, 2)}\n`;
+    const expected = createHash('sha256').update(`9:spec.json${Buffer.byteLength(json)}:${json}`).digest('hex').slice(0, 10);
+    expect(specConfigMap('p', 'keepalived', {}, { ...spec, cluster: 'édge' }).metadata.name).toBe(`p-${expected}`);
   });
   test('the agent ConfigMap is named after the agent alone, so clusters share it', () => {
     expect(agentConfigMap('keepalived', {}, 'agent v1').metadata.name).toBe(agentConfigMapName('agent v1'));

@@ -3,6 +3,8 @@ import { ClusterDefinition } from './model';
 import { interfaceNameIsSafe, SAFE_INTERFACE_NAME } from './node-view';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** Kubernetes' DNS-1123 subdomain: DNS labels joined by dots (one expression: every cluster's names go through it). */
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /**
  * A DNS label derived from a construct path, e.g. `keepalived/front` -> `keepalived-front`.
@@ -39,7 +41,7 @@ export function dnsLabelProblem(name: unknown, max: number): string | undefined 
 export function dnsSubdomainProblem(name: unknown): string | undefined {
   if (typeof name !== 'string' || name.length === 0) return 'is empty or not a string';
   if (name.length > 253) return 'is longer than 253 characters';
-  if (!name.split('.').every((part) => DNS_LABEL.test(part))) return 'is not a DNS subdomain';
+  if (!DNS_SUBDOMAIN.test(name)) return 'is not a DNS subdomain';
   return undefined;
 }
 

@@ -5,7 +5,7 @@
  * - The agent ConfigMap carries the bundled agent and keepalived's supervisor script, once per
  *   namespace (see `KeepalivedNamespace`).
  */
-import { createHash } from 'crypto';
+import * as crypto from 'crypto';
 import { AgentSpec } from '../agent-spec';
 import { SUPERVISOR_FILE_CONTENT } from '../keepalived-supervisor';
 import { ManifestObject } from '../manifest';
@@ -23,17 +23,20 @@ function agentData(agentSource: string): Record<string, string> {
   return { [AGENT_KEY]: agentSource, [SUPERVISOR_KEY]: SUPERVISOR_FILE_CONTENT };
 }
 
+/** Node's one-shot `crypto.hash` (Node 20.12 and later), when there is one. */
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
 /**
  * The hash in a ConfigMap's name: SHA-256 over each key and value, each after its length in UTF-8
- * bytes, so that no two contents give the same input. The values go to the hash as they are: the agent
- * (about 100 KB) is not copied into a JSON text first (that copy cost every standalone synth about 1 ms).
+ * bytes, so that no two contents give the same input. One string goes to the hash in one call (a
+ * synth hashes a ConfigMap per standalone cluster: Node's one-shot hash costs about half of a Hash
+ * object's creation, updates and digest; the bytes, and so the names, are the same either way).
  */
 function contentHash(data: Record<string, string>): string {
-  const hash = createHash('sha256');
-  for (const [key, value] of Object.entries(data)) {
-    hash.update(`${Buffer.byteLength(key)}:${key}${Buffer.byteLength(value)}:`).update(value);
-  }
-  return hash.digest('hex').slice(0, 10);
+  let input = '';
+  for (const [key, value] of Object.entries(data)) input += `${Buffer.byteLength(key)}:${key}${Buffer.byteLength(value)}:${value}`;
+  const hex = oneShotHash ? oneShotHash('sha256', input, 'hex') : crypto.createHash('sha256').update(input).digest('hex');
+  return hex.slice(0, 10);
 }
 
 /**
