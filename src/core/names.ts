@@ -2,9 +2,11 @@ import { fnv1a32Hex } from './hash';
 import { ClusterDefinition } from './model';
 import { interfaceNameIsSafe, SAFE_INTERFACE_NAME } from './node-view';
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-/** Kubernetes' DNS-1123 subdomain: DNS labels joined by dots (one expression: every cluster's names go through it). */
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** A DNS-1123 label; Kubernetes' subdomain is such labels joined by dots. */
+const DNS_LABEL_PATTERN = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
+const DNS_LABEL = new RegExp(`^${DNS_LABEL_PATTERN}$`);
+/** One expression, not a test per label: every cluster's names go through it. */
+const DNS_SUBDOMAIN = new RegExp(`^${DNS_LABEL_PATTERN}(\\.${DNS_LABEL_PATTERN})*$`);
 
 /**
  * A DNS label derived from a construct path, e.g. `keepalived/front` -> `keepalived-front`.
