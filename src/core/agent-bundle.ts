@@ -1,10 +1,11 @@
-import * as fs from 'fs';
-import * as path from 'path';
+// Named imports: a namespace import of a Node module makes the bundle copy all its exports at load.
+import { existsSync, readFileSync } from 'fs';
+import { join } from 'path';
 
 /** Where the build puts the bundled node agent, relative to this file in `lib/core` or `src/core`. */
 const CANDIDATES = [
-  path.join(__dirname, '..', 'agent', 'keepalived-agent.js'),
-  path.join(__dirname, '..', '..', 'lib', 'agent', 'keepalived-agent.js'),
+  join(__dirname, '..', 'agent', 'keepalived-agent.js'),
+  join(__dirname, '..', '..', 'lib', 'agent', 'keepalived-agent.js'),
 ];
 
 let cached: string | undefined;
@@ -12,10 +13,10 @@ let cached: string | undefined;
 /** The bundled node agent's source, which the standalone ConfigMap carries as `keepalived-agent.js`. */
 export function agentBundleSource(): string {
   if (cached !== undefined) return cached;
-  const file = CANDIDATES.find((f) => fs.existsSync(f));
+  const file = CANDIDATES.find((f) => existsSync(f));
   if (!file) {
     throw new Error(`The bundled node agent is missing (looked in ${CANDIDATES.join(', ')}). Run \`npm run bundle:agent\` (part of the build).`);
   }
-  cached = fs.readFileSync(file, 'utf8');
+  cached = readFileSync(file, 'utf8');
   return cached;
 }

@@ -5,7 +5,7 @@
  * - The agent ConfigMap carries the bundled agent and keepalived's supervisor script, once per
  *   namespace (see `KeepalivedNamespace`).
  */
-import * as crypto from 'crypto';
+import { createHash, hash } from 'crypto';
 import { AgentSpec } from '../agent-spec';
 import { SUPERVISOR_FILE_CONTENT } from '../keepalived-supervisor';
 import { ManifestObject } from '../manifest';
@@ -24,7 +24,7 @@ function agentData(agentSource: string): Record<string, string> {
 }
 
 /** Node's one-shot `crypto.hash` (Node 20.12 and later), when there is one. */
-const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+const oneShotHash: typeof hash | undefined = hash;
 
 /**
  * The hash in a ConfigMap's name: SHA-256 over each key and value, each after its length in UTF-8
@@ -35,7 +35,7 @@ const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encodi
 function contentHash(data: Record<string, string>): string {
   let input = '';
   for (const [key, value] of Object.entries(data)) input += `${Buffer.byteLength(key)}:${key}${Buffer.byteLength(value)}:${value}`;
-  const hex = oneShotHash ? oneShotHash('sha256', input, 'hex') : crypto.createHash('sha256').update(input).digest('hex');
+  const hex = oneShotHash ? oneShotHash('sha256', input, 'hex') : createHash('sha256').update(input).digest('hex');
   return hex.slice(0, 10);
 }
 
