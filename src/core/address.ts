@@ -91,18 +91,17 @@ function fromBytes(family: IpFamily, bytes: number[]): IpAddress {
   return { family, bytes, text: family === 4 ? bytes.join('.') : formatIpv6(bytes) };
 }
 
+/**
+ * A dotted quad: four decimal parts, each without leading zeros ("010" is octal to some parsers and
+ * decimal to others). One expression for the whole text: every address of a synth passes here.
+ */
+const IPV4 = /^(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})$/;
+
 function parseIpv4Bytes(text: string): number[] | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  const bytes: number[] = [];
-  for (const part of parts) {
-    // No leading zeros: "010" is octal to some parsers and decimal to others.
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(part)) return undefined;
-    const n = Number(part);
-    if (n > 255) return undefined;
-    bytes.push(n);
-  }
-  return bytes;
+  const parts = IPV4.exec(text);
+  if (!parts) return undefined;
+  const bytes = [Number(parts[1]), Number(parts[2]), Number(parts[3]), Number(parts[4])];
+  return bytes.every((b) => b <= 255) ? bytes : undefined;
 }
 
 function parseIpv6(text: string): IpAddress | undefined {
