@@ -48,12 +48,21 @@ export function parseCidr(text: string): Cidr | undefined {
   return cidr;
 }
 
+/**
+ * A number of up to three decimal digits without leading zeros ("010" is octal to some parsers and
+ * decimal to others): a prefix length, or a part of a dotted quad.
+ */
+const DECIMAL = '(0|[1-9][0-9]{0,2})';
+const PREFIX = new RegExp(`^${DECIMAL}$`);
+/** A dotted quad, as one expression for the whole text: every address of a synth passes here. */
+const IPV4 = new RegExp(`^${[DECIMAL, DECIMAL, DECIMAL, DECIMAL].join('\\.')}$`);
+
 function parseCidrText(text: string): Cidr | undefined {
   const slash = text.indexOf('/');
   if (slash < 0) return undefined;
   const address = parseIp(text.slice(0, slash));
   const prefixText = text.slice(slash + 1);
-  if (!address || !/^(0|[1-9][0-9]{0,2})$/.test(prefixText)) return undefined;
+  if (!address || !PREFIX.test(prefixText)) return undefined;
   const prefix = Number(prefixText);
   if (prefix > maxPrefix(address.family)) return undefined;
   return { address, prefix, text: `${address.text}/${prefix}` };
@@ -90,12 +99,6 @@ function maskByte(prefix: number, index: number): number {
 function fromBytes(family: IpFamily, bytes: number[]): IpAddress {
   return { family, bytes, text: family === 4 ? bytes.join('.') : formatIpv6(bytes) };
 }
-
-/**
- * A dotted quad: four decimal parts, each without leading zeros ("010" is octal to some parsers and
- * decimal to others). One expression for the whole text: every address of a synth passes here.
- */
-const IPV4 = /^(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})$/;
 
 function parseIpv4Bytes(text: string): number[] | undefined {
   const parts = IPV4.exec(text);
