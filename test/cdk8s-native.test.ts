@@ -324,14 +324,44 @@ describe('standalone options users expect to set', () => {
     expect(ds.spec.minReadySeconds).toBe(10);
   });
 
+  test('a request above a default limit raises that limit; a limit below a default request lowers that request', () => {
+    // GIVEN requests above the keepalived container's default limits (100m / 64Mi), a CPU limit below the agent's default request (10m)
+    const chart = new Chart(Testing.app(), 'c');
+    new FrontendVips(chart, 'edge', {
+      nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'],
+      target: Target.standalone({ resources: { keepalived: { cpuRequest: '0.5', memoryRequest: '100Mi' }, agent: { cpuLimit: '5m' } } }),
+    });
+    // WHEN
+    const pod = synth(chart).find((o) => o.kind === 'DaemonSet').spec.template.spec;
+    // THEN every container's request is at most its limit, as the API server requires
+    const resources = Object.fromEntries([...pod.initContainers, ...pod.containers].map((c: any) => [c.name, c.resources]));
+    expect(resources.keepalived).toEqual({ requests: { cpu: '0.5', memory: '100Mi' }, limits: { cpu: '0.5', memory: '100Mi' } });
+    expect(resources.render).toEqual({ requests: { cpu: '5m', memory: '32Mi' }, limits: { cpu: '5m', memory: '128Mi' } });
+    expect(resources.agent).toEqual({ requests: { cpu: '5m', memory: '48Mi' }, limits: { cpu: '5m', memory: '128Mi' } });
+  });
+
   test.each([
     [{ resources: { keepalived: { cpuLimit: 'lots' } } }, /target.resources.keepalived.cpuLimit = "lots": is not a Kubernetes quantity/],
     [{ maxUnavailable: 0 }, /target.maxUnavailable = 0: is not a positive whole number of nodes/],
     [{ images: { pullPolicy: 'Sometimes' } }, /target.images.pullPolicy = "Sometimes": is not an image pull policy. Valid: ImagePullPolicy.ALWAYS/],
     [{ labels: { team: 'net ops' } }, /target.labels\["team"\] = "net ops": is not a valid label value/],
+    [{ resources: { keepalived: { cpuLimit: '1..5' } } }, /target.resources.keepalived.cpuLimit = "1..5": is not a Kubernetes quantity/],
+    [{ resources: { agent: { memoryRequest: '1Gi', memoryLimit: '64Mi' } } },
+      /target.resources.agent.memoryRequest = "1Gi": is more than target.resources.agent.memoryLimit \(64Mi\), which Kubernetes rejects/],
+    [{ labels: { 'bad key!': 'v' } }, /target.labels\["bad key!"\] = "bad key!": is not a valid key/],
+    [{ podLabels: { 'Example.com/team': 'v' } }, /target.podLabels\["Example.com\/team"\] = "Example.com\/team": is not a valid key: it has a prefix that is not a DNS subdomain/],
+    [{ annotations: { 'a/b/c': 'v' } }, /target.annotations\["a\/b\/c"\] = "a\/b\/c": is not a valid key/],
+    [{ podAnnotations: { note: 42 } }, /target.podAnnotations\["note"\] = 42: is not a string/],
   ])('rejects %j', (options, message) => {
     const chart = new Chart(Testing.app(), 'c');
     expect(() => new FrontendVips(chart, 'edge', { nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'], target: Target.standalone(options as any) }))
       .toThrow(message);
+  });
+
+  test('rejects annotations larger than the API server admits', () => {
+    const chart = new Chart(Testing.app(), 'c');
+    const options = { podAnnotations: { big: 'x'.repeat(256 * 1024) } };
+    expect(() => new FrontendVips(chart, 'edge', { nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'], target: Target.standalone(options) }))
+      .toThrow('target.podAnnotations = "(262147 bytes)": is larger than the 256 KiB the API server admits for an object\'s annotations');
   });
 });

@@ -1,5 +1,5 @@
 import {
-  CLUSTER_LABEL, DEFAULT_METRICS_PORT, dashboardConfigMapManifest, grafanaDashboard, keepalivedAlertRules, metricsOptionsIssues,
+  CLUSTER_LABEL, DEFAULT_METRICS_PORT, dashboardConfigMapManifest, dashboardUid, grafanaDashboard, keepalivedAlertRules, metricsOptionsIssues,
   metricsPortIssues, metricsPortOf, podMonitorManifest, prometheusRuleManifest,
 } from '../src/core/monitoring';
 import { expectValidAgainstSchemas, schemaErrors } from './support/schemas';
@@ -75,11 +75,41 @@ describe('Grafana dashboard', () => {
   test('a ConfigMap labelled for the Grafana sidecar, preset to the cluster, with a uid per cluster', () => {
     const cm = dashboardConfigMapManifest(CLUSTER, { namespace: 'monitoring', labels: { team: 'net' } });
     expectValidAgainstSchemas([cm]);
-    expect(cm.metadata).toEqual({ name: 'keepalived-edge-dashboard', namespace: 'monitoring', labels: { ...CLUSTER.labels, grafana_dashboard: '1', team: 'net' } });
+    // In another namespace than the cluster's, the name carries the cluster's namespace too.
+    expect(cm.metadata).toEqual({ name: 'keepalived-net-edge-dashboard', namespace: 'monitoring', labels: { ...CLUSTER.labels, grafana_dashboard: '1', team: 'net' } });
+    expect(dashboardConfigMapManifest(CLUSTER).metadata).toMatchObject({ name: 'keepalived-edge-dashboard', namespace: 'net' });
     const dashboard = JSON.parse((cm as any).data['keepalived.json']);
     expect(dashboard.uid).toBe('keepalived-net-edge');
     const vars = Object.fromEntries(dashboard.templating.list.map((v: any) => [v.name, v.current?.value]));
     expect(vars).toMatchObject({ namespace: 'net', cluster: 'edge' });
+  });
+
+  test('clusters of one name in two namespaces, with their dashboards in one, get two ConfigMaps and two uids', () => {
+    // GIVEN two clusters named edge, in site-a and site-b
+    const [a, b] = ['site-a', 'site-b'].map((namespace) => dashboardConfigMapManifest({ ...CLUSTER, namespace }, { namespace: 'monitoring' }));
+    // THEN
+    expect(a.metadata.name).not.toBe(b.metadata.name);
+    const uid = (cm: typeof a) => JSON.parse((cm as any).data['keepalived.json']).uid;
+    expect(uid(a)).not.toBe(uid(b));
+  });
+
+  test('a uid longer than Grafana\'s 40 characters keeps its start and ends in a hash of all of it', () => {
+    // GIVEN two clusters whose `keepalived-<namespace>-<cluster>` agree in their first 40 characters
+    const uids = ['edge-a', 'edge-b'].map((name) => dashboardUid({ name, namespace: 'network-edge-production' }));
+    // THEN
+    for (const uid of uids) {
+      expect(uid.length).toBeLessThanOrEqual(40);
+      expect(uid).toMatch(/^keepalived-network-edge-product-[0-9a-f]{8}$/);
+    }
+    expect(uids[0]).not.toBe(uids[1]);
+  });
+
+  test('the cluster\'s annotations reach the dashboard, the PodMonitor and the PrometheusRule', () => {
+    const annotated = { ...CLUSTER, annotations: { 'example.com/owner': 'network' } };
+    for (const object of [dashboardConfigMapManifest(annotated), podMonitorManifest(annotated), prometheusRuleManifest(annotated)]) {
+      expect(object.metadata.annotations).toEqual({ 'example.com/owner': 'network' });
+    }
+    expect(podMonitorManifest(CLUSTER).metadata.annotations).toBeUndefined();
   });
 
   test('panels do not overlap and have unique ids; every query selects the chosen cluster', () => {
@@ -124,5 +154,24 @@ describe('metrics port', () => {
     expect(issues.map((i) => i.field)).toEqual(['metrics.podMonitor', 'metrics.prometheusRule', 'metrics.prometheusRule.flapThreshold', 'metrics.prometheusRule.flapWindowMinutes']);
     expect(metricsOptionsIssues('p', { podMonitor: { interval: 'often' } })).toEqual([expect.objectContaining({ field: 'metrics.podMonitor.interval' })]);
     expect(metricsOptionsIssues('p', { podMonitor: { interval: '1m30s' }, prometheusRule: true, dashboard: true })).toEqual([]);
+  });
+
+  test('labels the API server or Prometheus would reject, and a dashboard namespace that is not one, are errors', () => {
+    const issues = metricsOptionsIssues('p', {
+      podMonitor: { labels: { 'bad key': 'x' } },
+      prometheusRule: { labels: { team: 'net ops' }, alertLabels: { 'team-name': 'net', __meta: 'x', severity: 'page' } },
+      dashboard: { labels: { 'example.com/': 'x' }, namespace: 'Monitoring' },
+    });
+    expect(issues.map((i) => [i.field, i.value])).toEqual([
+      ['metrics.podMonitor.labels["bad key"]', 'bad key'],
+      ['metrics.prometheusRule.labels["team"]', 'net ops'],
+      ['metrics.dashboard.labels["example.com/"]', 'example.com/'],
+      ['metrics.dashboard.namespace', 'Monitoring'],
+      ['metrics.prometheusRule.alertLabels["team-name"]', 'team-name'],
+      ['metrics.prometheusRule.alertLabels["__meta"]', '__meta'],
+    ]);
+    expect(metricsOptionsIssues('p', {
+      podMonitor: { labels: { 'example.com/release': 'prometheus', empty: '' } }, prometheusRule: { alertLabels: { team_name: 'net ops/β' } }, dashboard: { namespace: 'monitoring' },
+    })).toEqual([]);
   });
 });

@@ -11,7 +11,7 @@
  */
 import { isIPv4, isIPv6 } from 'net';
 import { EXCLUDE_FROM_LOAD_BALANCERS_LABEL } from '../core/discovered-nodes';
-import { dnsSubdomainProblem } from '../core/names';
+import { isLabelValue, labelKeyProblem } from '../core/metadata';
 import {
   KubeApiError, KubeClient, KubeGoneError, KubeListTooLargeError, KubeObject, KubeStatus, KubeTransportError, kubeApiErrorOf,
 } from './kube-client';
@@ -87,10 +87,6 @@ export function backoffDelay(attempt: number, policy: BackoffPolicy = DEFAULT_BA
   return Math.round(base * (0.5 + random() / 2));
 }
 
-// A label name (the part after the optional prefix/) and a value, as the API server validates them.
-const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
-
 /**
  * The label selector for a nodeSelector map: `k=v,k2=v2`, sorted by key; an empty value is `k=`
  * (the label is present and empty), and an empty map selects every node (''). Label syntax has no
@@ -100,13 +96,8 @@ const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 export function labelSelectorOf(nodeSelector: Readonly<Record<string, string>>): string {
   return Object.keys(nodeSelector).sort().map((key) => {
     const value = nodeSelector[key];
-    const slash = key.lastIndexOf('/');
-    const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-    const name = slash >= 0 ? key.slice(slash + 1) : key;
-    if (!LABEL_NAME.test(name) || (prefix !== undefined && dnsSubdomainProblem(prefix) !== undefined)) {
-      throw new Error(`nodeSelector key ${JSON.stringify(key)} is not a valid label key`);
-    }
-    if (typeof value !== 'string' || !LABEL_VALUE.test(value)) {
+    if (labelKeyProblem(key) !== undefined) throw new Error(`nodeSelector key ${JSON.stringify(key)} is not a valid label key`);
+    if (!isLabelValue(value)) {
       throw new Error(`nodeSelector[${JSON.stringify(key)}] value ${JSON.stringify(value)} is not a valid label value`);
     }
     return `${key}=${value}`;

@@ -5,6 +5,7 @@
  */
 import { throwIfIssues, ValidationIssue } from './errors';
 import { DomainResolution, NamespaceOwner, VrrpDomain } from './domain';
+import { checkAnnotations, checkLabels } from './metadata';
 import { dnsLabelProblem } from './names';
 import { DEFAULT_NAMESPACE } from './standalone/names';
 import { ClusterDefinition, GroupDefinition, KeepalivedClusterBaseProps } from './model';
@@ -125,10 +126,13 @@ export function declareNamespace(domain: VrrpDomain, path: string, props: Keepal
   const owner: NamespaceOwner = {
     path, name: props.name ?? DEFAULT_NAMESPACE, createNamespace: props.createNamespace !== false, agentConfigMap: props.agentConfigMap !== false,
   };
+  const issues: ValidationIssue[] = [];
+  const report = (field: string, value: unknown, problem: string, expected: string) => issues.push({ path, field, value, problem, expected });
   const problem = dnsLabelProblem(owner.name, 63);
-  if (problem) {
-    throwIfIssues([{ path, field: 'name', value: owner.name, problem, expected: 'a namespace name: a DNS label of at most 63 characters' }]);
-  }
+  if (problem) report('name', owner.name, problem, 'a namespace name: a DNS label of at most 63 characters');
+  checkLabels('labels', props.labels, report);
+  checkAnnotations('annotations', props.annotations, report);
+  throwIfIssues(issues);
   domain.addNamespace(owner);
   return owner;
 }

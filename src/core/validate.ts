@@ -8,7 +8,8 @@ import { ValidationIssue } from './errors';
 import { unsupportedHealthCheckIssues, validateHealthChecks } from './health-check';
 import { InterfaceSelector } from './interface-selector';
 import { ClusterDefinition, GroupDefinition, Toleration } from './model';
-import { clusterName, dnsLabelProblem, dnsSubdomainProblem, interfaceNameProblem } from './names';
+import { isLabelValue, LABEL_KEY_EXPECTED, LABEL_VALUE_EXPECTED, labelKeyProblem } from './metadata';
+import { clusterName, dnsLabelProblem, interfaceNameProblem } from './names';
 import { VRID_MAX, VRID_MIN } from './rules';
 import { familyOf } from './standalone/agent-spec-of';
 import { IssueReport as Report, Target } from './target';
@@ -56,20 +57,6 @@ function checkName(def: ClusterDefinition, report: Report) {
     `${problem}${why}`, `lower-case letters, digits and '-', starting and ending with a letter or digit, at most ${max} characters`);
 }
 
-const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
-const LABEL_VALUE = /^(([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$/;
-const LABEL_KEY_EXPECTED = 'an optional DNS subdomain prefix and "/", then a name of at most 63 letters, digits, "-", "_" or "." starting and ending with a letter or digit';
-const LABEL_VALUE_EXPECTED = 'a string of at most 63 letters, digits, "-", "_" or "." starting and ending with a letter or digit, or ""';
-
-/** Whether a label key (also a taint key) is invalid: `[prefix/]name`. */
-function labelKeyProblem(key: unknown): boolean {
-  if (typeof key !== 'string') return true;
-  const slash = key.indexOf('/');
-  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-  const name = slash >= 0 ? key.slice(slash + 1) : key;
-  return !LABEL_NAME.test(name) || (prefix !== undefined && dnsSubdomainProblem(prefix) !== undefined);
-}
-
 function checkNodeSelector(def: ClusterDefinition, report: Report) {
   if (def.nodeSelector === null || typeof def.nodeSelector !== 'object' || Array.isArray(def.nodeSelector)) {
     report('nodeSelector', def.nodeSelector, 'is not a map of labels', "a map of node labels, e.g. { 'node-role.kubernetes.io/edge': '' }");
@@ -80,8 +67,8 @@ function checkNodeSelector(def: ClusterDefinition, report: Report) {
       "the labels of the nodes that hold the addresses, e.g. { 'node-role.kubernetes.io/edge': '' }, or selectAllNodes: true to mean every node");
   }
   for (const [key, value] of Object.entries(def.nodeSelector)) {
-    if (labelKeyProblem(key)) report(`nodeSelector[${JSON.stringify(key)}]`, key, 'is not a valid label key', LABEL_KEY_EXPECTED);
-    if (typeof value !== 'string' || !LABEL_VALUE.test(value)) {
+    if (labelKeyProblem(key) !== undefined) report(`nodeSelector[${JSON.stringify(key)}]`, key, 'is not a valid label key', LABEL_KEY_EXPECTED);
+    if (!isLabelValue(value)) {
       report(`nodeSelector[${JSON.stringify(key)}]`, value, 'is not a valid label value', LABEL_VALUE_EXPECTED);
     }
   }
@@ -101,10 +88,10 @@ function checkToleration(t: Toleration, field: string, report: Report) {
   if (operator === 'Exists' && t.value !== undefined && t.value !== '') {
     report(`${field}.value`, t.value, 'must be empty with operator Exists', 'no value, or operator Equal');
   }
-  if (t.key !== undefined && t.key !== '' && labelKeyProblem(t.key)) {
+  if (t.key !== undefined && t.key !== '' && labelKeyProblem(t.key) !== undefined) {
     report(`${field}.key`, t.key, 'is not a valid label key, so the API server would reject the pod', LABEL_KEY_EXPECTED);
   }
-  if (operator === 'Equal' && t.value !== undefined && !LABEL_VALUE.test(t.value)) {
+  if (operator === 'Equal' && t.value !== undefined && !isLabelValue(t.value)) {
     report(`${field}.value`, t.value, 'is not a valid label value, so the API server would reject the pod', LABEL_VALUE_EXPECTED);
   }
   if (operator === 'Equal' && !t.key) {

@@ -5,7 +5,8 @@
  */
 import { ManifestObject } from '../manifest';
 import { CLUSTER_LABEL, DashboardOptions, METRIC, NODE_LABEL } from './metrics-options';
-import { MonitoredCluster } from './pod-monitor';
+import { MonitoredCluster, objectMetadata } from './pod-monitor';
+import { fnv1a32Hex } from '../hash';
 
 /** Options of `grafanaDashboard`. */
 export interface GrafanaDashboardOptions {
@@ -126,13 +127,36 @@ export function grafanaDashboard(options: GrafanaDashboardOptions = {}): Record<
 /** The dashboard ConfigMap's data key. */
 export const DASHBOARD_CONFIGMAP_KEY = 'keepalived.json';
 
+/** Grafana's longest dashboard uid. */
+const GRAFANA_UID_MAX = 40;
+
+/**
+ * The dashboard's uid, unique per namespace and cluster: `keepalived-<namespace>-<cluster>`, or, when
+ * that is longer than Grafana admits, its start and a hash of all of it.
+ */
+export function dashboardUid(cluster: Pick<MonitoredCluster, 'name' | 'namespace'>): string {
+  const uid = `keepalived-${cluster.namespace}-${cluster.name}`;
+  if (uid.length <= GRAFANA_UID_MAX) return uid;
+  const hash = fnv1a32Hex(uid);
+  return `${uid.slice(0, GRAFANA_UID_MAX - hash.length - 1)}-${hash}`;
+}
+
+/**
+ * The dashboard ConfigMap's name: `keepalived-<cluster>-dashboard` in the cluster's namespace, and with
+ * the cluster's namespace too in another namespace (where clusters of several namespaces meet).
+ */
+export function dashboardConfigMapName(cluster: Pick<MonitoredCluster, 'name' | 'namespace'>, options: DashboardOptions = {}): string {
+  const elsewhere = options.namespace !== undefined && options.namespace !== cluster.namespace;
+  return elsewhere ? `keepalived-${cluster.namespace}-${cluster.name}-dashboard` : `keepalived-${cluster.name}-dashboard`;
+}
+
 /**
  * The dashboard as a ConfigMap for the Grafana sidecar (`grafana_dashboard: "1"`), preset to the
- * cluster; its uid is unique per namespace and cluster.
+ * cluster; its name and uid are unique per namespace and cluster.
  */
 export function dashboardConfigMapManifest(cluster: MonitoredCluster, options: DashboardOptions = {}): ManifestObject {
   const dashboard = grafanaDashboard({
-    uid: `keepalived-${cluster.namespace}-${cluster.name}`.slice(0, 40),
+    uid: dashboardUid(cluster),
     title: `keepalived ${cluster.namespace}/${cluster.name}`,
     namespace: cluster.namespace,
     cluster: cluster.name,
@@ -140,11 +164,11 @@ export function dashboardConfigMapManifest(cluster: MonitoredCluster, options: D
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: {
-      name: `keepalived-${cluster.name}-dashboard`,
+    metadata: objectMetadata(cluster, {
+      name: dashboardConfigMapName(cluster, options),
       namespace: options.namespace ?? cluster.namespace,
       labels: { ...(cluster.labels ?? cluster.selectorLabels), grafana_dashboard: '1', ...options.labels },
-    },
+    }),
     data: { [DASHBOARD_CONFIGMAP_KEY]: `${JSON.stringify(dashboard, undefined, 2)}\n` },
   };
 }

@@ -7,6 +7,8 @@
  * labels; the rest is what only the agent knows (`keepalived_agent_*`, priorities, health checks).
  */
 import { ValidationIssue } from '../errors';
+import { checkLabels } from '../metadata';
+import { dnsLabelProblem } from '../names';
 
 /**
  * The agent's default metrics port on the node. The package uses no other host port (keepalived
@@ -210,6 +212,9 @@ export function metricsPortIssues(path: string, port: unknown, reserved: readonl
   return [];
 }
 
+/** A Prometheus label name (names starting with `__` are reserved for Prometheus' own use). */
+const PROMETHEUS_LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
 /** The problems of `MetricsOptions` (empty when valid). */
 export function metricsOptionsIssues(path: string, options: MetricsOptions | undefined, reserved: readonly ReservedPort[] = []): ValidationIssue[] {
   if (options === undefined) return [];
@@ -234,6 +239,20 @@ export function metricsOptionsIssues(path: string, options: MetricsOptions | und
   const pm = typeof options.podMonitor === 'object' ? options.podMonitor : undefined;
   if (pm?.interval !== undefined && !/^([0-9]+(ms|s|m|h))+$/.test(pm.interval)) {
     issues.push({ path, field: 'metrics.podMonitor.interval', value: pm.interval, problem: 'is not a Prometheus duration', expected: 'e.g. "15s", "1m", "1m30s"' });
+  }
+  const report = (field: string, value: unknown, problem: string, expected: string) => issues.push({ path, field, value, problem, expected });
+  const dashboard = typeof options.dashboard === 'object' ? options.dashboard : undefined;
+  checkLabels('metrics.podMonitor.labels', pm?.labels, report);
+  checkLabels('metrics.prometheusRule.labels', rule?.labels, report);
+  checkLabels('metrics.dashboard.labels', dashboard?.labels, report);
+  const dashboardNamespaceProblem = dashboard?.namespace === undefined ? undefined : dnsLabelProblem(dashboard.namespace, 63);
+  if (dashboardNamespaceProblem) report('metrics.dashboard.namespace', dashboard!.namespace, dashboardNamespaceProblem, 'a namespace name: a DNS label of at most 63 characters');
+  for (const [name, value] of Object.entries(rule?.alertLabels ?? {})) {
+    if (!PROMETHEUS_LABEL_NAME.test(name) || name.startsWith('__')) {
+      report(`metrics.prometheusRule.alertLabels[${JSON.stringify(name)}]`, name, 'is not a Prometheus label name', 'letters, digits and "_", not starting with a digit or "__"');
+    } else if (typeof value !== 'string') {
+      report(`metrics.prometheusRule.alertLabels[${JSON.stringify(name)}]`, value, 'is not a string', 'a string');
+    }
   }
   return issues;
 }

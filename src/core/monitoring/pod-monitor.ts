@@ -12,6 +12,13 @@ export interface MonitoredCluster {
   readonly selectorLabels: Readonly<Record<string, string>>;
   /** The labels every object of the cluster carries. @default - selectorLabels */
   readonly labels?: Readonly<Record<string, string>>;
+  /** The annotations every object of the cluster carries. @default - none */
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
+/** A monitoring object's metadata: with the cluster's annotations, if it has any. */
+export function objectMetadata(cluster: Pick<MonitoredCluster, 'annotations'>, metadata: ManifestObject['metadata']): ManifestObject['metadata'] {
+  return cluster.annotations ? { ...metadata, annotations: { ...cluster.annotations } } : metadata;
 }
 
 /** The PodMonitor's and PrometheusRule's name. */
@@ -36,11 +43,11 @@ export function podMonitorManifest(cluster: MonitoredCluster, options: PodMonito
   return {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PodMonitor',
-    metadata: {
+    metadata: objectMetadata(cluster, {
       name: monitoringObjectName(cluster),
       namespace: cluster.namespace,
       labels: { ...(cluster.labels ?? cluster.selectorLabels), ...options.labels },
-    },
+    }),
     spec: {
       selector: { matchLabels: { ...cluster.selectorLabels } },
       podMetricsEndpoints: [{

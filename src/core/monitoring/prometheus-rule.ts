@@ -10,7 +10,7 @@
  */
 import { ManifestObject } from '../manifest';
 import { CLUSTER_LABEL, METRIC, NODE_LABEL, PrometheusRuleOptions, VRRP_STATE_VALUE } from './metrics-options';
-import { clusterSeriesSelector, MonitoredCluster, monitoringObjectName } from './pod-monitor';
+import { clusterSeriesSelector, MonitoredCluster, monitoringObjectName, objectMetadata } from './pod-monitor';
 
 /** One alerting rule, in Prometheus' rule-file shape. */
 export interface AlertRule {
@@ -154,11 +154,11 @@ export function prometheusRuleManifest(cluster: MonitoredCluster, options: Prome
   return {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PrometheusRule',
-    metadata: {
+    metadata: objectMetadata(cluster, {
       name: monitoringObjectName(cluster),
       namespace: cluster.namespace,
       labels: { ...(cluster.labels ?? cluster.selectorLabels), ...options.labels },
-    },
+    }),
     spec: { groups: keepalivedAlertRules(clusterSeriesSelector(cluster), options) },
   };
 }

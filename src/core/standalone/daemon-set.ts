@@ -11,6 +11,7 @@
 import { hasHealthChecks } from '../health-check';
 import { supervisedKeepalivedCommand } from '../keepalived-supervisor';
 import { DEFAULT_TRACK_DIR } from '../health-spec';
+import { quantityAmount } from '../quantity';
 import { ClusterDefinition } from '../model';
 import type { BuildContext } from '../target';
 import { definedItems, dropUndefined, ManifestObject } from '../manifest';
@@ -74,14 +75,26 @@ export function keepalivedCpuLimit(def: ClusterDefinition, o: StandaloneOptions)
   return `${Math.max(KEEPALIVED_MIN_CPU_LIMIT_MILLIS, Math.ceil(advertsPerSecond * KEEPALIVED_CPU_MILLIS_PER_ADVERT_PER_SECOND))}m`;
 }
 
-/** A container's `resources`: the defaults, overridden by the user's; `'none'` drops a value. */
+/**
+ * A container's `resources`: the defaults, overridden by the user's; `'none'` drops a value. Where the
+ * user's request is above a default limit, or the user's limit below a default request (which
+ * Kubernetes would reject), the default gives way to the user's value. Both set by the user, a request
+ * above its limit is a synth-time error.
+ */
 export function resourcesOf(defaults: Required<ContainerResources>, given: ContainerResources = {}) {
   const pick = (key: keyof ContainerResources) => {
     const value = given[key] ?? defaults[key];
     return value === 'none' ? undefined : value;
   };
-  const requests = dropUndefined({ cpu: pick('cpuRequest'), memory: pick('memoryRequest') });
-  const limits = dropUndefined({ cpu: pick('cpuLimit'), memory: pick('memoryLimit') });
+  const pair = (requestKey: 'cpuRequest' | 'memoryRequest', limitKey: 'cpuLimit' | 'memoryLimit') => {
+    const [request, limit] = [pick(requestKey), pick(limitKey)];
+    if (request === undefined || limit === undefined || quantityAmount(request)! <= quantityAmount(limit)!) return [request, limit];
+    return given[limitKey] === undefined ? [request, request] : [limit, limit];
+  };
+  const [cpuRequest, cpuLimit] = pair('cpuRequest', 'cpuLimit');
+  const [memoryRequest, memoryLimit] = pair('memoryRequest', 'memoryLimit');
+  const requests = dropUndefined({ cpu: cpuRequest, memory: memoryRequest });
+  const limits = dropUndefined({ cpu: cpuLimit, memory: memoryLimit });
   return dropUndefined({
     requests: Object.keys(requests).length > 0 ? requests : undefined,
     limits: Object.keys(limits).length > 0 ? limits : undefined,

@@ -66,7 +66,12 @@ export enum ImagePullPolicy {
   NEVER = 'Never',
 }
 
-/** CPU and memory of one container, as Kubernetes quantities (`'100m'`, `'64Mi'`). */
+/**
+ * CPU and memory of one container, as Kubernetes quantities (`'100m'`, `'64Mi'`). A value not set keeps
+ * the package's default, except that a default limit below the request set here rises to it, and a
+ * default request above the limit set here falls to it; a request above the limit, both set here, is
+ * a synth-time error.
+ */
 export interface ContainerResources {
   /**
    * The CPU request.
@@ -107,7 +112,7 @@ export interface StandaloneResources {
   /**
    * The agent's containers (the `render` init container and the `agent` sidecar).
    *
-   * @default - requests 10m / 32Mi, limits 200m / 128Mi
+   * @default - `render`: requests 10m / 32Mi, limits 200m / 128Mi; `agent`: requests 10m / 48Mi, limits 200m / 128Mi
    */
   readonly agent?: ContainerResources;
 }

@@ -120,7 +120,7 @@ export class StandaloneTargetStrategy implements TargetStrategy {
         }, ctx),
       },
       ...vrrpPolicies(def, o, n, meta),
-      ...monitoringObjects(o, { name: n.name, namespace: n.namespace, selectorLabels: selectorLabels(n.name), labels }),
+      ...monitoringObjects(o, { name: n.name, namespace: n.namespace, selectorLabels: selectorLabels(n.name), labels, annotations: o.annotations }),
     ]);
   }
 }

@@ -2,7 +2,9 @@
 import { IpFamily, isNetwork, networkOf, parseCidr, parseIp } from '../address';
 import { ValidationIssue } from '../errors';
 import { ClusterDefinition, GroupDefinition } from '../model';
+import { checkAnnotations, checkLabels } from '../metadata';
 import { dnsLabelProblem, dnsSubdomainProblem } from '../names';
+import { QUANTITY_EXPECTED, quantityAmount } from '../quantity';
 import { metricsOptionsIssues } from '../monitoring/metrics-options';
 import { MAX_NODE_ORDER } from '../priority';
 import {
@@ -79,8 +81,10 @@ export function validateStandaloneOptions(o: StandaloneOptions, report: IssueRep
     report('target.vrrpVersion', 2, 'the fast profile\'s sub-second adverts need VRRPv3', 'VrrpVersion.V3, or omit it');
   }
   for (const issue of metricsOptionsIssues('', o.metrics)) report(`target.${issue.field}`, issue.value, issue.problem, issue.expected);
-  validateLabels('target.labels', o.labels, report);
-  validateLabels('target.podLabels', o.podLabels, report);
+  checkLabels('target.labels', o.labels, report);
+  checkLabels('target.podLabels', o.podLabels, report);
+  checkAnnotations('target.annotations', o.annotations, report);
+  checkAnnotations('target.podAnnotations', o.podAnnotations, report);
   for (const [which, r] of Object.entries(o.resources ?? {})) validateResources(`target.resources.${which}`, r as ContainerResources, report);
   if (o.priorityClassName !== undefined && dnsSubdomainProblem(o.priorityClassName)) {
     report('target.priorityClassName', o.priorityClassName, `${dnsSubdomainProblem(o.priorityClassName)}`, 'the name of a PriorityClass');
@@ -93,22 +97,16 @@ export function validateStandaloneOptions(o: StandaloneOptions, report: IssueRep
   }
 }
 
-const QUANTITY = /^([+]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$/;
 function validateResources(field: string, r: ContainerResources, report: IssueReport) {
   for (const key of ['cpuRequest', 'cpuLimit', 'memoryRequest', 'memoryLimit'] as const) {
     const value = r?.[key];
     if (value === undefined || value === 'none') continue;
-    if (typeof value !== 'string' || !QUANTITY.test(value)) {
-      report(`${field}.${key}`, value, 'is not a Kubernetes quantity', 'a quantity such as "100m" or "64Mi", or "none"');
-    }
+    if (quantityAmount(value) === undefined) report(`${field}.${key}`, value, 'is not a Kubernetes quantity', `${QUANTITY_EXPECTED}, or "none"`);
   }
-}
-
-const LABEL_VALUE = /^(([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)$/;
-function validateLabels(field: string, labels: { [key: string]: string } | undefined, report: IssueReport) {
-  for (const [key, value] of Object.entries(labels ?? {})) {
-    if (typeof value !== 'string' || !LABEL_VALUE.test(value)) {
-      report(`${field}[${JSON.stringify(key)}]`, value, 'is not a valid label value', 'at most 63 letters, digits, "-", "_" or "." starting and ending with a letter or digit');
+  for (const [request, limit] of [['cpuRequest', 'cpuLimit'], ['memoryRequest', 'memoryLimit']] as const) {
+    const [requested, limited] = [quantityAmount(r?.[request]), quantityAmount(r?.[limit])];
+    if (requested !== undefined && limited !== undefined && requested > limited) {
+      report(`${field}.${request}`, r[request], `is more than ${field}.${limit} (${r[limit]}), which Kubernetes rejects`, `at most the limit, or a higher ${limit}`);
     }
   }
 }

@@ -1,0 +1,70 @@
+/**
+ * Kubernetes' rules for object metadata that users set: label keys and values, annotation keys and
+ * values. The API server rejects an object that breaks them, so the constructs check them at synth.
+ */
+import { dnsSubdomainProblem } from './names';
+
+/** The name part of a label or annotation key, and a non-empty label value: at most 63, alphanumeric at both ends. */
+const QUALIFIED_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+/** What a label key (also an annotation key and a taint key) is: for the messages. */
+export const LABEL_KEY_EXPECTED = 'an optional DNS subdomain prefix and "/", then a name of at most 63 letters, digits, "-", "_" or "." starting and ending with a letter or digit';
+/** What a label value is: for the messages. */
+export const LABEL_VALUE_EXPECTED = 'a string of at most 63 letters, digits, "-", "_" or "." starting and ending with a letter or digit, or ""';
+/** The API server's limit on the total size of an object's annotations. */
+const MAX_ANNOTATIONS_BYTES = 256 * 1024;
+
+/** Why `key` is not a label key (`[prefix/]name`; also an annotation or taint key), or undefined when it is one. */
+export function labelKeyProblem(key: unknown): string | undefined {
+  if (typeof key !== 'string') return 'is not a string';
+  const slash = key.indexOf('/');
+  const [prefix, name] = slash < 0 ? [undefined, key] : [key.slice(0, slash), key.slice(slash + 1)];
+  if (prefix !== undefined) {
+    const problem = dnsSubdomainProblem(prefix);
+    if (problem) return `has a prefix that ${problem}`;
+  }
+  if (!QUALIFIED_NAME.test(name)) return name.length > 63 ? 'has a name longer than 63 characters' : 'has a name that is not a qualified name';
+  return undefined;
+}
+
+/** Whether `value` is a valid label value (the empty string is one). */
+export function isLabelValue(value: unknown): value is string {
+  return typeof value === 'string' && (value === '' || QUALIFIED_NAME.test(value));
+}
+
+/** Receives one problem of a metadata map; `field` names the entry. */
+export type MetadataReport = (field: string, value: unknown, problem: string, expected: string) => void;
+
+function checkMap(field: string, map: unknown, report: MetadataReport, what: string): [string, unknown][] {
+  if (map === undefined) return [];
+  if (typeof map !== 'object' || map === null || Array.isArray(map)) {
+    report(field, map, `is not a map of ${what}`, `an object of string keys and values, e.g. { team: "network" }`);
+    return [];
+  }
+  const entries = Object.entries(map);
+  for (const [key] of entries) {
+    const problem = labelKeyProblem(key);
+    if (problem) report(`${field}[${JSON.stringify(key)}]`, key, `is not a valid key: it ${problem}`, LABEL_KEY_EXPECTED);
+  }
+  return entries;
+}
+
+/** Checks labels: keys, and values of at most 63 characters (Kubernetes' label syntax). */
+export function checkLabels(field: string, labels: unknown, report: MetadataReport): void {
+  for (const [key, value] of checkMap(field, labels, report, 'labels')) {
+    if (!isLabelValue(value)) {
+      report(`${field}[${JSON.stringify(key)}]`, value, 'is not a valid label value', LABEL_VALUE_EXPECTED);
+    }
+  }
+}
+
+/** Checks annotations: keys, string values, and the API server's 256 KiB limit on all of them. */
+export function checkAnnotations(field: string, annotations: unknown, report: MetadataReport): void {
+  let bytes = 0;
+  for (const [key, value] of checkMap(field, annotations, report, 'annotations')) {
+    if (typeof value !== 'string') report(`${field}[${JSON.stringify(key)}]`, value, 'is not a string', 'a string');
+    else bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+  }
+  if (bytes > MAX_ANNOTATIONS_BYTES) {
+    report(field, `(${bytes} bytes)`, `is larger than the ${MAX_ANNOTATIONS_BYTES / 1024} KiB the API server admits for an object's annotations`, 'fewer or shorter annotations');
+  }
+}
