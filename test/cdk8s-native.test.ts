@@ -233,6 +233,20 @@ describe('the Namespace and the agent ConfigMap belong to no cluster', () => {
     expect(fs.readdirSync(app.outdir).sort()).toEqual(['0000-namespaces.k8s.yaml', '0001-clusters.k8s.yaml']);
   });
 
+  test('a KeepalivedNamespace declared after clusters of two charts, in the second: no dependency on the replaced owner, no cycle', () => {
+    // GIVEN clusters in charts one and two (one made an implicit owner), then the namespace in two,
+    // as the error for clusters of two charts says to do
+    const app = new App({ outdir: Testing.app().outdir });
+    const [one, two] = [new Chart(app, 'one'), new Chart(app, 'two')];
+    const a = cluster(one, 'a', '203.0.113.1/32');
+    cluster(two, 'b', '203.0.113.2/32');
+    const ns = new KeepalivedNamespace(two, 'ns', { name: 'keepalived' });
+    // THEN chart one depends on the namespace's chart alone, and two is applied first
+    expect(a.node.dependencies.map((d) => d.node.path)).toEqual([ns.node.path]);
+    app.synth();
+    expect(fs.readdirSync(app.outdir).sort()).toEqual(['0000-two.k8s.yaml', '0001-one.k8s.yaml']);
+  });
+
   test('two owners of one namespace, and a cluster that disagrees with its owner, are errors', () => {
     const chart = new Chart(Testing.app(), 'c');
     new KeepalivedNamespace(chart, 'ns1', { name: 'net' });

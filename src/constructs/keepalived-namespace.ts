@@ -90,7 +90,9 @@ export class KeepalivedNamespace extends Construct {
     owners.set(this.node.root, byName);
     const implicit = byName.get(name);
     if (implicit?.implicit) {
-      // A namespace declared after its clusters replaces the owner they made implicitly.
+      // A namespace declared after its clusters replaces the owner they made implicitly, and what they
+      // depended on (the replaced owner would still order the charts, into a cycle if it sat in another).
+      for (const cluster of clusters.get(this.node.root)?.get(name) ?? []) cluster.node.removeDependency(implicit);
       implicit.node.scope?.node.tryRemoveChild(implicit.node.id);
       domainOf(this).removeNamespace(implicit.owner);
     }
