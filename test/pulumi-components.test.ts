@@ -7,7 +7,7 @@ import { Chart } from 'cdk8s';
 import * as cdk8s from '../src/internal';
 import { describeIssueAt } from '../src/internal';
 import {
-  FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, KeepalivedConfigError, ReservedVrids, Target,
+  FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, KeepalivedConfigError, KeepalivedNamespace, ReservedVrids, Target,
   VrrpPolicyFlavor,
 } from '../src/pulumi';
 import { resetVrrpDomainForTests } from '../src/pulumi/domain';
@@ -158,7 +158,7 @@ describe('as Pulumi resources', () => {
     for (const child of children) expect(child.provider).toBe(providerRef);
   });
 
-  test('dependsOn on the component holds back every child until the dependency exists', async () => {
+  test('dependsOn on the component holds back every child until the dependency exists; the namespace\'s shared objects do not wait', async () => {
     // GIVEN a resource whose creation takes a while
     const events: string[] = [];
     let release!: () => void;
@@ -172,16 +172,63 @@ describe('as Pulumi resources', () => {
     const cluster = new FrontendVips('edge', edge, { dependsOn: [crds] });
     await value(cluster.vrids);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(events.filter((e) => e.startsWith('create edge-') || e.startsWith('create keepalived-'))).toEqual([]);
+    expect(events.filter((e) => e.startsWith('create edge-'))).toEqual([]);
     events.push('crds ready');
     release();
     // THEN the children are created after it
     await registered(cluster.resources);
     const ready = events.indexOf('crds ready');
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const children = events.filter((e) => e.startsWith('create edge-') || e.startsWith('create keepalived-'));
-    expect(children).toHaveLength(6);
+    const children = events.filter((e) => e.startsWith('create edge-'));
+    expect(children).toHaveLength(4);
     for (const child of children) expect(events.indexOf(child)).toBeGreaterThan(ready);
+    // The Namespace and the agent ConfigMap are the namespace's, not the cluster's: what the cluster
+    // depends on may live in that namespace (a Secret for VrrpAuth.fromSecret), so they wait for nothing.
+    const shared = events.filter((e) => e.startsWith('create keepalived-'));
+    expect(shared).toEqual(['create keepalived-namespace', 'create keepalived-agent']);
+    for (const object of shared) expect(events.indexOf(object)).toBeLessThan(ready);
+  });
+
+  test('a provider inherited from a parent component reaches the namespace\'s shared objects too', async () => {
+    // GIVEN a cluster inside a component of the user's, which has the Kubernetes provider
+    const provider = new k8s.Provider('site-kube', {});
+    const site = new pulumi.ComponentResource('example:index:Site', 'site', {}, { providers: { kubernetes: provider } });
+    const cluster = new FrontendVips('edge', edge, { parent: site });
+    await registered(cluster.resources);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // THEN every Kubernetes resource, the Namespace and the agent ConfigMap included, uses it
+    const providerRef = `${await value(provider.urn)}::${await value(provider.id)}`;
+    const kube = registrations.filter((r) => r.type.startsWith('kubernetes:') && r.custom && !r.type.startsWith('pulumi:providers'));
+    expect(kube.map((r) => r.name).sort()).toEqual(['edge-configmap', 'edge-daemonset', 'edge-globalnetworkpolicy', 'edge-serviceaccount', 'keepalived-agent', 'keepalived-namespace']);
+    for (const r of kube) expect(r.provider).toBe(providerRef);
+  });
+
+  test('clusters of one namespace with different Kubernetes providers fail the program, naming both', async () => {
+    const [one, two] = [new k8s.Provider('kube-one', {}), new k8s.Provider('kube-two', {})];
+    const errors = await programFailures(async () => {
+      new FrontendVips('edge', edge, { provider: one });
+      new FrontendVips('edge-b', { ...edge, name: 'edge-b', addresses: ['203.0.113.20/32'], vrids: [20] }, { provider: two });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    });
+    const { messages } = onlyFailure(errors);
+    expect(messages).toEqual(['[edge, edge-b] target.namespace = "keepalived": is used with different Kubernetes providers ([edge] with provider kube-one; '
+      + '[edge-b] with provider kube-two), but its Namespace and agent ConfigMap are created with one. Valid: one provider for the clusters of a namespace '
+      + 'and its KeepalivedNamespace (a namespace name of its own per provider), or a Pulumi stack per Kubernetes cluster.']);
+    expect(registrations.filter((r) => r.type === 'kubernetes:core/v1:Namespace')).toEqual([]);
+  });
+
+  test('a KeepalivedNamespace declared under another name takes over the URNs of the one the program made (aliases)', async () => {
+    // GIVEN a namespace owner declared later, named as in the README, for a namespace whose objects a
+    // program without it created under a KeepalivedNamespace named after the namespace
+    const declared = new KeepalivedNamespace('keepalived-ns', { name: 'keepalived', labels: { team: 'net' } });
+    new FrontendVips('edge', edge);
+    await registered(declared.resources);
+    // THEN its URN has an alias to that one's, which its children inherit (`<name>-namespace`)
+    const aliases = async (r: pulumi.Resource) => Promise.all(((r as any).__aliases as pulumi.Output<string>[]).map(value));
+    expect(await aliases(declared)).toEqual(['urn:pulumi:stack::project::keepalived-constructs:index:KeepalivedNamespace::keepalived']);
+    // and one named after its namespace, at the top of the stack, is that URN already
+    resetVrrpDomainForTests();
+    expect(await aliases(new KeepalivedNamespace('keepalived', {}))).toEqual([]);
   });
 
   test('kinds map to typed @pulumi/kubernetes resources; other kinds to CustomResource', async () => {

@@ -1,3 +1,4 @@
+import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import {
   clusterGroupDefinition, clusterName, clusterObjectHeads, clusterObjects, contentFields, declareCluster, declareGroup, DeclaredCluster,
@@ -5,7 +6,7 @@ import {
   VrrpGroup, vridsOf, warningsOf,
 } from '../core';
 import { asProgramError, describeOutcome, Membership, programDomain, ProgramDomain } from './domain';
-import { namespaceResources } from './keepalived-namespace';
+import { kubernetesProviderOf, namespaceResources } from './keepalived-namespace';
 import { kubernetesObject, objectName } from './kubernetes-object';
 
 /** What a cluster produces once the program's declarations have settled. */
@@ -65,16 +66,16 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
   public readonly resource: pulumi.CustomResource;
 
   /** The DaemonSet (standalone target). */
-  public readonly daemonSet?: pulumi.CustomResource;
+  public readonly daemonSet?: k8s.apps.v1.DaemonSet;
 
   /** The cluster's ConfigMap with its model for the node agent (standalone target). */
-  public readonly configMap?: pulumi.CustomResource;
+  public readonly configMap?: k8s.core.v1.ConfigMap;
 
   /** The pods' ServiceAccount (standalone target). */
-  public readonly serviceAccount?: pulumi.CustomResource;
+  public readonly serviceAccount?: k8s.core.v1.ServiceAccount;
 
   /** The Secret with a literal VRRP password (standalone target with `VrrpAuth.literal`). */
-  public readonly secret?: pulumi.CustomResource;
+  public readonly secret?: k8s.core.v1.Secret;
 
   /** The RBAC resources (discovery mode). */
   public readonly rbac: pulumi.CustomResource[];
@@ -110,7 +111,10 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
     const fields = heads.map((h) => ['metadata', ...contentFields(h.object)]);
     const namespace = this.target.strategy.namespace;
     const namespaced = namespace === undefined ? undefined
-      : namespaceResources(this.program, namespace, { createNamespace: this.target.standaloneOptions?.createNamespace, agentConfigMap: this.target.strategy.needsAgentConfigMap }, opts);
+      : namespaceResources(this.program, namespace, {
+        path: name, provider: kubernetesProviderOf(this),
+        createNamespace: this.target.standaloneOptions?.createNamespace, agentConfigMap: this.target.strategy.needsAgentConfigMap,
+      });
     this.produced = this.program.join(
       name,
       () => describeOutcome(vridsOf(domain.resolve(), definition), issuesOf(domain, name)),
@@ -144,10 +148,10 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
       return resource;
     });
     this.resource = byId.get('Resource')!;
-    this.daemonSet = heads.find((h) => h.id === 'Resource')?.object.kind === 'DaemonSet' ? this.resource : undefined;
-    this.configMap = byId.get('ConfigMap');
-    this.serviceAccount = byId.get('ServiceAccount');
-    this.secret = byId.get('Secret');
+    this.daemonSet = this.resource instanceof k8s.apps.v1.DaemonSet ? this.resource : undefined;
+    this.configMap = byId.get('ConfigMap') as k8s.core.v1.ConfigMap | undefined;
+    this.serviceAccount = byId.get('ServiceAccount') as k8s.core.v1.ServiceAccount | undefined;
+    this.secret = byId.get('Secret') as k8s.core.v1.Secret | undefined;
     this.rbac = ['ClusterRole', 'ClusterRoleBinding', 'LeaseRole', 'LeaseRoleBinding'].flatMap((i) => byId.get(i) ?? []);
     this.policies = [...byId.entries()].filter(([i]) => i.endsWith('Policy')).map(([, r]) => r);
     this.vrids = pulumi.output(result.then((p) => p.vrids));

@@ -1,5 +1,9 @@
+import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { AGENT_CONFIG_MAP_ID, contentFields, declareNamespace, DEFAULT_NAMESPACE, KeepalivedNamespaceProps, NAMESPACE_ID, NamespaceOwner, sharedNamespaceObjects } from '../core';
+import {
+  AGENT_CONFIG_MAP_ID, contentFields, declareNamespace, DEFAULT_NAMESPACE, KeepalivedConfigError, KeepalivedNamespaceProps, NAMESPACE_ID, NamespaceOwner,
+  sharedNamespaceObjects,
+} from '../core';
 import { ProgramDomain, programDomain } from './domain';
 import { kubernetesObject } from './kubernetes-object';
 
@@ -9,8 +13,12 @@ import { kubernetesObject } from './kubernetes-object';
  * their URNs (`keepalived-constructs:index:KeepalivedNamespace` named after the namespace), and Pulumi
  * never deletes a namespace that another cluster still uses.
  *
- * Declare one to set its labels or options; when a namespace has none, one is created for it once the
- * program's declarations have settled, with the provider and dependsOn of the first cluster that uses it.
+ * Declare one to set its labels or options, or to make resources of your own in the namespace depend on
+ * it (a Secret for `VrrpAuth.fromSecret`). When a namespace has none, one is created for it once the
+ * program's declarations have settled, named after the namespace, with the Kubernetes provider of the
+ * clusters that use it (all of them must use the same one) and no `dependsOn`: what a cluster depends on
+ * may itself live in the namespace. A declared one named otherwise takes over the URNs of the one
+ * created before it was declared (through aliases), so declaring one later never deletes the namespace.
  *
  * @example
  * new KeepalivedNamespace('keepalived', { name: 'keepalived' });
@@ -23,10 +31,10 @@ export class KeepalivedNamespace extends pulumi.ComponentResource {
   public readonly name: string;
 
   /** The Namespace, unless `createNamespace` is false. */
-  public readonly namespace?: pulumi.CustomResource;
+  public readonly namespace?: k8s.core.v1.Namespace;
 
   /** The ConfigMap with the bundled node agent, unless `agentConfigMap` is false. */
-  public readonly agentConfigMap?: pulumi.CustomResource;
+  public readonly agentConfigMap?: k8s.core.v1.ConfigMap;
 
   /** Both, in apply order. */
   public readonly resources: pulumi.CustomResource[];
@@ -37,7 +45,7 @@ export class KeepalivedNamespace extends pulumi.ComponentResource {
    * @param opts passed to the component, and through `parent` to its children
    */
   constructor(name: string, props: KeepalivedNamespaceProps = {}, opts?: pulumi.ComponentResourceOptions) {
-    super(KeepalivedNamespace.__pulumiType, name, {}, opts);
+    super(KeepalivedNamespace.__pulumiType, name, {}, withImplicitAlias(name, props.name ?? DEFAULT_NAMESPACE, opts));
     const program = programDomain();
     const owner = declareNamespace(program.vrrp, name, props);
     this.name = owner.name;
@@ -49,16 +57,40 @@ export class KeepalivedNamespace extends pulumi.ComponentResource {
       return [id, kubernetesObject(child, object, fields, Promise.resolve(object), { parent: this })];
     }));
     this.resources = [...byId.values()];
-    this.namespace = byId.get(NAMESPACE_ID);
-    this.agentConfigMap = byId.get(AGENT_CONFIG_MAP_ID);
+    this.namespace = byId.get(NAMESPACE_ID) as k8s.core.v1.Namespace | undefined;
+    this.agentConfigMap = byId.get(AGENT_CONFIG_MAP_ID) as k8s.core.v1.ConfigMap | undefined;
     this.registerOutputs({});
   }
 }
+
+/**
+ * The options of a namespace's owner named `name`, with an alias to the URN of the owner that the
+ * program creates when none is declared (named after the namespace, at the top of the stack), unless
+ * this is that URN: declaring an owner for a namespace whose objects exist renames nothing.
+ */
+function withImplicitAlias(name: string, namespace: string, opts: pulumi.ComponentResourceOptions | undefined): pulumi.ComponentResourceOptions | undefined {
+  if (name === namespace && opts?.parent === undefined) return opts;
+  return { ...opts, aliases: [...(opts?.aliases ?? []), pulumi.createUrn(namespace, KeepalivedNamespace.__pulumiType)] };
+}
+
+/** The type whose provider a cluster's and a namespace's Kubernetes resources use. */
+const KUBERNETES_TYPE = 'kubernetes:core/v1:Namespace';
+
+/** The Kubernetes provider that a component's children use; undefined: the default provider. */
+export function kubernetesProviderOf(component: pulumi.ComponentResource): pulumi.ProviderResource | undefined {
+  return component.getProvider(KUBERNETES_TYPE);
+}
+
+const providerName = (provider: pulumi.ProviderResource | undefined) => (provider ? `provider ${pulumi.resourceName(provider)}` : 'the default provider');
 
 const owners = new WeakMap<ProgramDomain, Map<string, KeepalivedNamespace>>();
 const needs = new WeakMap<ProgramDomain, Map<string, Promise<pulumi.Resource[]>>>();
 /** What one cluster needs of its namespace's shared objects. */
 export interface NamespaceUse {
+  /** The cluster's resource name, for messages. */
+  readonly path: string;
+  /** The Kubernetes provider of the cluster's resources (undefined: the default provider). */
+  readonly provider: pulumi.ProviderResource | undefined;
   /** The cluster's `createNamespace`, if it says. */
   readonly createNamespace: boolean | undefined;
   /** Whether its pods mount the agent ConfigMap. */
@@ -79,8 +111,7 @@ function declared(program: ProgramDomain): Map<string, KeepalivedNamespace> {
  *
  * @internal
  */
-export function namespaceResources(program: ProgramDomain, name: string, use: NamespaceUse,
-  opts: pulumi.ComponentResourceOptions | undefined): Promise<pulumi.Resource[]> {
+export function namespaceResources(program: ProgramDomain, name: string, use: NamespaceUse): Promise<pulumi.Resource[]> {
   let byName = needs.get(program);
   if (!byName) needs.set(program, byName = new Map());
   let usesByName = uses.get(program);
@@ -96,11 +127,30 @@ export function namespaceResources(program: ProgramDomain, name: string, use: Na
         createNamespace: !all.some((u) => u.createNamespace === false),
         agentConfigMap: all.some((u) => u.agentConfigMap),
       };
-      const owner = declared(program).get(name)
-        ?? new KeepalivedNamespace(name ?? DEFAULT_NAMESPACE, { name, ...wanted }, { provider: opts?.provider, providers: opts?.providers, dependsOn: opts?.dependsOn });
+      const declaredOwner = declared(program).get(name);
+      const provider = declaredOwner ? kubernetesProviderOf(declaredOwner) : all[0].provider;
+      const elsewhere = all.filter((u) => u.provider !== provider);
+      if (elsewhere.length > 0) throw differentProvidersError(name, all, declaredOwner);
+      const owner = declaredOwner ?? new KeepalivedNamespace(name, { name, ...wanted }, { provider });
       return owner.resources;
     }).result;
     byName.set(name, resources);
   }
   return resources;
+}
+
+/**
+ * Clusters of one namespace that deploy with different Kubernetes providers (to different Kubernetes
+ * clusters, as a rule): the Namespace and the agent ConfigMap would exist with one provider only.
+ */
+function differentProvidersError(name: string, uses: readonly NamespaceUse[], declaredOwner: KeepalivedNamespace | undefined): KeepalivedConfigError {
+  const who = uses.map((u) => `[${u.path}] with ${providerName(u.provider)}`);
+  if (declaredOwner) who.unshift(`its KeepalivedNamespace [${pulumi.resourceName(declaredOwner)}] with ${providerName(kubernetesProviderOf(declaredOwner))}`);
+  return new KeepalivedConfigError([{
+    path: uses.map((u) => u.path).join(', '),
+    field: 'target.namespace',
+    value: name,
+    problem: `is used with different Kubernetes providers (${who.join('; ')}), but its Namespace and agent ConfigMap are created with one`,
+    expected: 'one provider for the clusters of a namespace and its KeepalivedNamespace (a namespace name of its own per provider), or a Pulumi stack per Kubernetes cluster',
+  }]);
 }
