@@ -289,9 +289,12 @@ describe('errors', () => {
     ]);
   });
 
-  test('a node order that names a node twice', () => {
+  test('a node order that names a node twice, or a name that is no node name', () => {
     expect(() => renderKeepalivedConf({ ...SPEC, nodeOrder: ['node-a', 'node-b', 'node-a'] }, viewOf(11), NODE_A))
-      .toThrow(/spec.nodeOrder lists "node-a" more than once/);
+      .toThrow(/spec.nodeOrder\[2\] "node-a" is listed more than once/);
+    // The same rule as the synth's (rules/node-order.ts): a hand-edited spec.json gets no further.
+    expect(() => renderKeepalivedConf({ ...SPEC, nodeOrder: ['node-a', 'Node B; rm'] }, viewOf(11), NODE_A))
+      .toThrow(/spec.nodeOrder\[1\] "Node B; rm" is not a DNS subdomain, so it cannot be a node name/);
   });
 });
 

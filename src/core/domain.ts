@@ -8,6 +8,7 @@ import { ValidationIssue } from './errors';
 import { ClusterDefinition } from './model';
 import { clusterName } from './names';
 import { allocateVrids, VridClaim, VridReservation } from './vrid';
+import { isVrid, VRID_EXPECTED } from './rules';
 
 /** What the domain concluded: the VRID of every group, and the app-wide issues. */
 export interface DomainResolution {
@@ -112,8 +113,8 @@ export class VrrpDomain {
     const issues: ValidationIssue[] = [];
     for (const r of this.reservations) {
       r.ids.forEach((id, i) => {
-        if (!Number.isInteger(id) || id < 1 || id > 255) {
-          issues.push({ path: r.owner, field: `${r.field}[${i}]`, value: id, problem: 'is not a VRRP router id', expected: 'an integer from 1 to 255' });
+        if (!isVrid(id)) {
+          issues.push({ path: r.owner, field: `${r.field}[${i}]`, value: id, problem: 'is not a VRRP router id', expected: VRID_EXPECTED });
         }
       });
     }

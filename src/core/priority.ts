@@ -13,6 +13,10 @@ export const TOP_ORDERED_PRIORITY = 250;
  * still have priority 1 below them.
  */
 export const MAX_NODE_ORDER = TOP_ORDERED_PRIORITY - 1;
+/** The lowest priority that hashing gives (1 is left for nodes below a full band). */
+const LOWEST_HASHED_PRIORITY = 2;
+/** How many priorities lie from the lowest hashed one up to just below the top ordered one (2..249): ranks spread over them, hashes fall in them. */
+const PRIORITY_BAND = TOP_ORDERED_PRIORITY - LOWEST_HASHED_PRIORITY;
 
 /** The node order that priorities follow: the spec's static one, or the one discovery derived. */
 export interface PriorityOrder {
@@ -37,7 +41,7 @@ export type PriorityGroup = Pick<AgentGroup, 'name' | 'index' | 'preferredNode'>
  */
 export function rankStep(group: PriorityGroup, n: number): number {
   const wanted = Math.ceil((0.01 * 256) / (group.advertInterval ?? 1));
-  return Math.max(1, Math.min(Math.floor(248 / Math.max(n, 1)), wanted));
+  return Math.max(1, Math.min(Math.floor(PRIORITY_BAND / Math.max(n, 1)), wanted));
 }
 
 /**
@@ -64,7 +68,7 @@ export function rankStep(group: PriorityGroup, n: number): number {
 export function priorityOf(spec: PriorityOrder, group: PriorityGroup, nodeName: string): number {
   if (group.preferredNode === nodeName && !isTrailingIn(spec, nodeName)) return PREFERRED_PRIORITY;
   const order = spec.nodeOrder;
-  if (order === undefined) return 2 + (rendezvousHash(nodeName, group.name) % 248);
+  if (order === undefined) return LOWEST_HASHED_PRIORITY + (rendezvousHash(nodeName, group.name) % PRIORITY_BAND);
   const n = order.length;
   if (n > MAX_NODE_ORDER) {
     throw new RangeError(`nodeOrder lists ${n} nodes; VRRP priorities leave room for at most ${MAX_NODE_ORDER}`);
@@ -73,8 +77,8 @@ export function priorityOf(spec: PriorityOrder, group: PriorityGroup, nodeName: 
   const rank = order.indexOf(nodeName);
   const leaders = leaderCountOf(spec.leaderCount, n);
   if (rank >= 0) return TOP_ORDERED_PRIORITY - step * (rank < leaders ? mod(rank - group.index, leaders) : rank);
-  const band = 248 - step * Math.max(n - 1, 0);
-  return band >= 1 ? 2 + (rendezvousHash(nodeName, group.name) % band) : 1;
+  const band = PRIORITY_BAND - step * Math.max(n - 1, 0);
+  return band >= 1 ? LOWEST_HASHED_PRIORITY + (rendezvousHash(nodeName, group.name) % band) : 1;
 }
 
 /** What the node should expect to be for a group, assuming every node in the order is up. */

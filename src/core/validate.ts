@@ -10,7 +10,7 @@ import { InterfaceSelector } from './interface-selector';
 import { ClusterDefinition, GroupDefinition, Toleration } from './model';
 import { isLabelValue, LABEL_KEY_EXPECTED, LABEL_VALUE_EXPECTED, labelKeyProblem } from './metadata';
 import { clusterName, dnsLabelProblem, interfaceNameProblem } from './names';
-import { VRID_MAX, VRID_MIN } from './rules';
+import { isVrid, VRID_EXPECTED } from './rules';
 import { familyOf } from './standalone/agent-spec-of';
 import { IssueReport as Report, Target } from './target';
 
@@ -109,8 +109,8 @@ function checkGroup(def: ClusterDefinition, gdef: GroupDefinition, report: Repor
   const target = def.target.strategy;
   for (const i of healthCheckIssues(def, g.healthChecks, f('healthChecks'))) report(i.field, i.value, i.problem, i.expected);
 
-  if (g.id !== undefined && (!Number.isInteger(g.id) || g.id < VRID_MIN || g.id > VRID_MAX)) {
-    report(f('id'), g.id, 'is not a VRRP router id', `an integer from ${VRID_MIN} to ${VRID_MAX}, or omit it for automatic allocation`);
+  if (g.id !== undefined && !isVrid(g.id)) {
+    report(f('id'), g.id, 'is not a VRRP router id', `${VRID_EXPECTED}, or omit it for automatic allocation`);
   }
   if (g.name !== undefined && dnsLabelProblem(g.name, 63)) {
     report(f('name'), g.name, `${dnsLabelProblem(g.name, 63)}`, 'a DNS label of at most 63 characters');

@@ -6,6 +6,11 @@ export const VRRP2_ADVERT_MAX = 255;
 export const VRRP3_ADVERT_MIN = 0.01;
 export const VRRP3_ADVERT_MAX = 40.95;
 
+/** What an advert interval of VRRP `version` is: for the messages. */
+export function advertIntervalExpected(version: 2 | 3): string {
+  return version === 2 ? `an integer from 1 to ${VRRP2_ADVERT_MAX}` : `a multiple of ${VRRP3_ADVERT_MIN} from ${VRRP3_ADVERT_MIN} to ${VRRP3_ADVERT_MAX}`;
+}
+
 /** Why `seconds` is not an advert interval of VRRP `version`, or undefined. */
 export function advertIntervalProblem(seconds: unknown, version: number): string | undefined {
   if (typeof seconds !== 'number' || !Number.isFinite(seconds)) return 'is not a number of seconds';

@@ -9,6 +9,7 @@
 import { ValidationIssue } from '../errors';
 import { advertIntText } from '../keepalived-conf';
 import { ClusterDefinition, GroupDefinition } from '../model';
+import { advertIntervalProblem } from '../rules';
 import { familyOf, vrrpVersionOf } from './agent-spec-of';
 
 /** The keepalived of the default image, `docker.io/osixia/keepalived:2.0.20`. */
@@ -79,7 +80,7 @@ export const KEEPALIVED_FEATURES: readonly KeepalivedFeature[] = [
     usedBy: (def, group) => {
       const seconds = group?.group.advertInterval;
       // Only intervals that are otherwise valid (validate.ts reports the others).
-      if (typeof seconds !== 'number' || !(seconds >= 0.01 && seconds <= 40.95) || Math.abs(Math.round(seconds * 100) - seconds * 100) > 1e-6) return undefined;
+      if (typeof seconds !== 'number' || advertIntervalProblem(seconds, 3) !== undefined) return undefined;
       if (vrrpVersionOf(def.target.standaloneOptions ?? {}, familyOf(group!.group)) !== 3 || !misreadByKeepalived20(seconds)) return undefined;
       return { field: group!.fieldOf('advertInterval'), value: seconds, alternative: `an advert interval of ${nearestExact(seconds)} s` };
     },

@@ -6,12 +6,12 @@ import { checkAnnotations, checkLabels } from '../metadata';
 import { dnsLabelProblem, dnsSubdomainProblem } from '../names';
 import { QUANTITY_EXPECTED, quantityAmount } from '../quantity';
 import { metricsOptionsIssues } from '../monitoring/metrics-options';
-import { MAX_NODE_ORDER } from '../priority';
 import {
   DEFAULT_MAX_NODE_SET_CHANGE, DEFAULT_MAX_NODES, MAX_RELOAD_INTERVAL_SECONDS, maxNodeSetChangeProblem, maxNodesProblem,
   MIN_RELOAD_INTERVAL_FLOOR_SECONDS, minReloadIntervalProblem,
 } from '../discovery-limits';
-import { advertIntervalProblem, AUTH_PASS_EXPECTED, authPasswordProblem, GARP_REFRESH_EXPECTED, garpRefreshProblem } from '../rules';
+import { advertIntervalExpected, advertIntervalProblem, AUTH_PASS_EXPECTED, authPasswordProblem, GARP_REFRESH_EXPECTED, garpRefreshProblem, nodeOrderIssues } from '../rules';
+import { MAX_NODE_ORDER } from '../priority';
 import type { IssueReport } from '../target';
 import { groupNameOf } from './names';
 import { ContainerResources, FailoverProfile, ImagePullPolicy, SidecarMode, StandaloneOptions, VrrpAuth, VrrpPolicyFlavor, VrrpVersion } from './options';
@@ -24,17 +24,10 @@ export function validateStandaloneOptions(o: StandaloneOptions, report: IssueRep
   if (o.namespace !== undefined && dnsLabelProblem(o.namespace, 63)) {
     report('target.namespace', o.namespace, `${dnsLabelProblem(o.namespace, 63)}`, 'a namespace name: a DNS label of at most 63 characters');
   }
-  if ((o.nodeOrder ?? []).length > MAX_NODE_ORDER) {
-    report('target.nodeOrder', `(${o.nodeOrder!.length} nodes)`, `VRRP priorities leave room for at most ${MAX_NODE_ORDER} ordered nodes`,
-      `at most ${MAX_NODE_ORDER} nodes; the others are ranked by hash`);
+  for (const { index, problem, expected } of nodeOrderIssues(o.nodeOrder)) {
+    if (index === undefined) report('target.nodeOrder', Array.isArray(o.nodeOrder) ? `(${o.nodeOrder.length} nodes)` : o.nodeOrder, problem, expected);
+    else report(`target.nodeOrder[${index}]`, o.nodeOrder![index], problem, expected);
   }
-  const seen = new Set<string>();
-  (o.nodeOrder ?? []).forEach((node, i) => {
-    const problem = dnsSubdomainProblem(node);
-    if (problem) report(`target.nodeOrder[${i}]`, node, `${problem}, so it cannot be a node name`, 'node names (DNS subdomains)');
-    else if (seen.has(node)) report(`target.nodeOrder[${i}]`, node, 'is listed twice', 'each node once');
-    seen.add(node);
-  });
   for (const key of ['keepalived', 'agent'] as const) {
     const image = o.images?.[key];
     if (image !== undefined && (typeof image !== 'string' || image.trim() === '' || /\s/.test(image))) {
@@ -174,8 +167,8 @@ export function validateStandaloneGroup(o: StandaloneOptions, gdef: GroupDefinit
     }
     if (problem) {
       report(f('advertInterval'), g.advertInterval, problem, version === VrrpVersion.V2
-        ? 'an integer from 1 to 255, or VrrpVersion.V3 (the default, unless FailoverProfile.CLASSIC or auth) for fractional intervals'
-        : 'a multiple of 0.01 from 0.01 to 40.95');
+        ? `${advertIntervalExpected(2)}, or VrrpVersion.V3 (the default, unless FailoverProfile.CLASSIC or auth) for fractional intervals`
+        : advertIntervalExpected(3));
     }
   }
   if (g.garpRefreshSeconds !== undefined) {
