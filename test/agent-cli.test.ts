@@ -26,10 +26,10 @@ const SPEC: AgentSpec = {
   unicastPeers: ['198.51.100.11', '198.51.100.12', '2001:db8:1::11', '2001:db8:1::12'],
   auth: true,
   groups: [
-    { name: 'front', index: 0, vrid: 10, family: 4, vrrpVersion: 2, interface: InterfaceSelector.defaultRoute().spec,
-      addresses: [{ address: '198.51.100.100/32' }, { address: '203.0.113.100/32', interface: InterfaceSelector.name('bond0').spec }],
+    { name: 'front', index: 0, vrid: 10, family: 4, vrrpVersion: 2, interface: InterfaceSelector.defaultRoute()._spec,
+      addresses: [{ address: '198.51.100.100/32' }, { address: '203.0.113.100/32', interface: InterfaceSelector.name('bond0')._spec }],
       preempt: true, advertInterval: 1 },
-    { name: 'v6', index: 1, vrid: 11, family: 6, vrrpVersion: 3, interface: InterfaceSelector.defaultRoute().spec,
+    { name: 'v6', index: 1, vrid: 11, family: 6, vrrpVersion: 3, interface: InterfaceSelector.defaultRoute()._spec,
       addresses: [{ address: '2001:db8:1::100/64' }], preempt: false, advertInterval: 0.5 },
   ],
 };
@@ -155,7 +155,7 @@ test('--flag=value works as --flag value, and a second run replaces the file', (
 describe('a node that cannot run the spec', () => {
   const badSpec = (): string => writeJson('bad-spec.json', {
     ...SPEC,
-    groups: [{ ...SPEC.groups[0], interface: InterfaceSelector.name('ens9').spec }, SPEC.groups[1]],
+    groups: [{ ...SPEC.groups[0], interface: InterfaceSelector.name('ens9')._spec }, SPEC.groups[1]],
   });
 
   test('exits 1 naming the group, the selector and what the node has; leaves no file', () => {

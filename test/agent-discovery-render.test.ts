@@ -29,9 +29,9 @@ const SPEC: AgentSpec = {
   unicastPeers: ['198.51.100.11', '198.51.100.12', '2001:db8:1::11', '2001:db8:1::12'],
   auth: false,
   groups: [
-    { name: 'front', index: 0, vrid: 10, family: 4, vrrpVersion: 2, interface: InterfaceSelector.defaultRoute().spec,
+    { name: 'front', index: 0, vrid: 10, family: 4, vrrpVersion: 2, interface: InterfaceSelector.defaultRoute()._spec,
       addresses: [{ address: '198.51.100.100/32' }], preempt: true, advertInterval: 1 },
-    { name: 'v6', index: 1, vrid: 11, family: 6, vrrpVersion: 3, interface: InterfaceSelector.defaultRoute().spec,
+    { name: 'v6', index: 1, vrid: 11, family: 6, vrrpVersion: 3, interface: InterfaceSelector.defaultRoute()._spec,
       addresses: [{ address: '2001:db8:1::100/64' }], preempt: true, advertInterval: 1 },
   ],
   discovery: {

@@ -26,9 +26,9 @@ const SPEC: AgentSpec = {
   cluster: 'edge',
   auth: false,
   groups: [
-    { name: 'front', index: 0, vrid: 10, family: 4, vrrpVersion: 2, interface: InterfaceSelector.defaultRoute().spec,
+    { name: 'front', index: 0, vrid: 10, family: 4, vrrpVersion: 2, interface: InterfaceSelector.defaultRoute()._spec,
       addresses: [{ address: '198.51.100.100/32' }], preempt: true, advertInterval: 1 },
-    { name: 'back', index: 1, vrid: 11, family: 4, vrrpVersion: 2, interface: InterfaceSelector.defaultRoute().spec,
+    { name: 'back', index: 1, vrid: 11, family: 4, vrrpVersion: 2, interface: InterfaceSelector.defaultRoute()._spec,
       addresses: [{ address: '198.51.100.101/32' }], preempt: true, advertInterval: 1 },
   ],
   discovery: {

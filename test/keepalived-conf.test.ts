@@ -32,14 +32,14 @@ const SPEC: AgentSpec = {
   groups: [
     group({ name: 'front', index: 0, vrid: 10, addresses: [
       { address: '198.51.100.100/32' },
-      { address: '203.0.113.100/32', interface: InterfaceSelector.name('ens7').spec },
+      { address: '203.0.113.100/32', interface: InterfaceSelector.name('ens7')._spec },
     ] }),
-    group({ name: 'gateway', index: 1, vrid: 11, interface: InterfaceSelector.networkAddress('198.51.100.0/24').spec,
-      addresses: [{ address: '198.51.100.1/24' }, { address: '203.0.113.1/28', interface: InterfaceSelector.name('ens7').spec }],
+    group({ name: 'gateway', index: 1, vrid: 11, interface: InterfaceSelector.networkAddress('198.51.100.0/24')._spec,
+      addresses: [{ address: '198.51.100.1/24' }, { address: '203.0.113.1/28', interface: InterfaceSelector.name('ens7')._spec }],
       preempt: false, advertInterval: 2, preferredNode: 'node-b' }),
     group({ name: 'v6', index: 2, vrid: 12, family: 6, vrrpVersion: 3, addresses: [{ address: '2001:db8:1::100/64' }],
       preempt: false, advertInterval: 0.5 }),
-    group({ name: 'fast', index: 3, vrid: 13, vrrpVersion: 3, advertInterval: 0.1, interface: InterfaceSelector.name('bond0').spec }),
+    group({ name: 'fast', index: 3, vrid: 13, vrrpVersion: 3, advertInterval: 0.1, interface: InterfaceSelector.name('bond0')._spec }),
   ],
 };
 

@@ -56,10 +56,10 @@ const SPEC: AgentSpec = {
   cluster: 'disc',
   auth: false,
   groups: VIPS.map((vip, i) => ({
-    name: `g${i}`, index: i, vrid: 61 + i, family: 4 as const, vrrpVersion: 2 as const, interface: InterfaceSelector.name('eth0').spec,
+    name: `g${i}`, index: i, vrid: 61 + i, family: 4 as const, vrrpVersion: 2 as const, interface: InterfaceSelector.name('eth0')._spec,
     addresses: [{ address: `${vip}/32` }], preempt: true, advertInterval: 1,
   })).concat([{
-    name: 'g3', index: 3, vrid: 64, family: 4 as const, vrrpVersion: 2 as const, interface: InterfaceSelector.name('eth0').spec,
+    name: 'g3', index: 3, vrid: 64, family: 4 as const, vrrpVersion: 2 as const, interface: InterfaceSelector.name('eth0')._spec,
     addresses: [{ address: `${STICKY_VIP}/32` }], preempt: false, advertInterval: 1,
   }]),
   discovery: {

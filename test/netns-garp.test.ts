@@ -36,9 +36,9 @@ const SPEC: AgentSpec = {
   nodeOrder: ['node-a', 'node-b'],
   auth: false,
   groups: [
-    agentGroup({ name: 'refresh', index: 0, vrid: 71, vrrpVersion: 3, advertInterval: 0.1, interface: InterfaceSelector.name('eth0').spec,
+    agentGroup({ name: 'refresh', index: 0, vrid: 71, vrrpVersion: 3, advertInterval: 0.1, interface: InterfaceSelector.name('eth0')._spec,
       addresses: [{ address: `${REFRESHED}/32` }], garpRefreshSeconds: REFRESH_S }),
-    agentGroup({ name: 'quiet', index: 1, vrid: 72, vrrpVersion: 3, advertInterval: 0.1, interface: InterfaceSelector.name('eth0').spec,
+    agentGroup({ name: 'quiet', index: 1, vrid: 72, vrrpVersion: 3, advertInterval: 0.1, interface: InterfaceSelector.name('eth0')._spec,
       addresses: [{ address: `${QUIET}/32` }], garpRefreshSeconds: 0 }),
   ],
 };

@@ -41,7 +41,7 @@ const SPEC: AgentSpec = {
   auth: false,
   nodeOrder: NODES.map(([n]) => n),
   groups: VIPS.map((vip, i) => ({
-    name: `g${i}`, index: i, vrid: 71 + i, family: 4 as const, vrrpVersion: 2 as const, interface: InterfaceSelector.name('eth0').spec,
+    name: `g${i}`, index: i, vrid: 71 + i, family: 4 as const, vrrpVersion: 2 as const, interface: InterfaceSelector.name('eth0')._spec,
     addresses: [{ address: `${vip}/32` }], preempt: true, advertInterval: 1,
   })),
   metrics: { port: PORT },

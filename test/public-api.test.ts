@@ -3,6 +3,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as ts from 'typescript';
 import * as main from '../src';
 import * as pulumi from '../src/pulumi';
 import { bundle, ROOT } from './support/agent-bundle';
@@ -12,6 +13,13 @@ const SHARED = [
   'VrrpPolicyFlavor', 'VrrpVersion',
 ];
 const COMPONENTS = ['FrontendVips', 'GatewayPair', 'KeepalivedCluster', 'KeepalivedNamespace', 'ReservedVrids'];
+/** The type-only exports: props and the plain-data types they use. */
+const PROPS_TYPES = [
+  'ContainerResources', 'DashboardOptions', 'DiscoveryOptions', 'FrontendVipsProps', 'GatewayAddress', 'GatewayPairProps', 'HealthCheckOptions',
+  'HttpHealthCheckOptions', 'KeepalivedClusterBaseProps', 'KeepalivedClusterProps', 'KeepalivedNamespaceProps', 'KubeApiserverHealthCheckOptions',
+  'MetricsOptions', 'PodMonitorOptions', 'PrometheusRuleOptions', 'ReservedVridsProps', 'StandaloneImages', 'StandaloneOptions', 'StandaloneResources',
+  'TcpHealthCheckOptions', 'Toleration', 'ValidationIssue', 'VirtualIp', 'VrrpGroup',
+];
 
 test('keepalived-constructs exports the constructs, their enums and factories, and nothing internal', () => {
   expect(Object.keys(main).sort()).toEqual([...SHARED, ...COMPONENTS].sort());
@@ -60,22 +68,76 @@ test('package.json exposes only the two entry points (and the CLI)', () => {
   expect(pkg.bin).toEqual({ 'keepalived-constructs': 'lib/cli/main.js' });
 });
 
-// jsii (which takes cdk8s libraries to Python, Go, Java and .NET) accepts no literal-union or tuple
-// types and no function-typed fields in public props: the declarations of the public types say so.
-test('public props are jsii-shaped: no literal unions, tuples or function-typed fields', () => {
-  const files = ['core/model.ts', 'core/shapes.ts', 'core/standalone/options.ts', 'core/declaration.ts', 'core/health-check.ts', 'core/monitoring/metrics-options.ts'];
-  // The public types: those src/public.ts re-exports.
-  const exported = new Set(fs.readFileSync(path.join(__dirname, '..', 'src', 'public.ts'), 'utf8').match(/\b[A-Z]\w+\b/g));
-  const publicInterfaces = /export interface (\w+) (?:extends [\w, ]+ )?\{([\s\S]*?)\n\}/g;
+// jsii (which takes cdk8s libraries to Python, Go, Java and .NET) accepts no literal types, tuples,
+// function types, anonymous object types or type aliases on the public surface, and every public
+// type must be exported. Every type reachable from both entry points (props, classes' public and
+// protected members, parameters and results) is walked with the type checker; `_`-prefixed members
+// are internal (`@internal`, stripped from the declarations), as jsii requires.
+test('the public surface is jsii-shaped: every reachable type exported and named, no literals, tuples or functions', () => {
+  const root = path.join(__dirname, '..');
+  const entries = [path.join(root, 'src', 'index.ts'), path.join(root, 'src', 'pulumi', 'index.ts')];
+  const config = ts.parseJsonConfigFileContent(ts.readConfigFile(path.join(root, 'tsconfig.json'), ts.sys.readFile).config, ts.sys, root);
+  const program = ts.createProgram(entries, { ...config.options, noEmit: true });
+  const checker = program.getTypeChecker();
+  const ours = (node: ts.Node) => !node.getSourceFile().fileName.includes('node_modules');
+  const resolved = (symbol: ts.Symbol) => (symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol);
+  const exported = new Set<ts.Symbol>();
+  for (const entry of entries) {
+    const exports = checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(entry)!)!);
+    // Both entry points export the same names, types included: the runtime ones and the props types.
+    expect(exports.map((s) => s.name).sort()).toEqual([...SHARED, ...COMPONENTS, ...PROPS_TYPES].sort());
+    for (const symbol of exports) exported.add(resolved(symbol));
+  }
   const offenders: string[] = [];
-  for (const file of files) {
-    const source = fs.readFileSync(path.join(__dirname, '..', 'src', file), 'utf8');
-    for (const [, name, body] of source.matchAll(publicInterfaces)) {
-      if (!exported.has(name)) continue;
-      for (const line of body.split('\n').filter((l) => /^\s+readonly \w+\??:/.test(l))) {
-        if (/:\s*(['"\d][^;]*\|)|\[\s*\w+\s*,|=>/.test(line)) offenders.push(`${file} ${name}: ${line.trim()}`);
+  const queue = [...exported];
+  const seen = new Set<ts.Symbol>();
+  const where = (node: ts.Node) => `${path.relative(root, node.getSourceFile().fileName)}:${node.getSourceFile().getLineAndCharacterOfPosition(node.getStart()).line + 1}`;
+  const checkType = (type: ts.TypeNode | undefined, owner: string) => {
+    const visit = (n: ts.Node): void => {
+      const offence = ts.isLiteralTypeNode(n) ? 'a literal type' : ts.isTupleTypeNode(n) ? 'a tuple' : ts.isFunctionTypeNode(n) ? 'a function type'
+        : ts.isTypeLiteralNode(n) && !(n.members.length === 1 && ts.isIndexSignatureDeclaration(n.members[0])) ? 'an anonymous object type' : undefined;
+      if (offence) offenders.push(`${where(n)} ${owner}: ${offence}`);
+      if (ts.isTypeReferenceNode(n)) {
+        const symbol = checker.getSymbolAtLocation(n.typeName);
+        const target = symbol && resolved(symbol);
+        const declaration = target?.declarations?.[0];
+        if (target && declaration && ours(declaration) && !(target.flags & ts.SymbolFlags.TypeParameter)) {
+          if (!exported.has(target)) offenders.push(`${where(n)} ${owner}: ${target.name} is not exported`);
+          queue.push(target);
+        }
+      }
+      ts.forEachChild(n, visit);
+    };
+    if (type) visit(type);
+  };
+  while (queue.length > 0) {
+    const symbol = queue.shift()!;
+    if (seen.has(symbol)) continue;
+    seen.add(symbol);
+    for (const declaration of symbol.declarations ?? []) {
+      if (!ours(declaration)) continue;
+      if (ts.isTypeAliasDeclaration(declaration)) offenders.push(`${where(declaration)} ${symbol.name}: a type alias`);
+      if (!ts.isInterfaceDeclaration(declaration) && !ts.isClassDeclaration(declaration)) continue;
+      for (const member of declaration.members as ts.NodeArray<ts.ClassElement | ts.TypeElement>) {
+        const name = member.name?.getText() ?? 'constructor';
+        const modifiers = ts.getCombinedModifierFlags(member as ts.Declaration);
+        if (modifiers & ts.ModifierFlags.Private || name.startsWith('_') || name.startsWith('#')) continue;
+        const owner = `${symbol.name}.${name}`;
+        if (ts.isPropertySignature(member) || ts.isPropertyDeclaration(member)) {
+          checkType(member.type, owner);
+          if (member.questionToken && ts.isInterfaceDeclaration(declaration) && !ts.getJSDocTags(member).some((t) => t.tagName.text === 'default')) {
+            offenders.push(`${where(member)} ${owner}: optional without @default`);
+          }
+        }
+        if (ts.isMethodDeclaration(member) || ts.isMethodSignature(member) || ts.isConstructorDeclaration(member) || ts.isGetAccessorDeclaration(member)) {
+          if (ts.isConstructorDeclaration(member) && modifiers & ts.ModifierFlags.Private) continue;
+          for (const parameter of member.parameters) checkType(parameter.type, `${owner}(${parameter.name.getText()})`);
+          checkType(member.type, `${owner}()`);
+        }
       }
     }
   }
   expect(offenders).toEqual([]);
+  // It walked the props and the classes, not an empty set.
+  expect([...seen].map((s) => s.name)).toEqual(expect.arrayContaining(['StandaloneOptions', 'VrrpGroup', 'MetricsOptions', 'HealthCheck', 'KeepalivedNamespace']));
 });

@@ -15,6 +15,6 @@ import { KeepalivedCluster } from './keepalived-cluster';
 export class FrontendVips extends KeepalivedCluster {
   constructor(scope: Construct, id: string, props: FrontendVipsProps) {
     super(scope, id, props);
-    for (const group of frontendVipsGroups(this.node.path, props)) this.addGroupDefinition(group);
+    for (const group of frontendVipsGroups(this.node.path, props)) this._addGroupDefinition(group);
   }
 }

@@ -16,6 +16,6 @@ import { KeepalivedCluster } from './keepalived-cluster';
 export class GatewayPair extends KeepalivedCluster {
   constructor(scope: Construct, id: string, props: GatewayPairProps) {
     super(scope, id, props);
-    this.addGroupDefinition(gatewayPairGroup(props));
+    this._addGroupDefinition(gatewayPairGroup(props));
   }
 }

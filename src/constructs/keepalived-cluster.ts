@@ -98,7 +98,7 @@ export class KeepalivedCluster extends Construct {
 
   /** Adds a VRRP group. Throws at once when the group is invalid. */
   public addGroup(group: VrrpGroup): void {
-    this.addGroupDefinition(clusterGroupDefinition(group, this.definition.groups.length));
+    this._addGroupDefinition(clusterGroupDefinition(group, this.definition.groups.length));
   }
 
   /** The groups declared so far. */
@@ -114,8 +114,12 @@ export class KeepalivedCluster extends Construct {
     return vridsOf(domainOf(this).resolve(), this.definition);
   }
 
-  /** Adds a group whose fields the subclass names in its own props' terms. */
-  protected addGroupDefinition(definition: GroupDefinition): void {
+  /**
+   * Adds a group whose fields the subclass names in its own props' terms.
+   *
+   * @internal
+   */
+  protected _addGroupDefinition(definition: GroupDefinition): void {
     declareGroup(domainOf(this), this.definition, definition);
   }
 

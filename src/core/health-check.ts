@@ -216,18 +216,22 @@ export class HealthCheck {
   }
 
   private constructor(
-    /** The check as plain data. */
-    public readonly spec: HealthCheckSpec,
+    /**
+     * The check as plain data.
+     *
+     * @internal
+     */
+    public readonly _spec: HealthCheckSpec,
   ) {}
 
   /** What the node does while the check fails. */
   public get onFailure(): HealthAction {
-    return this.spec.onFailure ?? HealthAction.release();
+    return this._spec.onFailure ?? HealthAction.release();
   }
 
   /** A short text for messages, e.g. `http(:10254/healthz)`. */
   public toString(): string {
-    const s = this.spec;
+    const s = this._spec;
     switch (s.kind) {
       case HealthCheckKind.INTERFACE: return `interface(${s.interface})`;
       case HealthCheckKind.TCP: return `tcp(:${s.port})`;
@@ -274,8 +278,8 @@ export function validateHealthChecks(checks: unknown, field: string, path: strin
       report(at, check, { problem: 'is not a HealthCheck', expected: 'HealthCheck.http({...}), .tcp({...}), .kubeApiserver() or .interface(name)' });
       return;
     }
-    checkOne(check.spec, at, report);
-    const key = probeKey(check.spec);
+    checkOne(check._spec, at, report);
+    const key = probeKey(check._spec);
     const first = seen.get(key);
     if (first !== undefined) {
       report(at, String(check), {
@@ -381,7 +385,7 @@ export function withHealthChecks(def: ClusterDefinition, spec: AgentSpec): Agent
   const checks: AgentHealthCheck[] = [];
   const byKey = new Map<string, string>();
   const tracksOf = def.groups.map(({ group }) => effectiveHealthChecks(group, def).map((check): AgentTrack => {
-    const probe = agentCheckOf(check.spec);
+    const probe = agentCheckOf(check._spec);
     const key = JSON.stringify(probe);
     let name = byKey.get(key);
     if (name === undefined) {

@@ -36,13 +36,17 @@ export class InterfaceSelector {
   }
 
   private constructor(
-    /** The selector as plain data, in the Deckhouse CRD's shape. */
-    public readonly spec: InterfaceSelectorSpec,
+    /**
+     * The selector as plain data, in the Deckhouse CRD's shape.
+     *
+     * @internal
+     */
+    public readonly _spec: InterfaceSelectorSpec,
   ) {}
 
   /** A short text for messages, e.g. `Name(ens7)`. */
   public toString(): string {
-    const s = this.spec;
+    const s = this._spec;
     if (s.detectionStrategy === 'Name') return `Name(${s.name})`;
     if (s.detectionStrategy === 'NetworkAddress') return `NetworkAddress(${s.networkAddress})`;
     return 'DefaultRoute';

@@ -96,12 +96,6 @@ export interface VrrpGroup {
   readonly healthChecks?: HealthCheck[];
 }
 
-/** A toleration operator. */
-
-
-/** A taint effect. */
-
-
 /** A Kubernetes toleration, so that keepalived runs on tainted nodes. */
 export interface Toleration {
   /**

@@ -192,7 +192,7 @@ function checkSelector(def: ClusterDefinition, selector: InterfaceSelector | und
     report(field, selector, 'is not an InterfaceSelector', 'InterfaceSelector.defaultRoute(), .networkAddress(cidr) or .name(ifname)');
     return;
   }
-  const s = selector.spec;
+  const s = selector._spec;
   if (s.detectionStrategy === 'Name') {
     const problem = interfaceNameProblem(s.name);
     if (problem) {

@@ -25,6 +25,6 @@ export class FrontendVips extends KeepalivedCluster {
    */
   constructor(name: string, props: FrontendVipsProps, opts?: pulumi.ComponentResourceOptions) {
     super(name, props, opts);
-    for (const group of frontendVipsGroups(name, props)) this.addGroupDefinition(group);
+    for (const group of frontendVipsGroups(name, props)) this._addGroupDefinition(group);
   }
 }

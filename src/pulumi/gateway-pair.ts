@@ -25,6 +25,6 @@ export class GatewayPair extends KeepalivedCluster {
    */
   constructor(name: string, props: GatewayPairProps, opts?: pulumi.ComponentResourceOptions) {
     super(name, props, opts);
-    this.addGroupDefinition(gatewayPairGroup(props));
+    this._addGroupDefinition(gatewayPairGroup(props));
   }
 }

@@ -164,7 +164,7 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
    * already settled (the group must be added in the same turn as the component is declared).
    */
   public addGroup(group: VrrpGroup): void {
-    this.addGroupDefinition(clusterGroupDefinition(group, this.definition.groups.length));
+    this._addGroupDefinition(clusterGroupDefinition(group, this.definition.groups.length));
   }
 
   /** The groups declared so far. */
@@ -172,8 +172,12 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
     return this.definition.groups.map((g) => g.group);
   }
 
-  /** Adds a group whose fields the subclass names in its own props' terms. */
-  protected addGroupDefinition(definition: GroupDefinition): void {
+  /**
+   * Adds a group whose fields the subclass names in its own props' terms.
+   *
+   * @internal
+   */
+  protected _addGroupDefinition(definition: GroupDefinition): void {
     if (this.produced.settled) {
       throw new Error(`[${this.definition.path}] addGroup() after the cluster's manifests were produced. `
         + 'Valid: add groups in the same turn as the component is declared, or pass them as `groups`.');

@@ -5,7 +5,7 @@ import { InterfaceSelector } from '../../src/core/interface-selector';
 export const agentGroup = (g: Partial<AgentGroup> & Pick<AgentGroup, 'name' | 'index' | 'vrid'>): AgentGroup => ({
   family: 4,
   vrrpVersion: 2,
-  interface: InterfaceSelector.defaultRoute().spec,
+  interface: InterfaceSelector.defaultRoute()._spec,
   addresses: [{ address: `198.51.100.${100 + g.index}/32` }],
   preempt: true,
   advertInterval: 1,

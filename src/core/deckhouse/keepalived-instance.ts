@@ -27,10 +27,10 @@ function keepalivedInstanceSpec(def: ClusterDefinition, vridOf: (groupIndex: num
     tolerations: def.tolerations.length > 0 ? def.tolerations.map(tolerationManifest) : undefined,
     vrrpInstances: def.groups.map(({ group }, i) => dropUndefined({
       id: vridOf(i),
-      interface: { ...(group.interface ?? defaultSelector).spec },
+      interface: { ...(group.interface ?? defaultSelector)._spec },
       virtualIPAddresses: group.addresses.map((vip) => dropUndefined({
         address: parseCidr(vip.address)!.text,
-        interface: vip.interface ? { ...vip.interface.spec } : undefined,
+        interface: vip.interface ? { ...vip.interface._spec } : undefined,
       })),
       preempt: group.preempt === false ? false : undefined,
     })),

@@ -21,8 +21,12 @@ export class VrrpAuth {
   }
 
   private constructor(
-    /** The reference or literal, as plain data. */
-    public readonly spec: { readonly secretName?: string; readonly key?: string; readonly password?: string },
+    /**
+     * The reference or literal, as plain data.
+     *
+     * @internal
+     */
+    public readonly _spec: { readonly secretName?: string; readonly key?: string; readonly password?: string },
   ) {}
 }
 

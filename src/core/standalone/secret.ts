@@ -11,7 +11,7 @@ export interface AuthSecretRef {
 
 /** Where the password comes from: the user's Secret, or the one `authSecret` emits for a literal. */
 export function authSecretRef(options: StandaloneOptions, names: StandaloneNames): AuthSecretRef | undefined {
-  const auth = options.auth?.spec;
+  const auth = options.auth?._spec;
   if (!auth) return undefined;
   if (auth.password !== undefined) return { secretName: names.secret, key: 'password' };
   return { secretName: auth.secretName!, key: auth.key! };
@@ -19,7 +19,7 @@ export function authSecretRef(options: StandaloneOptions, names: StandaloneNames
 
 /** The Secret for a literal password: in plain text (`stringData`), as the user chose. */
 export function authSecret(options: StandaloneOptions, names: StandaloneNames, meta: (name: string) => ManifestObject['metadata']): ManifestObject | undefined {
-  const password = options.auth?.spec.password;
+  const password = options.auth?._spec.password;
   if (password === undefined) return undefined;
   return { apiVersion: 'v1', kind: 'Secret', metadata: meta(names.secret), type: 'Opaque', stringData: { password } };
 }

@@ -82,7 +82,7 @@ export class StandaloneTargetStrategy implements TargetStrategy {
   private metricsPortClashes(def: ClusterDefinition): ValidationIssue[] {
     const port = metricsPortOf(this.options.metrics);
     if (port === undefined) return [];
-    const probed = def.groups.flatMap(({ group }) => effectiveHealthChecks(group, def)).find((c) => (c.spec as { port?: number }).port === port);
+    const probed = def.groups.flatMap(({ group }) => effectiveHealthChecks(group, def)).find((c) => (c._spec as { port?: number }).port === port);
     return probed === undefined ? [] : [{
       path: def.path, field: 'target.metrics.port', value: port,
       problem: `is also the port the health check ${probed} probes on the node, so the agent would probe its own metrics endpoint`,

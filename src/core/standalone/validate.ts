@@ -109,7 +109,7 @@ function validateAuth(auth: VrrpAuth, report: IssueReport) {
     report('target.auth', auth, 'is not a VrrpAuth', 'VrrpAuth.fromSecret(name, key) or VrrpAuth.literal(password)');
     return;
   }
-  const { secretName, key, password } = auth.spec;
+  const { secretName, key, password } = auth._spec;
   if (password !== undefined) {
     const problem = authPasswordProblem(password);
     // Never echo the password itself into an error message.
@@ -191,7 +191,7 @@ export function validateStandaloneGroup(o: StandaloneOptions, gdef: GroupDefinit
 }
 
 function authShown(auth: VrrpAuth): string {
-  return auth?.spec?.password !== undefined ? 'VrrpAuth.literal(...)' : `VrrpAuth.fromSecret(${JSON.stringify(auth?.spec?.secretName)})`;
+  return auth?._spec?.password !== undefined ? 'VrrpAuth.literal(...)' : `VrrpAuth.fromSecret(${JSON.stringify(auth?._spec?.secretName)})`;
 }
 
 /** Each group is a `vrrp_instance` named after it: keepalived skips a second of the same name. */
