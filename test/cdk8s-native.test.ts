@@ -100,6 +100,17 @@ describe('handles to the children', () => {
     expect(synth(chart).find((o) => o.data?.['spec.json'] !== undefined).metadata.labels.via).toBe('handle');
   });
 
+  test('standalone with metrics: the PodMonitor, the PrometheusRule and the dashboard', () => {
+    const chart = new Chart(Testing.app(), 'c');
+    const metrics = { podMonitor: true, prometheusRule: true, dashboard: { namespace: 'monitoring' } };
+    const cluster = new FrontendVips(chart, 'edge', { nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'], target: Target.standalone({ metrics }) });
+    expect([cluster.podMonitor?.kind, cluster.prometheusRule?.kind, cluster.dashboard?.kind]).toEqual(['PodMonitor', 'PrometheusRule', 'ConfigMap']);
+    cluster.dashboard!.metadata.addAnnotation('via', 'handle');
+    expect(synth(chart).find((o) => o.metadata.namespace === 'monitoring').metadata.annotations).toEqual({ via: 'handle' });
+    const plain = new FrontendVips(chart, 'plain', { nodeSelector: SELECTOR, addresses: ['203.0.113.11/32'], target: Target.standalone() });
+    expect([plain.podMonitor, plain.prometheusRule, plain.dashboard]).toEqual([undefined, undefined, undefined]);
+  });
+
   test('Deckhouse: only the KeepalivedInstance', () => {
     const chart = new Chart(Testing.app(), 'c');
     const cluster = new GatewayPair(chart, 'gw', {

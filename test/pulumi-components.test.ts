@@ -98,6 +98,13 @@ describe('as Pulumi resources', () => {
     ]));
   });
 
+  test('handles to the monitoring children: the PodMonitor, the PrometheusRule and the dashboard', async () => {
+    const cluster = new FrontendVips('edge', { ...edge, target: Target.standalone({ metrics: { podMonitor: true, prometheusRule: true, dashboard: true } }) });
+    const urns = await registered([cluster.podMonitor!, cluster.prometheusRule!, cluster.dashboard!]);
+    expect(urns.map(nameOfUrn)).toEqual(['edge-podmonitor', 'edge-prometheusrule', 'edge-configmap-2']);
+    expect(registrations.find((r) => r.name === 'edge-configmap-2')!.inputs.metadata.name).toBe('keepalived-edge-dashboard');
+  });
+
   test('removing the first of two clusters that share a namespace keeps the Namespace\'s URN', async () => {
     const urnOfNamespace = async (declare: () => void) => {
       registrations = await newProgram();

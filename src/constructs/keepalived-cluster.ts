@@ -47,6 +47,15 @@ export class KeepalivedCluster extends Construct {
   /** The policies that let VRRP through, in the order of the target's `policies`. */
   public readonly policies: ApiObject[];
 
+  /** The PodMonitor that scrapes the agents (standalone target with `metrics.podMonitor`). */
+  public readonly podMonitor?: ApiObject;
+
+  /** The PrometheusRule with the cluster's alerts (standalone target with `metrics.prometheusRule`). */
+  public readonly prometheusRule?: ApiObject;
+
+  /** The ConfigMap with the Grafana dashboard (standalone target with `metrics.dashboard`). */
+  public readonly dashboard?: ApiObject;
+
   private readonly definition: DeclaredCluster;
 
   constructor(scope: Construct, id: string, props: KeepalivedClusterProps) {
@@ -88,6 +97,9 @@ export class KeepalivedCluster extends Construct {
     this.secret = emitted.get('Secret');
     this.rbac = ['ClusterRole', 'ClusterRoleBinding', 'LeaseRole', 'LeaseRoleBinding'].flatMap((i) => emitted.get(i) ?? []);
     this.policies = [...emitted.entries()].filter(([i]) => i.endsWith('Policy')).map(([, o]) => o);
+    this.podMonitor = emitted.get('PodMonitor');
+    this.prometheusRule = emitted.get('PrometheusRule');
+    this.dashboard = emitted.get('DashboardConfigMap');
   }
 
   /** The namespace's owner of the Namespace and the agent ConfigMap (standalone target). */

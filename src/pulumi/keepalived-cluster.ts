@@ -83,6 +83,15 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
   /** The policies that let VRRP through. */
   public readonly policies: pulumi.CustomResource[];
 
+  /** The PodMonitor that scrapes the agents (standalone target with `metrics.podMonitor`). */
+  public readonly podMonitor?: pulumi.CustomResource;
+
+  /** The PrometheusRule with the cluster's alerts (standalone target with `metrics.prometheusRule`). */
+  public readonly prometheusRule?: pulumi.CustomResource;
+
+  /** The ConfigMap with the Grafana dashboard (standalone target with `metrics.dashboard`). */
+  public readonly dashboard?: pulumi.CustomResource;
+
   private readonly definition: DeclaredCluster;
   private readonly program: ProgramDomain;
   private readonly produced: Membership<ProducedCluster>;
@@ -154,6 +163,9 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
     this.secret = byId.get('Secret') as k8s.core.v1.Secret | undefined;
     this.rbac = ['ClusterRole', 'ClusterRoleBinding', 'LeaseRole', 'LeaseRoleBinding'].flatMap((i) => byId.get(i) ?? []);
     this.policies = [...byId.entries()].filter(([i]) => i.endsWith('Policy')).map(([, r]) => r);
+    this.podMonitor = byId.get('PodMonitor');
+    this.prometheusRule = byId.get('PrometheusRule');
+    this.dashboard = byId.get('DashboardConfigMap');
     this.vrids = pulumi.output(result.then((p) => p.vrids));
     this.objectNames = pulumi.output(result.then((p) => p.objects.map(objectName)));
     this.registerOutputs({ vrids: this.vrids, objectNames: this.objectNames });
