@@ -84,6 +84,36 @@ describe('Deckhouse target: the KeepalivedInstance is the CRD\'s own JSON', () =
   });
 });
 
+describe('objects named after their content (the cluster\'s and the agent ConfigMap)', () => {
+  const build = () => {
+    const chart = new Chart(Testing.app(), 'c');
+    const cluster = new FrontendVips(chart, 'edge', { nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'], vrids: [10], target: Target.standalone() });
+    return { chart, cluster };
+  };
+
+  test('labels, annotations and a patch of the metadata apply', () => {
+    const { chart, cluster } = build();
+    cluster.configMap!.metadata.addLabel('team', 'net');
+    ApiObject.of(cluster.namespace!.agentConfigMap!).addJsonPatch(JsonPatch.add('/metadata/annotations', { owner: 'net' }));
+    const objects = synth(chart);
+    expect(objects.find((o) => o.data?.['spec.json']).metadata.labels.team).toBe('net');
+    expect(objects.find((o) => o.data?.['keepalived-agent.js']).metadata.annotations).toEqual({ owner: 'net' });
+  });
+
+  test.each([
+    ['renames the cluster\'s ConfigMap', (c: FrontendVips) => ApiObject.of(c.configMap!).addJsonPatch(JsonPatch.replace('/metadata/name', 'my-spec')),
+      /\[c\/edge\/ConfigMap\] metadata.name = "my-spec": a JSON patch renamed this ConfigMap, which the pods mount by the name made from its content, "keepalived-edge-spec-[0-9a-f]{10}". Valid: change the content through the props/],
+    ['changes the spec', (c: FrontendVips) => ApiObject.of(c.configMap!).addJsonPatch(JsonPatch.replace('/data/spec.json', '{}')),
+      /\[c\/edge\/ConfigMap\] ConfigMap "keepalived-edge-spec-[0-9a-f]{10}": a JSON patch changed its content, but its name is made from the content it was built with/],
+    ['adds to the agent ConfigMap', (c: FrontendVips) => ApiObject.of(c.namespace!.agentConfigMap!).addJsonPatch(JsonPatch.add('/data/extra.sh', 'true')),
+      /\[c\/KeepalivedNamespace-keepalived\/AgentConfigMap\] ConfigMap "keepalived-agent-[0-9a-f]{10}": a JSON patch changed its content/],
+  ])('a JSON patch that %s fails the synth, naming the object and what would be valid', (_, patch, message) => {
+    const { chart, cluster } = build();
+    patch(cluster);
+    expect(() => synth(chart)).toThrow(message);
+  });
+});
+
 describe('handles to the children', () => {
   test('standalone: the DaemonSet, ConfigMap, ServiceAccount, Secret, RBAC, policies and the namespace', () => {
     const { chart } = { chart: new Chart(Testing.app(), 'c') };

@@ -1,5 +1,6 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
+import { isDeepStrictEqual } from 'util';
 import { ClusterObject, contentFields, isClusterScoped, ManifestObject } from '../core';
 
 /**
@@ -21,7 +22,29 @@ export function emitObject(scope: Construct, head: ClusterObject, produce: () =>
     ...content,
   });
   if (isClusterScoped(head.object)) clearNamespace(object);
+  if (head.contentNamed) object.node.addValidation({ validate: () => contentNameProblems(object, produce()) });
   return object;
+}
+
+/**
+ * What a JSON patch broke on an object named after its content (an immutable ConfigMap that pods
+ * mount by that name): a patched name is mounted by no one, and patched content keeps a name that no
+ * longer tells it apart (the API server rejects the changed immutable object; the pods would not roll).
+ */
+function contentNameProblems(object: ApiObject, built: ManifestObject): string[] {
+  // Only a patched object can differ: ApiObject keeps its patches in `patches` (checked always if not).
+  const patches = (object as unknown as { patches?: unknown[] }).patches;
+  if (Array.isArray(patches) && patches.length === 0) return [];
+  const { metadata, ...content } = object.toJson() as ManifestObject;
+  const { metadata: builtMetadata, ...builtContent } = built;
+  const valid = 'Valid: change the content through the props (its name follows), or make a ConfigMap of your own and patch the pods to mount it';
+  if (metadata?.name !== builtMetadata.name) {
+    return [`metadata.name = ${JSON.stringify(metadata?.name)}: a JSON patch renamed this ${built.kind}, which the pods mount by the name made from its content, ${JSON.stringify(builtMetadata.name)}. ${valid}.`];
+  }
+  if (!isDeepStrictEqual(content, builtContent)) {
+    return [`${built.kind} ${JSON.stringify(builtMetadata.name)}: a JSON patch changed its content, but its name is made from the content it was built with, so the name no longer tells this content apart (the API server rejects a change to an immutable ConfigMap, and the pods would not roll). ${valid}.`];
+  }
+  return [];
 }
 
 /** A chart's namespace never lands on a cluster-scoped object. */

@@ -52,6 +52,6 @@ export const AGENT_CONFIG_MAP_ID = 'AgentConfigMap';
 export function sharedNamespaceObjects(name: string, options: SharedNamespaceOptions): ClusterObject[] {
   const objects: ClusterObject[] = [];
   if (options.createNamespace) objects.push({ id: NAMESPACE_ID, object: namespaceManifest(name, options) });
-  if (options.agentConfigMap) objects.push({ id: AGENT_CONFIG_MAP_ID, object: agentConfigMap(name, sharedLabels(options.labels), agentBundleSource()) });
+  if (options.agentConfigMap) objects.push({ id: AGENT_CONFIG_MAP_ID, object: agentConfigMap(name, sharedLabels(options.labels), agentBundleSource()), contentNamed: true });
   return objects;
 }
