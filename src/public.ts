@@ -3,7 +3,7 @@
 // through its index only: the bundles share one core module (projenrc/bundle.js).
 export {
   FailoverProfile, HealthAction, HealthActionKind, HealthCheck, HttpScheme, ImagePullPolicy, InterfaceSelector, KeepalivedConfigError,
-  SidecarMode, Target, VrrpAuth, VrrpPolicyFlavor, VrrpVersion,
+  SidecarMode, Target, UpdateStrategy, VrrpAuth, VrrpPolicyFlavor, VrrpVersion,
 } from './core';
 export type {
   ContainerResources, DashboardOptions, DiscoveryOptions, FrontendVipsProps, GatewayAddress, GatewayPairProps, HealthCheckOptions,

@@ -4,9 +4,10 @@ import { ApiObject, App, Chart, JsonPatch, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as fs from 'fs';
 import {
-  FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, KeepalivedNamespace, Target, VrrpAuth, VrrpPolicyFlavor,
+  FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, KeepalivedNamespace, Target, UpdateStrategy, VrrpAuth, VrrpPolicyFlavor,
 } from '../src';
 import { KeepalivedInstance } from '../src/imports/deckhouse.io';
+import { expectValidAgainstSchemas } from './support/schemas';
 import { synth } from './support/synth';
 
 const SELECTOR = { 'node-role.kubernetes.io/edge': '' };
@@ -377,6 +378,20 @@ describe('standalone options users expect to set', () => {
     expect(pod.spec.affinity.nodeAffinity).toBeDefined();
     expect(ds.spec.updateStrategy.rollingUpdate.maxUnavailable).toBe(2);
     expect(ds.spec.minReadySeconds).toBe(10);
+  });
+
+  test('UpdateStrategy.ON_DELETE: pods are replaced only when deleted; maxUnavailable does not go with it', () => {
+    const chart = new Chart(Testing.app(), 'c');
+    new FrontendVips(chart, 'edge', { nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'], target: Target.standalone({ updateStrategy: UpdateStrategy.ON_DELETE }) });
+    const ds = synth(chart).find((o) => o.kind === 'DaemonSet');
+    expect(ds.spec.updateStrategy).toEqual({ type: 'OnDelete' });
+    expectValidAgainstSchemas([ds]);
+    expect(() => new FrontendVips(new Chart(Testing.app(), 'c'), 'edge', {
+      nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'], target: Target.standalone({ updateStrategy: UpdateStrategy.ON_DELETE, maxUnavailable: 2 }),
+    })).toThrow('[c/edge] target.maxUnavailable = 2: applies to rolling updates only, and the update strategy is ON_DELETE. Valid: no maxUnavailable, or UpdateStrategy.ROLLING_UPDATE.');
+    expect(() => new FrontendVips(new Chart(Testing.app(), 'c'), 'edge', {
+      nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'], target: Target.standalone({ updateStrategy: 'Sometimes' as UpdateStrategy }),
+    })).toThrow('target.updateStrategy = "Sometimes": is not an update strategy. Valid: UpdateStrategy.ROLLING_UPDATE, UpdateStrategy.ON_DELETE.');
   });
 
   test('a request above a default limit raises that limit; a limit below a default request lowers that request', () => {

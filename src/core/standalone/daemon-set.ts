@@ -19,7 +19,7 @@ import { tolerationManifest } from '../toleration';
 import { AGENT_KEY, SUPERVISOR_KEY } from './config-maps';
 import { StandaloneNames, selectorLabels } from './names';
 import { metricsPortOf, METRICS_PORT_NAME } from '../monitoring/metrics-options';
-import { ContainerResources, SidecarMode, StandaloneOptions } from './options';
+import { ContainerResources, SidecarMode, StandaloneOptions, UpdateStrategy } from './options';
 import { advertIntervalOf, familyOf, vrrpVersionOf } from './agent-spec-of';
 import { AuthSecretRef } from './secret';
 
@@ -225,7 +225,9 @@ function daemonSetSpec(def: ClusterDefinition, o: StandaloneOptions, n: Standalo
   const tolerations = def.tolerations.map(tolerationManifest);
   return {
     selector: { matchLabels: selectorLabels(n.name) },
-    updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: o.maxUnavailable ?? 1 } },
+    updateStrategy: o.updateStrategy === UpdateStrategy.ON_DELETE
+      ? { type: UpdateStrategy.ON_DELETE }
+      : { type: UpdateStrategy.ROLLING_UPDATE, rollingUpdate: { maxUnavailable: o.maxUnavailable ?? 1 } },
     // keepalived has no readiness probe (its image promises nothing but keepalived): give a restarted
     // pod time to rejoin as BACKUP (or take its addresses back) before the next node is updated.
     minReadySeconds: o.minReadySeconds ?? 5,

@@ -70,6 +70,21 @@ export enum ImagePullPolicy {
   NEVER = 'Never',
 }
 
+/** How the DaemonSet replaces its pods when the cluster's manifests change. */
+export enum UpdateStrategy {
+  /**
+   * Node by node, at most `maxUnavailable` nodes at once, each new pod running `minReadySeconds` before
+   * the next node: every change rolls out by itself, and each node's VIPs move away and back once.
+   */
+  ROLLING_UPDATE = 'RollingUpdate',
+  /**
+   * A node's pod is replaced only when it is deleted (`kubectl delete pod`, a drain): the operator
+   * decides when each node's VIPs move, e.g. in a maintenance window. Until then, nodes keep running
+   * the pods of the earlier manifests.
+   */
+  ON_DELETE = 'OnDelete',
+}
+
 /**
  * CPU and memory of one container, as Kubernetes quantities (`'100m'`, `'64Mi'`). A value not set keeps
  * the package's default, except that a default limit below the request set here rises to it, and a
@@ -435,8 +450,15 @@ export interface StandaloneOptions {
   readonly affinity?: { [key: string]: any };
 
   /**
+   * How the DaemonSet replaces its pods: a rolling update, or only when a pod is deleted.
+   *
+   * @default UpdateStrategy.ROLLING_UPDATE
+   */
+  readonly updateStrategy?: UpdateStrategy;
+
+  /**
    * How many nodes a rolling update may take down at once. More than one can leave a VIP with no
-   * backup while the update runs.
+   * backup while the update runs. Only with `UpdateStrategy.ROLLING_UPDATE`.
    *
    * @default 1
    */

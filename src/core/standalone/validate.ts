@@ -14,7 +14,9 @@ import { advertIntervalExpected, advertIntervalProblem, AUTH_PASS_EXPECTED, auth
 import { MAX_NODE_ORDER } from '../priority';
 import type { IssueReport } from '../target';
 import { groupNameOf } from './names';
-import { ContainerResources, FailoverProfile, ImagePullPolicy, SidecarMode, StandaloneOptions, VrrpAuth, VrrpPolicyFlavor, VrrpVersion } from './options';
+import {
+  ContainerResources, FailoverProfile, ImagePullPolicy, SidecarMode, StandaloneOptions, UpdateStrategy, VrrpAuth, VrrpPolicyFlavor, VrrpVersion,
+} from './options';
 import { authSelectsVrrpV2, vrrpVersionOf } from './agent-spec-of';
 
 const enumValues = (e: object) => Object.values(e) as unknown[];
@@ -81,6 +83,11 @@ export function validateStandaloneOptions(o: StandaloneOptions, report: IssueRep
   for (const [which, r] of Object.entries(o.resources ?? {})) validateResources(`target.resources.${which}`, r as ContainerResources, report);
   if (o.priorityClassName !== undefined && dnsSubdomainProblem(o.priorityClassName)) {
     report('target.priorityClassName', o.priorityClassName, `${dnsSubdomainProblem(o.priorityClassName)}`, 'the name of a PriorityClass');
+  }
+  if (o.updateStrategy !== undefined && !enumValues(UpdateStrategy).includes(o.updateStrategy)) {
+    report('target.updateStrategy', o.updateStrategy, 'is not an update strategy', enumNames('UpdateStrategy', UpdateStrategy));
+  } else if (o.updateStrategy === UpdateStrategy.ON_DELETE && o.maxUnavailable !== undefined) {
+    report('target.maxUnavailable', o.maxUnavailable, 'applies to rolling updates only, and the update strategy is ON_DELETE', 'no maxUnavailable, or UpdateStrategy.ROLLING_UPDATE');
   }
   if (o.maxUnavailable !== undefined && (!Number.isInteger(o.maxUnavailable) || o.maxUnavailable < 1)) {
     report('target.maxUnavailable', o.maxUnavailable, 'is not a positive whole number of nodes', 'an integer of at least 1');
