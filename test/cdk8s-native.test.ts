@@ -353,7 +353,7 @@ describe('standalone options users expect to set', () => {
     new FrontendVips(chart, 'edge', {
       nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'],
       target: Target.standalone({
-        labels: { team: 'netops' }, annotations: { owner: 'netops' }, podLabels: { tier: 'edge' }, podAnnotations: { scrape: 'no' },
+        labels: { team: 'netops', tier: 'all' }, annotations: { owner: 'netops' }, podLabels: { tier: 'edge', 'app.kubernetes.io/instance': 'mine' }, podAnnotations: { scrape: 'no' },
         resources: { keepalived: { cpuLimit: 'none', memoryLimit: '96Mi' }, agent: { cpuRequest: '20m' } },
         priorityClassName: 'vip-critical',
         images: { pullPolicy: 'Always' as any, pullSecrets: ['regcred'] },
@@ -368,6 +368,7 @@ describe('standalone options users expect to set', () => {
       expect(o.metadata.annotations).toEqual({ owner: 'netops' });
     }
     const pod = ds.spec.template;
+    // The pods' own labels win over the cluster's, the package's (the selector's) over both.
     expect(pod.metadata).toEqual({ labels: expect.objectContaining({ tier: 'edge', team: 'netops', 'app.kubernetes.io/instance': 'edge' }), annotations: { scrape: 'no' } });
     const keepalived = pod.spec.containers.find((c: any) => c.name === 'keepalived');
     expect(keepalived.resources).toEqual({ requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '96Mi' } });

@@ -17,7 +17,7 @@ import type { BuildContext } from '../target';
 import { definedItems, dropUndefined, ManifestObject } from '../manifest';
 import { tolerationManifest } from '../toleration';
 import { AGENT_KEY, SUPERVISOR_KEY } from './config-maps';
-import { StandaloneNames, selectorLabels } from './names';
+import { StandaloneNames, selectorLabels, standaloneLabels } from './names';
 import { metricsPortOf, METRICS_PORT_NAME } from '../monitoring/metrics-options';
 import { ContainerResources, SidecarMode, StandaloneOptions, UpdateStrategy } from './options';
 import { advertIntervalOf, familyOf, vrrpVersionOf } from './agent-spec-of';
@@ -233,7 +233,8 @@ function daemonSetSpec(def: ClusterDefinition, o: StandaloneOptions, n: Standalo
     minReadySeconds: o.minReadySeconds ?? 5,
     template: {
       metadata: dropUndefined({
-        labels: { ...o.podLabels, ...refs.labels },
+        // The pods' own labels win over the cluster's; the package's (the selector's) over both.
+        labels: { ...refs.labels, ...o.podLabels, ...standaloneLabels(n.name) },
         annotations: o.podAnnotations ? { ...o.podAnnotations } : undefined,
       }),
       spec: dropUndefined({

@@ -413,7 +413,7 @@ export interface StandaloneOptions {
   readonly annotations?: { [key: string]: string };
 
   /**
-   * Labels for the pods only.
+   * Labels for the pods only. They win over `labels` on conflict; the package's own win over both.
    *
    * @default - none
    */
