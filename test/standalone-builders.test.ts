@@ -2,8 +2,8 @@
 // non-compliant case where it has one. The whole output is tested in standalone-manifests.test.ts.
 import { createHash } from 'crypto';
 import {
-  agentConfigMap, agentConfigMapName, calicoSelector, ClusterDefinition, discoveryRbacForTest, FailoverProfile, keepalivedCpuLimit, keepalivedPrefixed, namespaceManifest,
-  resourcesOf, specConfigMap, standaloneNames, Target,
+  agentConfigMap, agentConfigMapName, authSecret, authSecretRef, calicoSelector, ciliumPolicy, ClusterDefinition, discoveryRbacForTest, FailoverProfile,
+  keepalivedCpuLimit, keepalivedPrefixed, namespaceManifest, networkPolicy, resourcesOf, specConfigMap, standaloneNames, Target, VrrpAuth,
 } from './support/standalone-builders';
 import { dnsSubdomainProblem } from '../src/core/names';
 
@@ -79,6 +79,51 @@ describe('policies/calico.ts', () => {
   test('a selector of the node labels, sorted; all() for none', () => {
     expect(calicoSelector({ b: '2', a: '1' })).toBe("a == '1' && b == '2'");
     expect(calicoSelector({})).toBe('all()');
+  });
+});
+
+describe('policies/cilium.ts', () => {
+  const policy = (metricsPort?: number) => ciliumPolicy({ ...def('edge'), nodeSelector: { 'node-role.kubernetes.io/edge': '' } }, { name: 'p' }, metricsPort).spec as any;
+
+  test('VRRP between the selected nodes both ways, without switching the hosts to default-deny', () => {
+    const spec = policy();
+    expect(spec.nodeSelector).toEqual({ matchLabels: { 'node-role.kubernetes.io/edge': '' } });
+    expect(spec.enableDefaultDeny).toEqual({ ingress: false, egress: false });
+    expect(spec.ingress).toEqual([{ fromEntities: ['host', 'remote-node'], toPorts: [{ ports: [{ port: '0', protocol: 'VRRP' }] }] }]);
+    expect(spec.egress).toEqual([{ toEntities: ['host', 'remote-node'], toPorts: [{ ports: [{ port: '0', protocol: 'VRRP' }] }] }]);
+  });
+
+  test('with metrics, scrapes of the agent\'s port from the cluster too', () => {
+    expect(policy(9654).ingress[1]).toEqual({ fromEntities: ['cluster'], toPorts: [{ ports: [{ port: '9654', protocol: 'TCP' }] }] });
+  });
+});
+
+describe('policies/network-policy.ts', () => {
+  test('ingress to the cluster\'s pods from the nodes\' networks, in canonical form, with no ports (the API cannot name protocol 112)', () => {
+    const np = networkPolicy('edge', { nodeNetworks: ['192.0.2.0/24', '2001:DB8:0::/64'] }, { name: 'p', namespace: 'keepalived' });
+    expect(np.spec).toEqual({
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'keepalived', 'app.kubernetes.io/instance': 'edge' } },
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [{ ipBlock: { cidr: '192.0.2.0/24' } }, { ipBlock: { cidr: '2001:db8::/64' } }] }],
+    });
+  });
+});
+
+describe('secret.ts', () => {
+  const n = standaloneNames(def('edge'), {});
+  const meta = (name: string) => ({ name, namespace: n.namespace });
+
+  test('a literal password: a Secret the package emits, in plain text as the user chose, and the pods read its key', () => {
+    const options = { auth: VrrpAuth.literal('s3cret') };
+    expect(authSecret(options, n, meta)).toEqual({ apiVersion: 'v1', kind: 'Secret', metadata: meta(n.secret), type: 'Opaque', stringData: { password: 's3cret' } });
+    expect(authSecretRef(options, n)).toEqual({ secretName: n.secret, key: 'password' });
+  });
+
+  test('the user\'s Secret: none emitted, the pods read the user\'s key; no auth: nothing', () => {
+    const options = { auth: VrrpAuth.fromSecret('vrrp', 'pass') };
+    expect(authSecret(options, n, meta)).toBeUndefined();
+    expect(authSecretRef(options, n)).toEqual({ secretName: 'vrrp', key: 'pass' });
+    expect([authSecret({}, n, meta), authSecretRef({}, n)]).toEqual([undefined, undefined]);
   });
 });
 

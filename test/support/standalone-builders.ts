@@ -2,9 +2,11 @@
 import { AgentSpec, ClusterObject, discoveryRbac, StandaloneNames } from '../../src/internal';
 import { dropUndefined } from '../../src/core/manifest';
 export {
-  agentConfigMap, agentConfigMapName, calicoSelector, ClusterDefinition, keepalivedCpuLimit, keepalivedPrefixed, namespaceManifest, resourcesOf, specConfigMap,
-  standaloneNames, Target, FailoverProfile,
+  agentConfigMap, agentConfigMapName, authSecret, authSecretRef, calicoSelector, ClusterDefinition, keepalivedCpuLimit, keepalivedPrefixed, namespaceManifest,
+  resourcesOf, specConfigMap, standaloneNames, Target, FailoverProfile, VrrpAuth,
 } from '../../src/internal';
+export { ciliumPolicy } from '../../src/core/standalone/policies/cilium';
+export { networkPolicy } from '../../src/core/standalone/policies/network-policy';
 
 /** discoveryRbac with the metadata the target gives it, content built. */
 export function discoveryRbacForTest(n: StandaloneNames, spec: AgentSpec): ClusterObject[] {
