@@ -6,7 +6,7 @@ export {
   SidecarMode, Target, UpdateStrategy, VrrpAuth, VrrpPolicyFlavor, VrrpVersion,
 } from './core';
 export type {
-  ContainerResources, DashboardOptions, DiscoveryOptions, FrontendVipsProps, GatewayAddress, GatewayPairProps, HealthCheckOptions,
+  ContainerResources, DashboardOptions, DeckhouseOptions, DiscoveryOptions, FrontendVipsProps, GatewayAddress, GatewayPairProps, HealthCheckOptions,
   HttpHealthCheckOptions, KeepalivedClusterBaseProps, KeepalivedClusterProps, KeepalivedNamespaceProps, KubeApiserverHealthCheckOptions,
   MetricsOptions, PodMonitorOptions, PrometheusRuleOptions, ReservedVridsProps, StandaloneImages, StandaloneOptions, StandaloneResources,
   TcpHealthCheckOptions, Toleration, ValidationIssue, VirtualIp, VrrpGroup,

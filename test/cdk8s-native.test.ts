@@ -142,6 +142,20 @@ describe('handles to the children', () => {
     expect([plain.podMonitor, plain.prometheusRule, plain.dashboard]).toEqual([undefined, undefined, undefined]);
   });
 
+  test('Deckhouse: labels and annotations for the KeepalivedInstance; bad keys fail', () => {
+    const chart = new Chart(Testing.app(), 'c');
+    new FrontendVips(chart, 'front', {
+      nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'], vrids: [10],
+      target: Target.deckhouse({ labels: { 'argocd.argoproj.io/instance': 'vips' }, annotations: { owner: 'net' } }),
+    });
+    const [instance] = synth(chart);
+    expect(instance.metadata).toEqual({ name: 'front', labels: { 'argocd.argoproj.io/instance': 'vips' }, annotations: { owner: 'net' } });
+    expectValidAgainstSchemas([instance]);
+    expect(() => new FrontendVips(new Chart(Testing.app(), 'c'), 'front', {
+      nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'], target: Target.deckhouse({ labels: { 'team name': 'x' } }),
+    })).toThrow('[c/front] target.labels["team name"] = "team name": is not a valid key');
+  });
+
   test('Deckhouse: only the KeepalivedInstance', () => {
     const chart = new Chart(Testing.app(), 'c');
     const cluster = new GatewayPair(chart, 'gw', {

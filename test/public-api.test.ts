@@ -15,7 +15,7 @@ const SHARED = [
 const COMPONENTS = ['FrontendVips', 'GatewayPair', 'KeepalivedCluster', 'KeepalivedNamespace', 'ReservedVrids'];
 /** The type-only exports: props and the plain-data types they use. */
 const PROPS_TYPES = [
-  'ContainerResources', 'DashboardOptions', 'DiscoveryOptions', 'FrontendVipsProps', 'GatewayAddress', 'GatewayPairProps', 'HealthCheckOptions',
+  'ContainerResources', 'DashboardOptions', 'DeckhouseOptions', 'DiscoveryOptions', 'FrontendVipsProps', 'GatewayAddress', 'GatewayPairProps', 'HealthCheckOptions',
   'HttpHealthCheckOptions', 'KeepalivedClusterBaseProps', 'KeepalivedClusterProps', 'KeepalivedNamespaceProps', 'KubeApiserverHealthCheckOptions',
   'MetricsOptions', 'PodMonitorOptions', 'PrometheusRuleOptions', 'ReservedVridsProps', 'StandaloneImages', 'StandaloneOptions', 'StandaloneResources',
   'TcpHealthCheckOptions', 'Toleration', 'ValidationIssue', 'VirtualIp', 'VrrpGroup',

@@ -13,7 +13,7 @@ export {
   missingGroupIssues, sharedNamespaceObjects, validateCluster, vridsOf, warningsOf,
 } from './all';
 export type {
-  ClusterDefinition, ClusterObject, ContainerResources, DashboardOptions, DeclaredCluster, DiscoveryOptions,
+  ClusterDefinition, ClusterObject, ContainerResources, DashboardOptions, DeckhouseOptions, DeclaredCluster, DiscoveryOptions,
   DomainResolution, FrontendVipsProps, GatewayAddress, GatewayPairProps, GroupDefinition, HealthCheckOptions,
   HttpHealthCheckOptions, KeepalivedClusterBaseProps, KeepalivedClusterProps, KeepalivedNamespaceProps,
   KubeApiserverHealthCheckOptions, ManifestObject, MetricsOptions, NamespaceOwner, PodMonitorOptions,

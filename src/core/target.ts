@@ -3,7 +3,7 @@
  * that differs between targets: the names, the target-specific validation and the objects.
  */
 import { IpFamily } from './address';
-import { DeckhouseTargetStrategy } from './deckhouse/target';
+import { DeckhouseOptions, DeckhouseTargetStrategy } from './deckhouse/target';
 import { ValidationIssue } from './errors';
 import { ClusterObject } from './manifest';
 import { ClusterDefinition, GroupDefinition } from './model';
@@ -62,8 +62,8 @@ export interface TargetStrategy {
 /** Where keepalived runs. */
 export class Target {
   /** The Deckhouse keepalived module: emits `deckhouse.io/v1alpha1` KeepalivedInstance objects. */
-  public static deckhouse(): Target {
-    return new Target(new DeckhouseTargetStrategy());
+  public static deckhouse(options: DeckhouseOptions = {}): Target {
+    return new Target(new DeckhouseTargetStrategy(options));
   }
 
   /**

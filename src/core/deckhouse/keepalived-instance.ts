@@ -10,12 +10,14 @@ import { tolerationManifest } from '../toleration';
 export const KEEPALIVED_INSTANCE_GVK = { apiVersion: 'deckhouse.io/v1alpha1', kind: 'KeepalivedInstance' } as const;
 
 /** The KeepalivedInstance of a validated cluster, with each group's VRID from `ctx.vridOf`. */
-export function keepalivedInstanceManifest(def: ClusterDefinition, ctx: BuildContext): ManifestObject {
+export function keepalivedInstanceManifest(def: ClusterDefinition, ctx: BuildContext, metadata: Pick<ManifestObject['metadata'], 'labels' | 'annotations'> = {}): ManifestObject {
   // Field by field, not `...KEEPALIVED_INSTANCE_GVK`: see `readOnlyRoot` in standalone/daemon-set.ts.
   return {
     apiVersion: KEEPALIVED_INSTANCE_GVK.apiVersion,
     kind: KEEPALIVED_INSTANCE_GVK.kind,
-    metadata: { name: clusterName(def) },
+    metadata: metadata.labels || metadata.annotations
+      ? dropUndefined({ name: clusterName(def), labels: metadata.labels && { ...metadata.labels }, annotations: metadata.annotations && { ...metadata.annotations } })
+      : { name: clusterName(def) },
     spec: ctx.content(() => keepalivedInstanceSpec(def, ctx.vridOf)),
   };
 }

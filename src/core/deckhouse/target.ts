@@ -2,6 +2,7 @@
 import { IpFamily } from '../address';
 import { ValidationIssue } from '../errors';
 import { ClusterObject } from '../manifest';
+import { checkAnnotations, checkLabels } from '../metadata';
 import { ClusterDefinition, GroupDefinition } from '../model';
 import type { BuildContext, IssueReport, TargetStrategy } from '../target';
 import { keepalivedInstanceManifest } from './keepalived-instance';
@@ -14,6 +15,23 @@ import { keepalivedInstanceManifest } from './keepalived-instance';
 export const DECKHOUSE_NAME_MAX = 41;
 
 const STANDALONE_ONLY = 'omit it, or use Target.standalone()';
+
+/** Options of the Deckhouse target: the KeepalivedInstance's metadata. */
+export interface DeckhouseOptions {
+  /**
+   * Labels on the KeepalivedInstance (e.g. for a GitOps tool's ownership).
+   *
+   * @default - none
+   */
+  readonly labels?: { [key: string]: string };
+
+  /**
+   * Annotations on the KeepalivedInstance.
+   *
+   * @default - none
+   */
+  readonly annotations?: { [key: string]: string };
+}
 
 /** The Deckhouse module's KeepalivedInstance. */
 export class DeckhouseTargetStrategy implements TargetStrategy {
@@ -28,8 +46,11 @@ export class DeckhouseTargetStrategy implements TargetStrategy {
     return `the Deckhouse module names a StatefulSet keepalived-${name}, whose pods' controller-revision-hash label must fit in 63 characters`;
   }
 
-  public validateCluster(): void {
-    // The KeepalivedInstance has nothing beyond what every target checks.
+  constructor(public readonly options: DeckhouseOptions = {}) {}
+
+  public validateCluster(_def: ClusterDefinition, report: IssueReport): void {
+    checkLabels('target.labels', this.options.labels, report);
+    checkAnnotations('target.annotations', this.options.annotations, report);
   }
 
   public validateGroup(_def: ClusterDefinition, gdef: GroupDefinition, _family: IpFamily, report: IssueReport): void {
@@ -58,6 +79,6 @@ export class DeckhouseTargetStrategy implements TargetStrategy {
   }
 
   public objects(def: ClusterDefinition, ctx: BuildContext): ClusterObject[] {
-    return [{ id: 'Resource', object: keepalivedInstanceManifest(def, ctx) }];
+    return [{ id: 'Resource', object: keepalivedInstanceManifest(def, ctx, this.options) }];
   }
 }
