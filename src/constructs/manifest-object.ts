@@ -22,7 +22,7 @@ export function emitObject(scope: Construct, head: ClusterObject, produce: () =>
     ...content,
   });
   if (isClusterScoped(head.object)) clearNamespace(object);
-  if (head.contentNamed) object.node.addValidation({ validate: () => contentNameProblems(object, produce()) });
+  if (head.contentNamed) object.node.addValidation({ validate: () => contentNameProblems(object, produce) });
   return object;
 }
 
@@ -31,10 +31,12 @@ export function emitObject(scope: Construct, head: ClusterObject, produce: () =>
  * mount by that name): a patched name is mounted by no one, and patched content keeps a name that no
  * longer tells it apart (the API server rejects the changed immutable object; the pods would not roll).
  */
-function contentNameProblems(object: ApiObject, built: ManifestObject): string[] {
+function contentNameProblems(object: ApiObject, produce: () => ManifestObject): string[] {
   // Only a patched object can differ: ApiObject keeps its patches in `patches` (checked always if not).
+  // Nothing is built for the others: a synth builds each cluster's objects once, when it resolves them.
   const patches = (object as unknown as { patches?: unknown[] }).patches;
   if (Array.isArray(patches) && patches.length === 0) return [];
+  const built = produce();
   const { metadata, ...content } = object.toJson() as ManifestObject;
   const { metadata: builtMetadata, ...builtContent } = built;
   const valid = 'Valid: change the content through the props (its name follows), or make a ConfigMap of your own and patch the pods to mount it';

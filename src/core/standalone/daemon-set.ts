@@ -88,7 +88,9 @@ export function resourcesOf(defaults: Required<ContainerResources>, given: Conta
   };
   const pair = (requestKey: 'cpuRequest' | 'memoryRequest', limitKey: 'cpuLimit' | 'memoryLimit') => {
     const [request, limit] = [pick(requestKey), pick(limitKey)];
-    if (request === undefined || limit === undefined || quantityAmount(request)! <= quantityAmount(limit)!) return [request, limit];
+    // The defaults agree, and the user's two are checked at declaration: only one value of each can cross.
+    const oneIsTheUsers = (given[requestKey] === undefined) !== (given[limitKey] === undefined);
+    if (!oneIsTheUsers || request === undefined || limit === undefined || quantityAmount(request)! <= quantityAmount(limit)!) return [request, limit];
     return given[limitKey] === undefined ? [request, request] : [limit, limit];
   };
   const [cpuRequest, cpuLimit] = pair('cpuRequest', 'cpuLimit');
