@@ -183,6 +183,23 @@ describe('objects resolved in any order', () => {
       expect(expected.find((o) => o.kind === json.kind && o.metadata.name === json.metadata.name)).toEqual(json);
     }
   });
+
+  test('a synth builds each cluster\'s objects once: nothing before it (validation included) builds them', () => {
+    // GIVEN three standalone clusters whose builds are counted (their heads, at declaration, are one build each)
+    const chart = new Chart(Testing.app(), 'c');
+    const builds = new Map<string, number>();
+    for (const id of ['a', 'b', 'c']) {
+      const target = Target.standalone({ metrics: { dashboard: true } });
+      const strategy = target.strategy;
+      const objects = strategy.objects.bind(strategy);
+      strategy.objects = (def, ctx) => { builds.set(id, (builds.get(id) ?? 0) + 1); return objects(def, ctx); };
+      new FrontendVips(chart, id, { nodeSelector: SELECTOR, addresses: [`203.0.113.${id.charCodeAt(0)}/32`], target });
+    }
+    // WHEN the app synthesizes
+    synth(chart);
+    // THEN each cluster was built twice: its heads, and its content at synth
+    expect(Object.fromEntries(builds)).toEqual({ a: 2, b: 2, c: 2 });
+  });
 });
 
 describe('the Namespace and the agent ConfigMap belong to no cluster', () => {
