@@ -3,6 +3,7 @@
  * values. The API server rejects an object that breaks them, so the constructs check them at synth.
  */
 import { dnsSubdomainProblem } from './names';
+import type { IssueReport } from './target';
 
 /** The name part of a label or annotation key, and a non-empty label value: at most 63, alphanumeric at both ends. */
 const QUALIFIED_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
@@ -31,10 +32,7 @@ export function isLabelValue(value: unknown): value is string {
   return typeof value === 'string' && (value === '' || QUALIFIED_NAME.test(value));
 }
 
-/** Receives one problem of a metadata map; `field` names the entry. */
-export type MetadataReport = (field: string, value: unknown, problem: string, expected: string) => void;
-
-function checkMap(field: string, map: unknown, report: MetadataReport, what: string): [string, unknown][] {
+function checkMap(field: string, map: unknown, report: IssueReport, what: string): [string, unknown][] {
   if (map === undefined) return [];
   if (typeof map !== 'object' || map === null || Array.isArray(map)) {
     report(field, map, `is not a map of ${what}`, `an object of string keys and values, e.g. { team: "network" }`);
@@ -49,7 +47,7 @@ function checkMap(field: string, map: unknown, report: MetadataReport, what: str
 }
 
 /** Checks labels: keys, and values of at most 63 characters (Kubernetes' label syntax). */
-export function checkLabels(field: string, labels: unknown, report: MetadataReport): void {
+export function checkLabels(field: string, labels: unknown, report: IssueReport): void {
   for (const [key, value] of checkMap(field, labels, report, 'labels')) {
     if (!isLabelValue(value)) {
       report(`${field}[${JSON.stringify(key)}]`, value, 'is not a valid label value', LABEL_VALUE_EXPECTED);
@@ -58,7 +56,7 @@ export function checkLabels(field: string, labels: unknown, report: MetadataRepo
 }
 
 /** Checks annotations: keys, string values, and the API server's 256 KiB limit on all of them. */
-export function checkAnnotations(field: string, annotations: unknown, report: MetadataReport): void {
+export function checkAnnotations(field: string, annotations: unknown, report: IssueReport): void {
   let bytes = 0;
   for (const [key, value] of checkMap(field, annotations, report, 'annotations')) {
     if (typeof value !== 'string') report(`${field}[${JSON.stringify(key)}]`, value, 'is not a string', 'a string');

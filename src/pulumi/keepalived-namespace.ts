@@ -129,8 +129,7 @@ export function namespaceResources(program: ProgramDomain, name: string, use: Na
       };
       const declaredOwner = declared(program).get(name);
       const provider = declaredOwner ? kubernetesProviderOf(declaredOwner) : all[0].provider;
-      const elsewhere = all.filter((u) => u.provider !== provider);
-      if (elsewhere.length > 0) throw differentProvidersError(name, all, declaredOwner);
+      if (all.some((u) => u.provider !== provider)) throw differentProvidersError(name, all, declaredOwner);
       const owner = declaredOwner ?? new KeepalivedNamespace(name, { name, ...wanted }, { provider });
       return owner.resources;
     }).result;
