@@ -115,6 +115,17 @@ const MUTATIONS: Record<string, Mutation> = {
     docs[i].spec.nodeSelector.zone = ['bad value!', true, 'x'.repeat(64)][pick(3)];
     return { doc: i, field: 'spec.nodeSelector.zone' };
   },
+  'instance label or annotation Kubernetes rejects': (docs, pick) => {
+    const i = pick(docs.length);
+    const which = pick(4);
+    const labels = docs[i].metadata.labels ?? (docs[i].metadata.labels = {});
+    const annotations = docs[i].metadata.annotations ?? (docs[i].metadata.annotations = {});
+    if (which === 0) { labels['bad key!'] = 'x'; return { doc: i, field: 'metadata.labels["bad key!"]' }; }
+    if (which === 1) { labels.team = ['bad value!', 7, 'x'.repeat(64)][pick(3)]; return { doc: i, field: 'metadata.labels.team' }; }
+    if (which === 2) { annotations['-lead/x'] = 'y'; return { doc: i, field: 'metadata.annotations["-lead/x"]' }; }
+    annotations.replicas = [3, true, 1.5][pick(3)];
+    return { doc: i, field: 'metadata.annotations.replicas' };
+  },
   'toleration Kubernetes rejects': (docs, pick) => {
     const i = pick(docs.length);
     const tolerations = docs[i].spec.tolerations ?? (docs[i].spec.tolerations = []);

@@ -71,6 +71,10 @@ test(`the cases hold ${total} documents (at least ${MIN_DOCUMENTS}) in ${ALL.len
     for (const m of program.matchAll(/new (\w+)\(chart/g)) shapes.add(m[1]);
   }
   expect([...shapes].sort()).toEqual(['FrontendVips', 'GatewayPair', 'KeepalivedCluster']);
+  // Some instances carry labels and annotations of their own (Target.deckhouse({ labels, annotations })).
+  const metadata = ALL.flatMap((c) => docs(c.yaml).map((d) => d.metadata));
+  expect(metadata.filter((m) => m.labels !== undefined).length).toBeGreaterThan(20);
+  expect(metadata.filter((m) => m.annotations !== undefined).length).toBeGreaterThan(20);
 });
 
 test(`render --target deckhouse reproduces every input byte for byte (seed ${SEED})`, async () => {
@@ -113,11 +117,13 @@ test(`import --framework pulumi creates exactly the input under mocks (seed ${SE
 
 test(`render --target standalone gives what the imported constructs give on the standalone target (seed ${SEED})`, async () => {
   const nodeOrder = ['edge-a', 'edge-b', 'edge-c'];
-  const target = () => src.Target.standalone({ namespace: 'vrrp', nodeOrder });
-  // The imported program's constructs, each with the standalone target added to its props.
+  // The instances' own labels and annotations, by name: the CLI carries them to the standalone target.
+  let metadataOf = new Map<string, { labels?: Record<string, string>; annotations?: Record<string, string> }>();
+  const target = (name: string) => src.Target.standalone({ namespace: 'vrrp', nodeOrder, ...metadataOf.get(name) });
+  // The imported program's constructs, each with the standalone target in place of its own.
   const withTarget = <T extends new (...args: any[]) => any>(base: T) => class extends base {
     constructor(...args: any[]) {
-      super(args[0], args[1], { ...args[2], target: target() });
+      super(args[0], args[1], { ...args[2], target: target(args[2].name) });
     }
   };
   const standaloneModule = {
@@ -129,6 +135,7 @@ test(`render --target standalone gives what the imported constructs give on the 
   for (const c of ALL.slice(0, 60)) {
     const files = Object.keys(c.files);
     const program = (await cli(['import', '-f', ...files], c.files)).stdout;
+    metadataOf = new Map(docs(c.yaml).map((d) => [d.metadata.name, { labels: d.metadata.labels, annotations: d.metadata.annotations }]));
     const run = await cli(['render', '-f', ...files, '--target', 'standalone', '--namespace', 'vrrp', '--node-order', nodeOrder.join(',')], c.files);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);

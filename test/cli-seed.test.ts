@@ -177,7 +177,8 @@ test('both programs compile against the public API (strict)', async () => {
 describe('validate', () => {
   test('a v1 List as `kubectl get -o yaml` prints it: the server\'s fields are dropped, errors name the item', async () => {
     const item = (text: string) => `${text.trimEnd()}\n`.replace(/^#.*\n/gm, '').replace(/^(?=.)/gm, '  ').replace(/^  apiVersion/m, '- apiVersion')
-      .replace(/^  metadata:\n/m, '  metadata:\n    uid: 0b7c\n    resourceVersion: "42"\n    creationTimestamp: "2024-01-01T00:00:00Z"\n');
+      .replace(/^  metadata:\n/m, '  metadata:\n    uid: 0b7c\n    resourceVersion: "42"\n    creationTimestamp: "2024-01-01T00:00:00Z"\n'
+        + '    annotations:\n      kubectl.kubernetes.io/last-applied-configuration: |\n        {"apiVersion":"deckhouse.io/v1alpha1"}\n');
     const list = `apiVersion: v1\nkind: List\nitems:\n${item(SEEDS['seed-front.yaml'])}${item(SEEDS['seed-mygateway.yaml'])}`;
     const run = await cli(['render', '-f', 'list.yaml'], { 'list.yaml': list });
     expect(run.stderr).toBe('');
@@ -185,6 +186,41 @@ describe('validate', () => {
     const bad = await cli(['validate', '-f', 'list.yaml'], { 'list.yaml': list.replace('- id: 4', '- id: 3') });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/^list\.yaml:\d+:\d+: items\[1\]\.spec\.vrrpInstances\[0\]\.id = 3: VRID 3 is already used by list\.yaml items\[0\] \(spec\.vrrpInstances\[2\]\.id\)/m);
+  });
+
+  test("an instance's labels and annotations are carried: onto the KeepalivedInstance, or onto every standalone object", async () => {
+    // GIVEN the front instance with a GitOps tool's label and an annotation, beside kubectl's own
+    const front = SEEDS['seed-front.yaml'].replace(/^  name: front$/m, [
+      '  name: front',
+      '  labels:',
+      '    argocd.argoproj.io/instance: edge',
+      '  annotations:',
+      '    example.com/owner: "netops: on call"',
+      "    kubectl.kubernetes.io/last-applied-configuration: '{}'",
+    ].join('\n'));
+    expect(front).not.toBe(SEEDS['seed-front.yaml']);
+    // THEN render keeps the label and the annotation, and drops kubectl's
+    const deckhouse = await cli(['render', '-f', 'front.yaml'], { 'front.yaml': front });
+    expect(deckhouse.stderr).toBe('');
+    expect(docs(deckhouse.stdout)[0].metadata).toStrictEqual({
+      name: 'front', labels: { 'argocd.argoproj.io/instance': 'edge' }, annotations: { 'example.com/owner': 'netops: on call' },
+    });
+    // ... import writes them as the target's, and the program synthesizes the same instance
+    const program = (await cli(['import', '-f', 'front.yaml'], { 'front.yaml': front })).stdout;
+    expect(program).toContain("target: Target.deckhouse({\n    labels: { 'argocd.argoproj.io/instance': 'edge' },");
+    expect(program).toMatch(/^import \{ FrontendVips, Target \} from 'keepalived-constructs';$/m);
+    expect(runCdk8sProgram(program)).toBe(deckhouse.stdout);
+    const pulumiProgram = (await cli(['import', '-f', 'front.yaml', '--framework', 'pulumi'], { 'front.yaml': front })).stdout;
+    expect(typeCheckPrograms({ 'labels.ts': program, 'labels-pulumi.ts': pulumiProgram })).toEqual([]);
+    // ... and on the standalone target every object of the instance carries them (the shared Namespace and agent do not)
+    const standalone = await cli(['render', '-f', 'front.yaml', '--target', 'standalone', '--namespace', 'vrrp', '--node-order', 'a,b'], { 'front.yaml': front });
+    expect(standalone.stderr).toBe('');
+    const objects = docs(standalone.stdout).filter((o) => o.metadata.labels?.['app.kubernetes.io/instance'] === 'front');
+    expect(objects.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'DaemonSet', 'ServiceAccount']);
+    for (const o of objects) {
+      expect(o.metadata.labels['argocd.argoproj.io/instance']).toBe('edge');
+      expect(o.metadata.annotations).toStrictEqual({ 'example.com/owner': 'netops: on call' });
+    }
   });
 
   test('the seed is valid (exit 0)', async () => {

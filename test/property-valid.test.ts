@@ -58,6 +58,9 @@ function outputGroups(c: ClusterSpec, objects: any[]): OutGroup[] {
   if (c.target.kind === 'deckhouse') {
     const found = objects.filter((o) => o.kind === 'KeepalivedInstance' && o.metadata.name === effectiveName(c));
     expect(found).toHaveLength(1);
+    // Target.deckhouse({ labels, annotations }) reach the instance, and nothing else does.
+    expect(found[0].metadata.labels).toStrictEqual(c.target.metadata?.labels);
+    expect(found[0].metadata.annotations).toStrictEqual(c.target.metadata?.annotations);
     return found[0].spec.vrrpInstances.map((g: any) => ({ vrid: g.id, addresses: g.virtualIPAddresses.map((a: any) => a.address) }));
   }
   const found = objects

@@ -69,7 +69,8 @@ Prints the manifests for the documents, the same bytes \`cdk8s synth\` writes fo
 constructs. With --target deckhouse (the default), a valid file comes out as it went in (comments,
 quoting and explicit defaults such as preempt: true aside). With --target standalone, it is a
 keepalived DaemonSet and what it needs, keeping every VRID, so that a cluster can move off the
-Deckhouse module without any virtual IP changing its VRID. The input is checked first, as by validate.
+Deckhouse module without any virtual IP changing its VRID; an instance's labels and annotations go
+onto every object of its cluster. The input is checked first, as by validate.
 
 Options:
 ${FILES}

@@ -40,6 +40,10 @@ export interface VrrpInstanceInput {
  */
 export interface KeepalivedInstanceInput {
   readonly name: string;
+  /** `metadata.labels` as written (absent when none); core checks them. */
+  readonly labels?: { readonly [key: string]: unknown };
+  /** `metadata.annotations` as written, kubectl's last-applied one dropped (absent when none); core checks them. */
+  readonly annotations?: { readonly [key: string]: unknown };
   readonly nodeSelector: { readonly [key: string]: unknown };
   /** Absent when the document has none. */
   readonly tolerations?: ReadonlyArray<{ readonly [key: string]: unknown }>;
@@ -107,14 +111,17 @@ export function readKeepalivedInstance(value: unknown): { instance?: KeepalivedI
   unknownFields(value, [], ['apiVersion', 'kind', 'metadata', 'spec', 'status']);
 
   const metadata = map(value.metadata, ['metadata'], 'a mapping with the instance\'s name');
+  let labels: Record<string, unknown> | undefined;
+  let annotations: Record<string, unknown> | undefined;
   if (metadata) {
-    unknownFields(metadata, ['metadata'], ['name', ...SERVER_METADATA, 'annotations'], ' that keepalived-constructs carries');
-    // kubectl's own annotation is dropped with the server's fields; other annotations would be lost.
-    if (metadata.annotations !== undefined) {
-      const annotations = isMap(metadata.annotations) ? Object.keys(metadata.annotations) : [];
-      if (annotations.length === 0 || annotations.some((a) => a !== LAST_APPLIED)) {
-        fail(['metadata', 'annotations'], `are not carried by keepalived-constructs. Valid: no annotations (only ${LAST_APPLIED} is read and dropped)`);
-      }
+    unknownFields(metadata, ['metadata'], ['name', 'labels', 'annotations', ...SERVER_METADATA], ' that keepalived-constructs carries');
+    if (metadata.labels !== undefined && metadata.labels !== null) {
+      labels = map(metadata.labels, ['metadata', 'labels'], 'a mapping of label keys to values, e.g. team: network');
+    }
+    if (metadata.annotations !== undefined && metadata.annotations !== null) {
+      const all = map(metadata.annotations, ['metadata', 'annotations'], 'a mapping of annotation keys to values');
+      // kubectl's own annotation is dropped with the server's fields: it describes the object as applied.
+      annotations = all && Object.fromEntries(Object.entries(all).filter(([key]) => key !== LAST_APPLIED));
     }
     if (typeof metadata.name !== 'string' || metadata.name === '') {
       fail(['metadata', 'name'], `${metadata.name === undefined ? 'is missing' : `is ${typeName(metadata.name)}`}. Valid: the instance's name, a DNS label of at most 41 characters`);
@@ -191,7 +198,12 @@ export function readKeepalivedInstance(value: unknown): { instance?: KeepalivedI
 
   if (!metadata || typeof metadata.name !== 'string' || metadata.name === '' || !nodeSelector || !groups) return { issues };
   return {
-    instance: { name: metadata.name as string, nodeSelector, tolerations, vrrpInstances },
+    instance: {
+      name: metadata.name as string,
+      ...(labels && Object.keys(labels).length > 0 ? { labels } : {}),
+      ...(annotations && Object.keys(annotations).length > 0 ? { annotations } : {}),
+      nodeSelector, tolerations, vrrpInstances,
+    },
     issues,
   };
 }

@@ -82,13 +82,19 @@ function groupOf(instance: KeepalivedInstanceInput, g: KeepalivedInstanceInput['
   };
 }
 
-function targetOf(t: CliTarget): Target {
-  if (t.kind === 'deckhouse') return Target.deckhouse();
+/** The target for one instance: the command line's, with the instance's labels and annotations. */
+function targetOf(t: CliTarget, instance: KeepalivedInstanceInput): Target {
+  const metadata = {
+    ...(instance.labels === undefined ? {} : { labels: instance.labels as Record<string, string> }),
+    ...(instance.annotations === undefined ? {} : { annotations: instance.annotations as Record<string, string> }),
+  };
+  if (t.kind === 'deckhouse') return Target.deckhouse(metadata);
   return Target.standalone({
     ...(t.namespace === undefined ? {} : { namespace: t.namespace }),
     ...(t.nodeOrder === undefined ? {} : { nodeOrder: t.nodeOrder }),
     ...(t.discovery ? { discovery: {} } : {}),
     ...(t.images === undefined ? {} : { images: t.images }),
+    ...metadata,
   });
 }
 
@@ -115,7 +121,7 @@ export function modelInstances(inputs: readonly ModelInput[], target: CliTarget,
       selectAllNodes: true,
       nodeSelector: input.instance.nodeSelector as Record<string, string>,
       tolerations: (input.instance.tolerations ?? []) as ClusterDefinition['tolerations'],
-      target: targetOf(target),
+      target: targetOf(target, input.instance),
       groups,
     };
     byPath.set(def.path, i);
@@ -125,7 +131,8 @@ export function modelInstances(inputs: readonly ModelInput[], target: CliTarget,
 
   const seenOptionIssues = new Set<string>();
   const locateIssue = (input: number | undefined, field: string, rest: string) => {
-    const option = /^target\.([A-Za-z]+)(.*)$/.exec(field);
+    // The target's options are the command line's, but for the instance's own labels and annotations.
+    const option = /^target\.(?!(?:labels|annotations)\b)([A-Za-z]+)(.*)$/.exec(field);
     if (option) {
       const image = option[1] === 'images' ? IMAGE_OPTIONS[option[2].slice(1)] : undefined;
       const message = image ? `${image} ${rest}` : `${OPTIONS[option[1]] ?? option[1]}${option[2]} ${rest}`;
@@ -136,7 +143,8 @@ export function modelInstances(inputs: readonly ModelInput[], target: CliTarget,
     }
     const yamlField = field === 'name' ? 'metadata.name'
       : field === 'groups' ? 'spec.vrrpInstances'
-        : /^(nodeSelector|tolerations)\b/.test(field) ? `spec.${field}` : field;
+        : /^(nodeSelector|tolerations)\b/.test(field) ? `spec.${field}`
+          : /^target\.(labels|annotations)\b/.test(field) ? `metadata.${field.slice('target.'.length)}` : field;
     const path = parsePath(yamlField) ?? ['spec'];
     issues.push({ input, path: refineSelector(inputs[input!]?.instance, path), message: `${formatPath(refineSelector(inputs[input!]?.instance, path))} ${rest}` });
   };

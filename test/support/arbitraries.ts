@@ -69,8 +69,14 @@ export interface StandaloneSpec {
   discovery?: DiscoverySpec;
 }
 
-/** `explicit`: `target: Target.deckhouse()` rather than the default. */
-export type TargetSpec = { kind: 'deckhouse'; explicit: boolean } | { kind: 'standalone'; options: StandaloneSpec };
+/** The KeepalivedInstance's own metadata (`Target.deckhouse({ labels, annotations })`). */
+export interface DeckhouseMetadataSpec {
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+/** `explicit`: `target: Target.deckhouse(...)` rather than the default (always so with metadata). */
+export type TargetSpec = { kind: 'deckhouse'; explicit: boolean; metadata?: DeckhouseMetadataSpec } | { kind: 'standalone'; options: StandaloneSpec };
 
 export interface TolSpec {
   key?: string;
@@ -203,7 +209,7 @@ export function deepCopy<T>(value: T, seen = new Map<unknown, unknown>()): T {
 const copy = <T>(value: T): T => deepCopy(value);
 
 function target(t: TargetSpec): Target | undefined {
-  if (t.kind === 'deckhouse') return t.explicit ? Target.deckhouse() : undefined;
+  if (t.kind === 'deckhouse') return t.explicit ? Target.deckhouse(copy(t.metadata)) : undefined;
   const { auth: authSpec, ...rest } = copy(t.options);
   const options: any = { ...rest };
   if (authSpec !== undefined) options.auth = auth(authSpec);
@@ -482,6 +488,7 @@ interface Draft {
   shape: 'frontend' | 'gateway' | 'cluster';
   deckhouse: boolean;
   explicitDeckhouse: boolean;
+  deckhouseMetadata?: DeckhouseMetadataSpec;
   nameBase?: string;
   nodeSelector: Record<string, string>;
   tolerations?: TolSpec[];
@@ -517,12 +524,25 @@ const standaloneOptions = (): fc.Arbitrary<StandaloneSpec & { authPick?: AuthSpe
   discovery: opt(discoverySpec(), 4),
 }).map((o) => compact(o));
 
+/** Any text, and texts that YAML would read as something else unquoted. */
+const annotationValue = () => fc.oneof(
+  fc.string({ maxLength: 30 }),
+  fc.constantFrom('', 'true', '1', 'null', '~', 'a: b', '- x', '#c', 'multi\nline\n', ' lead', 'trail ', "it's \"q\""),
+);
+
+/** Labels and annotations for a KeepalivedInstance; annotation values are any text (YAML must keep them). */
+const deckhouseMetadata = (): fc.Arbitrary<DeckhouseMetadataSpec> => fc.record({
+  labels: opt(fc.dictionary(labelKey(), labelValue(), { minKeys: 1, maxKeys: 3 })),
+  annotations: opt(fc.dictionary(labelKey(), annotationValue(), { minKeys: 1, maxKeys: 3 })),
+}).map((m) => compact(m));
+
 const preferredPick = () => opt(fc.oneof(dnsSubdomain(), fc.constant('@order')), 2);
 
 function clusterDraft(deckhouse: boolean): fc.Arbitrary<Draft> {
   const families = deckhouse ? fc.constant<4 | 6>(4) : fc.constantFrom<4 | 6>(4, 6);
   const common = fc.record({
     explicitDeckhouse: fc.boolean(),
+    deckhouseMetadata: deckhouse ? opt(deckhouseMetadata(), 4) : fc.constant(undefined),
     nameBase: opt(dnsLabel(63)),
     nodeSelector: fc.dictionary(labelKey(), labelValue(), { maxKeys: 3 }),
     tolerations: opt(fc.array(toleration(), { maxLength: 3 })),
@@ -585,7 +605,7 @@ function finishCluster(d: Draft, index: number): { spec: ClusterSpec; drafts: Ar
   else families = familiesOf(d.groups!.map((g) => g.addresses[0].family));
 
   if (d.deckhouse) {
-    target = { kind: 'deckhouse', explicit: d.explicitDeckhouse };
+    target = d.deckhouseMetadata ? { kind: 'deckhouse', explicit: true, metadata: d.deckhouseMetadata } : { kind: 'deckhouse', explicit: d.explicitDeckhouse };
   } else {
     if (o.profile === 'fast' && o.vrrpVersion === 2) o.vrrpVersion = 3;
     if (o.policies?.includes('network-policy') && o.nodeNetworks === undefined) o.nodeNetworks = ['192.0.2.0/24'];
