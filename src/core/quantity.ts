@@ -23,3 +23,12 @@ export function quantityAmount(text: unknown): number | undefined {
   const scale = suffix === '' ? 1 : SUFFIX_SCALE[suffix] ?? 10 ** Number(suffix.slice(1));
   return Number(m[1]) * scale;
 }
+
+/**
+ * Whether a request is more than its limit, which the API server rejects. False when either is not a
+ * quantity (absent, `'none'`, or invalid: reported on its own).
+ */
+export function exceedsLimit(request: unknown, limit: unknown): boolean {
+  const [requested, limited] = [quantityAmount(request), quantityAmount(limit)];
+  return requested !== undefined && limited !== undefined && requested > limited;
+}

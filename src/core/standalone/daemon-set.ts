@@ -11,7 +11,7 @@
 import { hasHealthChecks } from '../health-check';
 import { supervisedKeepalivedCommand } from '../keepalived-supervisor';
 import { DEFAULT_TRACK_DIR } from '../health-spec';
-import { quantityAmount } from '../quantity';
+import { exceedsLimit } from '../quantity';
 import { ClusterDefinition } from '../model';
 import type { BuildContext } from '../target';
 import { definedItems, dropUndefined, ManifestObject } from '../manifest';
@@ -19,7 +19,7 @@ import { tolerationManifest } from '../toleration';
 import { AGENT_KEY, SUPERVISOR_KEY } from './config-maps';
 import { StandaloneNames, selectorLabels, standaloneLabels } from './names';
 import { metricsPortOf, METRICS_PORT_NAME } from '../monitoring/metrics-options';
-import { ContainerResources, SidecarMode, StandaloneOptions, UpdateStrategy } from './options';
+import { ContainerResources, REQUEST_LIMIT_PAIRS, SidecarMode, StandaloneOptions, UpdateStrategy } from './options';
 import { advertIntervalOf, familyOf, vrrpVersionOf } from './agent-spec-of';
 import { AuthSecretRef } from './secret';
 
@@ -86,15 +86,12 @@ export function resourcesOf(defaults: Required<ContainerResources>, given: Conta
     const value = given[key] ?? defaults[key];
     return value === 'none' ? undefined : value;
   };
-  const pair = (requestKey: 'cpuRequest' | 'memoryRequest', limitKey: 'cpuLimit' | 'memoryLimit') => {
+  const [[cpuRequest, cpuLimit], [memoryRequest, memoryLimit]] = REQUEST_LIMIT_PAIRS.map(([requestKey, limitKey]) => {
     const [request, limit] = [pick(requestKey), pick(limitKey)];
     // The defaults agree, and the user's two are checked at declaration: only one value of each can cross.
-    const oneIsTheUsers = (given[requestKey] === undefined) !== (given[limitKey] === undefined);
-    if (!oneIsTheUsers || request === undefined || limit === undefined || quantityAmount(request)! <= quantityAmount(limit)!) return [request, limit];
+    if (!exceedsLimit(request, limit)) return [request, limit];
     return given[limitKey] === undefined ? [request, request] : [limit, limit];
-  };
-  const [cpuRequest, cpuLimit] = pair('cpuRequest', 'cpuLimit');
-  const [memoryRequest, memoryLimit] = pair('memoryRequest', 'memoryLimit');
+  });
   const requests = dropUndefined({ cpu: cpuRequest, memory: memoryRequest });
   const limits = dropUndefined({ cpu: cpuLimit, memory: memoryLimit });
   return dropUndefined({

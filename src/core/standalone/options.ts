@@ -118,6 +118,9 @@ export interface ContainerResources {
   readonly memoryLimit?: string;
 }
 
+/** The request and limit fields of ContainerResources that Kubernetes compares. */
+export const REQUEST_LIMIT_PAIRS = [['cpuRequest', 'cpuLimit'], ['memoryRequest', 'memoryLimit']] as const;
+
 /** Resources of the standalone pod's containers. */
 export interface StandaloneResources {
   /**

@@ -4,7 +4,7 @@ import { ValidationIssue } from '../errors';
 import { ClusterDefinition, GroupDefinition } from '../model';
 import { checkAnnotations, checkLabels } from '../metadata';
 import { dnsLabelProblem, dnsSubdomainProblem } from '../names';
-import { QUANTITY_EXPECTED, quantityAmount } from '../quantity';
+import { exceedsLimit, QUANTITY_EXPECTED, quantityAmount } from '../quantity';
 import { metricsOptionsIssues } from '../monitoring/metrics-options';
 import {
   DEFAULT_MAX_NODE_SET_CHANGE, DEFAULT_MAX_NODES, MAX_RELOAD_INTERVAL_SECONDS, maxNodeSetChangeProblem, maxNodesProblem,
@@ -15,7 +15,8 @@ import { MAX_NODE_ORDER } from '../priority';
 import type { IssueReport } from '../target';
 import { groupNameOf } from './names';
 import {
-  ContainerResources, FailoverProfile, ImagePullPolicy, SidecarMode, StandaloneOptions, UpdateStrategy, VrrpAuth, VrrpPolicyFlavor, VrrpVersion,
+  ContainerResources, FailoverProfile, ImagePullPolicy, REQUEST_LIMIT_PAIRS, SidecarMode, StandaloneOptions, UpdateStrategy, VrrpAuth, VrrpPolicyFlavor,
+  VrrpVersion,
 } from './options';
 import { authSelectsVrrpV2, vrrpVersionOf } from './agent-spec-of';
 
@@ -103,9 +104,8 @@ function validateResources(field: string, r: ContainerResources, report: IssueRe
     if (value === undefined || value === 'none') continue;
     if (quantityAmount(value) === undefined) report(`${field}.${key}`, value, 'is not a Kubernetes quantity', `${QUANTITY_EXPECTED}, or "none"`);
   }
-  for (const [request, limit] of [['cpuRequest', 'cpuLimit'], ['memoryRequest', 'memoryLimit']] as const) {
-    const [requested, limited] = [quantityAmount(r?.[request]), quantityAmount(r?.[limit])];
-    if (requested !== undefined && limited !== undefined && requested > limited) {
+  for (const [request, limit] of REQUEST_LIMIT_PAIRS) {
+    if (exceedsLimit(r?.[request], r?.[limit])) {
       report(`${field}.${request}`, r[request], `is more than ${field}.${limit} (${r[limit]}), which Kubernetes rejects`, `at most the limit, or a higher ${limit}`);
     }
   }
