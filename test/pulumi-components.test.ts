@@ -103,6 +103,7 @@ describe('as Pulumi resources', () => {
     const urns = await registered([cluster.podMonitor!, cluster.prometheusRule!, cluster.dashboard!]);
     expect(urns.map(nameOfUrn)).toEqual(['edge-podmonitor', 'edge-prometheusrule', 'edge-configmap-2']);
     expect(registrations.find((r) => r.name === 'edge-configmap-2')!.inputs.metadata.name).toBe('keepalived-edge-dashboard');
+    expect(cluster.dashboard).toBeInstanceOf(k8s.core.v1.ConfigMap);
   });
 
   test('removing the first of two clusters that share a namespace keeps the Namespace\'s URN', async () => {
@@ -387,6 +388,20 @@ describe('a program that declares components after an await', () => {
     expect((errors[0] as Error).message).toContain('Valid: declare every keepalived component before the program first awaits, or pin their VRIDs.');
     await expect(settled(b.vrids)).rejects.toBe(errors[0]);
     expect(await value(a.vrids)).toEqual([vrid]);
+  });
+
+  test("a later cluster that mounts the agent, in a namespace whose shared objects were created without it, fails saying what to declare", async () => {
+    // GIVEN a produced cluster whose image has the agent baked in: its namespace's implicit owner emits no agent ConfigMap
+    const inImage = { keepalived: 'registry.example/keepalived:2.2.7', keepalivedVersion: '2.2.7', agent: 'registry.example/agent:1', agentInImage: true };
+    const a = new FrontendVips('a', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'], target: Target.standalone({ images: inImage }) });
+    await value(a.vrids);
+    // WHEN a later cluster in that namespace mounts the agent ConfigMap
+    const errors = await programFailures(() => new FrontendVips('b', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.2/32'], target: Target.standalone() }));
+    // THEN it fails, naming no owner the user never declared, and saying what would work
+    expect(errors).toHaveLength(1);
+    expect((errors[0] as Error).message).toBe('[b] target.images.agentInImage = false: namespace keepalived is owned by the KeepalivedNamespace made for '
+      + "the clusters declared before this one, which emits no agent ConfigMap, and this cluster's pods mount it. Valid: true with an agent image "
+      + 'that has the agent baked in, or a KeepalivedNamespace keepalived declared before the program first awaits (it emits the agent ConfigMap by default).');
   });
 
   test('a later reservation of a VRID already in use fails', async () => {

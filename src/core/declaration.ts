@@ -121,10 +121,14 @@ export interface KeepalivedNamespaceProps {
   readonly annotations?: { [key: string]: string };
 }
 
-/** Checks a namespace owner's props and adds it to the domain. Throws a KeepalivedConfigError when invalid. */
-export function declareNamespace(domain: VrrpDomain, path: string, props: KeepalivedNamespaceProps): NamespaceOwner {
+/**
+ * Checks a namespace owner's props and adds it to the domain. Throws a KeepalivedConfigError when
+ * invalid. `implicit`: the package made it for the namespace's clusters, none being declared.
+ */
+export function declareNamespace(domain: VrrpDomain, path: string, props: KeepalivedNamespaceProps, implicit = false): NamespaceOwner {
   const owner: NamespaceOwner = {
     path, name: props.name ?? DEFAULT_NAMESPACE, createNamespace: props.createNamespace !== false, agentConfigMap: props.agentConfigMap !== false,
+    ...(implicit ? { implicit } : {}),
   };
   const issues: ValidationIssue[] = [];
   const report = (field: string, value: unknown, problem: string, expected: string) => issues.push({ path, field, value, problem, expected });

@@ -28,6 +28,8 @@ export interface NamespaceOwner {
   readonly createNamespace: boolean;
   /** Whether it emits the agent ConfigMap. */
   readonly agentConfigMap: boolean;
+  /** Whether the package created it for the namespace's clusters (none was declared), rather than the user. */
+  readonly implicit?: boolean;
 }
 
 /** All clusters, reservations and shared namespaces of one app. */
@@ -183,18 +185,22 @@ export class VrrpDomain {
       const ns = def.target.strategy.namespace;
       const wanted = def.target.standaloneOptions?.createNamespace;
       const owner = ns === undefined ? undefined : this.namespaceOwner(ns);
-      if (owner && wanted !== undefined && wanted !== owner.createNamespace) {
+      if (!owner) continue;
+      // An implicit owner was made for the clusters declared before this one (a Pulumi program that awaited in between).
+      const ownedBy = owner.implicit ? `the KeepalivedNamespace made for the clusters declared before this one` : owner.path;
+      const declareOwner = `a KeepalivedNamespace ${ns} declared before the program first awaits`;
+      if (wanted !== undefined && wanted !== owner.createNamespace) {
         issues.push({
           path: def.path, field: 'target.createNamespace', value: wanted,
-          problem: `namespace ${ns} is owned by ${owner.path}, which ${owner.createNamespace ? 'emits' : 'does not emit'} the Namespace`,
-          expected: `omit createNamespace (the owner decides), or set it to ${owner.createNamespace}`,
+          problem: `namespace ${ns} is owned by ${ownedBy}, which ${owner.createNamespace ? 'emits' : 'does not emit'} the Namespace`,
+          expected: `omit createNamespace (the owner decides), or set it to ${owner.createNamespace}${owner.implicit ? `, or ${declareOwner}` : ''}`,
         });
       }
-      if (owner && !owner.agentConfigMap && def.target.strategy.needsAgentConfigMap) {
+      if (!owner.agentConfigMap && def.target.strategy.needsAgentConfigMap) {
         issues.push({
           path: def.path, field: 'target.images.agentInImage', value: def.target.standaloneOptions?.images?.agentInImage ?? false,
-          problem: `namespace ${ns} is owned by ${owner.path}, which emits no agent ConfigMap, and this cluster's pods mount it`,
-          expected: `true with an agent image that has the agent baked in, or agentConfigMap: true on ${owner.path}`,
+          problem: `namespace ${ns} is owned by ${ownedBy}, which emits no agent ConfigMap, and this cluster's pods mount it`,
+          expected: `true with an agent image that has the agent baked in, or ${owner.implicit ? `${declareOwner} (it emits the agent ConfigMap by default)` : `agentConfigMap: true on ${owner.path}`}`,
         });
       }
     }

@@ -90,7 +90,7 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
   public readonly prometheusRule?: pulumi.CustomResource;
 
   /** The ConfigMap with the Grafana dashboard (standalone target with `metrics.dashboard`). */
-  public readonly dashboard?: pulumi.CustomResource;
+  public readonly dashboard?: k8s.core.v1.ConfigMap;
 
   private readonly definition: DeclaredCluster;
   private readonly program: ProgramDomain;
@@ -165,7 +165,7 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
     this.policies = [...byId.entries()].filter(([i]) => i.endsWith('Policy')).map(([, r]) => r);
     this.podMonitor = byId.get('PodMonitor');
     this.prometheusRule = byId.get('PrometheusRule');
-    this.dashboard = byId.get('DashboardConfigMap');
+    this.dashboard = byId.get('DashboardConfigMap') as k8s.core.v1.ConfigMap | undefined;
     this.vrids = pulumi.output(result.then((p) => p.vrids));
     this.objectNames = pulumi.output(result.then((p) => p.objects.map(objectName)));
     this.registerOutputs({ vrids: this.vrids, objectNames: this.objectNames });

@@ -47,7 +47,7 @@ export class KeepalivedNamespace extends pulumi.ComponentResource {
   constructor(name: string, props: KeepalivedNamespaceProps = {}, opts?: pulumi.ComponentResourceOptions) {
     super(KeepalivedNamespace.__pulumiType, name, {}, withImplicitAlias(name, props.name ?? DEFAULT_NAMESPACE, opts));
     const program = programDomain();
-    const owner = declareNamespace(program.vrrp, name, props);
+    const owner = declareNamespace(program.vrrp, name, props, makingImplicitOwner);
     this.name = owner.name;
     declared(program).set(this.name, this);
     const objects = sharedNamespaceObjects(this.name, { ...owner, labels: props.labels, annotations: props.annotations });
@@ -130,12 +130,23 @@ export function namespaceResources(program: ProgramDomain, name: string, use: Na
       const declaredOwner = declared(program).get(name);
       const provider = declaredOwner ? kubernetesProviderOf(declaredOwner) : all[0].provider;
       if (all.some((u) => u.provider !== provider)) throw differentProvidersError(name, all, declaredOwner);
-      const owner = declaredOwner ?? new KeepalivedNamespace(name, { name, ...wanted }, { provider });
-      return owner.resources;
+      return (declaredOwner ?? implicitOwner(name, wanted, provider)).resources;
     }).result;
     byName.set(name, resources);
   }
   return resources;
+}
+
+/** Set while the program makes a namespace's owner for its clusters (none was declared). */
+let makingImplicitOwner = false;
+
+function implicitOwner(name: string, wanted: Pick<NamespaceOwner, 'createNamespace' | 'agentConfigMap'>, provider: pulumi.ProviderResource | undefined) {
+  makingImplicitOwner = true;
+  try {
+    return new KeepalivedNamespace(name, { name, ...wanted }, { provider });
+  } finally {
+    makingImplicitOwner = false;
+  }
 }
 
 /**
