@@ -454,6 +454,7 @@ describe('standalone options users expect to set', () => {
     [{ podLabels: { 'Example.com/team': 'v' } }, /target.podLabels\["Example.com\/team"\] = "Example.com\/team": is not a valid key: it has a prefix that is not a DNS subdomain/],
     [{ annotations: { 'a/b/c': 'v' } }, /target.annotations\["a\/b\/c"\] = "a\/b\/c": is not a valid key/],
     [{ podAnnotations: { note: 42 } }, /target.podAnnotations\["note"\] = 42: is not a string/],
+    [{ images: { agentInImage: true } }, /target.images.agentInImage = true: needs images.agent: the default agent image \(docker.io\/library\/node:24-alpine\) has no agent baked in/],
   ])('rejects %j', (options, message) => {
     const chart = new Chart(Testing.app(), 'c');
     expect(() => new FrontendVips(chart, 'edge', { nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'], target: Target.standalone(options as any) }))

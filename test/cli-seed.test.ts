@@ -121,6 +121,11 @@ describe('render --target standalone', () => {
     const bad = await cli(['render', '-f', 'seed-front.yaml', '--target', 'standalone', '--keepalived-version', '2.x'], SEEDS);
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/--keepalived-version = "2.x"/);
+    // The default agent image has no agent baked in: --agent-in-image alone would give pods that cannot start.
+    const alone = await cli(['render', '-f', 'seed-front.yaml', '--target', 'standalone', '--agent-in-image'], SEEDS);
+    expect(alone.status).toBe(2);
+    expect(alone.stdout).toBe('');
+    expect(alone.stderr).toMatch(/^--agent-in-image = true: needs --agent-image: the default agent image \(docker\.io\/library\/node:24-alpine\) has no agent baked in.*Valid: --agent-image set to an image with this package's agent/m);
   });
 
   test('--namespace and --node-order need the standalone target; a bad node name is a usage error', async () => {

@@ -159,17 +159,27 @@ export function modelInstances(inputs: readonly ModelInput[], target: CliTarget,
   return { issues, shared, manifests: definitions.map((def) => clusterObjects(def, domain).map((o) => o.object)) };
 }
 
+/** Construct props that core's messages name, and the command-line options that set them. */
+const OPTION_WORDS: ReadonlyArray<[RegExp, string]> = [
+  [/Target\.standalone\(\)/g, '--target standalone'],
+  [/\b(?:target\.)?images\.keepalivedVersion\b/g, '--keepalived-version'],
+  [/\b(?:target\.)?images\.keepalived\b/g, '--keepalived-image'],
+  [/\b(?:target\.)?images\.agentInImage\b/g, '--agent-in-image'],
+  [/\b(?:target\.)?images\.agent\b/g, '--agent-image'],
+  [/\bagentInImage\b/g, '--agent-in-image'],
+];
+
 /** Core's words for construct props, in the CLI's terms: a KeepalivedInstance always names its VRIDs. */
 function describe(issue: { value: unknown; problem: string; expected: string }): string {
-  const expected = issue.expected
-    .replace(/,? or omit (it|vrids) for automatic allocation/g, '')
-    .replace(/Target\.standalone\(\)/g, '--target standalone');
-  return `= ${showValue(issue.value)}: ${issue.problem}. Valid: ${expected}.`;
+  const cli = (text: string) => OPTION_WORDS.reduce((t, [words, option]) => t.replace(words, option), text);
+  const expected = cli(issue.expected.replace(/,? or omit (it|vrids) for automatic allocation/g, ''));
+  return `= ${showValue(issue.value)}: ${cli(issue.problem)}. Valid: ${expected}.`;
 }
 
 /** A value for a message: strings quoted, everything else as JSON. */
 export function showValue(value: unknown): string {
   if (value === undefined) return '(missing)';
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value); // JSON would say null
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {

@@ -19,6 +19,7 @@ import {
   VrrpVersion,
 } from './options';
 import { authSelectsVrrpV2, vrrpVersionOf } from './agent-spec-of';
+import { DEFAULT_AGENT_IMAGE } from './daemon-set';
 
 const enumValues = (e: object) => Object.values(e) as unknown[];
 const enumNames = (name: string, e: object) => Object.keys(e).filter((k) => Number.isNaN(Number(k))).map((k) => `${name}.${k}`).join(', ');
@@ -36,6 +37,10 @@ export function validateStandaloneOptions(o: StandaloneOptions, report: IssueRep
     if (image !== undefined && (typeof image !== 'string' || image.trim() === '' || /\s/.test(image))) {
       report(`target.images.${key}`, image, 'is not an image reference', 'an image such as "registry.example/keepalived:2.2.7"');
     }
+  }
+  if (o.images?.agentInImage === true && o.images.agent === undefined) {
+    report('target.images.agentInImage', true, `needs images.agent: the default agent image (${DEFAULT_AGENT_IMAGE}) has no agent baked in, so the pods would not start`,
+      'images.agent set to an image with this package\'s agent at /opt/keepalived-constructs/keepalived-agent.js (image/Containerfile builds one), or omit agentInImage');
   }
   if (o.images?.pullPolicy !== undefined && !enumValues(ImagePullPolicy).includes(o.images.pullPolicy)) {
     report('target.images.pullPolicy', o.images.pullPolicy, 'is not an image pull policy', enumNames('ImagePullPolicy', ImagePullPolicy));
