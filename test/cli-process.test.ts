@@ -94,6 +94,28 @@ test('render -o DIR writes a file per document; render to stdout is the same YAM
   }
 });
 
+test('render --target standalone -o DIR: the namespace\'s shared objects in a file of their own, which no instance can take', () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kc-cli-'));
+  try {
+    // GIVEN an instance named like the namespace's file
+    fs.writeFileSync(path.join(work, 'odd.yaml'), fs.readFileSync(SEED_FRONT, 'utf8').replace(/^  name: front$/m, '  name: namespace'));
+    const r = run(['render', '-f', 'odd.yaml', '--target', 'standalone', '--node-order', 'a,b', '-o', 'out'], undefined, work);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(fs.readdirSync(path.join(work, 'out')).sort()).toEqual(['namespace.k8s.yaml', 'namespace.keepalived.k8s.yaml']);
+    const shared = fs.readFileSync(path.join(work, 'out', 'namespace.keepalived.k8s.yaml'), 'utf8');
+    expect(shared).toMatch(/^kind: Namespace$/m);
+    expect(shared).toMatch(/^  name: keepalived-agent-[0-9a-f]+$/m);
+    // ... and an output directory that is a file: a usage error that says so, not an internal one
+    const blocked = run(['render', '-f', 'odd.yaml', '-o', 'odd.yaml'], undefined, work);
+    expect(blocked.status).toBe(2);
+    expect(blocked.stderr).toMatch(/^error: --output-dir odd\.yaml: cannot write odd\.yaml\/namespace\.k8s\.yaml: .*(EEXIST|ENOTDIR)/m);
+    noStack(blocked.stderr);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
 test.each(['validate', 'render', 'import'])('%s --help: exit 0 and the usage of the command', (command) => {
   const r = run([command, '--help']);
   expect(r.status).toBe(0);

@@ -228,6 +228,31 @@ describe('validate', () => {
     }
   });
 
+  test('YAML as kubectl reads it: 22:30 and 2001-12-14 are strings (no base-60 number, no timestamp); a null field is absent', async () => {
+    const front = SEEDS['seed-front.yaml'].replace(/^  name: front$/m, '  name: front\n  annotations:\n    example.com/window: 22:30\n    example.com/since: 2001-12-14')
+      .replace('- address: 42.43.44.102/32', '- address: 42.43.44.102/32\n      interface:');
+    const run = await cli(['render', '-f', 'front.yaml'], { 'front.yaml': front });
+    expect(run.stderr).toBe('');
+    expect(docs(run.stdout)[0].metadata.annotations).toStrictEqual({ 'example.com/window': '22:30', 'example.com/since': '2001-12-14' });
+    expect(docs(run.stdout)[0].spec).toStrictEqual(seedObjects()[0].spec);
+    // ... so `id: 1:25` is no VRID 85 but a string, which the API server would reject
+    const bad = await cli(['validate', '-f', 'front.yaml'], { 'front.yaml': SEEDS['seed-front.yaml'].replace('- id: 2', '- id: 1:25') });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/^front\.yaml:\d+:\d+: spec\.vrrpInstances\[1\]\.id = "1:25": /m);
+  });
+
+  test('an empty List (kubectl get with nothing to get) is an error, and one file named twice is a usage error', async () => {
+    const empty = await cli(['validate', '-f', 'none.yaml'], { 'none.yaml': 'apiVersion: v1\nkind: List\nitems: []\n' });
+    expect(empty.status).toBe(1);
+    expect(empty.stderr).toMatch(/^none\.yaml:3:8: items is empty: the List holds no KeepalivedInstance/m);
+    const twice = await cli(['validate', '-f', 'dir', 'dir/seed-front.yaml'], { 'dir/seed-front.yaml': SEEDS['seed-front.yaml'] });
+    expect(twice.status).toBe(2);
+    expect(twice.stderr).toMatch(/^error: dir\/seed-front\.yaml is named twice/m);
+    const aliased = await cli(['validate', '-f', './seed-front.yaml', 'seed-front.yaml'], { ...SEEDS, './seed-front.yaml': SEEDS['seed-front.yaml'] });
+    expect(aliased.status).toBe(2);
+    expect(aliased.stderr).toMatch(/^error: seed-front\.yaml is named twice \(also as \.\/seed-front\.yaml\)/m);
+  });
+
   test('the seed is valid (exit 0)', async () => {
     const run = await cli(['validate', '-f', ...FILES], SEEDS);
     expect(run.status).toBe(0);

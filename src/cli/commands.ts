@@ -132,6 +132,7 @@ async function readInputs(names: readonly string[], io: CliIo): Promise<InputFil
   if (names.length === 0) throw new UsageError('no input: name KeepalivedInstance YAML files with -f FILE... (- for stdin)');
   const inputs: InputFile[] = [];
   const seen = new Set<string>();
+  const read = new Map<string, string>();
   for (const name of names) {
     if (seen.has(name)) throw new UsageError(`${displayName(name)} is named twice`);
     seen.add(name);
@@ -148,6 +149,10 @@ async function readInputs(names: readonly string[], io: CliIo): Promise<InputFil
     const files = entries === undefined ? [name] : entries.filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => path.join(name, f));
     if (entries !== undefined && files.length === 0) throw new UsageError(`the directory ${name} has no *.yaml or *.yml file`);
     for (const file of files) {
+      // One file named twice over (`-f dir dir/a.yaml`, `-f ./a.yaml a.yaml`) would clash with itself.
+      const first = read.get(path.resolve(file));
+      if (first !== undefined) throw new UsageError(`${file} is named twice${first === file ? '' : ` (also as ${first})`}`);
+      read.set(path.resolve(file), file);
       try {
         inputs.push({ name: file, text: io.readFile(file) });
       } catch (e) {
@@ -185,7 +190,12 @@ function check(inputs: readonly InputFile[], target: CliTarget, build: boolean):
     diagnostics.push(...parsed.diagnostics);
     documents.push(...parsed.documents);
     for (const document of parsed.documents) {
-      for (const { value, prefix } of itemsOf(document.value)) {
+      const items = itemsOf(document.value);
+      if (items.length === 0) {
+        // What `kubectl get -o yaml` prints when there is nothing to get (or the context is another cluster).
+        diagnostics.push({ where: document.file, position: locate(document, ['items']), message: 'items is empty: the List holds no KeepalivedInstance. Valid: at least one KeepalivedInstance' });
+      }
+      for (const { value, prefix } of items) {
         const { instance, issues } = readKeepalivedInstance(value);
         for (const issue of issues) {
           const at = [...prefix, ...issue.path];
@@ -269,20 +279,24 @@ async function run(command: Command, argv: readonly string[], io: CliIo): Promis
     io.stdout(manifestsYaml([...checked.shared, ...checked.manifests.flat()]));
     return EXIT_OK;
   }
-  if (checked.shared.length > 0) {
-    // The namespace's shared objects belong to no one instance: a file of their own, applied first.
-    const file = path.join(outDir, `namespace-${checked.shared[0].metadata.name}.k8s.yaml`);
-    io.writeFile(file, manifestsYaml(checked.shared));
-    io.stdout(`${file}: ${checked.shared.map((m) => `${m.kind}/${m.metadata.name}`).join(', ')}
-`);
-  }
-  checked.instances.forEach((instance, i) => {
-    const file = path.join(outDir, `${instance.name}.k8s.yaml`);
-    io.writeFile(file, manifestsYaml(checked.manifests[i]));
-    io.stdout(`${file}: ${checked.manifests[i].map((m) => `${m.kind}/${m.metadata.name}`).join(', ')}\n`);
-  });
+  const write = (name: string, objects: Checked['shared']) => {
+    const file = path.join(outDir, name);
+    try {
+      io.writeFile(file, manifestsYaml(objects));
+    } catch (e) {
+      throw new UsageError(`--output-dir ${outDir}: cannot write ${file}: ${(e as Error).message}`);
+    }
+    io.stdout(`${file}: ${objects.map((m) => `${m.kind}/${m.metadata.name}`).join(', ')}\n`);
+  };
+  // The namespace's shared objects belong to no one instance: a file of their own, to apply first.
+  // Its name has a dot, which no instance name has, so no instance's file can take its place.
+  if (checked.shared.length > 0) write(namespaceFileName(checked.shared[0].metadata.name), checked.shared);
+  checked.instances.forEach((instance, i) => write(`${instance.name}.k8s.yaml`, checked.manifests[i]));
   return EXIT_OK;
 }
+
+/** The file, under --output-dir, of a namespace's shared objects (the Namespace, the agent ConfigMap). */
+export const namespaceFileName = (namespace: string) => `namespace.${namespace}.k8s.yaml`;
 
 /** Runs the CLI on its arguments (without `node` and the script) and returns the exit status. */
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {

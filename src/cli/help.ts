@@ -66,8 +66,9 @@ Example:
   render: `Usage: keepalived-constructs render -f FILE... [--target deckhouse|standalone] [--namespace NS] [--node-order a,b,c] [-o DIR]
 
 Prints the manifests for the documents, the same bytes \`cdk8s synth\` writes for the equivalent
-constructs. With --target deckhouse (the default), a valid file comes out as it went in (comments,
-quoting and explicit defaults such as preempt: true aside). With --target standalone, it is a
+constructs. With --target deckhouse (the default), a valid file comes out as the same objects
+(comments, quoting, key order, empty maps and explicit defaults such as preempt: true aside). With
+--target standalone, it is a
 keepalived DaemonSet and what it needs, keeping every VRID, so that a cluster can move off the
 Deckhouse module without any virtual IP changing its VRID; an instance's labels and annotations go
 onto every object of its cluster. The input is checked first, as by validate.
@@ -75,7 +76,9 @@ onto every object of its cluster. The input is checked first, as by validate.
 Options:
 ${FILES}
 ${TARGET}
-  -o, --output-dir DIR     write one file per document, DIR/<name>.k8s.yaml, instead of printing
+  -o, --output-dir DIR     write one file per instance, DIR/<name>.k8s.yaml, instead of printing; with
+                           --target standalone also DIR/namespace.<NS>.k8s.yaml, the Namespace and the
+                           agent ConfigMap that every instance's pods need: apply it first
   -h, --help               this help
 
 Exit status: 0 rendered, 1 invalid input, 2 usage.

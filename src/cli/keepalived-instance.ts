@@ -149,7 +149,8 @@ export function readKeepalivedInstance(value: unknown): { instance?: KeepalivedI
   }
 
   const selector = (v: unknown, path: FieldPath, required: boolean): SelectorInput | undefined => {
-    if (v === undefined && !required) return undefined;
+    // The API server drops a field set to null, as if it were not there.
+    if ((v === undefined || v === null) && !required) return undefined;
     const s = map(v, path, `an interface selector: detectionStrategy ${STRATEGIES.join(', ')}`);
     if (!s) return undefined;
     const strategy = s.detectionStrategy;

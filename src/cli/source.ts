@@ -2,7 +2,7 @@
  * Input files as YAML documents that remember where each value stands, so that every message can name
  * the file, the line and the column.
  */
-import { Document, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
+import { Document, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, Tags } from 'yaml';
 import { FieldPath } from './field-path';
 
 /** An input file's name as the user gave it (`-` is stdin) and its text. */
@@ -33,7 +33,7 @@ export interface YamlDocument {
   readonly file: string;
   /** 1-based number of the document among the file's non-empty documents. */
   readonly number: number;
-  /** The document as plain data (YAML 1.1, as Kubernetes reads it). */
+  /** The document as plain data (YAML 1.1, as kubectl reads it). */
   readonly value: unknown;
   readonly doc: Document.Parsed;
   readonly lines: LineCounter;
@@ -54,8 +54,7 @@ export function parseFile(input: InputFile): { documents: YamlDocument[]; diagno
     return { documents, diagnostics: [{ where: file, message: `is larger than ${MAX_INPUT_BYTES} bytes. Valid: KeepalivedInstance YAML documents` }] };
   }
   const lines = new LineCounter();
-  // YAML 1.1, as Kubernetes and cdk8s read manifests (`yes` is a boolean there, `010` octal).
-  const docs = parseAllDocuments(input.text, { lineCounter: lines, version: '1.1', uniqueKeys: true });
+  const docs = parseAllDocuments(input.text, { lineCounter: lines, version: '1.1', uniqueKeys: true, customTags: asKubectlReads });
   for (const doc of docs) {
     if (doc.errors.length > 0) {
       for (const error of doc.errors) {
@@ -85,6 +84,15 @@ export function parseFile(input: InputFile): { documents: YamlDocument[]; diagno
     diagnostics.push({ where: file, message: 'has no YAML document (the file is empty). Valid: one or more KeepalivedInstance documents, separated by ---' });
   }
   return { documents, diagnostics };
+}
+
+/**
+ * YAML 1.1 as kubectl reads manifests (go-yaml v2): `yes` is a boolean and `010` octal there, but
+ * `22:30` is no base-60 number and `2001-12-14` no timestamp: both stay strings.
+ */
+function asKubectlReads(tags: Tags): Tags {
+  const dropped = ['intTime', 'floatTime', 'timestamp'];
+  return tags.filter((t) => (typeof t === 'string' ? !dropped.includes(t) : t.format !== 'TIME' && t.tag !== 'tag:yaml.org,2002:timestamp'));
 }
 
 function positionOf(lines: LineCounter, offset: number | undefined): Position | undefined {
