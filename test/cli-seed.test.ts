@@ -253,6 +253,16 @@ describe('validate', () => {
     expect(aliased.stderr).toMatch(/^error: seed-front\.yaml is named twice \(also as \.\/seed-front\.yaml\)/m);
   });
 
+  test('a wrong key is pointed at where the key stands, and a byte-order mark is no column', async () => {
+    const front = `\uFEFF${SEEDS['seed-front.yaml'].replace(/^# .*\n/gm, '')}`.replace(/^  name: front$/m, '  name: front\n  labels:\n    "bad key!": x');
+    const run = await cli(['validate', '-f', 'front.yaml'], { 'front.yaml': front });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/^front\.yaml:6:5: metadata\.labels\["bad key!"\] = "bad key!": is not a valid key/m);
+    const version = await cli(['validate', '-f', 'front.yaml'], { 'front.yaml': front.replace('apiVersion: deckhouse.io/v1alpha1', 'apiVersion: deckhouse.io/v1') });
+    expect(front.split('\n')[0]).toBe('\uFEFFapiVersion: deckhouse.io/v1alpha1');
+    expect(version.stderr).toMatch(/^front\.yaml:1:13: apiVersion is the string "deckhouse\.io\/v1"/m);
+  });
+
   test('the seed is valid (exit 0)', async () => {
     const run = await cli(['validate', '-f', ...FILES], SEEDS);
     expect(run.status).toBe(0);

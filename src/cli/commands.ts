@@ -213,7 +213,7 @@ function check(inputs: readonly InputFile[], target: CliTarget, build: boolean):
     } else {
       const { document, prefix } = usable[issue.input];
       const at = [...prefix, ...issue.path!];
-      diagnostics.push({ where: document.file, position: locate(document, at), message: prefix.length > 0 ? `${formatPath(prefix)}.${issue.message}` : issue.message });
+      diagnostics.push({ where: document.file, position: locate(document, at, issue.at), message: prefix.length > 0 ? `${formatPath(prefix)}.${issue.message}` : issue.message });
     }
   }
   // Options first, then by file (in the order given) and position.

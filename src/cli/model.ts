@@ -5,7 +5,7 @@
  */
 import {
   clusterObjects, ClusterDefinition, sharedNamespaceObjects, gatewayPairGroup, GroupDefinition, InterfaceSelector, ManifestObject, StandaloneImages, Target,
-  validateCluster, VrrpDomain, VrrpGroup,
+  validateCluster, ValidationIssue, VrrpDomain, VrrpGroup,
 } from '../core';
 import { FieldPath, formatPath, parsePath } from './field-path';
 import { KeepalivedInstanceInput, SelectorInput } from './keepalived-instance';
@@ -35,6 +35,8 @@ export interface ModelIssue {
   readonly input?: number;
   /** The YAML field (for an input), e.g. `['spec', 'vrrpInstances', 2, 'id']`. */
   readonly path?: FieldPath;
+  /** Point at the field's key rather than its value (the key is what is wrong). */
+  readonly at?: 'key';
   /** The option, e.g. `--node-order`, for an issue with the command line. */
   readonly option?: string;
   /** `field = value: problem. Valid: expected.`, with the field named as in the YAML. */
@@ -130,7 +132,9 @@ export function modelInstances(inputs: readonly ModelInput[], target: CliTarget,
   });
 
   const seenOptionIssues = new Set<string>();
-  const locateIssue = (input: number | undefined, field: string, rest: string) => {
+  const locateIssue = (input: number | undefined, issue: ValidationIssue) => {
+    const { field } = issue;
+    const rest = describe(issue);
     // The target's options are the command line's, but for the instance's own labels and annotations.
     const option = /^target\.(?!(?:labels|annotations)\b)([A-Za-z]+)(.*)$/.exec(field);
     if (option) {
@@ -145,14 +149,16 @@ export function modelInstances(inputs: readonly ModelInput[], target: CliTarget,
       : field === 'groups' ? 'spec.vrrpInstances'
         : /^(nodeSelector|tolerations)\b/.test(field) ? `spec.${field}`
           : /^target\.(labels|annotations)\b/.test(field) ? `metadata.${field.slice('target.'.length)}` : field;
-    const path = parsePath(yamlField) ?? ['spec'];
-    issues.push({ input, path: refineSelector(inputs[input!]?.instance, path), message: `${formatPath(refineSelector(inputs[input!]?.instance, path))} ${rest}` });
+    const path = refineSelector(inputs[input!]?.instance, parsePath(yamlField) ?? ['spec']);
+    // A map's key that is wrong (a label key, say) is reported with the key as its value: point at the key.
+    const at = typeof issue.value === 'string' && path[path.length - 1] === issue.value ? 'key' as const : undefined;
+    issues.push({ input, path, ...(at ? { at } : {}), message: `${formatPath(path)} ${rest}` });
   };
 
   definitions.forEach((def, i) => {
-    for (const issue of validateCluster(def)) locateIssue(i, issue.field, describe(issue));
+    for (const issue of validateCluster(def)) locateIssue(i, issue);
   });
-  for (const issue of domain.resolve().issues) locateIssue(byPath.get(issue.path), issue.field, describe(issue));
+  for (const issue of domain.resolve().issues) locateIssue(byPath.get(issue.path), issue);
   if (issues.length > 0 || !build) return { issues, manifests: [], shared: [] };
   const namespace = definitions[0]?.target.strategy.namespace;
   const shared = namespace === undefined ? [] : sharedNamespaceObjects(namespace, { createNamespace: true, agentConfigMap: definitions.some((d) => d.target.strategy.needsAgentConfigMap) }).map((o) => o.object);
@@ -162,6 +168,7 @@ export function modelInstances(inputs: readonly ModelInput[], target: CliTarget,
 /** Construct props that core's messages name, and the command-line options that set them. */
 const OPTION_WORDS: ReadonlyArray<[RegExp, string]> = [
   [/Target\.standalone\(\)/g, '--target standalone'],
+  [/set `name`/g, 'another metadata.name'],
   [/\b(?:target\.)?images\.keepalivedVersion\b/g, '--keepalived-version'],
   [/\b(?:target\.)?images\.keepalived\b/g, '--keepalived-image'],
   [/\b(?:target\.)?images\.agentInImage\b/g, '--agent-in-image'],

@@ -54,7 +54,8 @@ export function parseFile(input: InputFile): { documents: YamlDocument[]; diagno
     return { documents, diagnostics: [{ where: file, message: `is larger than ${MAX_INPUT_BYTES} bytes. Valid: KeepalivedInstance YAML documents` }] };
   }
   const lines = new LineCounter();
-  const docs = parseAllDocuments(input.text, { lineCounter: lines, version: '1.1', uniqueKeys: true, customTags: asKubectlReads });
+  // A byte-order mark is no column of the first line.
+  const docs = parseAllDocuments(input.text.replace(/^\uFEFF/, ''), { lineCounter: lines, version: '1.1', uniqueKeys: true, customTags: asKubectlReads });
   for (const doc of docs) {
     if (doc.errors.length > 0) {
       for (const error of doc.errors) {
