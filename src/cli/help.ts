@@ -68,10 +68,9 @@ Example:
 Prints the manifests for the documents, the same bytes \`cdk8s synth\` writes for the equivalent
 constructs. With --target deckhouse (the default), a valid file comes out as the same objects
 (comments, quoting, key order, empty maps and explicit defaults such as preempt: true aside). With
---target standalone, it is a
-keepalived DaemonSet and what it needs, keeping every VRID, so that a cluster can move off the
-Deckhouse module without any virtual IP changing its VRID; an instance's labels and annotations go
-onto every object of its cluster. The input is checked first, as by validate.
+--target standalone, it is a keepalived DaemonSet and what it needs, keeping every VRID, so that a
+cluster can move off the Deckhouse module without any virtual IP changing its VRID; an instance's
+labels and annotations go onto every object of its cluster. The input is checked first, as by validate.
 
 Options:
 ${FILES}
