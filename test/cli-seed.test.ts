@@ -261,6 +261,10 @@ describe('validate', () => {
     const version = await cli(['validate', '-f', 'front.yaml'], { 'front.yaml': front.replace('apiVersion: deckhouse.io/v1alpha1', 'apiVersion: deckhouse.io/v1') });
     expect(front.split('\n')[0]).toBe('\uFEFFapiVersion: deckhouse.io/v1alpha1');
     expect(version.stderr).toMatch(/^front\.yaml:1:13: apiVersion is the string "deckhouse\.io\/v1"/m);
+    // ... and an alias without its anchor is pointed at
+    const alias = await cli(['validate', '-f', 'front.yaml'], { 'front.yaml': SEEDS['seed-front.yaml'].replace('name: front', 'name: *front') });
+    expect(alias.status).toBe(1);
+    expect(alias.stderr).toMatch(/^front\.yaml:6:9: YAML error: Unresolved alias/m);
   });
 
   test('the seed is valid (exit 0)', async () => {

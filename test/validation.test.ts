@@ -47,6 +47,11 @@ describe('addresses', () => {
     front(['203.0.113.1/33']),
     '[test/front] addresses[0] = "203.0.113.1/33": has the prefix length /33, out of range for IPv4 (0 to 32). Valid: a prefix length from 0 to 32'));
 
+  test('a prefix with a leading zero', () => expectRule(
+    front(['203.0.113.1/32']),
+    front(['203.0.113.1/032']),
+    '[test/front] addresses[0] = "203.0.113.1/032": has the prefix length /032 with a leading zero, which some parsers read as octal. Valid: "203.0.113.1/32"'));
+
   test('an address without a prefix', () => expectRule(
     cluster({}, { addresses: [{ address: '198.51.100.1/24' }] }),
     cluster({}, { addresses: [{ address: '198.51.100.1' }] }),
@@ -65,6 +70,12 @@ describe('addresses', () => {
     front(['2001:db8::1/64']),
     '[test/front] addresses[0] = "2001:db8::1/64": the Deckhouse KeepalivedInstance CRD accepts IPv4 addresses only',
     'Target.standalone() for IPv6'));
+
+  test('IPv6 on the Deckhouse target with an IPv4 network selector: only the address is wrong', () => {
+    const message = failure(front(['2001:db8::1/64'], { interface: InterfaceSelector.networkAddress('192.0.2.0/24') }));
+    expect(message).toContain('addresses[0] = "2001:db8::1/64": the Deckhouse KeepalivedInstance CRD accepts IPv4 addresses only');
+    expect(message).not.toContain('IPv6 network');
+  });
 
   test('an empty address list', () => {
     expectRule(front(['203.0.113.1/32']), front([]), '[test/front] addresses = []: no addresses given');

@@ -2,7 +2,7 @@
  * Input files as YAML documents that remember where each value stands, so that every message can name
  * the file, the line and the column.
  */
-import { Document, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, Tags } from 'yaml';
+import { Document, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, Tags, visit } from 'yaml';
 import { FieldPath } from './field-path';
 
 /** An input file's name as the user gave it (`-` is stdin) and its text. */
@@ -74,7 +74,7 @@ export function parseFile(input: InputFile): { documents: YamlDocument[]; diagno
     try {
       value = doc.toJS({ maxAliasCount: 100 });
     } catch (e) {
-      diagnostics.push({ where: file, position: positionOf(lines, doc.contents.range?.[0]), message: `YAML error: ${(e as Error).message}` });
+      diagnostics.push({ where: file, position: positionOf(lines, unresolvedAliasOffset(doc) ?? doc.contents.range?.[0]), message: `YAML error: ${(e as Error).message}` });
       continue;
     }
     // `---` at the end of a file opens a document with nothing in it.
@@ -85,6 +85,19 @@ export function parseFile(input: InputFile): { documents: YamlDocument[]; diagno
     diagnostics.push({ where: file, message: 'has no YAML document (the file is empty). Valid: one or more KeepalivedInstance documents, separated by ---' });
   }
   return { documents, diagnostics };
+}
+
+/** Where the first alias without an anchor before it stands, if there is one. */
+function unresolvedAliasOffset(doc: Document.Parsed): number | undefined {
+  let offset: number | undefined;
+  visit(doc, {
+    Alias(_, alias) {
+      if (alias.resolve(doc) !== undefined) return undefined;
+      offset = alias.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  return offset;
 }
 
 /**

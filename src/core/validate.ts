@@ -119,7 +119,8 @@ function checkGroup(def: ClusterDefinition, gdef: GroupDefinition, report: Repor
     report(f('addresses'), g.addresses, 'a VRRP group needs at least one address', 'a non-empty list of addresses such as "192.0.2.10/32"');
     return;
   }
-  const family = familyOf(g);
+  // A target without IPv6 reports IPv6 addresses on their own; its selectors must select IPv4 networks.
+  const family = target.ipv6 ? familyOf(g) : 4;
   checkSelector(def, g.interface, f('interface'), family, report);
   g.addresses.forEach((vip, i) => {
     const field = f(`addresses[${i}].address`);
@@ -142,7 +143,9 @@ function checkVip(address: unknown, field: string, ipv6: boolean, report: Report
     const expected = ipv6 ? 'an address and prefix such as "192.0.2.10/32" or "2001:db8::10/64"' : 'an IPv4 address and prefix such as "192.0.2.10/32"';
     const [ip, prefix] = typeof address === 'string' ? address.split('/') : [];
     const parsedIp = parseIp(ip);
-    if (parsedIp && prefix !== undefined && /^\d+$/.test(prefix)) {
+    if (parsedIp && prefix !== undefined && /^0\d+$/.test(prefix) && Number(prefix) <= maxPrefix(parsedIp.family)) {
+      report(field, address, `has the prefix length /${prefix} with a leading zero, which some parsers read as octal`, `"${parsedIp.text}/${Number(prefix)}"`);
+    } else if (parsedIp && prefix !== undefined && /^\d+$/.test(prefix)) {
       const max = maxPrefix(parsedIp.family);
       report(field, address, `has the prefix length /${prefix}, out of range for IPv${parsedIp.family} (0 to ${max})`, `a prefix length from 0 to ${max}, e.g. "${parsedIp.text}/${max}"`);
     } else if (parsedIp && prefix === undefined) {
