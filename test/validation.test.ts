@@ -217,7 +217,10 @@ describe('tolerations', () => {
     'tolerations[0].value = "v": must be empty with operator Exists'));
   test('tolerationSeconds without NoExecute', () => expectRule(
     withToleration({ key: 'k', effect: 'NoExecute', tolerationSeconds: 5 }), withToleration({ key: 'k', effect: 'NoSchedule', tolerationSeconds: 5 }),
-    'tolerations[0].tolerationSeconds = 5: applies only to effect NoExecute'));
+    'tolerations[0].tolerationSeconds = 5: applies only to effect NoExecute (this toleration\'s effect is NoSchedule)'));
+  test('tolerationSeconds that is not a whole number', () => expectRule(
+    withToleration({ key: 'k', effect: 'NoExecute', tolerationSeconds: 5 }), withToleration({ key: 'k', effect: 'NoExecute', tolerationSeconds: '5' as unknown as number }),
+    'tolerations[0].tolerationSeconds = "5": is not a whole number of seconds', 'a whole number of seconds with effect NoExecute'));
 });
 
 describe('target-specific fields', () => {

@@ -97,9 +97,10 @@ function checkToleration(t: Toleration, field: string, report: Report) {
   if (operator === 'Equal' && !t.key) {
     report(`${field}.key`, t.key, 'an empty key needs operator Exists', 'a taint key, or operator Exists to tolerate every taint');
   }
-  if (t.tolerationSeconds !== undefined && (t.effect !== 'NoExecute' || !Number.isInteger(t.tolerationSeconds))) {
-    report(`${field}.tolerationSeconds`, t.tolerationSeconds, 'applies only to effect NoExecute, as a whole number of seconds',
-      'an integer with effect NoExecute, or no tolerationSeconds');
+  if (t.tolerationSeconds !== undefined) {
+    const expected = 'a whole number of seconds with effect NoExecute, or no tolerationSeconds';
+    if (!Number.isInteger(t.tolerationSeconds)) report(`${field}.tolerationSeconds`, t.tolerationSeconds, 'is not a whole number of seconds', expected);
+    else if (t.effect !== 'NoExecute') report(`${field}.tolerationSeconds`, t.tolerationSeconds, `applies only to effect NoExecute (this toleration's effect is ${t.effect ?? 'unset: every effect'})`, expected);
   }
 }
 
