@@ -245,16 +245,30 @@ describe('the Namespace and the agent ConfigMap belong to no cluster', () => {
     expect(chart.node.tryFindChild('KeepalivedNamespace-keepalived')).toBeUndefined();
   });
 
-  test('a cluster that says the namespace exists: no Namespace, whichever cluster comes first', () => {
+  test('clusters that disagree on whether the namespace exists need an explicit owner, whichever comes first', () => {
+    // Adding a cluster that says the namespace exists must not drop the Namespace that the others
+    // created (a pruning GitOps tool, like Pulumi, would delete it with everything in it).
+    const declare = (chart: Chart, id: string, createNamespace?: boolean) => new FrontendVips(chart, id, {
+      nodeSelector: SELECTOR, addresses: [id === 'a' ? '203.0.113.1/32' : '203.0.113.2/32'],
+      target: Target.standalone(createNamespace === undefined ? {} : { createNamespace }),
+    });
     for (const order of [['a', 'b'], ['b', 'a']]) {
       const chart = new Chart(Testing.app(), 'c');
-      for (const id of order) {
-        new FrontendVips(chart, id, {
-          nodeSelector: SELECTOR, addresses: [id === 'a' ? '203.0.113.1/32' : '203.0.113.2/32'],
-          target: Target.standalone(id === 'a' ? { createNamespace: false } : {}),
-        });
-      }
+      for (const id of order) declare(chart, id, id === 'a' ? false : undefined);
+      expect(() => synth(chart)).toThrow('[c/a] target.createNamespace = false: namespace keepalived has no KeepalivedNamespace, and its cluster c/b leaves '
+        + 'createNamespace unset, so whether the Namespace is emitted would depend on which clusters there are: adding or removing one would create '
+        + 'the namespace, or delete it with everything in it. Valid: a KeepalivedNamespace keepalived, which decides for all its clusters '
+        + '(createNamespace: false when the namespace exists already), or createNamespace: false on every cluster in it');
+    }
+    // WHEN every cluster says so, or a KeepalivedNamespace decides: no Namespace, whichever comes first
+    for (const order of [['a', 'b'], ['b', 'a']]) {
+      const chart = new Chart(Testing.app(), 'c');
+      for (const id of order) declare(chart, id, false);
       expect(shared(synth(chart)).map((o) => o.kind)).toEqual(['ConfigMap']);
+      const owned = new Chart(Testing.app(), 'c');
+      new KeepalivedNamespace(owned, 'ns', { createNamespace: false });
+      for (const id of order) declare(owned, id, id === 'a' ? false : undefined);
+      expect(shared(synth(owned)).map((o) => o.kind)).toEqual(['ConfigMap']);
     }
   });
 
@@ -320,15 +334,15 @@ describe('the Namespace and the agent ConfigMap belong to no cluster', () => {
     expect(fs.readdirSync(app.outdir).sort()).toEqual(['0000-two.k8s.yaml', '0001-one.k8s.yaml']);
   });
 
-  test('two owners of one namespace, and a cluster that disagrees with its owner, are errors', () => {
+  test('a second owner of one namespace throws at once; a cluster that disagrees with its owner fails the synth', () => {
     const chart = new Chart(Testing.app(), 'c');
     new KeepalivedNamespace(chart, 'ns1', { name: 'net' });
-    new KeepalivedNamespace(chart, 'ns2', { name: 'net' });
+    expect(() => new KeepalivedNamespace(chart, 'ns2', { name: 'net' }))
+      .toThrow('[c/ns2] name = "net": c/ns1 already owns namespace net. Valid: one KeepalivedNamespace per namespace in the app');
     new KeepalivedCluster(chart, 'x', {
       nodeSelector: SELECTOR, target: Target.standalone({ namespace: 'net', createNamespace: false }),
       groups: [{ addresses: [{ address: '203.0.113.9/32' }] }],
     });
-    expect(() => Testing.synth(chart)).toThrow(/\[c\/ns2\] name = "net": c\/ns1 already owns namespace net/);
     expect(() => Testing.synth(chart)).toThrow(/\[c\/x\] target.createNamespace = false: namespace net is owned by c\/ns1, which emits the Namespace/);
   });
 });

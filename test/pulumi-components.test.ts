@@ -10,7 +10,8 @@ import {
   FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, KeepalivedConfigError, KeepalivedNamespace, ReservedVrids, Target,
   VrrpPolicyFlavor,
 } from '../src/pulumi';
-import { resetVrrpDomainForTests } from '../src/pulumi/domain';
+import { programDomain, resetVrrpDomainForTests } from '../src/pulumi/domain';
+import { isProtected, namespaceResources } from '../src/pulumi/keepalived-namespace';
 import { kubernetesObject } from '../src/pulumi/kubernetes-object';
 import { nameOfUrn, newProgram, plain, programFailures, Registration, registered, settled, value } from './support/pulumi';
 import { newChart, synth } from './support/synth';
@@ -359,6 +360,83 @@ describe('errors, as cdk8s reports them', () => {
     const expected = cdk8sMessages(withCdk8s);
     const errors = await programFailures(withPulumi);
     expect(onlyFailure(errors).messages).toEqual(expected);
+  });
+});
+
+describe('a namespace\'s shared objects: what can never delete or duplicate them', () => {
+  const inNamespace = (name: string, address: string, extra: object = {}) => ({
+    name, nodeSelector: {}, selectAllNodes: true, addresses: [address], target: Target.standalone({ namespace: 'kad', ...extra }),
+  });
+  const namespaces = () => registrations.filter((r) => r.type === 'kubernetes:core/v1:Namespace' || r.type.endsWith(':KeepalivedNamespace')).map((r) => r.name);
+
+  test('clusters that disagree on whether the namespace exists fail the program before any shared object is created', async () => {
+    // GIVEN a program whose cluster created the Namespace, WHEN a cluster that says it exists is added
+    // (the Namespace would leave the program, and Pulumi would delete it with everything in it)
+    const errors = await programFailures(async () => {
+      new FrontendVips('edge-a', inNamespace('edge-a', '203.0.113.1/32'));
+      new FrontendVips('edge-d', inNamespace('edge-d', '203.0.113.4/32', { createNamespace: false }));
+    });
+    // THEN the program fails, saying what to declare, and nothing of the namespace is registered
+    const { messages } = onlyFailure(errors);
+    expect(messages).toEqual(['[edge-d] target.createNamespace = false: namespace kad has no KeepalivedNamespace, and its cluster edge-a leaves createNamespace unset, '
+      + 'so whether the Namespace is emitted would depend on which clusters there are: adding or removing one would create the namespace, or delete it with '
+      + 'everything in it. Valid: a KeepalivedNamespace kad, which decides for all its clusters (createNamespace: false when the namespace exists already), '
+      + 'or createNamespace: false on every cluster in it.']);
+    expect(namespaces()).toEqual([]);
+  });
+
+  test('a second KeepalivedNamespace for a namespace throws at once, as does one declared after the program made one', async () => {
+    new KeepalivedNamespace('ns1', { name: 'kad' });
+    expect(() => new KeepalivedNamespace('ns2', { name: 'kad' })).toThrow('[ns2] name = "kad": ns1 already owns namespace kad. Valid: one KeepalivedNamespace per namespace in the app');
+    expect(registrations.map((r) => r.name)).not.toContain('ns2');
+    // WHEN the program made an owner for a namespace's clusters and then declares one (after an await)
+    resetVrrpDomainForTests();
+    registrations.length = 0;
+    const a = new FrontendVips('edge-a', inNamespace('edge-a', '203.0.113.1/32'));
+    await registered(a.resources);
+    expect(() => new KeepalivedNamespace('kad-ns', { name: 'kad' })).toThrow('[kad-ns] name = "kad": namespace kad already has the KeepalivedNamespace made for '
+      + 'its clusters declared before this one (the program awaited in between). Valid: a KeepalivedNamespace declared before the program first awaits');
+    expect(registrations.map((r) => r.name)).not.toContain('kad-ns');
+  });
+
+  test('a cluster declared after the namespace\'s objects were created with another provider throws at once', async () => {
+    const [one, two] = [new k8s.Provider('kube-one', {}), new k8s.Provider('kube-two', {})];
+    const a = new FrontendVips('edge-a', inNamespace('edge-a', '203.0.113.1/32'), { provider: one });
+    await registered(a.resources);
+    expect(() => new FrontendVips('edge-b', inNamespace('edge-b', '203.0.113.2/32'), { provider: two }))
+      .toThrow('target.namespace = "kad": is used with different Kubernetes providers ([edge-a] with provider kube-one; [edge-b] with provider kube-two)');
+  });
+
+  test('a declared owner of another namespace, with the resource name the program would give this one\'s owner, fails the program by name', async () => {
+    const errors = await programFailures(async () => {
+      new KeepalivedNamespace('kad', { name: 'vip-system' });
+      new FrontendVips('edge-a', inNamespace('edge-a', '203.0.113.1/32'));
+    });
+    expect(onlyFailure(errors).messages).toEqual(['[kad] name (the resource name) = "kad": is the resource name of the KeepalivedNamespace that the program makes '
+      + 'for namespace kad, which has standalone clusters and no KeepalivedNamespace, but this one owns namespace vip-system. Valid: a KeepalivedNamespace for '
+      + 'namespace kad too, or another resource name for this one (e.g. vip-system).']);
+    expect(registrations.filter((r) => r.name === 'kad')).toHaveLength(1);
+  });
+
+  test('the namespace\'s owner made for its clusters is protected when one of them is', async () => {
+    const site = new pulumi.ComponentResource('example:index:Site', 'site', {}, { protect: true });
+    const a = new FrontendVips('edge-a', inNamespace('edge-a', '203.0.113.1/32'), { parent: site });
+    new FrontendVips('edge-b', inNamespace('edge-b', '203.0.113.2/32'));
+    await registered(a.resources);
+    const shared = await namespaceResources(programDomain(), 'kad', { path: 'probe', createNamespace: undefined, agentConfigMap: true, provider: undefined, protect: false });
+    expect(shared.map((r) => [pulumi.resourceName(r), isProtected(r)])).toEqual([['kad-namespace', true], ['kad-agent', true]]);
+  });
+
+  test.each<[string, () => void]>([
+    ['FrontendVips', () => new FrontendVips('front', inNamespace('front', '203.0.113.300/32'))],
+    ['GatewayPair', () => new GatewayPair('gw', { nodeSelector: {}, selectAllNodes: true, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/99' }, target: Target.standalone({ namespace: 'kad' }) })],
+    ['KeepalivedCluster', () => new KeepalivedCluster('c', { nodeSelector: {}, selectAllNodes: true, groups: [{ addresses: [] }], target: Target.standalone({ namespace: 'kad' }) })],
+  ])('%s with an invalid group throws before anything is registered, and nothing fails after', async (_, declare) => {
+    const errors = await programFailures(() => {
+      expect(declare).toThrow(KeepalivedConfigError);
+    });
+    expect(errors).toEqual([]);
+    expect(registrations).toEqual([]);
   });
 });
 

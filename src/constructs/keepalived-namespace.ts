@@ -1,6 +1,9 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
-import { AGENT_CONFIG_MAP_ID, declareNamespace, DEFAULT_NAMESPACE, KeepalivedNamespaceProps, NAMESPACE_ID, NamespaceOwner, sharedNamespaceObjects } from '../core';
+import {
+  AGENT_CONFIG_MAP_ID, declareNamespace, DEFAULT_NAMESPACE, ImplicitNamespaceOptions, implicitNamespaceOptions, KeepalivedNamespaceProps, NAMESPACE_ID, NamespaceOwner,
+  NamespaceUse, sharedNamespaceObjects, withNamespaceUse,
+} from '../core';
 import { domainOf, validateInDomain } from './domain';
 import { emitObject } from './manifest-object';
 
@@ -11,7 +14,8 @@ import { emitObject } from './manifest-object';
  *
  * Declare one to choose where these objects live (which chart, which labels). When a namespace has
  * none, its clusters' chart gets one implicitly, with the id `KeepalivedNamespace-<namespace>`;
- * clusters of several charts sharing a namespace need an explicit one.
+ * clusters of several charts sharing a namespace need an explicit one, as do clusters that disagree on
+ * `createNamespace` (whether the Namespace is emitted would otherwise depend on which clusters there are).
  *
  * @example
  * new KeepalivedNamespace(chart, 'keepalived-ns', { name: 'keepalived' });
@@ -29,15 +33,19 @@ export class KeepalivedNamespace extends Construct {
     const members = byName.get(name) ?? [];
     byName.set(name, members);
     members.push(scope);
+    const use: NamespaceUse = { path: scope.node.path, createNamespace, agentConfigMap: needsAgentConfigMap };
     let owner = KeepalivedNamespace._of(scope, name);
     if (!owner) {
-      owner = new KeepalivedNamespace(Chart.of(scope), `KeepalivedNamespace-${name}`, { name, createNamespace, agentConfigMap: needsAgentConfigMap });
-      owner.implicit = true;
+      makingImplicitOwner = true;
+      try {
+        owner = new KeepalivedNamespace(Chart.of(scope), `KeepalivedNamespace-${name}`, { name, ...implicitNamespaceOptions([use]) });
+      } finally {
+        makingImplicitOwner = false;
+      }
     } else {
-      // An implicit owner emits the Namespace unless some cluster in it says the namespace exists, and
-      // the agent ConfigMap if some cluster in it mounts it, whatever the clusters' order.
-      if (owner.implicit && createNamespace === false && owner.owner.createNamespace) owner.reown({ createNamespace: false });
-      if (owner.implicit && needsAgentConfigMap && !owner.owner.agentConfigMap) owner.reown({ agentConfigMap: true });
+      // An implicit owner emits what its clusters ask, whatever their order (core's rule; the domain
+      // reports clusters that disagree on whether the namespace exists).
+      if (owner.implicit) owner.reown(withNamespaceUse(owner.owner, use));
       owner.comeBefore(scope, true);
     }
     return owner;
@@ -80,7 +88,7 @@ export class KeepalivedNamespace extends Construct {
   }
 
   private owner: NamespaceOwner;
-  private implicit = false;
+  private readonly implicit: boolean;
   private readonly props: KeepalivedNamespaceProps;
 
   constructor(scope: Construct, id: string, props: KeepalivedNamespaceProps = {}) {
@@ -97,7 +105,8 @@ export class KeepalivedNamespace extends Construct {
       domainOf(this).removeNamespace(implicit.owner);
     }
     this.props = props;
-    this.owner = declareNamespace(domainOf(this), this.node.path, props);
+    this.implicit = makingImplicitOwner;
+    this.owner = declareNamespace(domainOf(this), this.node.path, props, makingImplicitOwner);
     this.name = this.owner.name;
     byName.set(this.name, this);
     validateInDomain(this);
@@ -128,7 +137,8 @@ export class KeepalivedNamespace extends Construct {
   }
 
   /** Changes what an implicit owner emits, as its clusters require. */
-  private reown(change: Partial<Pick<NamespaceOwner, 'createNamespace' | 'agentConfigMap'>>): void {
+  private reown(change: ImplicitNamespaceOptions): void {
+    if (change.createNamespace === this.owner.createNamespace && change.agentConfigMap === this.owner.agentConfigMap) return;
     const domain = domainOf(this);
     domain.removeNamespace(this.owner);
     this.owner = { ...this.owner, ...change };
@@ -140,6 +150,8 @@ export class KeepalivedNamespace extends Construct {
 const owners = new WeakMap<IConstruct, Map<string, KeepalivedNamespace>>();
 /** The standalone clusters of each namespace, by app. */
 const clusters = new WeakMap<IConstruct, Map<string, IConstruct[]>>();
+/** Set while a cluster makes its namespace's owner (none was declared). */
+let makingImplicitOwner = false;
 
 /**
  * Whether `a` comes before `b` in the construct tree: depth first, children in the order of their

@@ -24,12 +24,13 @@ export interface ReservedVridsProps {
 }
 
 /**
- * Turns a cluster's props into its definition, checks them, and adds the cluster to the domain.
- * `path` is the construct path (cdk8s) or the resource name (Pulumi): it names the cluster in messages.
- * `id` is the construct id or the resource name: the default name derives from it. Throws a
- * KeepalivedConfigError for invalid props.
+ * Turns a cluster's props into its definition, checks them and its first `groups`, and adds the
+ * cluster to the domain. `path` is the construct path (cdk8s) or the resource name (Pulumi): it names
+ * the cluster in messages. `id` is the construct id or the resource name: the default name derives
+ * from it. Throws a KeepalivedConfigError for invalid props or groups, before the domain has the cluster.
  */
-export function declareCluster(domain: VrrpDomain, path: string, id: string, props: KeepalivedClusterBaseProps): DeclaredCluster {
+export function declareCluster(domain: VrrpDomain, path: string, id: string, props: KeepalivedClusterBaseProps,
+  groups: readonly GroupDefinition[] = []): DeclaredCluster {
   const cluster: DeclaredCluster = {
     path,
     id,
@@ -42,6 +43,10 @@ export function declareCluster(domain: VrrpDomain, path: string, id: string, pro
     healthChecks: props.healthChecks,
   };
   throwIfIssues(validateCluster(cluster));
+  for (const group of groups) {
+    throwIfIssues(validateGroup(cluster, group));
+    cluster.groups.push(group);
+  }
   domain.addCluster(cluster);
   return cluster;
 }
@@ -123,7 +128,8 @@ export interface KeepalivedNamespaceProps {
 
 /**
  * Checks a namespace owner's props and adds it to the domain. Throws a KeepalivedConfigError when
- * invalid. `implicit`: the package made it for the namespace's clusters, none being declared.
+ * invalid, or when the namespace has an owner already. `implicit`: the package made it for the
+ * namespace's clusters, none being declared (an adapter removes it before declaring one in its place).
  */
 export function declareNamespace(domain: VrrpDomain, path: string, props: KeepalivedNamespaceProps, implicit = false): NamespaceOwner {
   const owner: NamespaceOwner = {
@@ -136,6 +142,13 @@ export function declareNamespace(domain: VrrpDomain, path: string, props: Keepal
   if (problem) report('name', owner.name, problem, 'a namespace name: a DNS label of at most 63 characters');
   checkLabels('labels', props.labels, report);
   checkAnnotations('annotations', props.annotations, report);
+  const existing = domain.namespaceOwner(owner.name);
+  if (existing?.implicit) {
+    report('name', owner.name, `namespace ${owner.name} already has the KeepalivedNamespace made for its clusters declared before this one (the program awaited in between)`,
+      'a KeepalivedNamespace declared before the program first awaits');
+  } else if (existing) {
+    report('name', owner.name, `${existing.path} already owns namespace ${owner.name}`, 'one KeepalivedNamespace per namespace in the app');
+  }
   throwIfIssues(issues);
   domain.addNamespace(owner);
   return owner;

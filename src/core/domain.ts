@@ -32,6 +32,55 @@ export interface NamespaceOwner {
   readonly implicit?: boolean;
 }
 
+/** What one standalone cluster asks of its namespace's shared objects. */
+export interface NamespaceUse {
+  /** The cluster's construct path or resource name. */
+  readonly path: string;
+  /** The cluster's `createNamespace`, if it says. */
+  readonly createNamespace: boolean | undefined;
+  /** Whether its pods mount the agent ConfigMap. */
+  readonly agentConfigMap: boolean;
+}
+
+/** What a standalone cluster asks of its namespace. */
+export function namespaceUseOf(def: ClusterDefinition): NamespaceUse {
+  return { path: def.path, createNamespace: def.target.standaloneOptions?.createNamespace, agentConfigMap: def.target.strategy.needsAgentConfigMap };
+}
+
+/**
+ * What the owner that the package makes for a namespace's clusters (none being declared) emits: the
+ * agent ConfigMap if some cluster mounts it; the Namespace unless the clusters say it exists (when
+ * they disagree, `namespaceDisagreement` reports it).
+ */
+export function implicitNamespaceOptions(uses: readonly NamespaceUse[]): ImplicitNamespaceOptions {
+  return uses.reduce(withNamespaceUse, { createNamespace: true, agentConfigMap: false });
+}
+
+/** What an implicit owner emits. */
+export type ImplicitNamespaceOptions = Pick<NamespaceOwner, 'createNamespace' | 'agentConfigMap'>;
+
+/** `implicitNamespaceOptions` of the uses so far, and one more. */
+export function withNamespaceUse(options: ImplicitNamespaceOptions, use: NamespaceUse): ImplicitNamespaceOptions {
+  return { createNamespace: options.createNamespace && use.createNamespace !== false, agentConfigMap: options.agentConfigMap || use.agentConfigMap };
+}
+
+/**
+ * Clusters of a namespace without a declared owner that disagree on whether the namespace exists: the
+ * Namespace would then be emitted or not depending on which clusters the app has, so adding a cluster
+ * that says it exists would delete it (Pulumi, or a GitOps tool that prunes), with everything in it.
+ * One issue on each cluster that says `createNamespace: false`.
+ */
+export function namespaceDisagreement(namespace: string, uses: readonly NamespaceUse[]): ValidationIssue[] {
+  const other = uses.find((u) => u.createNamespace !== false);
+  if (!other) return [];
+  return uses.filter((u) => u.createNamespace === false).map((u) => ({
+    path: u.path, field: 'target.createNamespace', value: false,
+    problem: `namespace ${namespace} has no KeepalivedNamespace, and its cluster ${other.path} ${other.createNamespace ? 'sets createNamespace: true' : 'leaves createNamespace unset'}, `
+      + 'so whether the Namespace is emitted would depend on which clusters there are: adding or removing one would create the namespace, or delete it with everything in it',
+    expected: `a KeepalivedNamespace ${namespace}, which decides for all its clusters (createNamespace: false when the namespace exists already), or createNamespace: false on every cluster in it`,
+  }));
+}
+
 /** All clusters, reservations and shared namespaces of one app. */
 export class VrrpDomain {
   private readonly clusters: ClusterDefinition[] = [];
@@ -168,19 +217,23 @@ export class VrrpDomain {
     return issues;
   }
 
-  /** One owner per namespace, and clusters that agree with it on what it emits. */
+  /**
+   * Clusters that agree with their namespace's owner on what it emits, and, for an owner the package
+   * made (none was declared), with each other. One owner per namespace is `declareNamespace`'s rule.
+   */
   private checkNamespaces(): ValidationIssue[] {
     const issues: ValidationIssue[] = [];
-    this.namespaces.forEach((owner, i) => {
-      const first = this.namespaces.findIndex((n) => n.name === owner.name);
-      if (first !== i) {
-        issues.push({
-          path: owner.path, field: 'name', value: owner.name,
-          problem: `${this.namespaces[first].path} already owns namespace ${owner.name}`,
-          expected: 'one KeepalivedNamespace per namespace in the app',
-        });
-      }
-    });
+    const uses = new Map<string, NamespaceUse[]>();
+    for (const def of this.clusters) {
+      const ns = def.target.strategy.namespace;
+      if (ns !== undefined && this.namespaceOwner(ns)?.implicit) uses.set(ns, [...(uses.get(ns) ?? []), namespaceUseOf(def)]);
+    }
+    const disagreeing = new Set<string>();
+    for (const [ns, nsUses] of uses) {
+      const found = namespaceDisagreement(ns, nsUses);
+      if (found.length > 0) disagreeing.add(ns);
+      issues.push(...found);
+    }
     for (const def of this.clusters) {
       const ns = def.target.strategy.namespace;
       const wanted = def.target.standaloneOptions?.createNamespace;
@@ -189,7 +242,7 @@ export class VrrpDomain {
       // An implicit owner was made for the clusters declared before this one (a Pulumi program that awaited in between).
       const ownedBy = owner.implicit ? `the KeepalivedNamespace made for the clusters declared before this one` : owner.path;
       const declareOwner = `a KeepalivedNamespace ${ns} declared before the program first awaits`;
-      if (wanted !== undefined && wanted !== owner.createNamespace) {
+      if (wanted !== undefined && wanted !== owner.createNamespace && !disagreeing.has(ns!)) {
         issues.push({
           path: def.path, field: 'target.createNamespace', value: wanted,
           problem: `namespace ${ns} is owned by ${ownedBy}, which ${owner.createNamespace ? 'emits' : 'does not emit'} the Namespace`,

@@ -9,14 +9,14 @@ export {
   ImagePullPolicy, InterfaceSelector, KeepalivedConfigError, NAMESPACE_ID, SidecarMode, Target, UpdateStrategy, VrrpAuth,
   VrrpDomain, VrrpPolicyFlavor, VrrpVersion, clusterGroupDefinition, clusterName, clusterObjectHeads,
   clusterObjects, contentFields, declareCluster, declareGroup, declareNamespace, declareReservation,
-  describeIssue, describeIssueAt, frontendVipsGroups, gatewayPairGroup, isClusterScoped, issuesOf,
-  missingGroupIssues, sharedNamespaceObjects, validateCluster, vridsOf, warningsOf,
+  describeIssue, describeIssueAt, frontendVipsGroups, gatewayPairGroup, implicitNamespaceOptions, isClusterScoped, issuesOf,
+  missingGroupIssues, namespaceDisagreement, namespaceUseOf, throwIfIssues, withNamespaceUse, sharedNamespaceObjects, validateCluster, vridsOf, warningsOf,
 } from './all';
 export type {
   ClusterDefinition, ClusterObject, ContainerResources, DashboardOptions, DeckhouseOptions, DeclaredCluster, DiscoveryOptions,
   DomainResolution, FrontendVipsProps, GatewayAddress, GatewayPairProps, GroupDefinition, HealthCheckOptions,
   HttpHealthCheckOptions, KeepalivedClusterBaseProps, KeepalivedClusterProps, KeepalivedNamespaceProps,
-  KubeApiserverHealthCheckOptions, ManifestObject, MetricsOptions, NamespaceOwner, PodMonitorOptions,
+  KubeApiserverHealthCheckOptions, ManifestObject, MetricsOptions, ImplicitNamespaceOptions, NamespaceOwner, NamespaceUse, PodMonitorOptions,
   PrometheusRuleOptions, ReservedVridsProps, StandaloneImages, StandaloneOptions, StandaloneResources,
   TcpHealthCheckOptions, Toleration, ValidationIssue, VirtualIp, VrrpGroup,
 } from './all';

@@ -1,5 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
-import { FrontendVipsProps, frontendVipsGroups } from '../core';
+import { FrontendVipsProps, frontendVipsGroups, GroupDefinition, KeepalivedClusterProps } from '../core';
 import { KeepalivedCluster } from './keepalived-cluster';
 
 /**
@@ -25,6 +25,10 @@ export class FrontendVips extends KeepalivedCluster {
    */
   constructor(name: string, props: FrontendVipsProps, opts?: pulumi.ComponentResourceOptions) {
     super(name, props, opts);
-    for (const group of frontendVipsGroups(name, props)) this._addGroupDefinition(group);
+  }
+
+  /** @internal */
+  protected static _groupsOf(name: string, props: KeepalivedClusterProps): GroupDefinition[] {
+    return frontendVipsGroups(name, props as FrontendVipsProps);
   }
 }

@@ -1,5 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
-import { GatewayPairProps, gatewayPairGroup } from '../core';
+import { GatewayPairProps, gatewayPairGroup, GroupDefinition, KeepalivedClusterProps } from '../core';
 import { KeepalivedCluster } from './keepalived-cluster';
 
 /**
@@ -25,6 +25,10 @@ export class GatewayPair extends KeepalivedCluster {
    */
   constructor(name: string, props: GatewayPairProps, opts?: pulumi.ComponentResourceOptions) {
     super(name, props, opts);
-    this._addGroupDefinition(gatewayPairGroup(props));
+  }
+
+  /** @internal */
+  protected static _groupsOf(_name: string, props: KeepalivedClusterProps): GroupDefinition[] {
+    return [gatewayPairGroup(props as GatewayPairProps)];
   }
 }

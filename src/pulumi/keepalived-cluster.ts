@@ -2,11 +2,11 @@ import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import {
   clusterGroupDefinition, clusterName, clusterObjectHeads, clusterObjects, contentFields, declareCluster, declareGroup, DeclaredCluster,
-  describeIssueAt, GroupDefinition, issuesOf, KeepalivedClusterProps, KeepalivedConfigError, ManifestObject, missingGroupIssues, Target,
+  describeIssueAt, GroupDefinition, issuesOf, KeepalivedClusterProps, KeepalivedConfigError, ManifestObject, missingGroupIssues, namespaceUseOf, Target,
   VrrpGroup, vridsOf, warningsOf,
 } from '../core';
 import { asProgramError, describeOutcome, Membership, programDomain, ProgramDomain } from './domain';
-import { kubernetesProviderOf, namespaceResources } from './keepalived-namespace';
+import { isProtected, kubernetesProviderOf, namespaceResources } from './keepalived-namespace';
 import { kubernetesObject, objectName } from './kubernetes-object';
 
 /** What a cluster produces once the program's declarations have settled. */
@@ -102,15 +102,19 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
    * @param opts passed to the component, and through `parent` to its children
    */
   constructor(name: string, props: KeepalivedClusterProps, opts?: pulumi.ComponentResourceOptions) {
-    super((new.target as typeof KeepalivedCluster).__pulumiType, name, {}, opts);
-    this.program = programDomain();
-    const domain = this.program.vrrp;
+    // The props and every group the component's class makes of them are checked before anything is
+    // registered: an invalid one creates nothing (not the namespace's shared objects either).
+    const program = programDomain();
+    const domain = program.vrrp;
+    const kind = new.target as typeof KeepalivedCluster;
     let definition: DeclaredCluster;
     try {
-      definition = declareCluster(domain, name, name, props);
+      definition = declareCluster(domain, name, name, props, kind._groupsOf(name, props));
     } catch (error) {
       throw asProgramError(error);
     }
+    super(kind.__pulumiType, name, {}, opts);
+    this.program = program;
     this.definition = definition;
     this.name = clusterName(definition);
     this.target = definition.target;
@@ -121,8 +125,7 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
     const namespace = this.target.strategy.namespace;
     const namespaced = namespace === undefined ? undefined
       : namespaceResources(this.program, namespace, {
-        path: name, provider: kubernetesProviderOf(this),
-        createNamespace: this.target.standaloneOptions?.createNamespace, agentConfigMap: this.target.strategy.needsAgentConfigMap,
+        ...namespaceUseOf(definition), provider: kubernetesProviderOf(this), protect: isProtected(this),
       });
     this.produced = this.program.join(
       name,
@@ -140,8 +143,6 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
         return { objects, vrids: vridsOf(domain.resolve(), definition) };
       },
     );
-    for (const group of props.groups ?? []) this.addGroup(group);
-
     const result = this.produced.result;
     const kinds = new Map<string, number>();
     const byId = new Map<string, pulumi.CustomResource>();
@@ -169,6 +170,15 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
     this.vrids = pulumi.output(result.then((p) => p.vrids));
     this.objectNames = pulumi.output(result.then((p) => p.objects.map(objectName)));
     this.registerOutputs({ vrids: this.vrids, objectNames: this.objectNames });
+  }
+
+  /**
+   * The groups that a component of this class declares from its props, checked with the props.
+   *
+   * @internal
+   */
+  protected static _groupsOf(_name: string, props: KeepalivedClusterProps): GroupDefinition[] {
+    return (props.groups ?? []).map(clusterGroupDefinition);
   }
 
   /**

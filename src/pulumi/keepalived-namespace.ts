@@ -1,10 +1,10 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import {
-  AGENT_CONFIG_MAP_ID, contentFields, declareNamespace, DEFAULT_NAMESPACE, KeepalivedConfigError, KeepalivedNamespaceProps, NAMESPACE_ID, NamespaceOwner,
-  sharedNamespaceObjects,
+  AGENT_CONFIG_MAP_ID, contentFields, declareNamespace, ImplicitNamespaceOptions, implicitNamespaceOptions, KeepalivedConfigError,
+  KeepalivedNamespaceProps, NAMESPACE_ID, namespaceDisagreement, NamespaceOwner, NamespaceUse as CoreNamespaceUse, sharedNamespaceObjects, throwIfIssues,
 } from '../core';
-import { ProgramDomain, programDomain } from './domain';
+import { asProgramError, ProgramDomain, programDomain } from './domain';
 import { kubernetesObject } from './kubernetes-object';
 
 /**
@@ -13,12 +13,14 @@ import { kubernetesObject } from './kubernetes-object';
  * their URNs (`keepalived-constructs:index:KeepalivedNamespace` named after the namespace), and Pulumi
  * never deletes a namespace that another cluster still uses.
  *
- * Declare one to set its labels or options, or to make resources of your own in the namespace depend on
- * it (a Secret for `VrrpAuth.fromSecret`). When a namespace has none, one is created for it once the
- * program's declarations have settled, named after the namespace, with the Kubernetes provider of the
- * clusters that use it (all of them must use the same one) and no `dependsOn`: what a cluster depends on
- * may itself live in the namespace. A declared one named otherwise takes over the URNs of the one
- * created before it was declared (through aliases), so declaring one later never deletes the namespace.
+ * Declare one to set its labels or resource options (`protect`, `transformations`, ...), or to make
+ * resources of your own in the namespace depend on it (a Secret for `VrrpAuth.fromSecret`). When a
+ * namespace has none, one is created for it once the program's declarations have settled, named after
+ * the namespace, with the Kubernetes provider of the clusters that use it (all of them must use the
+ * same one), protected when one of them is, and no `dependsOn`: what a cluster depends on may itself
+ * live in the namespace. Its clusters must then agree on `createNamespace` (else adding or removing one
+ * would create the namespace, or delete it). A declared one named otherwise takes over the URNs of the
+ * one created before it was declared (through aliases), so declaring one later never deletes the namespace.
  *
  * @example
  * new KeepalivedNamespace('keepalived', { name: 'keepalived' });
@@ -45,11 +47,17 @@ export class KeepalivedNamespace extends pulumi.ComponentResource {
    * @param opts passed to the component, and through `parent` to its children
    */
   constructor(name: string, props: KeepalivedNamespaceProps = {}, opts?: pulumi.ComponentResourceOptions) {
-    super(KeepalivedNamespace.__pulumiType, name, {}, withImplicitAlias(name, props.name ?? DEFAULT_NAMESPACE, opts));
+    // Checked before anything is registered.
     const program = programDomain();
-    const owner = declareNamespace(program.vrrp, name, props, makingImplicitOwner);
+    let owner: NamespaceOwner;
+    try {
+      owner = declareNamespace(program.vrrp, name, props, makingImplicitOwner);
+    } catch (error) {
+      throw asProgramError(error);
+    }
+    super(KeepalivedNamespace.__pulumiType, name, {}, withImplicitAlias(name, owner.name, opts));
     this.name = owner.name;
-    declared(program).set(this.name, this);
+    if (!owner.implicit) declared(program).set(this.name, this);
     const objects = sharedNamespaceObjects(this.name, { ...owner, labels: props.labels, annotations: props.annotations });
     const byId = new Map(objects.map(({ id, object }) => {
       const fields = ['metadata', ...contentFields(object)];
@@ -81,23 +89,32 @@ export function kubernetesProviderOf(component: pulumi.ComponentResource): pulum
   return component.getProvider(KUBERNETES_TYPE);
 }
 
+/**
+ * Whether a resource is protected: its own `protect`, or its parent's, which Pulumi passes down
+ * (kept where the SDK keeps it; there is no public accessor).
+ */
+export function isProtected(resource: pulumi.Resource): boolean {
+  return (resource as unknown as { __protect?: boolean }).__protect === true;
+}
+
 const providerName = (provider: pulumi.ProviderResource | undefined) => (provider ? `provider ${pulumi.resourceName(provider)}` : 'the default provider');
 
 const owners = new WeakMap<ProgramDomain, Map<string, KeepalivedNamespace>>();
-const needs = new WeakMap<ProgramDomain, Map<string, Promise<pulumi.Resource[]>>>();
+/** What a namespace's clusters need of it, and the provider its shared objects were created with. */
+interface Namespace {
+  readonly uses: NamespaceUse[];
+  readonly resources: Promise<pulumi.Resource[]>;
+  provider?: { readonly provider: pulumi.ProviderResource | undefined };
+}
+const namespaces = new WeakMap<ProgramDomain, Map<string, Namespace>>();
+
 /** What one cluster needs of its namespace's shared objects. */
-export interface NamespaceUse {
-  /** The cluster's resource name, for messages. */
-  readonly path: string;
+export interface NamespaceUse extends CoreNamespaceUse {
   /** The Kubernetes provider of the cluster's resources (undefined: the default provider). */
   readonly provider: pulumi.ProviderResource | undefined;
-  /** The cluster's `createNamespace`, if it says. */
-  readonly createNamespace: boolean | undefined;
-  /** Whether its pods mount the agent ConfigMap. */
-  readonly agentConfigMap: boolean;
+  /** Whether the cluster is protected (`protect`, its own or its parent's). */
+  readonly protect: boolean;
 }
-
-const uses = new WeakMap<ProgramDomain, Map<string, NamespaceUse[]>>();
 
 function declared(program: ProgramDomain): Map<string, KeepalivedNamespace> {
   let byName = owners.get(program);
@@ -107,46 +124,60 @@ function declared(program: ProgramDomain): Map<string, KeepalivedNamespace> {
 
 /**
  * The shared resources of a cluster's namespace, once the program's declarations have settled: the
- * declared `KeepalivedNamespace`, or one created then (so that no cluster's order decides it).
+ * declared `KeepalivedNamespace`, or one created then (so that no cluster's order decides it). Throws
+ * at once for a cluster declared after they were created with another Kubernetes provider.
  *
  * @internal
  */
 export function namespaceResources(program: ProgramDomain, name: string, use: NamespaceUse): Promise<pulumi.Resource[]> {
-  let byName = needs.get(program);
-  if (!byName) needs.set(program, byName = new Map());
-  let usesByName = uses.get(program);
-  if (!usesByName) uses.set(program, usesByName = new Map());
-  usesByName.set(name, [...(usesByName.get(name) ?? []), use]);
-  let resources = byName.get(name);
-  if (!resources) {
-    resources = program.join(`namespace ${name}`, () => '', () => {
-      // The Namespace is emitted unless some cluster in it says the namespace exists, and the agent
-      // ConfigMap if some cluster in it mounts it, whatever their order.
-      const all = usesByName!.get(name)!;
-      const wanted: Pick<NamespaceOwner, 'createNamespace' | 'agentConfigMap'> = {
-        createNamespace: !all.some((u) => u.createNamespace === false),
-        agentConfigMap: all.some((u) => u.agentConfigMap),
-      };
-      const declaredOwner = declared(program).get(name);
-      const provider = declaredOwner ? kubernetesProviderOf(declaredOwner) : all[0].provider;
-      if (all.some((u) => u.provider !== provider)) throw differentProvidersError(name, all, declaredOwner);
-      return (declaredOwner ?? implicitOwner(name, wanted, provider)).resources;
-    }).result;
-    byName.set(name, resources);
+  let byName = namespaces.get(program);
+  if (!byName) namespaces.set(program, byName = new Map());
+  const known = byName.get(name);
+  if (known) {
+    if (known.provider && use.provider !== known.provider.provider) throw asProgramError(differentProvidersError(name, [...known.uses, use], declared(program).get(name)));
+    known.uses.push(use);
+    return known.resources;
   }
-  return resources;
+  const uses = [use];
+  const namespace: Namespace = {
+    uses,
+    resources: program.join(`namespace ${name}`, () => '', () => {
+      const declaredOwner = declared(program).get(name);
+      const provider = declaredOwner ? kubernetesProviderOf(declaredOwner) : uses[0].provider;
+      if (uses.some((u) => u.provider !== provider)) throw differentProvidersError(name, uses, declaredOwner);
+      namespace.provider = { provider };
+      if (declaredOwner) return declaredOwner.resources;
+      // Clusters that disagree on whether the namespace exists fail before anything is created.
+      throwIfIssues(namespaceDisagreement(name, uses));
+      const clash = [...declared(program).values()].find((d) => pulumi.resourceName(d) === name);
+      if (clash) throw implicitNameTakenError(name, clash);
+      return implicitOwner(name, implicitNamespaceOptions(uses), provider, uses.some((u) => u.protect)).resources;
+    }).result,
+  };
+  byName.set(name, namespace);
+  return namespace.resources;
 }
 
 /** Set while the program makes a namespace's owner for its clusters (none was declared). */
 let makingImplicitOwner = false;
 
-function implicitOwner(name: string, wanted: Pick<NamespaceOwner, 'createNamespace' | 'agentConfigMap'>, provider: pulumi.ProviderResource | undefined) {
+function implicitOwner(name: string, wanted: ImplicitNamespaceOptions, provider: pulumi.ProviderResource | undefined, protect: boolean) {
   makingImplicitOwner = true;
   try {
-    return new KeepalivedNamespace(name, { name, ...wanted }, { provider });
+    return new KeepalivedNamespace(name, { name, ...wanted }, { provider, ...(protect ? { protect } : {}) });
   } finally {
     makingImplicitOwner = false;
   }
+}
+
+/** A declared owner of another namespace has the resource name that the owner made for this one's clusters takes. */
+function implicitNameTakenError(name: string, clash: KeepalivedNamespace): KeepalivedConfigError {
+  return new KeepalivedConfigError([{
+    path: pulumi.resourceName(clash), field: 'name (the resource name)', value: pulumi.resourceName(clash),
+    problem: `is the resource name of the KeepalivedNamespace that the program makes for namespace ${name}, which has standalone clusters and no KeepalivedNamespace, `
+      + `but this one owns namespace ${clash.name}`,
+    expected: `a KeepalivedNamespace for namespace ${name} too, or another resource name for this one (e.g. ${clash.name})`,
+  }]);
 }
 
 /**

@@ -720,12 +720,11 @@ function assemble(
     if (spec.shape === 'cluster') for (const g of spec.groups) if (g.id === EXPLICIT) g.id = next();
   }
   const reserved = reservedSizes.map((n) => Array.from({ length: n }, next));
-  // Clusters of one namespace agree on whether it exists: where some say it does (false), the others
-  // that say "create it" (true) leave it to them instead.
+  // Clusters of one namespace agree on whether it exists: where some say it does (false), so do the others.
   const exists = new Set(finished.map((f) => f.spec).filter((c) => c.target.kind === 'standalone' && c.target.options.createNamespace === false).map(namespaceOfSpec));
   for (const { spec } of finished) {
-    if (spec.target.kind === 'standalone' && spec.target.options.createNamespace === true && exists.has(namespaceOfSpec(spec))) {
-      delete (spec.target.options as { createNamespace?: boolean }).createNamespace;
+    if (spec.target.kind === 'standalone' && exists.has(namespaceOfSpec(spec))) {
+      (spec.target.options as { createNamespace?: boolean }).createNamespace = false;
     }
   }
   return { reserved, clusters: finished.map((f) => f.spec) };
