@@ -1,7 +1,7 @@
 // One test per validation rule: a compliant and a non-compliant case through one helper, checking that
 // the message names the construct path, the field and the value, and says what is valid.
 import { App, Chart } from 'cdk8s';
-import { FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, ReservedVrids, Target } from '../src/internal';
+import { FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, ReservedVrids, Target, VrrpPolicyFlavor } from '../src/internal';
 import { newChart, synth } from './support/synth';
 
 type Build = (chart: Chart, app: App) => void;
@@ -197,6 +197,20 @@ describe('names', () => {
     (chart) => { front(['203.0.113.1/32'], { name: 'edge' })(chart, undefined as any); new FrontendVips(chart, 'b', { name: 'edge2', nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.2/32'] }); },
     (chart) => { front(['203.0.113.1/32'], { name: 'edge' })(chart, undefined as any); new FrontendVips(chart, 'b', { name: 'edge', nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.2/32'] }); },
     '[test/b] name = "edge": test/front already uses this name'));
+
+  test.each([
+    ['x', {}, 'keepalived-x', {}, 'its ServiceAccount keepalived/keepalived-x has the name of test/a\'s'],
+    ['a-b', {}, 'a', { namespace: 'b' }, 'its GlobalNetworkPolicy keepalived-a-b-vrrp has the name of test/a\'s'],
+  ])('two standalone clusters whose names differ but whose objects\' names do (%s, %s)', (nameA, optionsA, nameB, optionsB, problem) => {
+    const cluster = (chart: Chart, id: string, name: string, options: object) => new FrontendVips(chart, id, {
+      name, nodeSelector: {}, selectAllNodes: true, addresses: [id === 'a' ? '203.0.113.1/32' : '203.0.113.2/32'],
+      target: Target.standalone({ policies: [VrrpPolicyFlavor.CALICO], ...options }),
+    });
+    expectRule(
+      (chart) => { cluster(chart, 'a', nameA, optionsA); cluster(chart, 'b', `${nameB}-2`, optionsB); },
+      (chart) => { cluster(chart, 'a', nameA, optionsA); cluster(chart, 'b', nameB, optionsB); },
+      `[test/b] name = "${nameB}": ${problem}, and one would overwrite the other`, 'a name whose objects\' names differ from test/a\'s');
+  });
 
   test('a node selector label that Kubernetes rejects', () => expectRule(
     (chart) => new FrontendVips(chart, 'front', { nodeSelector: { 'example.com/role': 'edge' }, addresses: ['203.0.113.1/32'] }),

@@ -5,6 +5,7 @@
  */
 import { parseCidr } from './address';
 import { ValidationIssue } from './errors';
+import { clusterObjectHeads } from './manifests';
 import { ClusterDefinition } from './model';
 import { clusterName } from './names';
 import { allocateVrids, VridClaim, VridReservation } from './vrid';
@@ -196,22 +197,42 @@ export class VrrpDomain {
     return issues;
   }
 
+  /**
+   * One name per cluster in its target's scope, and so one cluster per object name: distinct cluster
+   * names can still name one object (a standalone cluster's objects are `keepalived-<name>`, a name
+   * that starts with `keepalived-` as it is, and cluster-scoped ones add a namespace other than the
+   * default), and one would overwrite the other.
+   */
   private checkNames(): ValidationIssue[] {
     const issues: ValidationIssue[] = [];
     const seen = new Map<string, string>();
+    const objects = new Map<string, string>();
     for (const def of this.clusters) {
       const name = clusterName(def);
+      const field = def.name === undefined ? 'name (derived from the construct id)' : 'name';
       const scope = def.target.strategy.nameScope;
       const key = `${scope}/${name}`;
       const other = seen.get(key);
       if (other) {
-        issues.push({
-          path: def.path, field: def.name === undefined ? 'name (derived from the construct id)' : 'name', value: name,
-          problem: `${other} already uses this name in ${scope}`,
-          expected: 'a name that is unique for its target: set `name`',
-        });
-      } else {
-        seen.set(key, def.path);
+        issues.push({ path: def.path, field, value: name, problem: `${other} already uses this name in ${scope}`, expected: 'a name that is unique for its target: set `name`' });
+        continue;
+      }
+      seen.set(key, def.path);
+      for (const { object, contentNamed } of clusterObjectHeads(def)) {
+        if (contentNamed) continue;
+        const { namespace, name: objectName } = object.metadata;
+        const objectKey = `${object.apiVersion.split('/')[0]} ${object.kind} ${namespace ?? ''}/${objectName}`;
+        const owner = objects.get(objectKey);
+        if (owner === undefined) {
+          objects.set(objectKey, def.path);
+        } else if (owner !== def.path) {
+          issues.push({
+            path: def.path, field, value: name,
+            problem: `its ${object.kind} ${namespace === undefined ? '' : `${namespace}/`}${objectName} has the name of ${owner}'s, and one would overwrite the other`,
+            expected: `a name whose objects' names differ from ${owner}'s (standalone objects are named keepalived-<name>, or the name itself when it starts with keepalived-)`,
+          });
+          break;
+        }
       }
     }
     return issues;

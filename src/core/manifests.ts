@@ -1,5 +1,5 @@
 /** A cluster's objects on its target: the entry points both adapters call. */
-import { VrrpDomain } from './domain';
+import type { VrrpDomain } from './domain';
 import { ClusterObject } from './manifest';
 import { ClusterDefinition } from './model';
 import { BuildContext } from './target';
@@ -24,6 +24,11 @@ const HEADS: BuildContext = {
  * it from `clusterObjects` at synth time. The fields' values (and a `contentNamed` object's name) are
  * not built here.
  */
-export function clusterObjectHeads(def: ClusterDefinition): ClusterObject[] {
-  return def.target.strategy.objects(def, HEADS);
+export function clusterObjectHeads(def: ClusterDefinition): readonly ClusterObject[] {
+  let heads = headsOf.get(def);
+  if (!heads) headsOf.set(def, heads = def.target.strategy.objects(def, HEADS));
+  return heads;
 }
+
+/** Each cluster's heads, built once (the adapters and the domain's name check read them). */
+const headsOf = new WeakMap<ClusterDefinition, readonly ClusterObject[]>();
