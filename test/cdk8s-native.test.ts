@@ -1,8 +1,10 @@
 // The constructs' output behaves like every other cdk8s object: escape hatches, Chart labels, cluster
 // scope, handles to the children, and a Namespace that no cluster's order decides.
-import { ApiObject, App, Chart, JsonPatch, Testing } from 'cdk8s';
+import { ApiObject, App, Chart, JsonPatch, Testing, YamlOutputType } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import {
   FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, KeepalivedNamespace, Target, UpdateStrategy, VrrpAuth, VrrpPolicyFlavor,
 } from '../src';
@@ -99,6 +101,22 @@ describe('objects named after their content (the cluster\'s and the agent Config
     const objects = synth(chart);
     expect(objects.find((o) => o.data?.['spec.json']).metadata.labels.team).toBe('net');
     expect(objects.find((o) => o.data?.['keepalived-agent.js']).metadata.annotations).toEqual({ owner: 'net' });
+  });
+
+  test('the name is a string wherever cdk8s reads it: each object\'s own file, the construct metadata, the handle', () => {
+    // GIVEN two standalone clusters (three ConfigMaps named after their content), synthesized a file per object
+    const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'kc-files-')), yamlOutputType: YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE, recordConstructMetadata: true });
+    const chart = new Chart(app, 'c');
+    const clusters = ['edge', 'core'].map((id, i) => new FrontendVips(chart, id, { nodeSelector: SELECTOR, addresses: [`203.0.113.${i + 1}/32`], target: Target.standalone() }));
+    app.synth();
+    // THEN each ConfigMap has a file of its own, named after its synthesized name, which the handles give
+    const files = fs.readdirSync(path.join(app.outdir, 'c')).filter((f) => f.startsWith('ConfigMap.')).sort();
+    const names = [...clusters.map((c) => c.configMap!.name), clusters[0].namespace!.agentConfigMap!.name];
+    expect(files).toEqual(names.map((n) => `ConfigMap.${n}.k8s.yaml`).sort());
+    for (const n of names) expect(n).toMatch(/^keepalived-(edge-spec|core-spec|agent)-[0-9a-f]{10}$/);
+    const metadata = JSON.parse(fs.readFileSync(path.join(app.outdir, 'construct-metadata.json'), 'utf8'));
+    expect(metadata.resources[names[0]]).toEqual({ path: 'c/edge/ConfigMap' });
+    fs.rmSync(app.outdir, { recursive: true, force: true });
   });
 
   test.each([

@@ -32,7 +32,10 @@ export class KeepalivedCluster extends Construct {
   /** The DaemonSet (standalone target). */
   public readonly daemonSet?: ApiObject;
 
-  /** The cluster's ConfigMap with its model for the node agent (standalone target). */
+  /**
+   * The cluster's ConfigMap with its model for the node agent (standalone target). Its name ends in a
+   * hash of its content, which is known once the app is declared: read `name` at synth time.
+   */
   public readonly configMap?: ApiObject;
 
   /** The pods' ServiceAccount (standalone target). */

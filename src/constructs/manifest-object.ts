@@ -6,23 +6,23 @@ import { ClusterObject, contentFields, isClusterScoped, ManifestObject } from '.
 /**
  * A real cdk8s ApiObject for one of core's objects. Its identity and metadata are set now; each
  * content field is a Lazy that core fills at synth time, when the whole app is known (VRIDs are
- * allocated app-wide, and a content-named ConfigMap's name hashes its content). So Chart labels,
- * `metadata.addLabel/addAnnotation` and `addJsonPatch` apply as to any other ApiObject.
+ * allocated app-wide, and a content-named ConfigMap's name, read when cdk8s reads it, hashes its
+ * content). So Chart labels, `metadata.addLabel/addAnnotation` and `addJsonPatch` apply as to any
+ * other ApiObject.
  */
 export function emitObject(scope: Construct, head: ClusterObject, produce: () => ManifestObject): ApiObject {
   const { apiVersion, kind, metadata } = head.object;
   const content = Object.fromEntries(contentFields(head.object).map((field) => [field, Lazy.any({ produce: () => produce()[field] })]));
-  const object = new ApiObject(scope, head.id, {
-    apiVersion,
-    kind,
-    metadata: {
-      ...metadata,
-      name: head.contentNamed ? Lazy.any({ produce: () => produce().metadata.name }) : metadata.name,
-    },
-    ...content,
-  });
+  const object = new ApiObject(scope, head.id, { apiVersion, kind, metadata, ...content });
   if (isClusterScoped(head.object)) clearNamespace(object);
-  if (head.contentNamed) object.node.addValidation({ validate: () => contentNameProblems(object, produce) });
+  if (head.contentNamed) {
+    // The name, a string like any ApiObject's wherever cdk8s reads it (the output file of each object,
+    // the construct metadata, the manifest), is made from the content when read: read it at synth.
+    const name: PropertyDescriptor = { get: () => produce().metadata.name, enumerable: true, configurable: true };
+    Object.defineProperty(object, 'name', name);
+    Object.defineProperty(object.metadata, 'name', name);
+    object.node.addValidation({ validate: () => contentNameProblems(object, produce) });
+  }
   return object;
 }
 
