@@ -139,6 +139,20 @@ describe('render --target standalone', () => {
   });
 });
 
+test('render --target standalone: instances on the same nodes get metrics ports of their own (hostNetwork), in the order given', async () => {
+  // GIVEN the seed's gateway instance again, renamed, on the gateway nodes, and a third on every node
+  const gateway = YAML.parse(SEEDS['seed-mygateway.yaml']);
+  const again = { ...gateway, metadata: { name: 'mygateway2' }, spec: { ...gateway.spec, vrrpInstances: gateway.spec.vrrpInstances.map((g: any) => ({ ...g, id: 5, virtualIPAddresses: [{ address: '192.168.42.2/24' }] })) } };
+  const everywhere = { ...again, metadata: { name: 'all' }, spec: { ...again.spec, nodeSelector: {}, vrrpInstances: [{ ...again.spec.vrrpInstances[0], id: 6, virtualIPAddresses: [{ address: '192.168.42.3/24' }] }] } };
+  const files = { ...SEEDS, 'more.yaml': `${YAML.stringify(again)}---\n${YAML.stringify(everywhere)}` };
+  const run = await cli(['render', '-f', ...FILES, 'more.yaml', '--target', 'standalone'], files);
+  expect(run.stderr).toBe('');
+  // THEN the first on some nodes keeps the default port, and the others take the next free ones
+  const ports = docs(run.stdout).filter((o) => o.kind === 'DaemonSet')
+    .map((o) => [o.metadata.name, [...o.spec.template.spec.initContainers ?? [], ...o.spec.template.spec.containers].flatMap((c: any) => c.ports ?? []).map((p: any) => p.hostPort)]);
+  expect(ports).toEqual([['keepalived-front', [9654]], ['keepalived-mygateway', [9654]], ['keepalived-mygateway2', [9655]], ['keepalived-all', [9656]]]);
+});
+
 describe('import', () => {
   test('prints a cdk8s program with FrontendVips and GatewayPair that synthesizes exactly the seed', async () => {
     // GIVEN the seed's files, WHEN imported

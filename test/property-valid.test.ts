@@ -27,7 +27,7 @@ const RUNS = process.env.FC_RUNS !== undefined ? Number(process.env.FC_RUNS) : u
 function expectHeadsMatch(chart: Construct): void {
   for (const cluster of chart.node.findAll().filter((c): c is KeepalivedCluster => c instanceof KeepalivedCluster)) {
     const def = (cluster as any).definition;
-    const shape = (objects: ClusterObject[]) => objects.map(({ id, object, contentNamed }) => ({
+    const shape = (objects: readonly ClusterObject[]) => objects.map(({ id, object, contentNamed }) => ({
       id, contentNamed, apiVersion: object.apiVersion, kind: object.kind, fields: Object.keys(object),
       metadata: contentNamed ? { ...object.metadata, name: undefined } : object.metadata,
     }));

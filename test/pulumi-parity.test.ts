@@ -134,7 +134,7 @@ const CASES: Array<[string, () => Chart]> = [
   })],
   ['two standalone clusters share a namespace; fast profile; automatic VRIDs', chartWith((chart) => {
     new FrontendVips(chart, 'a', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32', '203.0.113.2/32'], target: Target.standalone({ profile: FailoverProfile.FAST }) });
-    new FrontendVips(chart, 'b', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.3/32'], target: Target.standalone() });
+    new FrontendVips(chart, 'b', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.3/32'], target: Target.standalone({ metrics: { port: 9655 } }) });
   })],
   ['automatic VRIDs around reserved ones, across components', chartWith((chart) => {
     new ReservedVrids(chart, 'routers', { ids: Array.from({ length: 200 }, (_, i) => i + 1) });

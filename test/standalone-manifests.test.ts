@@ -267,7 +267,7 @@ describe('standalone target', () => {
   test('two clusters in one namespace emit the Namespace once', () => {
     const { chart } = newChart();
     new FrontendVips(chart, 'a', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'], target: Target.standalone() });
-    new FrontendVips(chart, 'b', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.2/32'], target: Target.standalone() });
+    new FrontendVips(chart, 'b', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.2/32'], target: Target.standalone({ metrics: { port: 9655 } }) });
     expect(byKind(synth(chart), 'Namespace')).toHaveLength(1);
   });
 

@@ -204,12 +204,29 @@ describe('names', () => {
   ])('two standalone clusters whose names differ but whose objects\' names do (%s, %s)', (nameA, optionsA, nameB, optionsB, problem) => {
     const cluster = (chart: Chart, id: string, name: string, options: object) => new FrontendVips(chart, id, {
       name, nodeSelector: {}, selectAllNodes: true, addresses: [id === 'a' ? '203.0.113.1/32' : '203.0.113.2/32'],
-      target: Target.standalone({ policies: [VrrpPolicyFlavor.CALICO], ...options }),
+      target: Target.standalone({ policies: [VrrpPolicyFlavor.CALICO], metrics: { port: id === 'a' ? 9654 : 9655 }, ...options }),
     });
     expectRule(
       (chart) => { cluster(chart, 'a', nameA, optionsA); cluster(chart, 'b', `${nameB}-2`, optionsB); },
       (chart) => { cluster(chart, 'a', nameA, optionsA); cluster(chart, 'b', nameB, optionsB); },
       `[test/b] name = "${nameB}": ${problem}, and one would overwrite the other`, 'a name whose objects\' names differ from test/a\'s');
+  });
+
+  test('two standalone clusters on the same nodes with one metrics port (hostNetwork: one listener a port on a node)', () => {
+    const cluster = (chart: Chart, id: string, nodeSelector: Record<string, string>, metrics?: object) => new FrontendVips(chart, id, {
+      nodeSelector, selectAllNodes: Object.keys(nodeSelector).length === 0, addresses: [id === 'a' ? '203.0.113.1/32' : '203.0.113.2/32'],
+      target: Target.standalone(metrics ? { metrics } : {}),
+    });
+    const edge = { 'node-role.kubernetes.io/edge': '' };
+    // one's selector within the other's (here: every node, and the edge nodes) share nodes for certain
+    expectRule(
+      (chart) => { cluster(chart, 'a', {}); cluster(chart, 'b', edge, { port: 9700 }); },
+      (chart) => { cluster(chart, 'a', {}); cluster(chart, 'b', edge); },
+      '[test/b] target.metrics.port = 9654: test/a\'s pods listen on port 9654 too, in the network of the same nodes (hostNetwork), so this cluster\'s pods could not be scheduled there',
+      'another port for one of them (e.g. 9655), or metrics: { enabled: false }');
+    // selectors that exclude each other (one key, two values), or a cluster without metrics, share no port
+    expect(failure((chart) => { cluster(chart, 'a', { role: 'edge' }); cluster(chart, 'b', { role: 'gateway' }); })).toBeUndefined();
+    expect(failure((chart) => { cluster(chart, 'a', edge); cluster(chart, 'b', edge, { enabled: false }); })).toBeUndefined();
   });
 
   test('a node selector label that Kubernetes rejects', () => expectRule(

@@ -22,8 +22,9 @@ function address(i) {
 }
 
 const n = Number(a.groups);
+// Standalone clusters on the same nodes each need a metrics port of their own (hostNetwork): the i-th's is 9654 + i.
 const target = a.target === 'standalone'
-  ? () => kc.Target.standalone({ namespace: 'keepalived', nodeOrder: ['node-a', 'node-b', 'node-c'] })
+  ? (i) => kc.Target.standalone({ namespace: 'keepalived', nodeOrder: ['node-a', 'node-b', 'node-c'], ...(i > 0 ? { metrics: { port: 9654 + i } } : {}) })
   : () => kc.Target.deckhouse();
 const common = {
   nodeSelector: { 'node-role.kubernetes.io/frontend': '' },
@@ -34,10 +35,10 @@ const t1 = performance.now();
 const app = new App({ outdir: a.outdir });
 const chart = new Chart(app, 'keepalived');
 if (a.shape === 'one') {
-  new kc.FrontendVips(chart, 'front', { ...common, name: 'front', addresses: Array.from({ length: n }, (_, i) => address(i)), target: target() });
+  new kc.FrontendVips(chart, 'front', { ...common, name: 'front', addresses: Array.from({ length: n }, (_, i) => address(i)), target: target(0) });
 } else {
   for (let i = 0; i < n; i++) {
-    new kc.FrontendVips(chart, `front-${i}`, { ...common, name: `front-${i}`, addresses: [address(i)], target: target() });
+    new kc.FrontendVips(chart, `front-${i}`, { ...common, name: `front-${i}`, addresses: [address(i)], target: target(i) });
   }
 }
 const t2 = performance.now();

@@ -4,8 +4,8 @@
  * manifests. Every core call of the CLI is in this file; core's issues come back with YAML field paths.
  */
 import {
-  clusterObjects, ClusterDefinition, sharedNamespaceObjects, gatewayPairGroup, GroupDefinition, InterfaceSelector, ManifestObject, StandaloneImages, Target,
-  validateCluster, ValidationIssue, VrrpDomain, VrrpGroup,
+  clusterObjects, ClusterDefinition, DEFAULT_METRICS_PORT, freeHostPorts, sharedNamespaceObjects, gatewayPairGroup, GroupDefinition, InterfaceSelector,
+  ManifestObject, StandaloneImages, Target, validateCluster, ValidationIssue, VrrpDomain, VrrpGroup,
 } from '../core';
 import { FieldPath, formatPath, parsePath } from './field-path';
 import { KeepalivedInstanceInput, SelectorInput } from './keepalived-instance';
@@ -84,8 +84,11 @@ function groupOf(instance: KeepalivedInstanceInput, g: KeepalivedInstanceInput['
   };
 }
 
-/** The target for one instance: the command line's, with the instance's labels and annotations. */
-function targetOf(t: CliTarget, instance: KeepalivedInstanceInput): Target {
+/**
+ * The target for one instance: the command line's, with the instance's labels and annotations, and on
+ * the standalone target its metrics port (`metricsPort`: see `freeHostPorts`).
+ */
+function targetOf(t: CliTarget, instance: KeepalivedInstanceInput, metricsPort: number): Target {
   const metadata = {
     ...(instance.labels === undefined ? {} : { labels: instance.labels as Record<string, string> }),
     ...(instance.annotations === undefined ? {} : { annotations: instance.annotations as Record<string, string> }),
@@ -96,6 +99,7 @@ function targetOf(t: CliTarget, instance: KeepalivedInstanceInput): Target {
     ...(t.nodeOrder === undefined ? {} : { nodeOrder: t.nodeOrder }),
     ...(t.discovery ? { discovery: {} } : {}),
     ...(t.images === undefined ? {} : { images: t.images }),
+    ...(metricsPort === DEFAULT_METRICS_PORT ? {} : { metrics: { port: metricsPort } }),
     ...metadata,
   });
 }
@@ -113,6 +117,8 @@ export function modelInstances(inputs: readonly ModelInput[], target: CliTarget,
   const domain = new VrrpDomain();
   const byPath = new Map<string, number>();
   const issues: ModelIssue[] = [];
+  // Instances on the same nodes each get an agent metrics port of their own, in the order given.
+  const metricsPorts = freeHostPorts(inputs.map((input) => ({ nodeSelector: input.instance.nodeSelector as Record<string, string> })), DEFAULT_METRICS_PORT);
   const definitions: ClusterDefinition[] = inputs.map((input, i) => {
     const groups: GroupDefinition[] = input.instance.vrrpInstances.map((g) => ({ group: groupOf(input.instance, g), fieldOf: groupField(g.index) }));
     const def: ClusterDefinition = {
@@ -123,7 +129,7 @@ export function modelInstances(inputs: readonly ModelInput[], target: CliTarget,
       selectAllNodes: true,
       nodeSelector: input.instance.nodeSelector as Record<string, string>,
       tolerations: (input.instance.tolerations ?? []) as ClusterDefinition['tolerations'],
-      target: targetOf(target, input.instance),
+      target: targetOf(target, input.instance, metricsPorts[i]),
       groups,
     };
     byPath.set(def.path, i);

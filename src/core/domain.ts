@@ -33,6 +33,28 @@ export interface NamespaceOwner {
   readonly implicit?: boolean;
 }
 
+type NodeSelector = ClusterDefinition['nodeSelector'];
+
+/** Whether two node selectors select some node in common for certain: one within the other (an empty one selects every node). */
+function sharesNodes(a: NodeSelector, b: NodeSelector): boolean {
+  const within = (inner: NodeSelector, outer: NodeSelector) => Object.entries(inner ?? {}).every(([k, v]) => outer?.[k] === v);
+  return within(a, b) || within(b, a);
+}
+
+/**
+ * Host ports for clusters in order, each of which listens on one: `wanted`, or the next port that no
+ * earlier cluster on the same nodes listens on (the CLI renders YAML, which has no prop to set it, so).
+ */
+export function freeHostPorts(clusters: readonly { readonly nodeSelector: NodeSelector }[], wanted: number): number[] {
+  const taken: { nodeSelector: NodeSelector; port: number }[] = [];
+  return clusters.map(({ nodeSelector }) => {
+    let port = wanted;
+    while (taken.some((t) => t.port === port && sharesNodes(t.nodeSelector, nodeSelector))) port++;
+    taken.push({ nodeSelector, port });
+    return port;
+  });
+}
+
 /** What one standalone cluster asks of its namespace's shared objects. */
 export interface NamespaceUse {
   /** The cluster's construct path or resource name. */
@@ -155,7 +177,7 @@ export class VrrpDomain {
       return start === undefined ? undefined : allocation.vrids[start + groupIndex];
     };
     const issues = [
-      ...reservationIssues, ...allocation.issues, ...this.checkAddresses(), ...this.checkNames(), ...this.checkNamespaces(),
+      ...reservationIssues, ...allocation.issues, ...this.checkAddresses(), ...this.checkNames(), ...this.checkNamespaces(), ...this.checkHostPorts(),
       ...this.clusters.flatMap((def) => def.target.strategy.resolvedIssues(def, (i) => vridOf(def, i))),
     ];
     return { vridOf, issues };
@@ -234,6 +256,36 @@ export class VrrpDomain {
           break;
         }
       }
+    }
+    return issues;
+  }
+
+  /**
+   * One listener per port on a node: pods with hostNetwork of two clusters that select the same nodes
+   * (one's nodeSelector within the other's, or an empty one) cannot both listen on one port, and the
+   * scheduler would leave the later cluster's pods pending there. Selectors that may or may not share
+   * nodes (other labels) cannot be told apart here.
+   */
+  private checkHostPorts(): ValidationIssue[] {
+    const issues: ValidationIssue[] = [];
+    const byPort = new Map<number, ClusterDefinition[]>();
+    for (const def of this.clusters) {
+      const listens = def.target.strategy.hostPort(def);
+      if (!listens) continue;
+      let others = byPort.get(listens.port);
+      if (!others) byPort.set(listens.port, others = []);
+      const other = others.find((o) => sharesNodes(o.nodeSelector, def.nodeSelector));
+      if (other) {
+        const taken = new Set(byPort.keys());
+        let free = listens.port + 1;
+        while (taken.has(free)) free++;
+        issues.push({
+          path: def.path, field: listens.field, value: listens.port,
+          problem: `${other.path}'s pods listen on port ${listens.port} too, in the network of the same nodes (hostNetwork), so this cluster's pods could not be scheduled there`,
+          expected: `another port for one of them (e.g. ${free}), or metrics: { enabled: false }`,
+        });
+      }
+      others.push(def);
     }
     return issues;
   }

@@ -55,6 +55,11 @@ export interface TargetStrategy {
   warnings(def: ClusterDefinition): ValidationIssue[];
   /** The target's checks that need the app-wide VRIDs. */
   resolvedIssues(def: ClusterDefinition, vridOf: (groupIndex: number) => number | undefined): ValidationIssue[];
+  /**
+   * The port the cluster's pods listen on in the node's network (hostNetwork), with the prop that sets
+   * it, if any: two clusters on one node cannot share it.
+   */
+  hostPort(def: ClusterDefinition): { readonly field: string; readonly port: number } | undefined;
   /** The cluster's objects, in apply order. */
   objects(def: ClusterDefinition, ctx: BuildContext): ClusterObject[];
 }

@@ -67,6 +67,7 @@ export interface StandaloneSpec {
   vrrpVersion?: number;
   garpRefreshSeconds?: number;
   discovery?: DiscoverySpec;
+  metrics?: { port: number };
 }
 
 /** The KeepalivedInstance's own metadata (`Target.deckhouse({ labels, annotations })`). */
@@ -727,6 +728,10 @@ function assemble(
       (spec.target.options as { createNamespace?: boolean }).createNamespace = false;
     }
   }
+  // Standalone clusters may share nodes: each listens on a metrics port of its own (the first on the default).
+  finished.filter(({ spec }) => spec.target.kind === 'standalone').forEach(({ spec }, k) => {
+    if (k > 0 && spec.target.kind === 'standalone') spec.target.options.metrics = { port: 9654 + k };
+  });
   return { reserved, clusters: finished.map((f) => f.spec) };
 }
 

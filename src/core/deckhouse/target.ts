@@ -78,6 +78,10 @@ export class DeckhouseTargetStrategy implements TargetStrategy {
     return [];
   }
 
+  public hostPort(): undefined {
+    return undefined;
+  }
+
   public objects(def: ClusterDefinition, ctx: BuildContext): ClusterObject[] {
     return [{ id: 'Resource', object: keepalivedInstanceManifest(def, ctx, this.options) }];
   }

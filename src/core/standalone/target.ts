@@ -74,6 +74,11 @@ export class StandaloneTargetStrategy implements TargetStrategy {
     return [];
   }
 
+  public hostPort(): { field: string; port: number } | undefined {
+    const port = metricsPortOf(this.options.metrics);
+    return port === undefined ? undefined : { field: 'target.metrics.port', port };
+  }
+
   public resolvedIssues(def: ClusterDefinition, vridOf: (groupIndex: number) => number | undefined): ValidationIssue[] {
     return [...groupNameIssues(def, vridOf), ...this.metricsPortClashes(def)];
   }
