@@ -1,5 +1,8 @@
 // One test per validation rule: a compliant and a non-compliant case through one helper, checking that
 // the message names the construct path, the field and the value, and says what is valid.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import { FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, ReservedVrids, Target, VrrpPolicyFlavor } from '../src/internal';
 import { newChart, synth } from './support/synth';
@@ -280,6 +283,32 @@ describe('warnings: valid, but not what the user meant', () => {
       new FrontendVips(other, 'front', { nodeSelector: { a: '' }, addresses: ['203.0.113.1/32'], preempt: false, target: Target.standalone() });
       synth(other);
       expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  test.each([
+    ['not an object', 'x', 'target.affinity = "x": is not an object'],
+    ['a misspelt part', { nodeAfinity: {} }, 'target.affinity.nodeAfinity = {}: is not a part of a pod\'s affinity'],
+    ['a part that is not an object', { podAntiAffinity: [] }, 'target.affinity.podAntiAffinity = []: is not an object'],
+  ])('an affinity that is %s', (_, affinity, message) => expectRule(
+    front(['203.0.113.1/32'], { target: Target.standalone({ affinity: { podAntiAffinity: {} } }) }),
+    front(['203.0.113.1/32'], { target: Target.standalone({ affinity: affinity as any }) }),
+    `[test/front] ${message}`, 'an object with nodeAffinity, podAffinity, podAntiAffinity (each an object), as in a pod spec'));
+
+  test('app.synth() prints each warning once; a chart namespace the standalone objects do not live in is one', () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'kc-warn-')) });
+      const chart = new Chart(app, 'c', { namespace: 'infra' });
+      new FrontendVips(chart, 'edge', { nodeSelector: { a: '' }, addresses: ['203.0.113.1/32'], target: Target.standalone() });
+      new FrontendVips(chart, 'core', { nodeSelector: { b: '' }, addresses: ['203.0.113.2/32'], target: Target.standalone({ namespace: 'infra' }) });
+      app.synth();
+      expect(warn.mock.calls.map((c) => c[0])).toEqual([
+        'Warning: [c/edge] target.namespace = "keepalived": the chart\'s namespace infra does not apply to the standalone objects, which live in the target\'s namespace. Valid: Target.standalone({ namespace: \'infra\' }) to put them in the chart\'s.',
+      ]);
+      fs.rmSync(app.outdir, { recursive: true, force: true });
     } finally {
       warn.mockRestore();
     }

@@ -1,9 +1,9 @@
-import { ApiObject } from 'cdk8s';
+import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
   clusterGroupDefinition, clusterName, clusterObjectHeads, clusterObjects, ClusterObject, declareCluster, declareGroup, DeclaredCluster,
   describeIssue, describeIssueAt, DomainResolution, GroupDefinition, KeepalivedClusterProps, missingGroupIssues, Target, VrrpGroup,
-  vridsOf, VrrpDomain, warningsOf,
+  ValidationIssue, vridsOf, VrrpDomain, warningsOf,
 } from '../core';
 import { domainOf, validateInDomain } from './domain';
 import { KeepalivedNamespace } from './keepalived-namespace';
@@ -68,10 +68,14 @@ export class KeepalivedCluster extends Construct {
     this.name = clusterName(this.definition);
     validateInDomain(this);
     this.node.addValidation({ validate: () => missingGroupIssues(this.definition).map(describeIssue) });
+    let warned = false;
     this.node.addValidation({
       validate: () => {
-        // Warnings do not fail the synth: each is printed once, as the message an error would have.
-        for (const warning of warningsOf(this.definition)) console.warn(`Warning: ${describeIssueAt(warning)}`);
+        // Warnings do not fail the synth: each is printed once (cdk8s may validate twice), as the
+        // message an error would have.
+        if (warned) return [];
+        warned = true;
+        for (const warning of [...warningsOf(this.definition), ...this.chartNamespaceWarnings()]) console.warn(`Warning: ${describeIssueAt(warning)}`);
         return [];
       },
     });
@@ -136,6 +140,18 @@ export class KeepalivedCluster extends Construct {
    */
   protected _addGroupDefinition(definition: GroupDefinition): void {
     declareGroup(domainOf(this), this.definition, definition);
+  }
+
+  /** A chart namespace that differs from the standalone target's, which the objects live in. */
+  private chartNamespaceWarnings(): ValidationIssue[] {
+    const chart = Chart.of(this).namespace;
+    const namespace = this.target.strategy.namespace;
+    if (chart === undefined || namespace === undefined || chart === namespace) return [];
+    return [{
+      path: this.node.path, field: 'target.namespace', value: namespace,
+      problem: `the chart's namespace ${chart} does not apply to the standalone objects, which live in the target's namespace`,
+      expected: `Target.standalone({ namespace: '${chart}' }) to put them in the chart's`,
+    }];
   }
 
   /** The objects of this cluster by id, from the app-wide resolution. */

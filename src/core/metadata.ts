@@ -32,9 +32,14 @@ export function isLabelValue(value: unknown): value is string {
   return typeof value === 'string' && (value === '' || QUALIFIED_NAME.test(value));
 }
 
+/** Whether `value` is an object of keys and values (not null, not an array): a map, in YAML's words. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 function checkMap(field: string, map: unknown, report: IssueReport, what: string): [string, unknown][] {
   if (map === undefined) return [];
-  if (typeof map !== 'object' || map === null || Array.isArray(map)) {
+  if (!isPlainObject(map)) {
     report(field, map, `is not a map of ${what}`, `an object of string keys and values, e.g. { team: "network" }`);
     return [];
   }

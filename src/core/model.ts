@@ -24,7 +24,8 @@ export interface VrrpGroup {
   /**
    * The VRRP router id (VRID), 1..255, unique in the app and on the L2 segment.
    *
-   * @default - allocated automatically and stably from the group's name and construct path
+   * @default - allocated automatically and stably from the group's name, its cluster's name and where
+   * that name is unique (the Deckhouse target, or the standalone namespace)
    */
   readonly id?: number;
 
@@ -32,7 +33,7 @@ export interface VrrpGroup {
    * A stable name for the group. It is the key for automatic VRID allocation, and it names the group in
    * messages and on the node.
    *
-   * @default - the group's first address
+   * @default - none: the group's first address keys its VRID, and on the node it is named `vrid-<VRID>`
    */
   readonly name?: string;
 

@@ -8,7 +8,7 @@ import { ValidationIssue } from './errors';
 import { unsupportedHealthCheckIssues, validateHealthChecks } from './health-check';
 import { InterfaceSelector } from './interface-selector';
 import { ClusterDefinition, GroupDefinition, Toleration } from './model';
-import { isLabelValue, LABEL_KEY_EXPECTED, LABEL_VALUE_EXPECTED, labelKeyProblem } from './metadata';
+import { isLabelValue, isPlainObject, LABEL_KEY_EXPECTED, LABEL_VALUE_EXPECTED, labelKeyProblem } from './metadata';
 import { clusterName, dnsLabelProblem, interfaceNameProblem } from './names';
 import { isVrid, VRID_EXPECTED } from './rules';
 import { familyOf } from './standalone/agent-spec-of';
@@ -58,7 +58,7 @@ function checkName(def: ClusterDefinition, report: Report) {
 }
 
 function checkNodeSelector(def: ClusterDefinition, report: Report) {
-  if (def.nodeSelector === null || typeof def.nodeSelector !== 'object' || Array.isArray(def.nodeSelector)) {
+  if (!isPlainObject(def.nodeSelector)) {
     report('nodeSelector', def.nodeSelector, 'is not a map of labels', "a map of node labels, e.g. { 'node-role.kubernetes.io/edge': '' }");
     return;
   }

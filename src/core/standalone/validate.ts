@@ -2,7 +2,7 @@
 import { IpFamily, isNetwork, networkOf, parseCidr, parseIp } from '../address';
 import { ValidationIssue } from '../errors';
 import { ClusterDefinition, GroupDefinition } from '../model';
-import { checkAnnotations, checkLabels } from '../metadata';
+import { checkAnnotations, checkLabels, isPlainObject } from '../metadata';
 import { dnsLabelProblem, dnsSubdomainProblem } from '../names';
 import { exceedsLimit, QUANTITY_EXPECTED, quantityAmount } from '../quantity';
 import { metricsOptionsIssues } from '../monitoring/metrics-options';
@@ -100,6 +100,24 @@ export function validateStandaloneOptions(o: StandaloneOptions, report: IssueRep
   }
   if (o.minReadySeconds !== undefined && (!Number.isInteger(o.minReadySeconds) || o.minReadySeconds < 0)) {
     report('target.minReadySeconds', o.minReadySeconds, 'is not a whole number of seconds', 'an integer of at least 0');
+  }
+  checkAffinity(o.affinity, report);
+}
+
+/** A pod spec's affinity has these parts, each an object. */
+const AFFINITY_KINDS = ['nodeAffinity', 'podAffinity', 'podAntiAffinity'];
+
+/** The affinity's shape: an object of known parts (a misspelt one would reach the API server, which rejects it). */
+function checkAffinity(affinity: unknown, report: IssueReport) {
+  if (affinity === undefined) return;
+  const expected = `an object with ${AFFINITY_KINDS.join(', ')} (each an object), as in a pod spec`;
+  if (!isPlainObject(affinity)) {
+    report('target.affinity', affinity, 'is not an object', expected);
+    return;
+  }
+  for (const [key, value] of Object.entries(affinity)) {
+    if (!AFFINITY_KINDS.includes(key)) report(`target.affinity.${key}`, value, 'is not a part of a pod\'s affinity', expected);
+    else if (!isPlainObject(value)) report(`target.affinity.${key}`, value, 'is not an object', expected);
   }
 }
 
