@@ -78,19 +78,23 @@ describe('Grafana dashboard', () => {
     // In another namespace than the cluster's, the name carries the cluster's namespace too.
     expect(cm.metadata).toEqual({ name: 'keepalived-net-edge-dashboard', namespace: 'monitoring', labels: { ...CLUSTER.labels, grafana_dashboard: '1', team: 'net' } });
     expect(dashboardConfigMapManifest(CLUSTER).metadata).toMatchObject({ name: 'keepalived-edge-dashboard', namespace: 'net' });
-    const dashboard = JSON.parse((cm as any).data['keepalived.json']);
+    // Its file (the data key) is the cluster's own: the sidecar writes every dashboard's files to one folder.
+    expect(Object.keys((cm as any).data)).toEqual(['keepalived-net-edge.json']);
+    const dashboard = JSON.parse((cm as any).data['keepalived-net-edge.json']);
     expect(dashboard.uid).toBe('keepalived-net-edge');
     const vars = Object.fromEntries(dashboard.templating.list.map((v: any) => [v.name, v.current?.value]));
     expect(vars).toMatchObject({ namespace: 'net', cluster: 'edge' });
   });
 
-  test('clusters of one name in two namespaces, with their dashboards in one, get two ConfigMaps and two uids', () => {
+  test('clusters of one name in two namespaces, with their dashboards in one, get two ConfigMaps, two files and two uids', () => {
     // GIVEN two clusters named edge, in site-a and site-b
     const [a, b] = ['site-a', 'site-b'].map((namespace) => dashboardConfigMapManifest({ ...CLUSTER, namespace }, { namespace: 'monitoring' }));
     // THEN
     expect(a.metadata.name).not.toBe(b.metadata.name);
-    const uid = (cm: typeof a) => JSON.parse((cm as any).data['keepalived.json']).uid;
-    expect(uid(a)).not.toBe(uid(b));
+    const [fileA, fileB] = [a, b].map((cm) => Object.keys((cm as any).data)[0]);
+    expect(fileA).not.toBe(fileB);
+    const uid = (cm: typeof a, file: string) => JSON.parse((cm as any).data[file]).uid;
+    expect([uid(a, fileA), uid(b, fileB)]).toEqual(['keepalived-site-a-edge', 'keepalived-site-b-edge']);
   });
 
   test('a uid longer than Grafana\'s 40 characters keeps its start and ends in a hash of all of it', () => {

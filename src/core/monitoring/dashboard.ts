@@ -124,9 +124,6 @@ export function grafanaDashboard(options: GrafanaDashboardOptions = {}): Record<
   };
 }
 
-/** The dashboard ConfigMap's data key. */
-export const DASHBOARD_CONFIGMAP_KEY = 'keepalived.json';
-
 /** Grafana's longest dashboard uid. */
 const GRAFANA_UID_MAX = 40;
 
@@ -141,6 +138,11 @@ export function dashboardUid(cluster: Pick<MonitoredCluster, 'name' | 'namespace
   return `${uid.slice(0, GRAFANA_UID_MAX - hash.length - 1)}-${hash}`;
 }
 
+/** The dashboard's file (its ConfigMap's data key): the uid's, unique per namespace and cluster. */
+export function dashboardFileName(cluster: Pick<MonitoredCluster, 'name' | 'namespace'>): string {
+  return `${dashboardUid(cluster)}.json`;
+}
+
 /**
  * The dashboard ConfigMap's name: `keepalived-<cluster>-dashboard` in the cluster's namespace, and with
  * the cluster's namespace too in another namespace (where clusters of several namespaces meet).
@@ -152,7 +154,7 @@ export function dashboardConfigMapName(cluster: Pick<MonitoredCluster, 'name' | 
 
 /**
  * The dashboard as a ConfigMap for the Grafana sidecar (`grafana_dashboard: "1"`), preset to the
- * cluster; its name and uid are unique per namespace and cluster.
+ * cluster; its name, uid and file are unique per namespace and cluster.
  */
 export function dashboardConfigMapManifest(cluster: MonitoredCluster, options: DashboardOptions = {}): ManifestObject {
   const dashboard = grafanaDashboard({
@@ -169,6 +171,7 @@ export function dashboardConfigMapManifest(cluster: MonitoredCluster, options: D
       namespace: options.namespace ?? cluster.namespace,
       labels: { ...(cluster.labels ?? cluster.selectorLabels), grafana_dashboard: '1', ...options.labels },
     }),
-    data: { [DASHBOARD_CONFIGMAP_KEY]: `${JSON.stringify(dashboard, undefined, 2)}\n` },
+    // The sidecar writes every data key of every such ConfigMap to one folder: a key per cluster.
+    data: { [dashboardFileName(cluster)]: `${JSON.stringify(dashboard, undefined, 2)}\n` },
   };
 }
