@@ -257,6 +257,29 @@ describe('tolerations', () => {
     'tolerations[0].tolerationSeconds = "5": is not a whole number of seconds', 'a whole number of seconds with effect NoExecute'));
 });
 
+describe('wrong types from plain JavaScript: a message, not a TypeError', () => {
+  const standalone = (options: object) => front(['203.0.113.1/32'], { target: Target.standalone(options as any) });
+  test.each<[string, Build, string]>([
+    ['policies as a string', standalone({ policies: 'calico' }), 'target.policies = "calico": is not a list'],
+    ['unicastPeers as a string', standalone({ unicastPeers: '192.0.2.1' }), 'target.unicastPeers = "192.0.2.1": is not a list'],
+    ['nodeNetworks as a string', standalone({ nodeNetworks: '192.0.2.0/24' }), 'target.nodeNetworks = "192.0.2.0/24": is not a list'],
+    ['pullSecrets as a string', standalone({ images: { pullSecrets: 'regcred' } }), 'target.images.pullSecrets = "regcred": is not a list'],
+    ['tolerations as an object', front(['203.0.113.1/32'], { tolerations: { key: 'k' } }), 'tolerations = {"key":"k"}: is not a list'],
+    ['a toleration that is null', front(['203.0.113.1/32'], { tolerations: [null] }), 'tolerations[0] = null: is not a toleration'],
+    ['addresses as a string', (chart) => new FrontendVips(chart, 'front', { nodeSelector: { a: '' }, addresses: '203.0.113.1/32' as any }), 'addresses = "203.0.113.1/32": is not a list of addresses'],
+    ['vrids as a number', front(['203.0.113.1/32'], { vrids: 5 }), 'vrids = 5: is not a list of VRIDs'],
+    ['no props', (chart) => new FrontendVips(chart, 'front', undefined as any), 'props = undefined: is not an object of props'],
+    ['addGroup()', (chart) => new KeepalivedCluster(chart, 'front', { nodeSelector: { a: '' } }).addGroup(undefined as any), 'groups[0] = undefined: is not a VRRP group'],
+    ['a group that is null', (chart) => new KeepalivedCluster(chart, 'front', { nodeSelector: { a: '' }, groups: [null as any] }), 'groups[0] = null: is not a VRRP group'],
+    ['ReservedVrids without props', (chart) => new ReservedVrids(chart, 'front', undefined as any), 'props = undefined: is not an object of props'],
+    ['ReservedVrids ids as a number', (chart) => new ReservedVrids(chart, 'front', { ids: 5 as any }), 'ids = 5: is not a list'],
+  ])('%s', (_, bad, message) => {
+    const found = failure(bad);
+    expect(found).toContain(`[test/front] ${message}`);
+    expect(found).toContain('Valid:');
+  });
+});
+
 describe('target-specific fields', () => {
   test('advertInterval on the Deckhouse target', () => expectRule(
     front(['203.0.113.1/32']), front(['203.0.113.1/32'], { advertInterval: 2 }),

@@ -5,7 +5,7 @@
  */
 import { throwIfIssues, ValidationIssue } from './errors';
 import { DomainResolution, NamespaceOwner, VrrpDomain } from './domain';
-import { checkAnnotations, checkLabels } from './metadata';
+import { checkAnnotations, checkLabels, isPlainObject, listIn } from './metadata';
 import { dnsLabelProblem } from './names';
 import { DEFAULT_NAMESPACE } from './standalone/names';
 import { ClusterDefinition, GroupDefinition, KeepalivedClusterBaseProps } from './model';
@@ -24,13 +24,15 @@ export interface ReservedVridsProps {
 }
 
 /**
- * Turns a cluster's props into its definition, checks them and its first `groups`, and adds the
- * cluster to the domain. `path` is the construct path (cdk8s) or the resource name (Pulumi): it names
- * the cluster in messages. `id` is the construct id or the resource name: the default name derives
- * from it. Throws a KeepalivedConfigError for invalid props or groups, before the domain has the cluster.
+ * Turns a cluster's props into its definition, checks them and its first groups (`groupsOf`, made
+ * once the props are checked), and adds the cluster to the domain. `path` is the construct path
+ * (cdk8s) or the resource name (Pulumi): it names the cluster in messages. `id` is the construct id or
+ * the resource name: the default name derives from it. Throws a KeepalivedConfigError for invalid
+ * props or groups, before the domain has the cluster.
  */
 export function declareCluster(domain: VrrpDomain, path: string, id: string, props: KeepalivedClusterBaseProps,
-  groups: readonly GroupDefinition[] = []): DeclaredCluster {
+  groupsOf: () => readonly GroupDefinition[] = () => []): DeclaredCluster {
+  throwIfNotProps(path, props, '{ nodeSelector: { ... }, ... }');
   const cluster: DeclaredCluster = {
     path,
     id,
@@ -43,7 +45,7 @@ export function declareCluster(domain: VrrpDomain, path: string, id: string, pro
     healthChecks: props.healthChecks,
   };
   throwIfIssues(validateCluster(cluster));
-  for (const group of groups) {
+  for (const group of groupsOf()) {
     throwIfIssues(validateGroup(cluster, group));
     cluster.groups.push(group);
   }
@@ -60,9 +62,19 @@ export function declareGroup(domain: VrrpDomain, cluster: DeclaredCluster, group
 
 /** Reserves VRIDs in the domain for `owner` (a construct path or resource name), and returns them. */
 export function declareReservation(domain: VrrpDomain, owner: string, props: ReservedVridsProps): readonly number[] {
+  throwIfNotProps(owner, props, '{ ids: [...] }');
+  const issues: ValidationIssue[] = [];
+  listIn('ids', props.ids, (field, value, problem, expected) => issues.push({ path: owner, field, value, problem, expected }), 'a list of VRIDs (1..255)');
+  if (props.ids === undefined) issues.push({ path: owner, field: 'ids', value: undefined, problem: 'is missing', expected: 'a list of VRIDs (1..255)' });
+  throwIfIssues(issues);
   const ids = [...props.ids];
   domain.reserve({ owner, field: 'ids', ids });
   return ids;
+}
+
+/** Props that are not an object (a plain-JavaScript caller's missing or wrong argument). */
+function throwIfNotProps(path: string, props: unknown, expected: string): void {
+  if (!isPlainObject(props)) throwIfIssues([{ path, field: 'props', value: props, problem: 'is not an object of props', expected }]);
 }
 
 /** The app-wide issues (VRIDs, addresses, names) that concern one owner. */

@@ -37,6 +37,17 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * The items of a prop that must be a list: none when it is absent, and none, with an issue, when it is
+ * something else (a plain-JavaScript caller's string, say).
+ */
+export function listIn(field: string, value: unknown, report: IssueReport, expected: string): readonly unknown[] {
+  if (value === undefined) return [];
+  if (Array.isArray(value)) return value;
+  report(field, value, 'is not a list', expected);
+  return [];
+}
+
 function checkMap(field: string, map: unknown, report: IssueReport, what: string): [string, unknown][] {
   if (map === undefined) return [];
   if (!isPlainObject(map)) {

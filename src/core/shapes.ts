@@ -109,12 +109,12 @@ export function clusterGroupDefinition(group: VrrpGroup, index: number): GroupDe
 export function frontendVipsGroups(path: string, props: FrontendVipsProps): GroupDefinition[] {
   const addresses = props.addresses;
   if (!Array.isArray(addresses) || addresses.length === 0) {
-    throwIfIssues([{ path, field: 'addresses', value: addresses, problem: 'no addresses given', expected: 'at least one address such as "203.0.113.10/32"' }]);
+    throwIfIssues([{ path, field: 'addresses', value: addresses, problem: Array.isArray(addresses) ? 'no addresses given' : 'is not a list of addresses', expected: 'a list of at least one address such as ["203.0.113.10/32"]' }]);
   }
-  if (props.vrids !== undefined && props.vrids.length !== addresses.length) {
+  if (props.vrids !== undefined && (!Array.isArray(props.vrids) || props.vrids.length !== addresses.length)) {
     throwIfIssues([{
       path, field: 'vrids', value: props.vrids,
-      problem: `has ${props.vrids.length} entries for ${addresses.length} addresses`,
+      problem: Array.isArray(props.vrids) ? `has ${props.vrids.length} entries for ${addresses.length} addresses` : 'is not a list of VRIDs',
       expected: 'one VRID per address, in the same order, or omit vrids for automatic allocation',
     }]);
   }

@@ -8,7 +8,7 @@ import { ValidationIssue } from './errors';
 import { unsupportedHealthCheckIssues, validateHealthChecks } from './health-check';
 import { InterfaceSelector } from './interface-selector';
 import { ClusterDefinition, GroupDefinition, Toleration } from './model';
-import { isLabelValue, isPlainObject, LABEL_KEY_EXPECTED, LABEL_VALUE_EXPECTED, labelKeyProblem } from './metadata';
+import { isLabelValue, isPlainObject, LABEL_KEY_EXPECTED, LABEL_VALUE_EXPECTED, labelKeyProblem, listIn } from './metadata';
 import { clusterName, dnsLabelProblem, interfaceNameProblem } from './names';
 import { isVrid, VRID_EXPECTED } from './rules';
 import { familyOf } from './standalone/agent-spec-of';
@@ -26,7 +26,10 @@ export function validateCluster(def: ClusterDefinition): ValidationIssue[] {
   }
   checkName(def, report);
   checkNodeSelector(def, report);
-  def.tolerations.forEach((t, i) => checkToleration(t, `tolerations[${i}]`, report));
+  listIn('tolerations', def.tolerations, report, 'a list of tolerations, e.g. [{ key: "dedicated", operator: "Exists" }]').forEach((t, i) => {
+    if (isPlainObject(t)) checkToleration(t as Toleration, `tolerations[${i}]`, report);
+    else report(`tolerations[${i}]`, t, 'is not a toleration', 'an object with key, operator, value, effect and tolerationSeconds, as in a pod spec');
+  });
   def.target.strategy.validateCluster(def, report);
   def.groups.forEach((g) => checkGroup(def, g, report));
   issues.push(...healthCheckIssues(def, def.healthChecks, 'healthChecks'));
@@ -108,6 +111,11 @@ function checkGroup(def: ClusterDefinition, gdef: GroupDefinition, report: Repor
   const g = gdef.group;
   const f = gdef.fieldOf;
   const target = def.target.strategy;
+  if (!isPlainObject(g)) {
+    // groups[i] itself (addGroup() from plain JavaScript, say): name it by its first field's path.
+    report(f('addresses').replace(/\.addresses$/, ''), g, 'is not a VRRP group', 'an object with addresses, e.g. { addresses: [{ address: "192.0.2.10/32" }] }');
+    return;
+  }
   for (const i of healthCheckIssues(def, g.healthChecks, f('healthChecks'))) report(i.field, i.value, i.problem, i.expected);
 
   if (g.id !== undefined && !isVrid(g.id)) {

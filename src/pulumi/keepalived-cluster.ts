@@ -109,7 +109,7 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
     const kind = new.target as typeof KeepalivedCluster;
     let definition: DeclaredCluster;
     try {
-      definition = declareCluster(domain, name, name, props, kind._groupsOf(name, props));
+      definition = declareCluster(domain, name, name, props, () => kind._groupsOf(name, props));
     } catch (error) {
       throw asProgramError(error);
     }

@@ -2,7 +2,7 @@
 import { IpFamily, isNetwork, networkOf, parseCidr, parseIp } from '../address';
 import { ValidationIssue } from '../errors';
 import { ClusterDefinition, GroupDefinition } from '../model';
-import { checkAnnotations, checkLabels, isPlainObject } from '../metadata';
+import { checkAnnotations, checkLabels, isPlainObject, listIn } from '../metadata';
 import { dnsLabelProblem, dnsSubdomainProblem } from '../names';
 import { exceedsLimit, QUANTITY_EXPECTED, quantityAmount } from '../quantity';
 import { metricsOptionsIssues } from '../monitoring/metrics-options';
@@ -45,24 +45,26 @@ export function validateStandaloneOptions(o: StandaloneOptions, report: IssueRep
   if (o.images?.pullPolicy !== undefined && !enumValues(ImagePullPolicy).includes(o.images.pullPolicy)) {
     report('target.images.pullPolicy', o.images.pullPolicy, 'is not an image pull policy', enumNames('ImagePullPolicy', ImagePullPolicy));
   }
-  (o.images?.pullSecrets ?? []).forEach((s, i) => {
+  listIn('target.images.pullSecrets', o.images?.pullSecrets, report, 'a list of Secret names, e.g. ["regcred"]').forEach((s, i) => {
     if (dnsSubdomainProblem(s)) report(`target.images.pullSecrets[${i}]`, s, `${dnsSubdomainProblem(s)}, so it cannot be a Secret name`, 'the name of a Secret in the cluster\'s namespace');
   });
-  (o.policies ?? []).forEach((p, i) => {
-    if (!enumValues(VrrpPolicyFlavor).includes(p)) report(`target.policies[${i}]`, p, 'is not a policy flavour', `one of ${enumNames('VrrpPolicyFlavor', VrrpPolicyFlavor)}`);
-    else if (o.policies!.indexOf(p) !== i) report(`target.policies[${i}]`, p, 'is listed twice', 'each policy flavour once');
+  const policies = listIn('target.policies', o.policies, report, `a list of ${enumNames('VrrpPolicyFlavor', VrrpPolicyFlavor)}`);
+  policies.forEach((p, i) => {
+    if (!enumValues(VrrpPolicyFlavor).includes(p as VrrpPolicyFlavor)) report(`target.policies[${i}]`, p, 'is not a policy flavour', `one of ${enumNames('VrrpPolicyFlavor', VrrpPolicyFlavor)}`);
+    else if (policies.indexOf(p) !== i) report(`target.policies[${i}]`, p, 'is listed twice', 'each policy flavour once');
   });
-  if ((o.policies ?? []).includes(VrrpPolicyFlavor.NETWORK_POLICY) && (o.nodeNetworks ?? []).length === 0) {
+  const nodeNetworks = listIn('target.nodeNetworks', o.nodeNetworks, report, 'a list of networks, e.g. ["192.0.2.0/24"]');
+  if (policies.includes(VrrpPolicyFlavor.NETWORK_POLICY) && nodeNetworks.length === 0) {
     report('target.nodeNetworks', o.nodeNetworks, 'the NetworkPolicy flavour needs the nodes\' networks for its ipBlock rule', 'the networks of the nodes, e.g. ["192.0.2.0/24"]');
   }
-  (o.nodeNetworks ?? []).forEach((net, i) => {
-    const cidr = parseCidr(net);
+  nodeNetworks.forEach((net, i) => {
+    const cidr = parseCidr(net as string);
     if (!cidr || !isNetwork(cidr)) report(`target.nodeNetworks[${i}]`, net, 'is not a network', cidr ? `the network address, "${networkOf(cidr).text}"` : 'a network such as "192.0.2.0/24"');
   });
   if (o.auth !== undefined) validateAuth(o.auth, report);
   const peers = new Set<string>();
-  (o.unicastPeers ?? []).forEach((peer, i) => {
-    const ip = parseIp(peer);
+  listIn('target.unicastPeers', o.unicastPeers, report, 'a list of node addresses, e.g. ["192.0.2.11"]').forEach((peer, i) => {
+    const ip = parseIp(peer as string);
     if (!ip) report(`target.unicastPeers[${i}]`, peer, 'is not an IP address', 'a node address without a prefix, e.g. "192.0.2.11"');
     else if (peers.has(ip.text)) report(`target.unicastPeers[${i}]`, peer, 'is listed twice', 'each peer once');
     if (ip) peers.add(ip.text);
@@ -206,7 +208,7 @@ export function validateStandaloneGroup(o: StandaloneOptions, gdef: GroupDefinit
     if (problem) report(f('garpRefreshSeconds'), g.garpRefreshSeconds, problem, GARP_REFRESH_EXPECTED);
   }
   const peers = o.unicastPeers;
-  if (peers !== undefined && !peers.some((p) => parseIp(p)?.family === family)) {
+  if (Array.isArray(peers) && !peers.some((p) => parseIp(p)?.family === family)) {
     report('target.unicastPeers', peers, `has no IPv${family} address for the IPv${family} group ${f('addresses')}, whose adverts would reach no peer`,
       `the nodes' IPv${family} addresses too, or a separate cluster for IPv${family}`);
   }
