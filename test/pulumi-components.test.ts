@@ -8,7 +8,7 @@ import * as cdk8s from '../src/internal';
 import { describeIssueAt } from '../src/internal';
 import {
   FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, KeepalivedConfigError, KeepalivedNamespace, ReservedVrids, Target,
-  VrrpPolicyFlavor,
+  VrrpAuth, VrrpPolicyFlavor, VrrpVersion,
 } from '../src/pulumi';
 import { programDomain, resetVrrpDomainForTests } from '../src/pulumi/domain';
 import { isProtected, namespaceResources } from '../src/pulumi/keepalived-namespace';
@@ -290,6 +290,16 @@ describe('errors, as cdk8s reports them', () => {
     expect(withPulumi).toThrow(KeepalivedConfigError);
     expect(withPulumi).toThrow(expected.join('\n'));
     // The program stops at the throw; forget the half-declared component at once.
+    resetVrrpDomainForTests();
+  });
+
+  test('a Pulumi Output where a prop takes a value says so (its JSON is Pulumi\'s text, and a secret password is not "empty")', () => {
+    const said = 'a Pulumi Output: props take plain values (declare the component inside apply(), or pass the value itself)';
+    const standalone = (options: object) => () => new FrontendVips('test/front', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'], target: Target.standalone(options as any) });
+    expect(standalone({ namespace: pulumi.output('kad') })).toThrow(`[test/front] target.namespace = (${said}): is empty or not a string.`);
+    resetVrrpDomainForTests();
+    expect(standalone({ auth: VrrpAuth.literal(pulumi.secret('pw123456') as any), vrrpVersion: VrrpVersion.V2 }))
+      .toThrow(`[test/front] target.auth = "(a literal that is ${said})": is not a string.`);
     resetVrrpDomainForTests();
   });
 

@@ -12,9 +12,22 @@ export interface ValidationIssue {
   readonly expected: string;
 }
 
-/** Renders a value for a message: strings quoted, everything else as JSON. */
+/** A Pulumi Output where a prop wants a value: its JSON would be Pulumi's text on calling `toJSON`. */
+const PULUMI_OUTPUT = 'a Pulumi Output: props take plain values (declare the component inside apply(), or pass the value itself)';
+
+function isPulumiOutput(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && (value as { __pulumiOutput?: unknown }).__pulumiOutput === true;
+}
+
+/** What kind of value a value is, for a message that must not show it (a password). */
+export function describeKind(value: unknown): string {
+  return isPulumiOutput(value) ? PULUMI_OUTPUT : `a ${value === null ? 'null' : typeof value}`;
+}
+
+/** Renders a value for a message: strings quoted, everything else as JSON (a Pulumi Output as what it is). */
 export function showValue(value: unknown): string {
   if (value === undefined) return 'undefined';
+  if (isPulumiOutput(value)) return `(${PULUMI_OUTPUT})`;
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   try {
     return JSON.stringify(value) ?? String(value);

@@ -13,7 +13,8 @@ export const AUTH_PASS_EXPECTED = `1 to ${AUTH_PASS_MAX} printable ASCII charact
 
 /** Why `pass` is not a usable PASS password, or undefined. Never quotes the password. */
 export function authPasswordProblem(pass: unknown): string | undefined {
-  if (typeof pass !== 'string' || pass.length === 0) return 'is empty';
+  if (typeof pass !== 'string') return 'is not a string';
+  if (pass.length === 0) return 'is empty';
   const bytes = Buffer.byteLength(pass, 'utf8');
   if (bytes > AUTH_PASS_MAX) return `is ${bytes} bytes long; VRRPv2 PASS authentication carries at most ${AUTH_PASS_MAX} (keepalived would truncate it)`;
   if (!AUTH_PASS_CHARS.test(pass) || AUTH_PASS_FORBIDDEN.test(pass)) {

@@ -1,6 +1,6 @@
 /** The standalone target's own rules: its options, and what its groups may use. */
 import { IpFamily, isNetwork, networkOf, parseCidr, parseIp } from '../address';
-import { ValidationIssue } from '../errors';
+import { describeKind, ValidationIssue } from '../errors';
 import { ClusterDefinition, GroupDefinition } from '../model';
 import { checkAnnotations, checkLabels, isPlainObject, listIn } from '../metadata';
 import { dnsLabelProblem, dnsSubdomainProblem } from '../names';
@@ -145,7 +145,7 @@ function validateAuth(auth: VrrpAuth, report: IssueReport) {
   if (password !== undefined) {
     const problem = authPasswordProblem(password);
     // Never echo the password itself into an error message.
-    if (problem) report('target.auth', `(a literal of ${typeof password === 'string' ? password.length : 0} characters)`, problem, AUTH_PASS_EXPECTED);
+    if (problem) report('target.auth', typeof password === 'string' ? `(a literal of ${password.length} characters)` : `(a literal that is ${describeKind(password)})`, problem, AUTH_PASS_EXPECTED);
   } else {
     if (dnsSubdomainProblem(secretName)) report('target.auth', secretName, `the Secret name ${dnsSubdomainProblem(secretName)}`, 'the name of a Secret in the cluster\'s namespace');
     if (typeof key !== 'string' || !/^[-._a-zA-Z0-9]+$/.test(key)) report('target.auth', key, 'is not a Secret data key', 'a key of letters, digits, "-", "_" or "."');
