@@ -24,6 +24,8 @@ const edge = {
   vrids: [10],
   target: Target.standalone({ policies: [VrrpPolicyFlavor.CALICO] }),
 };
+/** A second standalone cluster in edge's namespace, on other nodes (the same nodes would need another metrics port). */
+const edgeB = { ...edge, name: 'edge-b', nodeSelector: { 'node-role.kubernetes.io/edge-b': '' }, addresses: ['203.0.113.20/32'], vrids: [20] };
 
 /** The messages cdk8s reports for what `declare` adds to a chart `test`: thrown at once, or at synth. */
 function cdk8sMessages(declare: (chart: Chart) => void): string[] {
@@ -116,7 +118,7 @@ describe('as Pulumi resources', () => {
       // namespace's KeepalivedNamespace, which no cluster owns.
       return registrations.filter((r) => r.type.endsWith(':Namespace') || r.type.endsWith(':KeepalivedNamespace')).map((r) => `${r.type}::${r.name}`);
     };
-    const second = { ...edge, name: 'edge-b', addresses: ['203.0.113.20/32'], vrids: [20] };
+    const second = edgeB;
     const both = await urnOfNamespace(() => { new FrontendVips('edge', edge); new FrontendVips('edge-b', second); });
     const onlySecond = await urnOfNamespace(() => { new FrontendVips('edge-b', second); });
     expect(both).toEqual(['keepalived-constructs:index:KeepalivedNamespace::keepalived', 'kubernetes:core/v1:Namespace::keepalived-namespace']);
@@ -130,7 +132,7 @@ describe('as Pulumi resources', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       return registrations.filter((r) => r.type === 'kubernetes:core/v1:ConfigMap' && r.inputs.data?.['keepalived-agent.js'] !== undefined).map((r) => r.name);
     };
-    const inImage = { ...edge, name: 'edge-b', addresses: ['203.0.113.20/32'], vrids: [20],
+    const inImage = { ...edgeB,
       target: Target.standalone({ images: { agent: 'registry.example/keepalived-constructs:1', agentInImage: true } }) };
     expect(await agentConfigMaps(() => { new FrontendVips('edge-b', inImage); })).toEqual([]);
     expect(await agentConfigMaps(() => { new FrontendVips('edge-b', inImage); new FrontendVips('edge', edge); })).toEqual(['keepalived-agent']);
@@ -216,7 +218,7 @@ describe('as Pulumi resources', () => {
     const [one, two] = [new k8s.Provider('kube-one', {}), new k8s.Provider('kube-two', {})];
     const errors = await programFailures(async () => {
       new FrontendVips('edge', edge, { provider: one });
-      new FrontendVips('edge-b', { ...edge, name: 'edge-b', addresses: ['203.0.113.20/32'], vrids: [20] }, { provider: two });
+      new FrontendVips('edge-b', edgeB, { provider: two });
       await new Promise((resolve) => setTimeout(resolve, 50));
     });
     const { messages } = onlyFailure(errors);
@@ -375,7 +377,7 @@ describe('errors, as cdk8s reports them', () => {
 
 describe('a namespace\'s shared objects: what can never delete or duplicate them', () => {
   const inNamespace = (name: string, address: string, extra: object = {}) => ({
-    name, nodeSelector: {}, selectAllNodes: true, addresses: [address], target: Target.standalone({ namespace: 'kad', ...extra }),
+    name, nodeSelector: { role: name }, addresses: [address], target: Target.standalone({ namespace: 'kad', ...extra }),
   });
   const namespaces = () => registrations.filter((r) => r.type === 'kubernetes:core/v1:Namespace' || r.type.endsWith(':KeepalivedNamespace')).map((r) => r.name);
 
@@ -481,10 +483,10 @@ describe('a program that declares components after an await', () => {
   test("a later cluster that mounts the agent, in a namespace whose shared objects were created without it, fails saying what to declare", async () => {
     // GIVEN a produced cluster whose image has the agent baked in: its namespace's implicit owner emits no agent ConfigMap
     const inImage = { keepalived: 'registry.example/keepalived:2.2.7', keepalivedVersion: '2.2.7', agent: 'registry.example/agent:1', agentInImage: true };
-    const a = new FrontendVips('a', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'], target: Target.standalone({ images: inImage }) });
+    const a = new FrontendVips('a', { nodeSelector: { role: 'a' }, addresses: ['203.0.113.1/32'], target: Target.standalone({ images: inImage }) });
     await value(a.vrids);
     // WHEN a later cluster in that namespace mounts the agent ConfigMap
-    const errors = await programFailures(() => new FrontendVips('b', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.2/32'], target: Target.standalone() }));
+    const errors = await programFailures(() => new FrontendVips('b', { nodeSelector: { role: 'b' }, addresses: ['203.0.113.2/32'], target: Target.standalone() }));
     // THEN it fails, naming no owner the user never declared, and saying what would work
     expect(errors).toHaveLength(1);
     expect((errors[0] as Error).message).toBe('[b] target.images.agentInImage = false: namespace keepalived is owned by the KeepalivedNamespace made for '
