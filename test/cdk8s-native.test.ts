@@ -13,6 +13,8 @@ import { expectValidAgainstSchemas } from './support/schemas';
 import { synth } from './support/synth';
 
 const SELECTOR = { 'node-role.kubernetes.io/edge': '' };
+/** The nodes of one of several standalone clusters: nodes of its own (on the same nodes, each would need a metrics port of its own). */
+const nodesOf = (id: string) => ({ ...SELECTOR, 'example.com/keepalived-cluster': id });
 const standalone = (extra: object = {}) => Target.standalone({
   discovery: {}, auth: VrrpAuth.literal('pw'), policies: [VrrpPolicyFlavor.CALICO, VrrpPolicyFlavor.CILIUM], ...extra,
 });
@@ -107,7 +109,7 @@ describe('objects named after their content (the cluster\'s and the agent Config
     // GIVEN two standalone clusters (three ConfigMaps named after their content), synthesized a file per object
     const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'kc-files-')), yamlOutputType: YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE, recordConstructMetadata: true });
     const chart = new Chart(app, 'c');
-    const clusters = ['edge', 'core'].map((id, i) => new FrontendVips(chart, id, { nodeSelector: SELECTOR, addresses: [`203.0.113.${i + 1}/32`], target: Target.standalone() }));
+    const clusters = ['edge', 'core'].map((id, i) => new FrontendVips(chart, id, { nodeSelector: nodesOf(id), addresses: [`203.0.113.${i + 1}/32`], target: Target.standalone() }));
     app.synth();
     // THEN each ConfigMap has a file of its own, named after its synthesized name, which the handles give
     const files = fs.readdirSync(path.join(app.outdir, 'c')).filter((f) => f.startsWith('ConfigMap.')).sort();
@@ -156,7 +158,7 @@ describe('handles to the children', () => {
     expect([cluster.podMonitor?.kind, cluster.prometheusRule?.kind, cluster.dashboard?.kind]).toEqual(['PodMonitor', 'PrometheusRule', 'ConfigMap']);
     cluster.dashboard!.metadata.addAnnotation('via', 'handle');
     expect(synth(chart).find((o) => o.metadata.namespace === 'monitoring').metadata.annotations).toEqual({ via: 'handle' });
-    const plain = new FrontendVips(chart, 'plain', { nodeSelector: SELECTOR, addresses: ['203.0.113.11/32'], target: Target.standalone() });
+    const plain = new FrontendVips(chart, 'plain', { nodeSelector: nodesOf('plain'), addresses: ['203.0.113.11/32'], target: Target.standalone() });
     expect([plain.podMonitor, plain.prometheusRule, plain.dashboard]).toEqual([undefined, undefined, undefined]);
   });
 
@@ -190,8 +192,8 @@ describe('objects resolved in any order', () => {
   test('each object\'s JSON is its synthesized one, however the clusters\' objects are interleaved', () => {
     // GIVEN two standalone clusters (each builds its objects at synth, and only the last cluster's are kept)
     const chart = new Chart(Testing.app(), 'c');
-    const a = new FrontendVips(chart, 'a', { nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'], target: standalone() });
-    const b = new FrontendVips(chart, 'b', { nodeSelector: SELECTOR, addresses: ['203.0.113.11/32'], target: standalone() });
+    const a = new FrontendVips(chart, 'a', { nodeSelector: nodesOf('a'), addresses: ['203.0.113.10/32'], target: standalone() });
+    const b = new FrontendVips(chart, 'b', { nodeSelector: nodesOf('b'), addresses: ['203.0.113.11/32'], target: standalone() });
     const expected = synth(chart);
     // WHEN their objects are resolved alternately, a's and b's, and a's again
     const interleaved = [a.daemonSet!, b.daemonSet!, a.configMap!, b.configMap!, a.daemonSet!, b.serviceAccount!, a.serviceAccount!];
@@ -211,7 +213,7 @@ describe('objects resolved in any order', () => {
       const strategy = target.strategy;
       const objects = strategy.objects.bind(strategy);
       strategy.objects = (def, ctx) => { builds.set(id, (builds.get(id) ?? 0) + 1); return objects(def, ctx); };
-      new FrontendVips(chart, id, { nodeSelector: SELECTOR, addresses: [`203.0.113.${id.charCodeAt(0)}/32`], target });
+      new FrontendVips(chart, id, { nodeSelector: nodesOf(id), addresses: [`203.0.113.${id.charCodeAt(0)}/32`], target });
     }
     // WHEN the app synthesizes
     synth(chart);
@@ -222,7 +224,7 @@ describe('objects resolved in any order', () => {
 
 describe('the Namespace and the agent ConfigMap belong to no cluster', () => {
   const cluster = (chart: Chart, id: string, address: string) =>
-    new FrontendVips(chart, id, { nodeSelector: SELECTOR, addresses: [address], target: Target.standalone() });
+    new FrontendVips(chart, id, { nodeSelector: nodesOf(id), addresses: [address], target: Target.standalone() });
   const shared = (objects: any[]) => objects.filter((o) => o.kind === 'Namespace' || o.data?.['keepalived-agent.js'] !== undefined);
 
   test('two clusters in one namespace: one Namespace, one agent ConfigMap, whatever their order', () => {
@@ -267,7 +269,7 @@ describe('the Namespace and the agent ConfigMap belong to no cluster', () => {
     // Adding a cluster that says the namespace exists must not drop the Namespace that the others
     // created (a pruning GitOps tool, like Pulumi, would delete it with everything in it).
     const declare = (chart: Chart, id: string, createNamespace?: boolean) => new FrontendVips(chart, id, {
-      nodeSelector: SELECTOR, addresses: [id === 'a' ? '203.0.113.1/32' : '203.0.113.2/32'],
+      nodeSelector: nodesOf(id), addresses: [id === 'a' ? '203.0.113.1/32' : '203.0.113.2/32'],
       target: Target.standalone(createNamespace === undefined ? {} : { createNamespace }),
     });
     for (const order of [['a', 'b'], ['b', 'a']]) {
@@ -368,7 +370,7 @@ describe('the Namespace and the agent ConfigMap belong to no cluster', () => {
 describe('an agent image with the agent baked in: no agent ConfigMap', () => {
   const inImage = { images: { agent: 'registry.example/keepalived-constructs:1', agentInImage: true } };
   const cluster = (chart: Chart, id: string, address: string, extra: object = {}) =>
-    new FrontendVips(chart, id, { nodeSelector: SELECTOR, addresses: [address], target: Target.standalone(extra) });
+    new FrontendVips(chart, id, { nodeSelector: nodesOf(id), addresses: [address], target: Target.standalone(extra) });
   const agentConfigMaps = (objects: any[]) => objects.filter((o) => o.data?.['keepalived-agent.js'] !== undefined);
   const agentVolume = (ds: any) => ds.spec.template.spec.volumes.find((v: any) => v.name === 'agent');
   const agentMounts = (ds: any) => [...ds.spec.template.spec.initContainers, ...ds.spec.template.spec.containers]

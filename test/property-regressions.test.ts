@@ -105,7 +105,7 @@ describe('duplicate objects', () => {
     'one name in two namespaces: two cluster-scoped %s policies keepalived-<name>-vrrp', (flavor) => {
       const { objects, message } = attempt((chart) => {
         new FrontendVips(chart, 'a', { name: 'edge', nodeSelector: {}, selectAllNodes: true, addresses: ['192.0.2.1/32'], target: Target.standalone({ namespace: 'ns-a', policies: [flavor] }) });
-        new FrontendVips(chart, 'b', { name: 'edge', nodeSelector: {}, selectAllNodes: true, addresses: ['192.0.2.2/32'], target: Target.standalone({ namespace: 'ns-b', policies: [flavor] }) });
+        new FrontendVips(chart, 'b', { name: 'edge', nodeSelector: {}, selectAllNodes: true, addresses: ['192.0.2.2/32'], target: Target.standalone({ namespace: 'ns-b', policies: [flavor], metrics: { port: 9655 } }) });
       });
       // Either rejected, naming the second cluster's name, or the cluster-scoped policies differ
       // (today the second overwrites the first on apply, and ns-a's nodes lose their VRRP rule).
