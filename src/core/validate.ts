@@ -65,7 +65,9 @@ function checkNodeSelector(def: ClusterDefinition, report: Report) {
     report('nodeSelector', def.nodeSelector, 'is not a map of labels', "a map of node labels, e.g. { 'node-role.kubernetes.io/edge': '' }");
     return;
   }
-  if (Object.keys(def.nodeSelector).length === 0 && def.selectAllNodes !== true) {
+  if (def.selectAllNodes !== undefined && typeof def.selectAllNodes !== 'boolean') {
+    report('selectAllNodes', def.selectAllNodes, 'is not a boolean', 'true or false');
+  } else if (Object.keys(def.nodeSelector).length === 0 && def.selectAllNodes !== true) {
     report('nodeSelector', def.nodeSelector, 'is empty, so keepalived would run on every schedulable node',
       "the labels of the nodes that hold the addresses, e.g. { 'node-role.kubernetes.io/edge': '' }, or selectAllNodes: true to mean every node");
   }

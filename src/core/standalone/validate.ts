@@ -25,6 +25,9 @@ const enumValues = (e: object) => Object.values(e) as unknown[];
 const enumNames = (name: string, e: object) => Object.keys(e).filter((k) => Number.isNaN(Number(k))).map((k) => `${name}.${k}`).join(', ');
 
 export function validateStandaloneOptions(o: StandaloneOptions, report: IssueReport): void {
+  if (o.createNamespace !== undefined && typeof o.createNamespace !== 'boolean') {
+    report('target.createNamespace', o.createNamespace, 'is not a boolean', 'true or false');
+  }
   if (o.namespace !== undefined && dnsLabelProblem(o.namespace, 63)) {
     report('target.namespace', o.namespace, `${dnsLabelProblem(o.namespace, 63)}`, 'a namespace name: a DNS label of at most 63 characters');
   }
@@ -126,8 +129,9 @@ function checkAffinity(affinity: unknown, report: IssueReport) {
 function validateResources(field: string, r: ContainerResources, report: IssueReport) {
   for (const key of ['cpuRequest', 'cpuLimit', 'memoryRequest', 'memoryLimit'] as const) {
     const value = r?.[key];
-    if (value === undefined || value === 'none') continue;
-    if (quantityAmount(value) === undefined) report(`${field}.${key}`, value, 'is not a Kubernetes quantity', `${QUANTITY_EXPECTED}, or "none"`);
+    const isLimit = key.endsWith('Limit');
+    if (value === undefined || (value === 'none' && isLimit)) continue;
+    if (quantityAmount(value) === undefined) report(`${field}.${key}`, value, 'is not a Kubernetes quantity', isLimit ? `${QUANTITY_EXPECTED}, or "none"` : QUANTITY_EXPECTED);
   }
   for (const [request, limit] of REQUEST_LIMIT_PAIRS) {
     if (exceedsLimit(r?.[request], r?.[limit])) {
