@@ -443,7 +443,9 @@ describe('a namespace\'s shared objects: what can never delete or duplicate them
     ['FrontendVips', () => new FrontendVips('front', inNamespace('front', '203.0.113.300/32'))],
     ['GatewayPair', () => new GatewayPair('gw', { nodeSelector: {}, selectAllNodes: true, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/99' }, target: Target.standalone({ namespace: 'kad' }) })],
     ['KeepalivedCluster', () => new KeepalivedCluster('c', { nodeSelector: {}, selectAllNodes: true, groups: [{ addresses: [] }], target: Target.standalone({ namespace: 'kad' }) })],
-  ])('%s with an invalid group throws before anything is registered, and nothing fails after', async (_, declare) => {
+    ['KeepalivedNamespace', () => new KeepalivedNamespace('ns', { name: 'Not_A_Namespace' })],
+    ['ReservedVrids', () => new ReservedVrids('routers', { ids: 5 as any })],
+  ])('%s with an invalid group or prop throws before anything is registered, and nothing fails after', async (_, declare) => {
     const errors = await programFailures(() => {
       expect(declare).toThrow(KeepalivedConfigError);
     });

@@ -1,6 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import { declareReservation, issuesOf, KeepalivedConfigError, ReservedVridsProps } from '../core';
-import { describeOutcome, programDomain } from './domain';
+import { asProgramError, describeOutcome, programDomain } from './domain';
 
 /**
  * Reserves VRIDs for the whole program: automatic allocation never picks them, and using one
@@ -29,9 +29,16 @@ export class ReservedVrids extends pulumi.ComponentResource {
    * @param opts passed to the component
    */
   constructor(name: string, props: ReservedVridsProps, opts?: pulumi.ComponentResourceOptions) {
-    super(ReservedVrids.__pulumiType, name, {}, opts);
+    // Checked before anything is registered.
     const program = programDomain();
-    this.ids = declareReservation(program.vrrp, name, props);
+    let ids: readonly number[];
+    try {
+      ids = declareReservation(program.vrrp, name, props);
+    } catch (error) {
+      throw asProgramError(error);
+    }
+    super(ReservedVrids.__pulumiType, name, {}, opts);
+    this.ids = ids;
     const { result } = program.join(name, () => describeOutcome(undefined, issuesOf(program.vrrp, name)), () => {
       const issues = issuesOf(program.vrrp, name);
       if (issues.length > 0) throw new KeepalivedConfigError(issues);
