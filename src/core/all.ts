@@ -13,6 +13,8 @@ export * from './rules';
 export * from './vrid';
 export * from './validate';
 export * from './domain';
+export * from './host-ports';
+export * from './namespace-owner';
 export * from './deckhouse/keepalived-instance';
 export * from './deckhouse/target';
 export * from './agent-spec';

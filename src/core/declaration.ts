@@ -4,7 +4,8 @@
  * so that the defaults, the order of the checks and the messages exist once.
  */
 import { throwIfIssues, ValidationIssue } from './errors';
-import { DomainResolution, NamespaceOwner, VrrpDomain } from './domain';
+import { DomainResolution, VrrpDomain } from './domain';
+import { NamespaceOwner } from './namespace-owner';
 import { checkAnnotations, checkLabels, isPlainObject, listIn } from './metadata';
 import { dnsLabelProblem } from './names';
 import { DEFAULT_NAMESPACE } from './standalone/names';

@@ -1,12 +1,15 @@
 /**
  * The VRRP domain: every cluster, VRID reservation and shared namespace of one app (a cdk8s App, or a
  * Pulumi program). It holds the rules that need all of them at once: VRID uniqueness and stable
- * allocation, one holder per virtual IP, unique resource names, and one owner per shared namespace.
+ * allocation, one holder per virtual IP, unique resource names, clusters that agree with their shared
+ * namespace's owner, and one listener per host port on nodes that clusters share.
  */
 import { parseCidr } from './address';
 import { ValidationIssue } from './errors';
+import { sharesNodes } from './host-ports';
 import { clusterObjectHeads } from './manifests';
 import { ClusterDefinition } from './model';
+import { NamespaceOwner, NamespaceUse, namespaceDisagreement, namespaceUseOf } from './namespace-owner';
 import { clusterName } from './names';
 import { allocateVrids, VridClaim, VridReservation } from './vrid';
 import { isVrid, VRID_EXPECTED } from './rules';
@@ -17,91 +20,6 @@ export interface DomainResolution {
   vridOf(cluster: ClusterDefinition, groupIndex: number): number | undefined;
   /** Every app-wide issue. */
   readonly issues: readonly ValidationIssue[];
-}
-
-/** The owner of a namespace's shared objects (the Namespace and the agent ConfigMap). */
-export interface NamespaceOwner {
-  /** Its construct path or resource name. */
-  readonly path: string;
-  /** The namespace. */
-  readonly name: string;
-  /** Whether it emits the Namespace. */
-  readonly createNamespace: boolean;
-  /** Whether it emits the agent ConfigMap. */
-  readonly agentConfigMap: boolean;
-  /** Whether the package created it for the namespace's clusters (none was declared), rather than the user. */
-  readonly implicit?: boolean;
-}
-
-type NodeSelector = ClusterDefinition['nodeSelector'];
-
-/** Whether two node selectors select some node in common for certain: one within the other (an empty one selects every node). */
-function sharesNodes(a: NodeSelector, b: NodeSelector): boolean {
-  const within = (inner: NodeSelector, outer: NodeSelector) => Object.entries(inner ?? {}).every(([k, v]) => outer?.[k] === v);
-  return within(a, b) || within(b, a);
-}
-
-/**
- * Host ports for clusters in order, each of which listens on one: `wanted`, or the next port that no
- * earlier cluster on the same nodes listens on (the CLI renders YAML, which has no prop to set it, so).
- */
-export function freeHostPorts(clusters: readonly { readonly nodeSelector: NodeSelector }[], wanted: number): number[] {
-  const taken: { nodeSelector: NodeSelector; port: number }[] = [];
-  return clusters.map(({ nodeSelector }) => {
-    let port = wanted;
-    while (taken.some((t) => t.port === port && sharesNodes(t.nodeSelector, nodeSelector))) port++;
-    taken.push({ nodeSelector, port });
-    return port;
-  });
-}
-
-/** What one standalone cluster asks of its namespace's shared objects. */
-export interface NamespaceUse {
-  /** The cluster's construct path or resource name. */
-  readonly path: string;
-  /** The cluster's `createNamespace`, if it says. */
-  readonly createNamespace: boolean | undefined;
-  /** Whether its pods mount the agent ConfigMap. */
-  readonly agentConfigMap: boolean;
-}
-
-/** What a standalone cluster asks of its namespace. */
-export function namespaceUseOf(def: ClusterDefinition): NamespaceUse {
-  return { path: def.path, createNamespace: def.target.standaloneOptions?.createNamespace, agentConfigMap: def.target.strategy.needsAgentConfigMap };
-}
-
-/**
- * What the owner that the package makes for a namespace's clusters (none being declared) emits: the
- * agent ConfigMap if some cluster mounts it; the Namespace unless the clusters say it exists (when
- * they disagree, `namespaceDisagreement` reports it).
- */
-export function implicitNamespaceOptions(uses: readonly NamespaceUse[]): ImplicitNamespaceOptions {
-  return uses.reduce(withNamespaceUse, { createNamespace: true, agentConfigMap: false });
-}
-
-/** What an implicit owner emits. */
-export type ImplicitNamespaceOptions = Pick<NamespaceOwner, 'createNamespace' | 'agentConfigMap'>;
-
-/** `implicitNamespaceOptions` of the uses so far, and one more. */
-export function withNamespaceUse(options: ImplicitNamespaceOptions, use: NamespaceUse): ImplicitNamespaceOptions {
-  return { createNamespace: options.createNamespace && use.createNamespace !== false, agentConfigMap: options.agentConfigMap || use.agentConfigMap };
-}
-
-/**
- * Clusters of a namespace without a declared owner that disagree on whether the namespace exists: the
- * Namespace would then be emitted or not depending on which clusters the app has, so adding a cluster
- * that says it exists would delete it (Pulumi, or a GitOps tool that prunes), with everything in it.
- * One issue on each cluster that says `createNamespace: false`.
- */
-export function namespaceDisagreement(namespace: string, uses: readonly NamespaceUse[]): ValidationIssue[] {
-  const other = uses.find((u) => u.createNamespace !== false);
-  if (!other) return [];
-  return uses.filter((u) => u.createNamespace === false).map((u) => ({
-    path: u.path, field: 'target.createNamespace', value: false,
-    problem: `namespace ${namespace} has no KeepalivedNamespace, and its cluster ${other.path} ${other.createNamespace ? 'sets createNamespace: true' : 'leaves createNamespace unset'}, `
-      + 'so whether the Namespace is emitted would depend on which clusters there are: adding or removing one would create the namespace, or delete it with everything in it',
-    expected: `a KeepalivedNamespace ${namespace}, which decides for all its clusters (createNamespace: false when the namespace exists already), or createNamespace: false on every cluster in it`,
-  }));
 }
 
 /** All clusters, reservations and shared namespaces of one app. */
