@@ -273,6 +273,7 @@ describe('wrong types from plain JavaScript: a message, not a TypeError', () => 
     ['a group that is null', (chart) => new KeepalivedCluster(chart, 'front', { nodeSelector: { a: '' }, groups: [null as any] }), 'groups[0] = null: is not a VRRP group'],
     ['ReservedVrids without props', (chart) => new ReservedVrids(chart, 'front', undefined as any), 'props = undefined: is not an object of props'],
     ['ReservedVrids ids as a number', (chart) => new ReservedVrids(chart, 'front', { ids: 5 as any }), 'ids = 5: is not a list'],
+    ['metrics as true', standalone({ metrics: true }), 'target.metrics = true: is not an object of metrics options'],
     ['createNamespace as a string', standalone({ createNamespace: 'false' }), 'target.createNamespace = "false": is not a boolean'],
     ['selectAllNodes as a string', front(['203.0.113.1/32'], { nodeSelector: {}, selectAllNodes: 'yes' }), 'selectAllNodes = "yes": is not a boolean'],
     ['a request of "none" (only a limit can be none)', standalone({ resources: { keepalived: { cpuRequest: 'none' } } }), 'target.resources.keepalived.cpuRequest = "none": is not a Kubernetes quantity'],

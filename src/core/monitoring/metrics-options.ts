@@ -7,7 +7,7 @@
  * labels; the rest is what only the agent knows (`keepalived_agent_*`, priorities, health checks).
  */
 import { ValidationIssue } from '../errors';
-import { checkLabels } from '../metadata';
+import { checkLabels, isPlainObject } from '../metadata';
 import { dnsLabelProblem } from '../names';
 
 /**
@@ -218,6 +218,9 @@ const PROMETHEUS_LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** The problems of `MetricsOptions` (empty when valid). */
 export function metricsOptionsIssues(path: string, options: MetricsOptions | undefined, reserved: readonly ReservedPort[] = []): ValidationIssue[] {
   if (options === undefined) return [];
+  if (!isPlainObject(options as unknown)) {
+    return [{ path, field: 'metrics', value: options, problem: 'is not an object of metrics options', expected: '{ port, podMonitor, prometheusRule, dashboard }, or { enabled: false }' }];
+  }
   const issues: ValidationIssue[] = [];
   if (options.port !== undefined || options.enabled !== false) {
     issues.push(...metricsPortIssues(path, options.port ?? DEFAULT_METRICS_PORT, reserved));
