@@ -1,5 +1,5 @@
 /** The help texts: one per command, and the overview. */
-import { DEFAULT_AGENT_IMAGE, DEFAULT_KEEPALIVED_IMAGE, DEFAULT_KEEPALIVED_VERSION } from '../core';
+import { DEFAULT_AGENT_IMAGE, DEFAULT_KEEPALIVED_IMAGE, DEFAULT_KEEPALIVED_VERSION, DEFAULT_METRICS_PORT } from '../core';
 
 export const OVERVIEW = `keepalived-constructs: check, render and import Deckhouse KeepalivedInstance YAML
 
@@ -30,6 +30,8 @@ const TARGET = `  --target deckhouse|standalone
                            deckhouse (default): the KeepalivedInstance objects, for the Deckhouse module.
                            standalone: a keepalived DaemonSet and what it needs (Namespace, ServiceAccount,
                            ConfigMap with the node agent), with the same VRIDs, for clusters without it.
+                           Its agents serve metrics on port ${DEFAULT_METRICS_PORT} of the node; instances on the same nodes
+                           take the next free port, in the order of the input.
   --namespace NS           standalone only: the namespace of its objects (default: keepalived).
   --node-order a,b,c       standalone only: the nodes in the order that spreads masters; with N groups on
                            N nodes each node is master of one group, as the Deckhouse module does.

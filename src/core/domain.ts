@@ -217,7 +217,10 @@ export class VrrpDomain {
     const uses = new Map<string, NamespaceUse[]>();
     for (const def of this.clusters) {
       const ns = def.target.strategy.namespace;
-      if (ns !== undefined && this.namespaceOwner(ns)?.implicit) uses.set(ns, [...(uses.get(ns) ?? []), namespaceUseOf(def)]);
+      if (ns === undefined || !this.namespaceOwner(ns)?.implicit) continue;
+      let nsUses = uses.get(ns);
+      if (!nsUses) uses.set(ns, nsUses = []);
+      nsUses.push(namespaceUseOf(def));
     }
     const disagreeing = new Set<string>();
     for (const [ns, nsUses] of uses) {
