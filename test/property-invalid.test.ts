@@ -147,6 +147,17 @@ function placeIn<T>(list: T[], p: Picks, value: T): number {
 
 const v4HostOf = (vip: VipSpec) => vip.canonical.split('/')[0];
 
+/** `name` misspelt as people do: a letter dropped, doubled or swapped with the next, or the case changed. */
+function misspell(name: string, p: Picks): string {
+  const i = 1 + p.int(name.length - 2);
+  switch (p.int(4)) {
+    case 0: return name.slice(0, i) + name.slice(i + 1);
+    case 1: return name.slice(0, i) + name[i] + name.slice(i);
+    case 2: return name[i] === name[i + 1] ? `${name}s` : name.slice(0, i) + name[i + 1] + name[i] + name.slice(i + 2);
+    default: return name === name.toLowerCase() ? name.toUpperCase() : name.toLowerCase();
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // The catalogue
 // ---------------------------------------------------------------------------------------------------
@@ -474,6 +485,26 @@ const MUTATIONS: Mutation[] = [
   },
   // --- standalone options
   ...standaloneMutations(),
+  {
+    name: 'unknown field: a misspelt toleration field',
+    apply: (app, p) => {
+      const c = p.pick(app.clusters);
+      c.tolerations = [...(c.tolerations ?? [])];
+      const field = misspell(p.pick(['key', 'operator', 'value', 'effect', 'tolerationSeconds']), p);
+      const i = placeIn(c.tolerations, p, { key: 'dedicated', operator: 'Exists', [field]: 'x' } as TolSpec);
+      return { path: pathOf(c), field: `tolerations[${i}].${field}` };
+    },
+  },
+  {
+    name: 'unknown field: a misspelt field of the Deckhouse target\'s options',
+    apply: (app, p) => {
+      const c = p.pick(app.clusters.filter(isDeckhouse));
+      if (c === undefined) return undefined;
+      const field = misspell(p.pick(['labels', 'annotations']), p);
+      c.target = { kind: 'deckhouse', explicit: true, metadata: { ...(c.target as { metadata?: object }).metadata, [field]: {} } };
+      return { path: pathOf(c), field: `target.${field}` };
+    },
+  },
   // --- empty
   {
     name: 'empty: FrontendVips without addresses',
@@ -519,6 +550,16 @@ function standaloneMutations(): Mutation[] {
   });
   const families = (c: ClusterSpec) => new Set(groupsOf(c).map((g) => g.family));
   return [
+    onStandalone('unknown field: a misspelt field of the standalone options (or of their discovery options)', (o, p) => {
+      if (o.discovery !== undefined && p.int(2) === 0) {
+        const field = misspell(p.pick(['unicast', 'leases', 'maxNodes', 'maxNodeSetChange', 'leaseDurationSeconds', 'sidecar']), p);
+        o.discovery = { ...o.discovery, [field]: true };
+        return `target.discovery.${field}`;
+      }
+      const field = misspell(p.pick(['namespace', 'nodeOrder', 'images', 'policies', 'nodeNetworks', 'unicastPeers', 'profile', 'vrrpVersion', 'discovery', 'metrics']), p);
+      (o as Record<string, unknown>)[field] = p.pick<unknown>([true, 'x', 3, {}]);
+      return `target.${field}`;
+    }),
     onStandalone('target.namespace: not a DNS label', (o, p) => {
       o.namespace = p.pick(['Bad_NS', '', 'x'.repeat(64), 'a.b', '-ns']);
       return 'target.namespace';

@@ -445,6 +445,11 @@ describe('a namespace\'s shared objects: what can never delete or duplicate them
     ['KeepalivedCluster', () => new KeepalivedCluster('c', { nodeSelector: {}, selectAllNodes: true, groups: [{ addresses: [] }], target: Target.standalone({ namespace: 'kad' }) })],
     ['KeepalivedNamespace', () => new KeepalivedNamespace('ns', { name: 'Not_A_Namespace' })],
     ['ReservedVrids', () => new ReservedVrids('routers', { ids: 5 as any })],
+    ['FrontendVips with a misspelt prop', () => new FrontendVips('front', { ...inNamespace('front', '203.0.113.1/32'), advertIntervall: 1 } as any)],
+    ['GatewayPair with a misspelt field of the target', () => new GatewayPair('gw', {
+      nodeSelector: {}, selectAllNodes: true, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' }, target: Target.standalone({ namespace: 'kad', nodeOrdr: ['a'] } as any),
+    })],
+    ['KeepalivedNamespace with a misspelt prop', () => new KeepalivedNamespace('ns', { nmae: 'kad' } as any)],
   ])('%s with an invalid group or prop throws before anything is registered, and nothing fails after', async (_, declare) => {
     const errors = await programFailures(() => {
       expect(declare).toThrow(KeepalivedConfigError);

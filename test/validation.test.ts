@@ -4,7 +4,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, Chart } from 'cdk8s';
-import { FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, ReservedVrids, Target, VrrpPolicyFlavor } from '../src/internal';
+import {
+  FailoverProfile, FrontendVips, FrontendVipsProps, GatewayPair, HealthAction, HealthCheck, HttpScheme, ImagePullPolicy, InterfaceSelector, KeepalivedCluster,
+  KeepalivedNamespace, ReservedVrids, SidecarMode, Target, UpdateStrategy, VrrpAuth, VrrpPolicyFlavor, VrrpVersion,
+} from '../src/internal';
 import { newChart, synth } from './support/synth';
 
 type Build = (chart: Chart, app: App) => void;
@@ -281,6 +284,79 @@ describe('wrong types from plain JavaScript: a message, not a TypeError', () => 
     const found = failure(bad);
     expect(found).toContain(`[test/front] ${message}`);
     expect(found).toContain('Valid:');
+  });
+});
+
+describe('a field the package does not know (a typo, or a field of something else) is an error, not ignored', () => {
+  const standalone = (options: object, extra: object = {}) => front(['203.0.113.1/32'], { target: Target.standalone(options as any), ...extra });
+  test.each<[string, Build, string, string]>([
+    ['a prop of FrontendVips', front(['203.0.113.1/32'], { advertIntervall: 2 }),
+      'advertIntervall = 2: is not a prop of FrontendVips', 'Valid: advertInterval, if that is what was meant (the fields: addresses, advertInterval, healthChecks,'],
+    ['a prop of GatewayPair, in lan', (chart) => new GatewayPair(chart, 'front', { nodeSelector: {}, selectAllNodes: true, lan: { address: '192.0.2.1/24', interfce: 'eth1' } as any, wan: { address: '198.51.100.1/24' } }),
+      'lan.interfce = "eth1": is not a field of a gateway address', 'Valid: interface, if that is what was meant (the fields: address, interface)'],
+    ['a prop of KeepalivedCluster, case aside', (chart) => new KeepalivedCluster(chart, 'front', { nodeSelector: {}, selectAllNodes: true, Groups: [] } as any),
+      'Groups = []: is not a prop of KeepalivedCluster', 'Valid: groups, if that is what was meant'],
+    ['a field of a group from addGroup, and of its VIP', (chart) => new KeepalivedCluster(chart, 'front', { nodeSelector: {}, selectAllNodes: true })
+      .addGroup({ addresses: [{ address: '192.0.2.1/24', adress: 'x' }], prempt: false } as any),
+      'groups[0].prempt = false: is not a field of a VRRP group', 'groups[0].addresses[0].adress = "x": is not a field of a VIP. Valid: address, if that is what was meant'],
+    ['a field of a toleration', front(['203.0.113.1/32'], { tolerations: [{ key: 'k', operator: 'Exists', efect: 'NoSchedule' }] }),
+      'tolerations[0].efect = "NoSchedule": is not a field of a toleration', 'Valid: effect, if that is what was meant'],
+    ['a field of the standalone options, with no near name', standalone({ replicas: 2 }),
+      'target.replicas = 2: is not a field of the standalone target\'s options', 'Valid: one of affinity, annotations, auth,'],
+    ['a field of the images, three levels down', standalone({ images: { pullPolicy: 'Always', pulSecrets: ['regcred'] } }),
+      'target.images.pulSecrets = ["regcred"]: is not a field of the images', 'Valid: pullSecrets, if that is what was meant'],
+    ['a field of a container\'s resources', standalone({ resources: { agent: { memoryLimt: '1Gi' } } }),
+      'target.resources.agent.memoryLimt = "1Gi": is not a field of a container\'s resources', 'Valid: memoryLimit, if that is what was meant'],
+    ['a container without resources of its own (render\'s are the agent\'s)', standalone({ resources: { render: {} } }),
+      'target.resources.render = {}: is not a field of the resources', 'Valid: one of agent, keepalived'],
+    ['a field of the PodMonitor options', standalone({ metrics: { podMonitor: { intervall: '30s' } } }),
+      'target.metrics.podMonitor.intervall = "30s": is not a field of the PodMonitor options', 'Valid: interval, if that is what was meant'],
+    ['a field of the discovery options', standalone({ discovery: { leaseDuration: 30 } }),
+      'target.discovery.leaseDuration = 30: is not a field of the discovery options', 'Valid: one of leaseDurationSeconds, leases,'],
+    ['a field of the Deckhouse options', front(['203.0.113.1/32'], { target: Target.deckhouse({ annotation: {} } as any) }),
+      'target.annotation = {}: is not a field of the Deckhouse target\'s options', 'Valid: annotations, if that is what was meant'],
+    ['a field of a health check\'s options (not its kind, which the factory sets)', standalone({}, { healthChecks: [HealthCheck.http({ port: 80, paht: '/healthz' } as any)] }),
+      'healthChecks[0].paht = "/healthz": is not a field of HealthCheck.http\'s options', 'Valid: path, if that is what was meant (the fields: fall, host, insecureSkipTlsVerify, intervalSeconds, onFailure, path, port, rise, scheme, timeoutSeconds)'],
+    ['a field of KeepalivedNamespace', (chart) => new KeepalivedNamespace(chart, 'front', { createNamespce: false } as any),
+      'createNamespce = false: is not a prop of KeepalivedNamespace', 'Valid: createNamespace, if that is what was meant'],
+    ['a field of ReservedVrids', (chart) => new ReservedVrids(chart, 'front', { ids: [1], vrids: [2] } as any),
+      'vrids = [2]: is not a prop of ReservedVrids', 'Valid: one of ids.'],
+  ])('%s', (_, bad, message, valid) => {
+    const found = failure(bad);
+    expect(found).toContain(`[test/front] ${message}`);
+    expect(found).toContain(valid);
+  });
+
+  test('every field that the package knows is accepted (a standalone cluster with all of them)', () => {
+    expect(failure((chart) => {
+      new KeepalivedNamespace(chart, 'ns', { name: 'kad', createNamespace: true, agentConfigMap: true, labels: { a: 'b' }, annotations: { a: 'b' } });
+      new FrontendVips(chart, 'front', {
+        name: 'front', nodeSelector: { edge: '' }, selectAllNodes: false, tolerations: [{ key: 'k', operator: 'Equal', value: 'v', effect: 'NoExecute', tolerationSeconds: 5 }],
+        addresses: ['203.0.113.1/32'], vrids: [9], interface: InterfaceSelector.name('eth0'), preempt: true, advertInterval: 1,
+        healthChecks: [HealthCheck.interface('eth0', { intervalSeconds: 1, timeoutSeconds: 0.5, fall: 2, rise: 2, onFailure: HealthAction.lowerPriority(50) }),
+          HealthCheck.http({ port: 8080, path: '/healthz', host: 'a.example', scheme: HttpScheme.HTTPS, insecureSkipTlsVerify: true })],
+        target: Target.standalone({
+          namespace: 'kad', createNamespace: true, nodeOrder: ['a', 'b'], images: { keepalived: 'k:1', agent: 'a:1', agentInImage: true, keepalivedVersion: '2.2.7', pullPolicy: ImagePullPolicy.ALWAYS, pullSecrets: ['regcred'] },
+          policies: [VrrpPolicyFlavor.CALICO], nodeNetworks: ['192.0.2.0/24'], auth: VrrpAuth.fromSecret('vrrp'), profile: FailoverProfile.CLASSIC, vrrpVersion: VrrpVersion.V2, garpRefreshSeconds: 30,
+          discovery: { unicast: true, leases: true, leaseDurationSeconds: 30, minReloadIntervalSeconds: 5, maxNodes: 10, maxNodeSetChange: 0.5, peersInInterfaceNetwork: true, sidecar: SidecarMode.NATIVE },
+          labels: { a: 'b' }, annotations: { a: 'b' }, podLabels: { a: 'b' }, podAnnotations: { a: 'b' },
+          resources: { keepalived: { cpuRequest: '10m', cpuLimit: '1', memoryRequest: '16Mi', memoryLimit: '64Mi' }, agent: { cpuLimit: 'none' } },
+          priorityClassName: 'p', affinity: {}, updateStrategy: UpdateStrategy.ROLLING_UPDATE, maxUnavailable: 1, minReadySeconds: 5,
+          metrics: { enabled: true, port: 9700, podMonitor: { labels: { a: 'b' }, interval: '30s' }, prometheusRule: { labels: { a: 'b' }, alertLabels: { a: 'b' }, flapThreshold: 3, flapWindowMinutes: 10 }, dashboard: { labels: { a: 'b' }, namespace: 'grafana' } },
+        }),
+      });
+    })).toBeUndefined();
+  });
+
+  test('a subclass of a construct may take props of its own; the fields it inherits are checked all the same', () => {
+    class TeamVips extends FrontendVips {
+      constructor(scope: Chart, id: string, props: FrontendVipsProps & { team: string }) {
+        super(scope, id, props);
+      }
+    }
+    expect(failure((chart) => new TeamVips(chart, 'front', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'], team: 'net' }))).toBeUndefined();
+    expect(failure((chart) => new TeamVips(chart, 'front', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'], team: 'net', tolerations: [{ kye: 'k' } as any] })))
+      .toContain('[test/front] tolerations[0].kye = "k": is not a field of a toleration. Valid: key, if that is what was meant');
   });
 });
 

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { FrontendVipsProps, frontendVipsGroups } from '../core';
+import { FRONTEND_VIPS_FIELDS, FrontendVipsProps, frontendVipsGroups, KnownFields } from '../core';
 import { KeepalivedCluster } from './keepalived-cluster';
 
 /**
@@ -13,6 +13,9 @@ import { KeepalivedCluster } from './keepalived-cluster';
  * });
  */
 export class FrontendVips extends KeepalivedCluster {
+  /** @internal */
+  protected static readonly _fields: KnownFields = FRONTEND_VIPS_FIELDS;
+
   constructor(scope: Construct, id: string, props: FrontendVipsProps) {
     super(scope, id, props);
     for (const group of frontendVipsGroups(this.node.path, props)) this._addGroupDefinition(group);

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { GatewayPairProps, gatewayPairGroup } from '../core';
+import { GATEWAY_PAIR_FIELDS, GatewayPairProps, gatewayPairGroup, KnownFields } from '../core';
 import { KeepalivedCluster } from './keepalived-cluster';
 
 /**
@@ -14,6 +14,9 @@ import { KeepalivedCluster } from './keepalived-cluster';
  * });
  */
 export class GatewayPair extends KeepalivedCluster {
+  /** @internal */
+  protected static readonly _fields: KnownFields = GATEWAY_PAIR_FIELDS;
+
   constructor(scope: Construct, id: string, props: GatewayPairProps) {
     super(scope, id, props);
     this._addGroupDefinition(gatewayPairGroup(props));

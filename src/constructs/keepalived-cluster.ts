@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import {
   clusterGroupDefinition, clusterName, clusterObjectHeads, clusterObjects, ClusterObject, declareCluster, declareGroup, DeclaredCluster,
   describeIssue, describeIssueAt, DomainResolution, GroupDefinition, KeepalivedClusterProps, missingGroupIssues, Target, VrrpGroup,
-  ValidationIssue, vridsOf, VrrpDomain, warningsOf,
+  ValidationIssue, vridsOf, VrrpDomain, warningsOf, KEEPALIVED_CLUSTER_FIELDS, KnownFields, shapeFieldsOf,
 } from '../core';
 import { domainOf, validateInDomain } from './domain';
 import { KeepalivedNamespace } from './keepalived-namespace';
@@ -61,9 +61,17 @@ export class KeepalivedCluster extends Construct {
 
   private readonly definition: DeclaredCluster;
 
+  /**
+   * The fields of this class's props.
+   *
+   * @internal
+   */
+  protected static readonly _fields: KnownFields = KEEPALIVED_CLUSTER_FIELDS;
+
   constructor(scope: Construct, id: string, props: KeepalivedClusterProps) {
     super(scope, id);
-    this.definition = declareCluster(domainOf(this), this.node.path, id, props);
+    const kind = new.target as typeof KeepalivedCluster;
+    this.definition = declareCluster(domainOf(this), this.node.path, id, props, shapeFieldsOf(kind._fields, Object.getPrototypeOf(kind)._fields));
     this.target = this.definition.target;
     this.name = clusterName(this.definition);
     validateInDomain(this);

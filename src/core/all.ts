@@ -2,6 +2,7 @@
 // core through `./index`, what they need of it and no more.
 export * from './address';
 export * from './errors';
+export * from './fields';
 export * from './interface-selector';
 export * from './manifest';
 export * from './model';

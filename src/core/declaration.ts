@@ -4,6 +4,7 @@
  * so that the defaults, the order of the checks and the messages exist once.
  */
 import { throwIfIssues, ValidationIssue } from './errors';
+import { checkKnownFields, KnownFields, knownFields } from './fields';
 import { DomainResolution, VrrpDomain } from './domain';
 import { NamespaceOwner } from './namespace-owner';
 import { checkAnnotations, checkLabels, isPlainObject, listIn } from './metadata';
@@ -28,11 +29,13 @@ export interface ReservedVridsProps {
  * Turns a cluster's props into its definition, checks them and its first groups (`groupsOf`, made
  * once the props are checked), and adds the cluster to the domain. `path` is the construct path
  * (cdk8s) or the resource name (Pulumi): it names the cluster in messages. `id` is the construct id or
- * the resource name: the default name derives from it. Throws a KeepalivedConfigError for invalid
- * props or groups, before the domain has the cluster.
+ * the resource name: the default name derives from it. `shape` has the props' fields: a key that is not
+ * one of them is an error (only in nested objects when `ownKeys` is false: a user's subclass may have
+ * props of its own). Throws a KeepalivedConfigError for invalid props or groups, before the domain
+ * has the cluster.
  */
 export function declareCluster(domain: VrrpDomain, path: string, id: string, props: KeepalivedClusterBaseProps,
-  groupsOf: () => readonly GroupDefinition[] = () => []): DeclaredCluster {
+  shape: { readonly fields: KnownFields; readonly ownKeys: boolean }, groupsOf: () => readonly GroupDefinition[] = () => []): DeclaredCluster {
   throwIfNotProps(path, props, '{ nodeSelector: { ... }, ... }');
   const cluster: DeclaredCluster = {
     path,
@@ -45,7 +48,7 @@ export function declareCluster(domain: VrrpDomain, path: string, id: string, pro
     groups: [],
     healthChecks: props.healthChecks,
   };
-  throwIfIssues(validateCluster(cluster));
+  throwIfIssues([...unknownFieldIssues(path, props, shape.fields, shape.ownKeys), ...validateCluster(cluster)]);
   for (const group of groupsOf()) {
     throwIfIssues(validateGroup(cluster, group));
     cluster.groups.push(group);
@@ -64,13 +67,22 @@ export function declareGroup(domain: VrrpDomain, cluster: DeclaredCluster, group
 /** Reserves VRIDs in the domain for `owner` (a construct path or resource name), and returns them. */
 export function declareReservation(domain: VrrpDomain, owner: string, props: ReservedVridsProps): readonly number[] {
   throwIfNotProps(owner, props, '{ ids: [...] }');
-  const issues: ValidationIssue[] = [];
+  const issues = unknownFieldIssues(owner, props, RESERVED_VRIDS_FIELDS);
   listIn('ids', props.ids, (field, value, problem, expected) => issues.push({ path: owner, field, value, problem, expected }), 'a list of VRIDs (1..255)');
   if (props.ids === undefined) issues.push({ path: owner, field: 'ids', value: undefined, problem: 'is missing', expected: 'a list of VRIDs (1..255)' });
   throwIfIssues(issues);
   const ids = [...props.ids];
   domain.reserve({ owner, field: 'ids', ids });
   return ids;
+}
+
+const RESERVED_VRIDS_FIELDS = knownFields<ReservedVridsProps>('a prop of ReservedVrids', { ids: true });
+
+/** The issues of the keys of `props` that are not among `fields`. */
+function unknownFieldIssues(path: string, props: unknown, fields: KnownFields, ownKeys = true): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  checkKnownFields('', props, fields, (field, value, problem, expected) => issues.push({ path, field, value, problem, expected }), ownKeys);
+  return issues;
 }
 
 /** Props that are not an object (a plain-JavaScript caller's missing or wrong argument). */
@@ -139,6 +151,10 @@ export interface KeepalivedNamespaceProps {
   readonly annotations?: { [key: string]: string };
 }
 
+const KEEPALIVED_NAMESPACE_FIELDS = knownFields<KeepalivedNamespaceProps>('a prop of KeepalivedNamespace', {
+  name: true, createNamespace: true, agentConfigMap: true, labels: true, annotations: true,
+});
+
 /**
  * Checks a namespace owner's props and adds it to the domain. Throws a KeepalivedConfigError when
  * invalid, or when the namespace has an owner already. `implicit`: the package made it for the
@@ -149,7 +165,7 @@ export function declareNamespace(domain: VrrpDomain, path: string, props: Keepal
     path, name: props.name ?? DEFAULT_NAMESPACE, createNamespace: props.createNamespace !== false, agentConfigMap: props.agentConfigMap !== false,
     ...(implicit ? { implicit } : {}),
   };
-  const issues: ValidationIssue[] = [];
+  const issues = unknownFieldIssues(path, props, KEEPALIVED_NAMESPACE_FIELDS);
   const report = (field: string, value: unknown, problem: string, expected: string) => issues.push({ path, field, value, problem, expected });
   const problem = dnsLabelProblem(owner.name, 63);
   if (problem) report('name', owner.name, problem, 'a namespace name: a DNS label of at most 63 characters');

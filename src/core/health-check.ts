@@ -5,6 +5,7 @@
  */
 import { AgentHealthCheck, AgentSpec, AgentTrack } from './agent-spec';
 import { ValidationIssue } from './errors';
+import { checkKnownFields, KnownFields, knownFields } from './fields';
 import {
   countProblem, defaultTimeoutSeconds, HEALTH_CHECK_DEFAULTS, HealthCheckKind, healthInterfaceProblem, HealthRuleProblem,
   hostHeaderProblem, httpPathProblem, intervalProblem, KUBE_APISERVER_PATH, KUBE_APISERVER_PORT, MAX_GROUP_HEALTH_CHECKS,
@@ -179,6 +180,27 @@ export interface HealthCheckSpec extends HealthCheckOptions {
   readonly interface?: string;
 }
 
+const CHECK_OPTIONS = { intervalSeconds: true, timeoutSeconds: true, fall: true, rise: true, onFailure: true } as const satisfies
+  { readonly [K in keyof Required<HealthCheckOptions>]: true };
+
+/** The fields of each kind of check's options. */
+const HEALTH_CHECK_FIELDS: { readonly [K in HealthCheckKind]: KnownFields } = {
+  [HealthCheckKind.HTTP]: knownFields<HttpHealthCheckOptions>('a field of HealthCheck.http\'s options', {
+    ...CHECK_OPTIONS, port: true, path: true, host: true, scheme: true, insecureSkipTlsVerify: true,
+  }),
+  [HealthCheckKind.TCP]: knownFields<TcpHealthCheckOptions>('a field of HealthCheck.tcp\'s options', { ...CHECK_OPTIONS, port: true }),
+  [HealthCheckKind.KUBE_APISERVER]: knownFields<KubeApiserverHealthCheckOptions>('a field of HealthCheck.kubeApiserver\'s options', { ...CHECK_OPTIONS, port: true }),
+  [HealthCheckKind.INTERFACE]: knownFields<HealthCheckOptions>('a field of HealthCheck.interface\'s options', CHECK_OPTIONS),
+};
+
+/** A check's options as the user gave them: its spec without what its factory set (the kind, the interface's name). */
+function optionsOf(s: HealthCheckSpec): object {
+  const { kind: _kind, ...options } = s;
+  if (s.kind !== HealthCheckKind.INTERFACE) return options;
+  const { interface: _name, ...rest } = options;
+  return rest;
+}
+
 /**
  * A health check that the node agent runs on each node for a VRRP group (standalone target). While it
  * fails, the node acts as `onFailure` says. The pod is on the host network, so 127.0.0.1 is the node.
@@ -294,6 +316,7 @@ export function validateHealthChecks(checks: unknown, field: string, path: strin
 }
 
 function checkOne(s: HealthCheckSpec, at: string, report: (f: string, value: unknown, p: HealthRuleProblem | undefined) => void): void {
+  checkKnownFields(at, optionsOf(s), HEALTH_CHECK_FIELDS[s.kind], (field, value, problem, expected) => report(field, value, { problem, expected }));
   if (s.intervalSeconds !== undefined) report(`${at}.intervalSeconds`, s.intervalSeconds, intervalProblem(s.intervalSeconds));
   const interval = s.intervalSeconds ?? HEALTH_CHECK_DEFAULTS.intervalSeconds;
   if (s.timeoutSeconds !== undefined) report(`${at}.timeoutSeconds`, s.timeoutSeconds, timeoutProblem(s.timeoutSeconds, interval));

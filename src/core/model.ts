@@ -1,3 +1,4 @@
+import { knownFields } from './fields';
 import { HealthCheck } from './health-check';
 import { InterfaceSelector } from './interface-selector';
 import { Target } from './target';
@@ -184,6 +185,18 @@ export interface KeepalivedClusterBaseProps {
    */
   readonly healthChecks?: HealthCheck[];
 }
+
+/** The fields of a VIP, of a group and of a toleration. */
+export const VIRTUAL_IP_FIELDS = knownFields<VirtualIp>('a field of a VIP', { address: true, interface: true });
+export const VRRP_GROUP_FIELDS = knownFields<VrrpGroup>('a field of a VRRP group', {
+  id: true, name: true, interface: true, addresses: true, preempt: true, advertInterval: true, garpRefreshSeconds: true, preferredNode: true, healthChecks: true,
+}, { addresses: VIRTUAL_IP_FIELDS });
+export const TOLERATION_FIELDS = knownFields<Toleration>('a field of a toleration', { key: true, operator: true, value: true, effect: true, tolerationSeconds: true });
+
+/** The props that every cluster shape has. */
+export const CLUSTER_BASE_FIELDS = {
+  name: true, nodeSelector: true, selectAllNodes: true, tolerations: true, target: true, healthChecks: true,
+} as const satisfies { readonly [K in keyof Required<KeepalivedClusterBaseProps>]: true };
 
 /**
  * A group as a construct declared it, with the way to name its fields in the user's terms

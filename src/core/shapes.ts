@@ -3,8 +3,9 @@
  * how each shape turns into VRRP groups (with its fields named in the user's terms).
  */
 import { throwIfIssues } from './errors';
+import { KnownFields, knownFields } from './fields';
 import { InterfaceSelector } from './interface-selector';
-import { GroupDefinition, KeepalivedClusterBaseProps, VrrpGroup } from './model';
+import { CLUSTER_BASE_FIELDS, GroupDefinition, KeepalivedClusterBaseProps, VrrpGroup } from './model';
 
 /** Properties for `KeepalivedCluster`. */
 export interface KeepalivedClusterProps extends KeepalivedClusterBaseProps {
@@ -98,6 +99,25 @@ export interface GatewayPairProps extends KeepalivedClusterBaseProps {
    * @default - chosen by `nodeOrder` or hash
    */
   readonly preferredNode?: string;
+}
+
+/** The props of each shape (its groups' fields are checked with each group, `addGroup`'s too). */
+export const KEEPALIVED_CLUSTER_FIELDS = knownFields<KeepalivedClusterProps>('a prop of KeepalivedCluster', { ...CLUSTER_BASE_FIELDS, groups: true });
+export const FRONTEND_VIPS_FIELDS = knownFields<FrontendVipsProps>('a prop of FrontendVips', {
+  ...CLUSTER_BASE_FIELDS, addresses: true, vrids: true, interface: true, preempt: true, advertInterval: true,
+});
+const GATEWAY_ADDRESS_FIELDS = knownFields<GatewayAddress>('a field of a gateway address', { address: true, interface: true });
+export const GATEWAY_PAIR_FIELDS = knownFields<GatewayPairProps>('a prop of GatewayPair', {
+  ...CLUSTER_BASE_FIELDS, lan: true, wan: true, vrid: true, preempt: true, advertInterval: true, preferredNode: true,
+}, { lan: GATEWAY_ADDRESS_FIELDS, wan: GATEWAY_ADDRESS_FIELDS });
+
+/**
+ * The props' fields of an adapter's class (`fields`, its static `_fields`), and whether its props may
+ * have no others: not when the class inherited them (`fields` is its base class's, `inherited`), for
+ * a user's subclass may have props of its own. The nested objects of the fields are checked either way.
+ */
+export function shapeFieldsOf(fields: KnownFields, inherited: KnownFields | undefined): { readonly fields: KnownFields; readonly ownKeys: boolean } {
+  return { fields, ownKeys: fields !== inherited };
 }
 
 /** The groups of a KeepalivedCluster's props: `groups[i]`. */

@@ -7,7 +7,8 @@ import { Cidr, parseCidr, isNetwork, networkOf, maxPrefix, IpFamily, parseIp } f
 import { ValidationIssue } from './errors';
 import { unsupportedHealthCheckIssues, validateHealthChecks } from './health-check';
 import { InterfaceSelector } from './interface-selector';
-import { ClusterDefinition, GroupDefinition, Toleration } from './model';
+import { checkKnownFields } from './fields';
+import { ClusterDefinition, GroupDefinition, Toleration, TOLERATION_FIELDS, VRRP_GROUP_FIELDS } from './model';
 import { isLabelValue, isPlainObject, LABEL_KEY_EXPECTED, LABEL_VALUE_EXPECTED, labelKeyProblem, listIn } from './metadata';
 import { clusterName, dnsLabelProblem, interfaceNameProblem } from './names';
 import { isVrid, VRID_EXPECTED } from './rules';
@@ -27,7 +28,10 @@ export function validateCluster(def: ClusterDefinition): ValidationIssue[] {
   checkName(def, report);
   checkNodeSelector(def, report);
   listIn('tolerations', def.tolerations, report, 'a list of tolerations, e.g. [{ key: "dedicated", operator: "Exists" }]').forEach((t, i) => {
-    if (isPlainObject(t)) checkToleration(t as Toleration, `tolerations[${i}]`, report);
+    if (isPlainObject(t)) {
+      checkKnownFields(`tolerations[${i}]`, t, TOLERATION_FIELDS, report);
+      checkToleration(t as Toleration, `tolerations[${i}]`, report);
+    }
     else report(`tolerations[${i}]`, t, 'is not a toleration', 'an object with key, operator, value, effect and tolerationSeconds, as in a pod spec');
   });
   def.target.strategy.validateCluster(def, report);
@@ -118,6 +122,7 @@ function checkGroup(def: ClusterDefinition, gdef: GroupDefinition, report: Repor
     report(f('addresses').replace(/\.addresses$/, ''), g, 'is not a VRRP group', 'an object with addresses, e.g. { addresses: [{ address: "192.0.2.10/32" }] }');
     return;
   }
+  checkKnownFields('', g, VRRP_GROUP_FIELDS, (field, value, problem, expected) => report(f(field), value, problem, expected));
   for (const i of healthCheckIssues(def, g.healthChecks, f('healthChecks'))) report(i.field, i.value, i.problem, i.expected);
 
   if (g.id !== undefined && !isVrid(g.id)) {

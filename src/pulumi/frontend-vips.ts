@@ -1,5 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
-import { FrontendVipsProps, frontendVipsGroups, GroupDefinition, KeepalivedClusterProps } from '../core';
+import { FRONTEND_VIPS_FIELDS, FrontendVipsProps, frontendVipsGroups, GroupDefinition, KeepalivedClusterProps, KnownFields } from '../core';
 import { KeepalivedCluster } from './keepalived-cluster';
 
 /**
@@ -26,6 +26,9 @@ export class FrontendVips extends KeepalivedCluster {
   constructor(name: string, props: FrontendVipsProps, opts?: pulumi.ComponentResourceOptions) {
     super(name, props, opts);
   }
+
+  /** @internal */
+  protected static readonly _fields: KnownFields = FRONTEND_VIPS_FIELDS;
 
   /** @internal */
   protected static _groupsOf(name: string, props: KeepalivedClusterProps): GroupDefinition[] {

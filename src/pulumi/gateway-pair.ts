@@ -1,5 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
-import { GatewayPairProps, gatewayPairGroup, GroupDefinition, KeepalivedClusterProps } from '../core';
+import { GATEWAY_PAIR_FIELDS, GatewayPairProps, gatewayPairGroup, GroupDefinition, KeepalivedClusterProps, KnownFields } from '../core';
 import { KeepalivedCluster } from './keepalived-cluster';
 
 /**
@@ -26,6 +26,9 @@ export class GatewayPair extends KeepalivedCluster {
   constructor(name: string, props: GatewayPairProps, opts?: pulumi.ComponentResourceOptions) {
     super(name, props, opts);
   }
+
+  /** @internal */
+  protected static readonly _fields: KnownFields = GATEWAY_PAIR_FIELDS;
 
   /** @internal */
   protected static _groupsOf(_name: string, props: KeepalivedClusterProps): GroupDefinition[] {

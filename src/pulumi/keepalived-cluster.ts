@@ -3,7 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import {
   clusterGroupDefinition, clusterName, clusterObjectHeads, clusterObjects, contentFields, declareCluster, declareGroup, DeclaredCluster,
   describeIssueAt, GroupDefinition, issuesOf, KeepalivedClusterProps, KeepalivedConfigError, ManifestObject, missingGroupIssues, namespaceUseOf, Target,
-  VrrpGroup, vridsOf, warningsOf,
+  VrrpGroup, vridsOf, warningsOf, KEEPALIVED_CLUSTER_FIELDS, KnownFields, shapeFieldsOf,
 } from '../core';
 import { asProgramError, describeOutcome, Membership, programDomain, ProgramDomain } from './domain';
 import { isProtected, kubernetesProviderOf, namespaceResources } from './keepalived-namespace';
@@ -109,7 +109,7 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
     const kind = new.target as typeof KeepalivedCluster;
     let definition: DeclaredCluster;
     try {
-      definition = declareCluster(domain, name, name, props, () => kind._groupsOf(name, props));
+      definition = declareCluster(domain, name, name, props, shapeFieldsOf(kind._fields, Object.getPrototypeOf(kind)._fields), () => kind._groupsOf(name, props));
     } catch (error) {
       throw asProgramError(error);
     }
@@ -171,6 +171,13 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
     this.objectNames = pulumi.output(result.then((p) => p.objects.map(objectName)));
     this.registerOutputs({ vrids: this.vrids, objectNames: this.objectNames });
   }
+
+  /**
+   * The fields of this class's props.
+   *
+   * @internal
+   */
+  protected static readonly _fields: KnownFields = KEEPALIVED_CLUSTER_FIELDS;
 
   /**
    * The groups that a component of this class declares from its props, checked with the props.

@@ -2,6 +2,7 @@
 import { IpFamily } from '../address';
 import { ValidationIssue } from '../errors';
 import { ClusterObject } from '../manifest';
+import { checkKnownFields, knownFields } from '../fields';
 import { checkAnnotations, checkLabels } from '../metadata';
 import { ClusterDefinition, GroupDefinition } from '../model';
 import type { BuildContext, IssueReport, TargetStrategy } from '../target';
@@ -33,6 +34,8 @@ export interface DeckhouseOptions {
   readonly annotations?: { [key: string]: string };
 }
 
+const DECKHOUSE_OPTIONS_FIELDS = knownFields<DeckhouseOptions>('a field of the Deckhouse target\'s options', { labels: true, annotations: true });
+
 /** The Deckhouse module's KeepalivedInstance. */
 export class DeckhouseTargetStrategy implements TargetStrategy {
   public readonly maxNameLength = DECKHOUSE_NAME_MAX;
@@ -49,6 +52,7 @@ export class DeckhouseTargetStrategy implements TargetStrategy {
   constructor(public readonly options: DeckhouseOptions = {}) {}
 
   public validateCluster(_def: ClusterDefinition, report: IssueReport): void {
+    checkKnownFields('target', this.options, DECKHOUSE_OPTIONS_FIELDS, report);
     checkLabels('target.labels', this.options.labels, report);
     checkAnnotations('target.annotations', this.options.annotations, report);
   }
@@ -67,8 +71,10 @@ export class DeckhouseTargetStrategy implements TargetStrategy {
   }
 
   public warnings(def: ClusterDefinition): ValidationIssue[] {
-    return def.groups.filter((g) => g.group.preempt === false).map((g) => ({
-      path: def.path, field: g.fieldOf('preempt'), value: false,
+    // One prop may set every group's (FrontendVips' `preempt`): each field once.
+    const fields = new Set(def.groups.filter((g) => g.group.preempt === false).map((g) => g.fieldOf('preempt')));
+    return [...fields].map((field) => ({
+      path: def.path, field, value: false,
       problem: 'the Deckhouse module ignores preempt: false (its renderer never honours it), so a returning node takes the address back',
       expected: 'Target.standalone(), which renders nopreempt, or accept preemption',
     }));

@@ -7,6 +7,7 @@
  * labels; the rest is what only the agent knows (`keepalived_agent_*`, priorities, health checks).
  */
 import { ValidationIssue } from '../errors';
+import { knownFields } from '../fields';
 import { checkLabels, isPlainObject } from '../metadata';
 import { dnsLabelProblem } from '../names';
 
@@ -151,6 +152,15 @@ export interface MetricsOptions {
    */
   readonly dashboard?: boolean | DashboardOptions;
 }
+
+/** The fields of the metrics options (`podMonitor`, `prometheusRule` and `dashboard` when objects). */
+export const METRICS_OPTIONS_FIELDS = knownFields<MetricsOptions>('a field of the metrics options', {
+  enabled: true, port: true, podMonitor: true, prometheusRule: true, dashboard: true,
+}, {
+  podMonitor: knownFields<PodMonitorOptions>('a field of the PodMonitor options', { labels: true, interval: true }),
+  prometheusRule: knownFields<PrometheusRuleOptions>('a field of the PrometheusRule options', { labels: true, alertLabels: true, flapThreshold: true, flapWindowMinutes: true }),
+  dashboard: knownFields<DashboardOptions>('a field of the dashboard options', { labels: true, namespace: true }),
+});
 
 /** The metric names the agent serves; see the README's metrics table. */
 export const METRIC = {

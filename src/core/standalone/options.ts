@@ -1,4 +1,5 @@
-import type { MetricsOptions } from '../monitoring/metrics-options';
+import { knownFields } from '../fields';
+import { MetricsOptions, METRICS_OPTIONS_FIELDS } from '../monitoring/metrics-options';
 /** How the VRRP password reaches keepalived on the standalone target. */
 export class VrrpAuth {
   /**
@@ -482,3 +483,26 @@ export interface StandaloneOptions {
    */
   readonly metrics?: MetricsOptions;
 }
+
+const CONTAINER_RESOURCES_FIELDS = knownFields<ContainerResources>('a field of a container\'s resources', {
+  cpuRequest: true, cpuLimit: true, memoryRequest: true, memoryLimit: true,
+});
+
+/** The fields of the standalone target's options, and of its nested options. */
+export const STANDALONE_OPTIONS_FIELDS = knownFields<StandaloneOptions>('a field of the standalone target\'s options', {
+  namespace: true, createNamespace: true, nodeOrder: true, images: true, policies: true, nodeNetworks: true, auth: true, unicastPeers: true,
+  profile: true, vrrpVersion: true, garpRefreshSeconds: true, discovery: true, labels: true, annotations: true, podLabels: true,
+  podAnnotations: true, resources: true, priorityClassName: true, affinity: true, updateStrategy: true, maxUnavailable: true,
+  minReadySeconds: true, metrics: true,
+}, {
+  images: knownFields<StandaloneImages>('a field of the images', {
+    keepalived: true, agent: true, agentInImage: true, keepalivedVersion: true, pullPolicy: true, pullSecrets: true,
+  }),
+  discovery: knownFields<DiscoveryOptions>('a field of the discovery options', {
+    unicast: true, leases: true, leaseDurationSeconds: true, minReloadIntervalSeconds: true, maxNodes: true, maxNodeSetChange: true,
+    peersInInterfaceNetwork: true, sidecar: true,
+  }),
+  resources: knownFields<StandaloneResources>('a field of the resources', { keepalived: true, agent: true },
+    { keepalived: CONTAINER_RESOURCES_FIELDS, agent: CONTAINER_RESOURCES_FIELDS }),
+  metrics: METRICS_OPTIONS_FIELDS,
+});

@@ -1,6 +1,7 @@
 /** The standalone target's own rules: its options, and what its groups may use. */
 import { IpFamily, isNetwork, networkOf, parseCidr, parseIp } from '../address';
 import { describeKind, ValidationIssue } from '../errors';
+import { checkKnownFields } from '../fields';
 import { ClusterDefinition, GroupDefinition } from '../model';
 import { checkAnnotations, checkLabels, isPlainObject, listIn } from '../metadata';
 import { dnsLabelProblem, dnsSubdomainProblem } from '../names';
@@ -15,7 +16,7 @@ import { MAX_NODE_ORDER } from '../priority';
 import type { IssueReport } from '../target';
 import { groupNameOf } from './names';
 import {
-  ContainerResources, FailoverProfile, ImagePullPolicy, REQUEST_LIMIT_PAIRS, SidecarMode, StandaloneOptions, UpdateStrategy, VrrpAuth, VrrpPolicyFlavor,
+  ContainerResources, FailoverProfile, ImagePullPolicy, REQUEST_LIMIT_PAIRS, SidecarMode, STANDALONE_OPTIONS_FIELDS, StandaloneOptions, UpdateStrategy, VrrpAuth, VrrpPolicyFlavor,
   VrrpVersion,
 } from './options';
 import { authSelectsVrrpV2, vrrpVersionOf } from './agent-spec-of';
@@ -25,6 +26,7 @@ const enumValues = (e: object) => Object.values(e) as unknown[];
 const enumNames = (name: string, e: object) => Object.keys(e).filter((k) => Number.isNaN(Number(k))).map((k) => `${name}.${k}`).join(', ');
 
 export function validateStandaloneOptions(o: StandaloneOptions, report: IssueReport): void {
+  checkKnownFields('target', o, STANDALONE_OPTIONS_FIELDS, report);
   if (o.createNamespace !== undefined && typeof o.createNamespace !== 'boolean') {
     report('target.createNamespace', o.createNamespace, 'is not a boolean', 'true or false');
   }
@@ -230,23 +232,26 @@ function authShown(auth: VrrpAuth): string {
   return auth?._spec?.password !== undefined ? 'VrrpAuth.literal(...)' : `VrrpAuth.fromSecret(${JSON.stringify(auth?._spec?.secretName)})`;
 }
 
-/** Each group is a `vrrp_instance` named after it: keepalived skips a second of the same name. */
+/**
+ * Each group is a `vrrp_instance` named after it: keepalived skips a second of the same name. Two
+ * unnamed groups share a name only when they share a VRID, which is reported as such.
+ */
 export function groupNameIssues(def: ClusterDefinition, vridOf: (groupIndex: number) => number | undefined): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
-  const seen = new Map<string, string>();
+  const seen = new Map<string, GroupDefinition>();
   def.groups.forEach((g, i) => {
     const vrid = vridOf(i);
     if (vrid === undefined) return;
     const name = groupNameOf(g.group, vrid);
     const other = seen.get(name);
-    if (other !== undefined) {
+    if (other === undefined) {
+      seen.set(name, g);
+    } else if (g.group.name !== undefined || other.group.name !== undefined) {
       issues.push({
         path: def.path, field: g.fieldOf('name'), value: name,
-        problem: `${other} has the same name on the node, where keepalived would skip the second vrrp_instance`,
+        problem: `${other.fieldOf('name')} has the same name on the node, where keepalived would skip the second vrrp_instance`,
         expected: 'a name that is unique in the cluster (unnamed groups are named vrid-<VRID>)',
       });
-    } else {
-      seen.set(name, g.fieldOf('name'));
     }
   });
   return issues;

@@ -1,0 +1,80 @@
+/**
+ * The fields that each props interface has, so that a field the package does not know (a typo, or a
+ * field of another interface) is a synth-time error instead of being silently ignored. TypeScript's
+ * excess-property check catches it only in an object literal passed directly; it misses spreads,
+ * variables, JSON or YAML read at run time, and plain JavaScript.
+ */
+import type { IssueReport } from './target';
+
+/** Every field of `T`, optional ones too, each once: the compiler sees that a list is complete and has nothing else. */
+export type FieldList<T> = { readonly [K in keyof Required<T>]: true };
+
+/** The known fields of an interface, its name for messages, and the known fields of its fields that are objects. */
+export interface KnownFields {
+  /** What a key that is not a field is not, in messages: "a prop of FrontendVips", "a field of StandaloneImages". */
+  readonly what: string;
+  readonly names: ReadonlySet<string>;
+  /** The fields whose values are objects (or lists of objects) of known fields. */
+  readonly nested: ReadonlyMap<string, KnownFields>;
+}
+
+/** The known fields of `T`, from a list the compiler checks against `T`, and those of its object fields. */
+export function knownFields<T>(what: string, fields: FieldList<T>, nested: { readonly [K in keyof T]?: KnownFields } = {}): KnownFields {
+  return { what, names: new Set(Object.keys(fields)), nested: new Map(Object.entries(nested) as [string, KnownFields][]) };
+}
+
+/**
+ * Reports each key of `value` (when it is an object) that is not one of `known`, naming the nearest
+ * known field when one is close, and does the same in its nested objects (each item of a list).
+ * `at` is the object's field path ('' for the props themselves). A key whose value is undefined is
+ * reported too: `{ nodeSelecter: undefined }` is still a typo. `ownKeys: false` checks the nested
+ * objects only (props of a user's subclass may have fields of its own).
+ */
+export function checkKnownFields(at: string, value: unknown, known: KnownFields, report: IssueReport, ownKeys = true): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
+  const fieldAt = (key: string) => (at === '' ? key : `${at}.${key}`);
+  for (const [key, field] of Object.entries(value)) {
+    const nested = known.nested.get(key);
+    if (nested !== undefined) {
+      if (Array.isArray(field)) field.forEach((item, i) => checkKnownFields(`${fieldAt(key)}[${i}]`, item, nested, report));
+      else checkKnownFields(fieldAt(key), field, nested, report);
+    }
+    if (!ownKeys || known.names.has(key)) continue;
+    const nearest = nearestName(key, known.names);
+    const all = [...known.names].sort().join(', ');
+    report(fieldAt(key), field, `is not ${known.what}`,
+      nearest === undefined ? `one of ${all}` : `${nearest}, if that is what was meant (the fields: ${all})`);
+  }
+}
+
+/** The known name closest to `name` (case aside, or within a small edit distance), if one is close enough. */
+function nearestName(name: string, names: ReadonlySet<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(1, Math.min(3, Math.floor(name.length / 3)));
+  for (const candidate of names) {
+    if (candidate.toLowerCase() === name.toLowerCase()) return candidate;
+    const d = editDistance(name.toLowerCase(), candidate.toLowerCase(), bestDistance);
+    if (d <= bestDistance && (best === undefined || d < bestDistance)) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance with adjacent transpositions, or more than `max` once it must be. */
+function editDistance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  let before: number[] = [];
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) current[j] = Math.min(current[j], before[j - 2] + 1);
+    }
+    [before, previous] = [previous, current];
+  }
+  return previous[b.length];
+}
