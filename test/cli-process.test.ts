@@ -2,7 +2,7 @@
 // bundles (projenrc/bundle.js, what `npm pack` ships: lib/cli/main.js on lib/core/index.js), with cdk8s,
 // constructs and Pulumi unloadable, so a test fails if the CLI needs any of them: a user of the CLI may
 // have none installed.
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -44,6 +44,47 @@ function run(args: string[], input?: string, cwd = ROOT) {
 }
 
 const noStack = (text: string) => expect(text).not.toMatch(/^\s+at .+[(:]\d+/m);
+
+test('a reader that closes the pipe early (render | head) ends the command quietly with 141, as SIGPIPE does', async () => {
+  const env = { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') };
+  const child = spawn(process.execPath, ['-e', GUARD, '--', entry, 'render', '-f', SEED_FRONT, '--target', 'standalone'], { cwd: ROOT, env });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => { stderr += chunk; });
+  // The reader is gone before the command writes anything.
+  child.stdout.destroy();
+  const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  expect(stderr).toBe('');
+  expect(status).toBe(141);
+});
+
+test('output that cannot be written (a full disk) is one line and exit 74, not a stream error', () => {
+  const full = fs.openSync('/dev/full', 'w');
+  try {
+    const env = { ...process.env, NODE_PATH: path.join(ROOT, 'node_modules') };
+    const r = spawnSync(process.execPath, ['-e', GUARD, '--', entry, 'render', '-f', SEED_FRONT], { cwd: ROOT, env, encoding: 'utf8', stdio: ['pipe', full, 'pipe'], timeout: 60_000 });
+    expect(r.stderr).toBe('keepalived-constructs: cannot write the output: ENOSPC: no space left on device, write\n');
+    expect(r.status).toBe(74);
+  } finally {
+    fs.closeSync(full);
+  }
+});
+
+test('a VRID used twice in one instance on the standalone target is that error alone (not also a name no YAML field holds)', () => {
+  const text = fs.readFileSync(SEED_FRONT, 'utf8').replace('- id: 2', '- id: 1');
+  const r = run(['validate', '-f', '-', '--target', 'standalone'], text);
+  expect(r.status).toBe(1);
+  expect(r.stderr.split('\n').filter((l) => /^<stdin>:/.test(l))).toEqual([
+    expect.stringMatching(/^<stdin>:21:9: spec\.vrrpInstances\[1\]\.id = 1: VRID 1 is already used by <stdin> \(spec\.vrrpInstances\[0\]\.id\)/),
+  ]);
+});
+
+test('valid input that the target would not honour: a warning on stderr, and the exit status of valid input', () => {
+  const text = fs.readFileSync(SEED_FRONT, 'utf8').replace(/^(\s*)- id: 2$/m, '$1- id: 2\n$1  preempt: false');
+  const r = run(['validate', '-f', '-'], text);
+  expect(r.stderr).toBe('<stdin>:22:14: warning: spec.vrrpInstances[1].preempt = false: the Deckhouse module ignores preempt: false (its renderer never honours it), so a returning node takes the address back. Valid: --target standalone, which renders nopreempt, or accept preemption.\n');
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/^valid: 1 KeepalivedInstance document/);
+});
 
 test('validate reads stdin (-) and files: exit 0 for the seed, without cdk8s or Pulumi loaded', () => {
   const r = run(['validate', '-f', '-', SEED_GATEWAY], fs.readFileSync(SEED_FRONT, 'utf8'));

@@ -10,7 +10,7 @@ import { HELP, OVERVIEW } from './help';
 import { importProgram } from './import-program';
 import { KeepalivedInstanceInput, readKeepalivedInstance } from './keepalived-instance';
 import { manifestsYaml } from './manifest-yaml';
-import { CliTarget, modelInstances } from './model';
+import { CliTarget, ModelIssue, modelInstances } from './model';
 import { Diagnostic, displayName, InputFile, locate, parseFile, YamlDocument } from './source';
 
 /** What the CLI reads and writes. */
@@ -45,6 +45,10 @@ export const processIo: CliIo = {
 export const EXIT_OK = 0;
 export const EXIT_INVALID = 1;
 export const EXIT_USAGE = 2;
+/** The output could not be written (sysexits' EX_IOERR). */
+export const EXIT_IO_ERROR = 74;
+/** The output's reader closed the pipe: what a shell reports for a command that SIGPIPE ended (128 + 13). */
+export const EXIT_BROKEN_PIPE = 141;
 
 class UsageError extends Error {}
 
@@ -177,6 +181,8 @@ interface Checked {
   readonly documents: YamlDocument[];
   readonly instances: KeepalivedInstanceInput[];
   readonly diagnostics: Diagnostic[];
+  /** What is valid but probably not what was meant, in the same order. */
+  readonly warnings: Diagnostic[];
   readonly manifests: ReturnType<typeof modelInstances>['manifests'];
   readonly shared: ReturnType<typeof modelInstances>['shared'];
 }
@@ -207,19 +213,17 @@ function check(inputs: readonly InputFile[], target: CliTarget, build: boolean):
     }
   }
   const model = modelInstances(usable.map((u) => ({ label: u.label, instance: u.instance })), target, build);
-  for (const issue of model.issues) {
-    if (issue.input === undefined) {
-      diagnostics.push({ where: issue.option!, message: issue.message });
-    } else {
-      const { document, prefix } = usable[issue.input];
-      const at = [...prefix, ...issue.path!];
-      diagnostics.push({ where: document.file, position: locate(document, at, issue.at), message: prefix.length > 0 ? `${formatPath(prefix)}.${issue.message}` : issue.message });
-    }
-  }
+  const located = (issue: ModelIssue): Diagnostic => {
+    if (issue.input === undefined) return { where: issue.option!, message: issue.message };
+    const { document, prefix } = usable[issue.input];
+    const at = [...prefix, ...issue.path!];
+    return { where: document.file, position: locate(document, at, issue.at), message: prefix.length > 0 ? `${formatPath(prefix)}.${issue.message}` : issue.message };
+  };
+  diagnostics.push(...model.issues.map(located));
   // Options first, then by file (in the order given) and position.
   const fileOrder = new Map(inputs.map((f, i) => [displayName(f.name), i]));
   const key = (d: Diagnostic) => [fileOrder.get(d.where) ?? -1, d.position?.line ?? 0, d.position?.col ?? 0];
-  const sorted = diagnostics
+  const sorted = (list: readonly Diagnostic[]) => list
     .map((d, i) => ({ d, i }))
     .sort((a, b) => {
       const ka = key(a.d);
@@ -228,16 +232,24 @@ function check(inputs: readonly InputFile[], target: CliTarget, build: boolean):
       return a.i - b.i;
     })
     .map((x) => x.d);
-  return { documents, instances: usable.map((u) => u.instance), diagnostics: sorted, manifests: model.manifests, shared: model.shared };
+  return {
+    documents, instances: usable.map((u) => u.instance), diagnostics: sorted(diagnostics), warnings: sorted(model.warnings.map(located)),
+    manifests: model.manifests, shared: model.shared,
+  };
 }
 
-function printDiagnostics(diagnostics: readonly Diagnostic[], io: CliIo): void {
+/** Prints diagnostics on stderr, each after where it is (`file:line:col: `), and `kind` (`warning: `) if given. */
+function printEach(diagnostics: readonly Diagnostic[], io: CliIo, kind = ''): void {
   for (const d of diagnostics) {
     // An option's message starts with the option itself.
     const at = d.position ? `${d.where}:${d.position.line}:${d.position.col}: ` : d.where.startsWith('--') ? '' : `${d.where}: `;
-    io.stderr(`${at}${d.message}\n`);
+    io.stderr(`${at}${kind}${d.message}\n`);
     if (d.excerpt) io.stderr(`${d.excerpt.split('\n').map((l) => `    ${l}`).join('\n')}\n`);
   }
+}
+
+function printDiagnostics(diagnostics: readonly Diagnostic[], io: CliIo): void {
+  printEach(diagnostics, io);
   const files = new Set(diagnostics.filter((d) => !d.where.startsWith('--')).map((d) => d.where)).size;
   const options = diagnostics.some((d) => d.where.startsWith('--'));
   const places = [files > 0 ? `${files} file${files === 1 ? '' : 's'}` : '', options ? 'the command line' : ''].filter((p) => p !== '').join(' and ');
@@ -263,6 +275,8 @@ async function run(command: Command, argv: readonly string[], io: CliIo): Promis
     printDiagnostics(checked.diagnostics, io);
     return EXIT_INVALID;
   }
+  // Valid input that probably does not do what was meant: said, without failing (as at synth).
+  printEach(checked.warnings, io, 'warning: ');
   const sources = inputs.map((f) => displayName(f.name));
   if (command === 'validate') {
     const n = checked.instances.length;

@@ -20,7 +20,9 @@ Commands:
 FILE is a KeepalivedInstance YAML file (several documents separated by ---), a directory (its *.yaml
 and *.yml files), or - for stdin.
 
-Exit status: 0 ok, 1 invalid input (each error names the file, line, column and field), 2 usage.
+Exit status: 0 ok, 1 invalid input (each error names the file, line, column and field), 2 usage,
+74 the output could not be written, 141 the output's reader closed the pipe (as SIGPIPE).
+Warnings (valid input that the target would not honour) go to stderr and keep the status.
 `;
 
 const FILES = `  -f, --filename FILE...   KeepalivedInstance YAML: files, directories (their *.yaml, *.yml), - for stdin.

@@ -5,7 +5,7 @@
  */
 import {
   clusterObjects, ClusterDefinition, DEFAULT_METRICS_PORT, freeHostPorts, sharedNamespaceObjects, gatewayPairGroup, GroupDefinition, InterfaceSelector,
-  ManifestObject, StandaloneImages, Target, validateCluster, ValidationIssue, VrrpDomain, VrrpGroup,
+  ManifestObject, StandaloneImages, Target, validateCluster, ValidationIssue, VrrpDomain, VrrpGroup, warningsOf,
 } from '../core';
 import { FieldPath, formatPath, parsePath } from './field-path';
 import { KeepalivedInstanceInput, SelectorInput } from './keepalived-instance';
@@ -46,6 +46,8 @@ export interface ModelIssue {
 /** The outcome: issues, or every input's manifests in apply order. */
 export interface ModelResult {
   readonly issues: readonly ModelIssue[];
+  /** What is valid but probably not what was meant (the constructs print these at synth). */
+  readonly warnings: readonly ModelIssue[];
   /** Per input, its objects as plain data (empty when there are issues). */
   readonly manifests: readonly ManifestObject[][];
   /** The namespace's shared objects on the standalone target (Namespace, agent ConfigMap), emitted once. */
@@ -137,8 +139,9 @@ export function modelInstances(inputs: readonly ModelInput[], target: CliTarget,
     return def;
   });
 
+  const warnings: ModelIssue[] = [];
   const seenOptionIssues = new Set<string>();
-  const locateIssue = (input: number | undefined, issue: ValidationIssue) => {
+  const locateIssue = (input: number | undefined, issue: ValidationIssue, into = issues) => {
     const { field } = issue;
     const rest = describe(issue);
     // The target's options are the command line's, but for the instance's own labels and annotations.
@@ -148,7 +151,7 @@ export function modelInstances(inputs: readonly ModelInput[], target: CliTarget,
       const message = image ? `${image} ${rest}` : `${OPTIONS[option[1]] ?? option[1]}${option[2]} ${rest}`;
       if (seenOptionIssues.has(message)) return; // every cluster has the same options
       seenOptionIssues.add(message);
-      issues.push({ option: OPTIONS[option[1]] ?? `--${option[1]}`, message });
+      into.push({ option: OPTIONS[option[1]] ?? `--${option[1]}`, message });
       return;
     }
     const yamlField = field === 'name' ? 'metadata.name'
@@ -158,17 +161,18 @@ export function modelInstances(inputs: readonly ModelInput[], target: CliTarget,
     const path = refineSelector(inputs[input!]?.instance, parsePath(yamlField) ?? ['spec']);
     // A map's key that is wrong (a label key, say) is reported with the key as its value: point at the key.
     const at = typeof issue.value === 'string' && path[path.length - 1] === issue.value ? 'key' as const : undefined;
-    issues.push({ input, path, ...(at ? { at } : {}), message: `${formatPath(path)} ${rest}` });
+    into.push({ input, path, ...(at ? { at } : {}), message: `${formatPath(path)} ${rest}` });
   };
 
   definitions.forEach((def, i) => {
     for (const issue of validateCluster(def)) locateIssue(i, issue);
+    for (const warning of warningsOf(def)) locateIssue(i, warning, warnings);
   });
   for (const issue of domain.resolve().issues) locateIssue(byPath.get(issue.path), issue);
-  if (issues.length > 0 || !build) return { issues, manifests: [], shared: [] };
+  if (issues.length > 0 || !build) return { issues, warnings, manifests: [], shared: [] };
   const namespace = definitions[0]?.target.strategy.namespace;
   const shared = namespace === undefined ? [] : sharedNamespaceObjects(namespace, { createNamespace: true, agentConfigMap: definitions.some((d) => d.target.strategy.needsAgentConfigMap) }).map((o) => o.object);
-  return { issues, shared, manifests: definitions.map((def) => clusterObjects(def, domain).map((o) => o.object)) };
+  return { issues, warnings, shared, manifests: definitions.map((def) => clusterObjects(def, domain).map((o) => o.object)) };
 }
 
 /** Construct props that core's messages name, and the command-line options that set them. */
