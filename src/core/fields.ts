@@ -32,20 +32,23 @@ export function knownFields<T>(what: string, fields: FieldList<T>, nested: { rea
  */
 export function checkKnownFields(at: string, value: unknown, known: KnownFields, report: IssueReport, ownKeys = true): void {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
-  const fieldAt = (key: string) => (at === '' ? key : `${at}.${key}`);
-  for (const [key, field] of Object.entries(value)) {
-    const nested = known.nested.get(key);
-    if (nested !== undefined) {
-      if (Array.isArray(field)) field.forEach((item, i) => checkKnownFields(`${fieldAt(key)}[${i}]`, item, nested, report));
-      else checkKnownFields(fieldAt(key), field, nested, report);
+  // (A synth checks every group of every cluster: no allocation for a key that is known.)
+  for (const key of Object.keys(value)) {
+    const field = (value as Record<string, unknown>)[key];
+    const nested = known.nested.size > 0 ? known.nested.get(key) : undefined;
+    if (nested !== undefined && typeof field === 'object' && field !== null) {
+      if (!Array.isArray(field)) checkKnownFields(fieldAt(at, key), field, nested, report);
+      else for (let i = 0; i < field.length; i++) checkKnownFields(`${fieldAt(at, key)}[${i}]`, field[i], nested, report);
     }
     if (!ownKeys || known.names.has(key)) continue;
     const nearest = nearestName(key, known.names);
     const all = [...known.names].sort().join(', ');
-    report(fieldAt(key), field, `is not ${known.what}`,
+    report(fieldAt(at, key), field, `is not ${known.what}`,
       nearest === undefined ? `one of ${all}` : `${nearest}, if that is what was meant (the fields: ${all})`);
   }
 }
+
+const fieldAt = (at: string, key: string) => (at === '' ? key : `${at}.${key}`);
 
 /** The known name closest to `name` (case aside, or within a small edit distance), if one is close enough. */
 function nearestName(name: string, names: ReadonlySet<string>): string | undefined {

@@ -206,6 +206,8 @@ export interface GroupDefinition {
   readonly group: VrrpGroup;
   /** Maps a field of the group (`id`, `interface`, `addresses[0].address`, ...) to the user's prop. */
   readonly fieldOf: (field: string) => string;
+  /** The group is the user's own object (a KeepalivedCluster's), whose keys are checked; not one a shape made from its props. */
+  readonly given?: boolean;
 }
 
 /** A cluster as a construct declared it: the input of validation, VRID allocation and the builders. */

@@ -122,7 +122,7 @@ export function shapeFieldsOf(fields: KnownFields, inherited: KnownFields | unde
 
 /** The groups of a KeepalivedCluster's props: `groups[i]`. */
 export function clusterGroupDefinition(group: VrrpGroup, index: number): GroupDefinition {
-  return { group, fieldOf: (field) => `groups[${index}].${field}` };
+  return { group, fieldOf: (field) => `groups[${index}].${field}`, given: true };
 }
 
 /** The groups of FrontendVips: one per address, keyed by the address so that reordering keeps VRIDs. */

@@ -122,7 +122,7 @@ function checkGroup(def: ClusterDefinition, gdef: GroupDefinition, report: Repor
     report(f('addresses').replace(/\.addresses$/, ''), g, 'is not a VRRP group', 'an object with addresses, e.g. { addresses: [{ address: "192.0.2.10/32" }] }');
     return;
   }
-  checkKnownFields('', g, VRRP_GROUP_FIELDS, (field, value, problem, expected) => report(f(field), value, problem, expected));
+  if (gdef.given) checkKnownFields('', g, VRRP_GROUP_FIELDS, (field, value, problem, expected) => report(f(field), value, problem, expected));
   for (const i of healthCheckIssues(def, g.healthChecks, f('healthChecks'))) report(i.field, i.value, i.problem, i.expected);
 
   if (g.id !== undefined && !isVrid(g.id)) {
