@@ -78,6 +78,16 @@ test('a VRID used twice in one instance on the standalone target is that error a
   ]);
 });
 
+test('import, which has no --target, says where the target changes: in the imported program', () => {
+  const text = fs.readFileSync(SEED_FRONT, 'utf8').replace('42.43.44.101/32', '2001:db8::1/128');
+  const r = run(['import', '-f', '-'], text);
+  expect(r.status).toBe(1);
+  expect(r.stderr).toContain('target: Target.standalone() in the imported program');
+  expect(r.stderr).not.toContain('--target');
+  const validate = run(['validate', '-f', '-'], text);
+  expect(validate.stderr).toContain('--target standalone');
+});
+
 test('valid input that the target would not honour: a warning on stderr, and the exit status of valid input', () => {
   const text = fs.readFileSync(SEED_FRONT, 'utf8').replace(/^(\s*)- id: 2$/m, '$1- id: 2\n$1  preempt: false');
   const r = run(['validate', '-f', '-'], text);

@@ -262,7 +262,7 @@ async function run(command: Command, argv: readonly string[], io: CliIo): Promis
     io.stdout(HELP[command]);
     return EXIT_OK;
   }
-  const target = command === 'import' ? { kind: 'deckhouse' as const } : targetOf(args.values);
+  const target = command === 'import' ? { kind: 'deckhouse' as const, program: true } : targetOf(args.values);
   const framework = args.values.get('--framework') ?? 'cdk8s';
   if (framework !== 'cdk8s' && framework !== 'pulumi') throw new UsageError(`--framework ${framework} is not supported; valid: cdk8s or pulumi`);
   const inputs = await readInputs(args.files, io);

@@ -13,7 +13,8 @@ import { shapeOf } from './shape';
 
 /** The target to build for, with the standalone options the command line sets. */
 export type CliTarget =
-  | { readonly kind: 'deckhouse' }
+  /** `program`: the instances become a program (import), whose target the user may change there. */
+  | { readonly kind: 'deckhouse'; readonly program?: boolean }
   | {
     readonly kind: 'standalone';
     readonly namespace?: string;
@@ -143,7 +144,7 @@ export function modelInstances(inputs: readonly ModelInput[], target: CliTarget,
   const seenOptionIssues = new Set<string>();
   const locateIssue = (input: number | undefined, issue: ValidationIssue, into = issues) => {
     const { field } = issue;
-    const rest = describe(issue);
+    const rest = describe(issue, target.kind === 'deckhouse' && target.program === true);
     // The target's options are the command line's, but for the instance's own labels and annotations.
     const option = /^target\.(?!(?:labels|annotations)\b)([A-Za-z]+)(.*)$/.exec(field);
     if (option) {
@@ -186,9 +187,15 @@ const OPTION_WORDS: ReadonlyArray<[RegExp, string]> = [
   [/\bagentInImage\b/g, '--agent-in-image'],
 ];
 
+/** The same for `import`, which has no options: what its program would say. */
+const PROGRAM_WORDS: ReadonlyArray<[RegExp, string]> = [
+  [/Target\.standalone\(\)/g, 'target: Target.standalone() in the imported program'],
+  [/set `name`/g, 'another metadata.name'],
+];
+
 /** Core's words for construct props, in the CLI's terms: a KeepalivedInstance always names its VRIDs. */
-function describe(issue: { value: unknown; problem: string; expected: string }): string {
-  const cli = (text: string) => OPTION_WORDS.reduce((t, [words, option]) => t.replace(words, option), text);
+function describe(issue: { value: unknown; problem: string; expected: string }, program: boolean): string {
+  const cli = (text: string) => (program ? PROGRAM_WORDS : OPTION_WORDS).reduce((t, [words, option]) => t.replace(words, option), text);
   const expected = cli(issue.expected.replace(/,? or omit (it|vrids) for automatic allocation/g, ''));
   return `= ${showValue(issue.value)}: ${cli(issue.problem)}. Valid: ${expected}.`;
 }
