@@ -88,6 +88,12 @@ test('import, which has no --target, says where the target changes: in the impor
   expect(validate.stderr).toContain('--target standalone');
 });
 
+test('a key that is a list or a map: an error at the key, and no warning of the YAML library\'s on stderr', () => {
+  const r = run(['validate', '-f', '-'], 'apiVersion: deckhouse.io/v1alpha1\nkind: KeepalivedInstance\nmetadata:\n  name: x\n  ? [a, b]\n  : z\nspec: {}\n');
+  expect(r.status).toBe(1);
+  expect(r.stderr).toBe('<stdin>:5:5: a key that is a list or a map (`? [a, b] : c`). Valid: a string key, as every Kubernetes object has\n1 error in 1 file\n');
+});
+
 test('valid input that the target would not honour: a warning on stderr, and the exit status of valid input', () => {
   const text = fs.readFileSync(SEED_FRONT, 'utf8').replace(/^(\s*)- id: 2$/m, '$1- id: 2\n$1  preempt: false');
   const r = run(['validate', '-f', '-'], text);

@@ -55,7 +55,8 @@ export function parseFile(input: InputFile): { documents: YamlDocument[]; diagno
   }
   const lines = new LineCounter();
   // A byte-order mark is no column of the first line.
-  const docs = parseAllDocuments(input.text.replace(/^\uFEFF/, ''), { lineCounter: lines, version: '1.1', uniqueKeys: true, customTags: asKubectlReads });
+  // (logLevel 'error': what the library would print as a warning is this function's to say.)
+  const docs = parseAllDocuments(input.text.replace(/^\uFEFF/, ''), { lineCounter: lines, version: '1.1', uniqueKeys: true, customTags: asKubectlReads, logLevel: 'error' });
   for (const doc of docs) {
     if (doc.errors.length > 0) {
       for (const error of doc.errors) {
@@ -70,6 +71,11 @@ export function parseFile(input: InputFile): { documents: YamlDocument[]; diagno
       continue;
     }
     if (doc.contents === null) continue;
+    const collectionKey = collectionKeyOffset(doc);
+    if (collectionKey !== undefined) {
+      diagnostics.push({ where: file, position: positionOf(lines, collectionKey), message: 'a key that is a list or a map (`? [a, b] : c`). Valid: a string key, as every Kubernetes object has' });
+      continue;
+    }
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: 100 });
@@ -85,6 +91,19 @@ export function parseFile(input: InputFile): { documents: YamlDocument[]; diagno
     diagnostics.push({ where: file, message: 'has no YAML document (the file is empty). Valid: one or more KeepalivedInstance documents, separated by ---' });
   }
   return { documents, diagnostics };
+}
+
+/** Where the first key that is a list or a map stands, if there is one (JSON has no such key). */
+function collectionKeyOffset(doc: Document.Parsed): number | undefined {
+  let offset: number | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      if (!isMap(pair.key) && !isSeq(pair.key)) return undefined;
+      offset = pair.key.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  return offset;
 }
 
 /** Where the first alias without an anchor before it stands, if there is one. */
