@@ -94,6 +94,21 @@ test('a key that is a list or a map: an error at the key, and no warning of the 
   expect(r.stderr).toBe('<stdin>:5:5: a key that is a list or a map (`? [a, b] : c`). Valid: a string key, as every Kubernetes object has\n1 error in 1 file\n');
 });
 
+test('usage errors a script makes: an empty --node-order, an --output-dir that is a file', () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kc-cli-'));
+  try {
+    const empty = run(['render', '-f', SEED_FRONT, '--target', 'standalone', '--node-order', ' , ']);
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toMatch(/^error: --node-order needs node names, e\.g\. --node-order node-a,node-b$/m);
+    fs.writeFileSync(path.join(work, 'out'), '');
+    const file = run(['render', '-f', SEED_FRONT, '-o', 'out'], undefined, work);
+    expect(file.status).toBe(2);
+    expect(file.stderr).toMatch(/^error: --output-dir out: cannot write out\/front\.k8s\.yaml: a file stands where the directory would be$/m);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
 test('valid input that the target would not honour: a warning on stderr, and the exit status of valid input', () => {
   const text = fs.readFileSync(SEED_FRONT, 'utf8').replace(/^(\s*)- id: 2$/m, '$1- id: 2\n$1  preempt: false');
   const r = run(['validate', '-f', '-'], text);

@@ -114,7 +114,9 @@ function targetOf(values: Map<string, string>): CliTarget {
     for (const o of STANDALONE_OPTIONS) if (values.has(o)) throw new UsageError(`${o} applies to --target standalone only`);
     return { kind };
   }
-  const order = values.get('--node-order');
+  const order = values.get('--node-order')?.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  // (An empty value is a script's empty variable, not a wish for no order: that is leaving the option out.)
+  if (order?.length === 0) throw new UsageError('--node-order needs node names, e.g. --node-order node-a,node-b');
   const images = {
     keepalived: values.get('--keepalived-image'),
     keepalivedVersion: values.get('--keepalived-version'),
@@ -125,7 +127,7 @@ function targetOf(values: Map<string, string>): CliTarget {
   return {
     kind,
     namespace: values.get('--namespace'),
-    nodeOrder: order === undefined ? undefined : order.split(',').map((n) => n.trim()).filter((n) => n !== ''),
+    nodeOrder: order,
     discovery: values.has('--discovery'),
     images: Object.keys(given).length === 0 ? undefined : given,
   };
@@ -298,7 +300,10 @@ async function run(command: Command, argv: readonly string[], io: CliIo): Promis
     try {
       io.writeFile(file, manifestsYaml(objects));
     } catch (e) {
-      throw new UsageError(`--output-dir ${outDir}: cannot write ${file}: ${(e as Error).message}`);
+      // mkdir says EEXIST (or ENOTDIR further down) where a file stands in the way of the directory.
+      const code = (e as NodeJS.ErrnoException).code;
+      const reason = code === 'EEXIST' || code === 'ENOTDIR' ? 'a file stands where the directory would be' : (e as Error).message;
+      throw new UsageError(`--output-dir ${outDir}: cannot write ${file}: ${reason}`);
     }
     io.stdout(`${file}: ${objects.map((m) => `${m.kind}/${m.metadata.name}`).join(', ')}\n`);
   };
