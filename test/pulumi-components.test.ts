@@ -5,7 +5,7 @@ import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { Chart } from 'cdk8s';
 import * as cdk8s from '../src/internal';
-import { describeIssueAt } from '../src/internal';
+import { describeIssueAt, FrontendVipsProps } from '../src/internal';
 import {
   FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, KeepalivedConfigError, KeepalivedNamespace, ReservedVrids, Target,
   VrrpAuth, VrrpPolicyFlavor, VrrpVersion,
@@ -457,6 +457,20 @@ describe('a namespace\'s shared objects: what can never delete or duplicate them
     expect(errors).toEqual([]);
     expect(registrations).toEqual([]);
   });
+});
+
+test('a subclass of a component may take props of its own; a misspelt field in the objects of its props still throws', async () => {
+  class TeamVips extends FrontendVips {
+    constructor(name: string, props: FrontendVipsProps & { team: string }) {
+      super(name, props);
+    }
+  }
+  const vips = new TeamVips('team', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'], team: 'net' });
+  expect(await value(vips.vrids)).toHaveLength(1);
+  expect(() => new TeamVips('other', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.2/32'], team: 'net', tolerations: [{ kye: 'k' } as any] }))
+    .toThrow('[other] tolerations[0].kye = "k": is not a field of a toleration. Valid: key, if that is what was meant');
+  expect(() => new FrontendVips('direct', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.3/32'], team: 'net' } as any))
+    .toThrow('[direct] team = "net": is not a prop of FrontendVips');
 });
 
 describe('a program that declares components after an await', () => {

@@ -312,7 +312,7 @@ describe('a field the package does not know (a typo, or a field of something els
     ['a field of the PodMonitor options', standalone({ metrics: { podMonitor: { intervall: '30s' } } }),
       'target.metrics.podMonitor.intervall = "30s": is not a field of the PodMonitor options', 'Valid: interval, if that is what was meant'],
     ['a field of the discovery options', standalone({ discovery: { leaseDuration: 30 } }),
-      'target.discovery.leaseDuration = 30: is not a field of the discovery options', 'Valid: one of leaseDurationSeconds, leases,'],
+      'target.discovery.leaseDuration = 30: is not a field of the discovery options', 'Valid: leaseDurationSeconds, if that is what was meant (the fields: leaseDurationSeconds, leases,'],
     ['a field of the Deckhouse options', front(['203.0.113.1/32'], { target: Target.deckhouse({ annotation: {} } as any) }),
       'target.annotation = {}: is not a field of the Deckhouse target\'s options', 'Valid: annotations, if that is what was meant'],
     ['a field of a health check\'s options (not its kind, which the factory sets)', standalone({}, { healthChecks: [HealthCheck.http({ port: 80, paht: '/healthz' } as any)] }),
@@ -320,7 +320,7 @@ describe('a field the package does not know (a typo, or a field of something els
     ['a field of KeepalivedNamespace', (chart) => new KeepalivedNamespace(chart, 'front', { createNamespce: false } as any),
       'createNamespce = false: is not a prop of KeepalivedNamespace', 'Valid: createNamespace, if that is what was meant'],
     ['a field of ReservedVrids', (chart) => new ReservedVrids(chart, 'front', { ids: [1], vrids: [2] } as any),
-      'vrids = [2]: is not a prop of ReservedVrids', 'Valid: one of ids.'],
+      'vrids = [2]: is not a prop of ReservedVrids', 'Valid: ids.'],
   ])('%s', (_, bad, message, valid) => {
     const found = failure(bad);
     expect(found).toContain(`[test/front] ${message}`);
@@ -348,15 +348,40 @@ describe('a field the package does not know (a typo, or a field of something els
     })).toBeUndefined();
   });
 
-  test('a subclass of a construct may take props of its own; the fields it inherits are checked all the same', () => {
+  test('a subclass (and its subclass) may take props of its own, even one named like another shape\'s prop; the objects in its props are checked', () => {
     class TeamVips extends FrontendVips {
-      constructor(scope: Chart, id: string, props: FrontendVipsProps & { team: string }) {
+      constructor(scope: Chart, id: string, props: FrontendVipsProps & { team: string; groups?: string[] }) {
         super(scope, id, props);
       }
     }
-    expect(failure((chart) => new TeamVips(chart, 'front', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'], team: 'net' }))).toBeUndefined();
-    expect(failure((chart) => new TeamVips(chart, 'front', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'], team: 'net', tolerations: [{ kye: 'k' } as any] })))
-      .toContain('[test/front] tolerations[0].kye = "k": is not a field of a toleration. Valid: key, if that is what was meant');
+    class EdgeTeamVips extends TeamVips {}
+    for (const Kind of [TeamVips, EdgeTeamVips]) {
+      // `groups` is the subclass's own here: not KeepalivedCluster's groups.
+      let vips!: FrontendVips;
+      expect(failure((chart) => { vips = new Kind(chart, 'front', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'], team: 'net', groups: ['netops'] }); })).toBeUndefined();
+      expect(vips.groups).toHaveLength(1);
+      expect(failure((chart) => new Kind(chart, 'front', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'], team: 'net', tolerations: [{ kye: 'k' } as any] })))
+        .toContain('[test/front] tolerations[0].kye = "k": is not a field of a toleration. Valid: key, if that is what was meant');
+    }
+    // The classes themselves still take no other props.
+    expect(failure((chart) => new FrontendVips(chart, 'front', { nodeSelector: {}, selectAllNodes: true, addresses: ['203.0.113.1/32'], groups: [] } as any)))
+      .toContain('[test/front] groups = []: is not a prop of FrontendVips');
+  });
+
+  test('a value of the wrong type where options go is a type error, not read as options', () => {
+    const standalone = (options: object) => front(['203.0.113.1/32'], { target: Target.standalone(options as any) });
+    expect(failure(standalone({ metrics: { podMonitor: [{ interval: '30s' }] } }))).toContain('[test/front] target.metrics.podMonitor = [{"interval":"30s"}]: is not a boolean or an object of options');
+    expect(failure(standalone({ metrics: { dashboard: 'yes' } }))).toContain('[test/front] target.metrics.dashboard = "yes": is not a boolean or an object of options');
+    expect(failure(standalone({ metrics: { enabled: 'false' } }))).toContain('[test/front] target.metrics.enabled = "false": is not a boolean');
+    expect(failure(standalone({ resources: { agent: ['200m'] } }))).toContain('[test/front] target.resources.agent = ["200m"]: is not an object of resources');
+    expect(failure(standalone({ resources: 'small' }))).toContain('[test/front] target.resources = "small": is not an object of containers\' resources');
+  });
+
+  test('a name near a field\'s: the start of one (interval for intervalSeconds), or one with more after it', () => {
+    expect(failure(front(['203.0.113.1/32'], { target: Target.standalone({}), healthChecks: [HealthCheck.tcp({ port: 80, interval: 2 } as any)] })))
+      .toContain('healthChecks[0].interval = 2: is not a field of HealthCheck.tcp\'s options. Valid: intervalSeconds, if that is what was meant');
+    expect(failure(front(['203.0.113.1/32'], { advertIntervalSeconds: 1 })))
+      .toContain('advertIntervalSeconds = 1: is not a prop of FrontendVips. Valid: advertInterval, if that is what was meant');
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * The commands: validate, render and import. `runCli` takes the arguments and the outside world (files,
  * stdin, stdout, stderr) and returns the exit status, so tests run it in process and `main.ts` runs it
- * for real. Exit 0 ok, 1 invalid input, 2 usage.
+ * for real. Exit 0 ok, 1 invalid input, 2 usage, 74 output that cannot be written (and, from main.ts,
+ * 141 for a closed output pipe).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -51,6 +52,9 @@ export const EXIT_IO_ERROR = 74;
 export const EXIT_BROKEN_PIPE = 141;
 
 class UsageError extends Error {}
+
+/** The output could not be written for a reason other than the arguments (a full disk, an I/O error). */
+class OutputError extends Error {}
 
 const COMMANDS = ['validate', 'render', 'import'] as const;
 type Command = typeof COMMANDS[number];
@@ -302,8 +306,9 @@ async function run(command: Command, argv: readonly string[], io: CliIo): Promis
     } catch (e) {
       // mkdir says EEXIST (or ENOTDIR further down) where a file stands in the way of the directory.
       const code = (e as NodeJS.ErrnoException).code;
-      const reason = code === 'EEXIST' || code === 'ENOTDIR' ? 'a file stands where the directory would be' : (e as Error).message;
-      throw new UsageError(`--output-dir ${outDir}: cannot write ${file}: ${reason}`);
+      if (code === 'EEXIST' || code === 'ENOTDIR') throw new UsageError(`--output-dir ${outDir}: cannot write ${file}: a file stands where the directory would be`);
+      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new UsageError(`--output-dir ${outDir}: cannot write ${file}: ${(e as Error).message}`);
+      throw new OutputError(`cannot write ${file}: ${(e as Error).message}`);
     }
     io.stdout(`${file}: ${objects.map((m) => `${m.kind}/${m.metadata.name}`).join(', ')}\n`);
   };
@@ -338,6 +343,10 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
       const help = (COMMANDS as readonly string[]).includes(command) ? `keepalived-constructs ${command} --help` : 'keepalived-constructs --help';
       io.stderr(`error: ${e.message}\nRun '${help}' for usage.\n`);
       return EXIT_USAGE;
+    }
+    if (e instanceof OutputError) {
+      io.stderr(`keepalived-constructs: ${e.message}\n`);
+      return EXIT_IO_ERROR;
     }
     // A bug of ours, not of the input: say so in one line, without a stack trace unless asked.
     io.stderr(`keepalived-constructs: internal error: ${(e as Error)?.message ?? e}\n`

@@ -3,6 +3,7 @@
  * required, and which containers they sit in. Values inside (VRIDs, addresses, labels) are checked by
  * core's rules, the same ones the constructs apply; this file only makes sure there is a model to check.
  */
+import { isPlainObject, nearestName } from '../core';
 import { FieldPath } from './field-path';
 
 export const KEEPALIVED_INSTANCE_API_VERSION = 'deckhouse.io/v1alpha1';
@@ -67,7 +68,6 @@ const SERVER_METADATA = ['uid', 'resourceVersion', 'generation', 'creationTimest
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 const TOLERATION_FIELDS = ['key', 'operator', 'value', 'effect', 'tolerationSeconds'];
 
-const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const typeName = (v: unknown) => (v === null || v === undefined ? 'empty' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : `the ${typeof v} ${JSON.stringify(v)}`);
 
 /**
@@ -80,12 +80,14 @@ export function readKeepalivedInstance(value: unknown): { instance?: KeepalivedI
   const unknownFields = (obj: Record<string, unknown>, path: FieldPath, known: string[], hint = '') => {
     for (const key of Object.keys(obj)) {
       if (!known.includes(key)) {
-        issues.push({ path: [...path, key], at: 'key', message: `is not a field of a KeepalivedInstance${hint}. Valid: ${known.join(', ')}` });
+        const nearest = nearestName(key, known);
+        const valid = nearest === undefined ? known.join(', ') : `${nearest}, if that is what was meant (the fields: ${known.join(', ')})`;
+        issues.push({ path: [...path, key], at: 'key', message: `is not a field of a KeepalivedInstance${hint}. Valid: ${valid}` });
       }
     }
   };
   const map = (v: unknown, path: FieldPath, what: string): Record<string, unknown> | undefined => {
-    if (isMap(v)) return v;
+    if (isPlainObject(v)) return v;
     fail(path, v === undefined ? `is missing. Valid: ${what}` : `is ${typeName(v)}. Valid: ${what}`);
     return undefined;
   };
@@ -95,7 +97,7 @@ export function readKeepalivedInstance(value: unknown): { instance?: KeepalivedI
     return undefined;
   };
 
-  if (!isMap(value)) {
+  if (!isPlainObject(value)) {
     fail([], `is ${typeName(value)}, not a KeepalivedInstance. Valid: a mapping with apiVersion: ${KEEPALIVED_INSTANCE_API_VERSION}, kind: ${KEEPALIVED_INSTANCE_KIND}, metadata and spec`);
     return { issues };
   }

@@ -179,7 +179,6 @@ export function modelInstances(inputs: readonly ModelInput[], target: CliTarget,
 /** Construct props that core's messages name, and the command-line options that set them. */
 const OPTION_WORDS: ReadonlyArray<[RegExp, string]> = [
   [/Target\.standalone\(\)/g, '--target standalone'],
-  [/set `name`/g, 'another metadata.name'],
   [/\b(?:target\.)?images\.keepalivedVersion\b/g, '--keepalived-version'],
   [/\b(?:target\.)?images\.keepalived\b/g, '--keepalived-image'],
   [/\b(?:target\.)?images\.agentInImage\b/g, '--agent-in-image'],
@@ -190,12 +189,15 @@ const OPTION_WORDS: ReadonlyArray<[RegExp, string]> = [
 /** The same for `import`, which has no options: what its program would say. */
 const PROGRAM_WORDS: ReadonlyArray<[RegExp, string]> = [
   [/Target\.standalone\(\)/g, 'target: Target.standalone() in the imported program'],
-  [/set `name`/g, 'another metadata.name'],
 ];
+
+/** Core's words for a cluster's name, in a KeepalivedInstance's terms. */
+const NAME_WORDS: ReadonlyArray<[RegExp, string]> = [[/set `name`/g, 'another metadata.name']];
 
 /** Core's words for construct props, in the CLI's terms: a KeepalivedInstance always names its VRIDs. */
 function describe(issue: { value: unknown; problem: string; expected: string }, program: boolean): string {
-  const cli = (text: string) => (program ? PROGRAM_WORDS : OPTION_WORDS).reduce((t, [words, option]) => t.replace(words, option), text);
+  const words = [...NAME_WORDS, ...(program ? PROGRAM_WORDS : OPTION_WORDS)];
+  const cli = (text: string) => words.reduce((t, [pattern, option]) => t.replace(pattern, option), text);
   const expected = cli(issue.expected.replace(/,? or omit (it|vrids) for automatic allocation/g, ''));
   return `= ${showValue(issue.value)}: ${cli(issue.problem)}. Valid: ${expected}.`;
 }

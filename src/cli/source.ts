@@ -2,7 +2,7 @@
  * Input files as YAML documents that remember where each value stands, so that every message can name
  * the file, the line and the column.
  */
-import { Document, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, Tags, visit } from 'yaml';
+import { Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, Tags, visit } from 'yaml';
 import { FieldPath } from './field-path';
 
 /** An input file's name as the user gave it (`-` is stdin) and its text. */
@@ -98,8 +98,10 @@ function collectionKeyOffset(doc: Document.Parsed): number | undefined {
   let offset: number | undefined;
   visit(doc, {
     Pair(_, pair) {
-      if (!isMap(pair.key) && !isSeq(pair.key)) return undefined;
-      offset = pair.key.range?.[0];
+      // (`? *x : v`, an alias of a list or a map, is one too.)
+      const key = isAlias(pair.key) ? pair.key.resolve(doc) : pair.key;
+      if (!isMap(key) && !isSeq(key)) return undefined;
+      offset = (pair.key as { range?: [number, number, number] }).range?.[0];
       return visit.BREAK;
     },
   });

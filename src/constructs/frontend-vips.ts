@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { FRONTEND_VIPS_FIELDS, FrontendVipsProps, frontendVipsGroups, KnownFields } from '../core';
+import { ClusterShape, FRONTEND_VIPS_SHAPE, FrontendVipsProps } from '../core';
 import { KeepalivedCluster } from './keepalived-cluster';
 
 /**
@@ -14,10 +14,9 @@ import { KeepalivedCluster } from './keepalived-cluster';
  */
 export class FrontendVips extends KeepalivedCluster {
   /** @internal */
-  protected static readonly _fields: KnownFields = FRONTEND_VIPS_FIELDS;
+  public static readonly _shape: ClusterShape = FRONTEND_VIPS_SHAPE;
 
   constructor(scope: Construct, id: string, props: FrontendVipsProps) {
     super(scope, id, props);
-    for (const group of frontendVipsGroups(this.node.path, props)) this._addGroupDefinition(group);
   }
 }

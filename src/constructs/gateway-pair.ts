@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { GATEWAY_PAIR_FIELDS, GatewayPairProps, gatewayPairGroup, KnownFields } from '../core';
+import { ClusterShape, GATEWAY_PAIR_SHAPE, GatewayPairProps } from '../core';
 import { KeepalivedCluster } from './keepalived-cluster';
 
 /**
@@ -15,10 +15,9 @@ import { KeepalivedCluster } from './keepalived-cluster';
  */
 export class GatewayPair extends KeepalivedCluster {
   /** @internal */
-  protected static readonly _fields: KnownFields = GATEWAY_PAIR_FIELDS;
+  public static readonly _shape: ClusterShape = GATEWAY_PAIR_SHAPE;
 
   constructor(scope: Construct, id: string, props: GatewayPairProps) {
     super(scope, id, props);
-    this._addGroupDefinition(gatewayPairGroup(props));
   }
 }

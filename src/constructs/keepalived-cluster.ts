@@ -2,8 +2,8 @@ import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
   clusterGroupDefinition, clusterName, clusterObjectHeads, clusterObjects, ClusterObject, declareCluster, declareGroup, DeclaredCluster,
-  describeIssue, describeIssueAt, DomainResolution, GroupDefinition, KeepalivedClusterProps, missingGroupIssues, Target, VrrpGroup,
-  ValidationIssue, vridsOf, VrrpDomain, warningsOf, KEEPALIVED_CLUSTER_FIELDS, KnownFields, shapeFieldsOf,
+  describeIssue, describeIssueAt, DomainResolution, KeepalivedClusterProps, missingGroupIssues, Target, VrrpGroup,
+  ValidationIssue, vridsOf, VrrpDomain, warningsOf, ClusterShape, KEEPALIVED_CLUSTER_SHAPE, shapeOfClass,
 } from '../core';
 import { domainOf, validateInDomain } from './domain';
 import { KeepalivedNamespace } from './keepalived-namespace';
@@ -62,16 +62,15 @@ export class KeepalivedCluster extends Construct {
   private readonly definition: DeclaredCluster;
 
   /**
-   * The fields of this class's props.
+   * The props' fields, and the groups the class makes of its props.
    *
    * @internal
    */
-  protected static readonly _fields: KnownFields = KEEPALIVED_CLUSTER_FIELDS;
+  public static readonly _shape: ClusterShape = KEEPALIVED_CLUSTER_SHAPE;
 
   constructor(scope: Construct, id: string, props: KeepalivedClusterProps) {
     super(scope, id);
-    const kind = new.target as typeof KeepalivedCluster;
-    this.definition = declareCluster(domainOf(this), this.node.path, id, props, shapeFieldsOf(kind._fields, Object.getPrototypeOf(kind)._fields));
+    this.definition = declareCluster(domainOf(this), this.node.path, id, props, shapeOfClass(new.target as typeof KeepalivedCluster));
     this.target = this.definition.target;
     this.name = clusterName(this.definition);
     validateInDomain(this);
@@ -87,7 +86,6 @@ export class KeepalivedCluster extends Construct {
         return [];
       },
     });
-    for (const group of props.groups ?? []) this.addGroup(group);
 
     const namespace = this.target.strategy.namespace;
     if (namespace !== undefined) {
@@ -125,7 +123,7 @@ export class KeepalivedCluster extends Construct {
 
   /** Adds a VRRP group. Throws at once when the group is invalid. */
   public addGroup(group: VrrpGroup): void {
-    this._addGroupDefinition(clusterGroupDefinition(group, this.definition.groups.length));
+    declareGroup(domainOf(this), this.definition, clusterGroupDefinition(group, this.definition.groups.length));
   }
 
   /** The groups declared so far. */
@@ -141,14 +139,6 @@ export class KeepalivedCluster extends Construct {
     return vridsOf(domainOf(this).resolve(), this.definition);
   }
 
-  /**
-   * Adds a group whose fields the subclass names in its own props' terms.
-   *
-   * @internal
-   */
-  protected _addGroupDefinition(definition: GroupDefinition): void {
-    declareGroup(domainOf(this), this.definition, definition);
-  }
 
   /** A chart namespace that differs from the standalone target's, which the objects live in. */
   private chartNamespaceWarnings(): ValidationIssue[] {

@@ -3,6 +3,7 @@
 export * from './address';
 export * from './errors';
 export * from './fields';
+export * from './metadata';
 export * from './interface-selector';
 export * from './manifest';
 export * from './model';

@@ -11,6 +11,7 @@ import { checkAnnotations, checkLabels, isPlainObject, listIn } from './metadata
 import { dnsLabelProblem } from './names';
 import { DEFAULT_NAMESPACE } from './standalone/names';
 import { ClusterDefinition, GroupDefinition, KeepalivedClusterBaseProps } from './model';
+import { ClusterShape } from './shapes';
 import { Target } from './target';
 import { validateCluster, validateGroup } from './validate';
 
@@ -29,13 +30,13 @@ export interface ReservedVridsProps {
  * Turns a cluster's props into its definition, checks them and its first groups (`groupsOf`, made
  * once the props are checked), and adds the cluster to the domain. `path` is the construct path
  * (cdk8s) or the resource name (Pulumi): it names the cluster in messages. `id` is the construct id or
- * the resource name: the default name derives from it. `shape` has the props' fields: a key that is not
- * one of them is an error (only in nested objects when `ownKeys` is false: a user's subclass may have
- * props of its own). Throws a KeepalivedConfigError for invalid props or groups, before the domain
- * has the cluster.
+ * the resource name: the default name derives from it. `shape` has the props' fields (a key that is not
+ * one of them is an error, but for top-level keys when `ownKeys` is false: a user's subclass may have
+ * props of its own) and makes the first groups. Throws a KeepalivedConfigError for invalid props or
+ * groups, before the domain has the cluster.
  */
 export function declareCluster(domain: VrrpDomain, path: string, id: string, props: KeepalivedClusterBaseProps,
-  shape: { readonly fields: KnownFields; readonly ownKeys: boolean }, groupsOf: () => readonly GroupDefinition[] = () => []): DeclaredCluster {
+  { shape, ownKeys }: { readonly shape: ClusterShape; readonly ownKeys: boolean }): DeclaredCluster {
   throwIfNotProps(path, props, '{ nodeSelector: { ... }, ... }');
   const cluster: DeclaredCluster = {
     path,
@@ -48,8 +49,8 @@ export function declareCluster(domain: VrrpDomain, path: string, id: string, pro
     groups: [],
     healthChecks: props.healthChecks,
   };
-  throwIfIssues([...unknownFieldIssues(path, props, shape.fields, shape.ownKeys), ...validateCluster(cluster)]);
-  for (const group of groupsOf()) {
+  throwIfIssues([...unknownFieldIssues(path, props, shape.fields, ownKeys), ...validateCluster(cluster)]);
+  for (const group of shape.groupsOf(path, props)) {
     throwIfIssues(validateGroup(cluster, group));
     cluster.groups.push(group);
   }

@@ -4,6 +4,7 @@
  * excess-property check catches it only in an object literal passed directly; it misses spreads,
  * variables, JSON or YAML read at run time, and plain JavaScript.
  */
+import { isPlainObject } from './metadata';
 import type { IssueReport } from './target';
 
 /** Every field of `T`, optional ones too, each once: the compiler sees that a list is complete and has nothing else. */
@@ -14,13 +15,22 @@ export interface KnownFields {
   /** What a key that is not a field is not, in messages: "a prop of FrontendVips", "a field of StandaloneImages". */
   readonly what: string;
   readonly names: ReadonlySet<string>;
-  /** The fields whose values are objects (or lists of objects) of known fields. */
-  readonly nested: ReadonlyMap<string, KnownFields>;
+  /** The fields whose values are objects of known fields, or (`list`) lists of them. */
+  readonly nested: ReadonlyMap<string, { readonly fields: KnownFields; readonly list: boolean }>;
 }
 
-/** The known fields of `T`, from a list the compiler checks against `T`, and those of its object fields. */
-export function knownFields<T>(what: string, fields: FieldList<T>, nested: { readonly [K in keyof T]?: KnownFields } = {}): KnownFields {
-  return { what, names: new Set(Object.keys(fields)), nested: new Map(Object.entries(nested) as [string, KnownFields][]) };
+/**
+ * The known fields of `T`, from a list the compiler checks against `T`, and those of its fields whose
+ * values are objects: `{ lan: GATEWAY_ADDRESS_FIELDS }`, or `{ addresses: [VIRTUAL_IP_FIELDS] }` for a
+ * list of objects.
+ */
+export function knownFields<T>(what: string, fields: FieldList<T>, nested: { readonly [K in keyof T]?: KnownFields | readonly [KnownFields] } = {}): KnownFields {
+  const entries = Object.entries(nested) as Array<[string, KnownFields | readonly [KnownFields]]>;
+  return {
+    what,
+    names: new Set(Object.keys(fields)),
+    nested: new Map(entries.map(([key, n]) => [key, Array.isArray(n) ? { fields: n[0], list: true } : { fields: n as KnownFields, list: false }])),
+  };
 }
 
 /**
@@ -31,41 +41,49 @@ export function knownFields<T>(what: string, fields: FieldList<T>, nested: { rea
  * objects only (props of a user's subclass may have fields of its own).
  */
 export function checkKnownFields(at: string, value: unknown, known: KnownFields, report: IssueReport, ownKeys = true): void {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
+  if (!isPlainObject(value)) return;
   // (A synth checks every group of every cluster: no allocation for a key that is known.)
   for (const key of Object.keys(value)) {
-    const field = (value as Record<string, unknown>)[key];
+    const field = value[key];
     const nested = known.nested.size > 0 ? known.nested.get(key) : undefined;
-    if (nested !== undefined && typeof field === 'object' && field !== null) {
-      if (!Array.isArray(field)) checkKnownFields(fieldAt(at, key), field, nested, report);
-      else for (let i = 0; i < field.length; i++) checkKnownFields(`${fieldAt(at, key)}[${i}]`, field[i], nested, report);
-    }
+    // A value of the wrong type (an object for a list, say) is the type checks' to report.
+    if (nested !== undefined && !nested.list) checkKnownFields(fieldAt(at, key), field, nested.fields, report);
+    if (nested?.list && Array.isArray(field)) field.forEach((item, i) => checkKnownFields(`${fieldAt(at, key)}[${i}]`, item, nested.fields, report));
     if (!ownKeys || known.names.has(key)) continue;
     const nearest = nearestName(key, known.names);
     const all = [...known.names].sort().join(', ');
-    report(fieldAt(at, key), field, `is not ${known.what}`,
-      nearest === undefined ? `one of ${all}` : `${nearest}, if that is what was meant (the fields: ${all})`);
+    report(fieldAt(at, key), field, `is not ${known.what}`, nearest === undefined
+      ? (known.names.size === 1 ? all : `one of ${all}`)
+      : `${nearest}, if that is what was meant${known.names.size === 1 ? '' : ` (the fields: ${all})`}`);
   }
 }
 
 const fieldAt = (at: string, key: string) => (at === '' ? key : `${at}.${key}`);
 
-/** The known name closest to `name` (case aside, or within a small edit distance), if one is close enough. */
-function nearestName(name: string, names: ReadonlySet<string>): string | undefined {
+/**
+ * The known name closest to `name`, if one is close enough: the same but for case; else the one within
+ * the smallest edit distance (at most a third of the name's length, up to 3); else one that begins
+ * with the other (`interval` for `intervalSeconds`, `advertIntervalSeconds` for `advertInterval`).
+ */
+export function nearestName(name: string, names: Iterable<string>): string | undefined {
+  const lower = name.toLowerCase();
   let best: string | undefined;
   let bestDistance = Math.max(1, Math.min(3, Math.floor(name.length / 3)));
   for (const candidate of names) {
-    if (candidate.toLowerCase() === name.toLowerCase()) return candidate;
-    const d = editDistance(name.toLowerCase(), candidate.toLowerCase(), bestDistance);
+    if (candidate.toLowerCase() === lower) return candidate;
+    const d = editDistance(lower, candidate.toLowerCase(), bestDistance);
     if (d <= bestDistance && (best === undefined || d < bestDistance)) {
       best = candidate;
       bestDistance = d;
     }
   }
-  return best;
+  if (best !== undefined) return best;
+  const prefixed = Array.from(names).filter((c) => Math.min(c.length, name.length) >= 4
+    && (c.toLowerCase().startsWith(lower) || lower.startsWith(c.toLowerCase())));
+  return prefixed.sort((x, y) => Math.abs(x.length - name.length) - Math.abs(y.length - name.length))[0];
 }
 
-/** Levenshtein distance with adjacent transpositions, or more than `max` once it must be. */
+/** Levenshtein distance with adjacent transpositions; more than `max` at once when the lengths differ by more. */
 function editDistance(a: string, b: string, max: number): number {
   if (Math.abs(a.length - b.length) > max) return max + 1;
   let before: number[] = [];

@@ -9,14 +9,14 @@ export {
   ImagePullPolicy, InterfaceSelector, KeepalivedConfigError, NAMESPACE_ID, SidecarMode, Target, UpdateStrategy, VrrpAuth,
   VrrpDomain, VrrpPolicyFlavor, VrrpVersion, clusterGroupDefinition, clusterName, clusterObjectHeads,
   clusterObjects, contentFields, declareCluster, declareGroup, declareNamespace, declareReservation,
-  describeIssue, describeIssueAt, FRONTEND_VIPS_FIELDS, freeHostPorts, frontendVipsGroups, GATEWAY_PAIR_FIELDS, KEEPALIVED_CLUSTER_FIELDS, shapeFieldsOf, gatewayPairGroup, implicitNamespaceOptions, isClusterScoped, issuesOf,
-  missingGroupIssues, namespaceDisagreement, namespaceUseOf, throwIfIssues, withNamespaceUse, sharedNamespaceObjects, validateCluster, vridsOf, warningsOf,
+  describeIssue, describeIssueAt, FRONTEND_VIPS_SHAPE, freeHostPorts, GATEWAY_PAIR_SHAPE, gatewayPairGroup, KEEPALIVED_CLUSTER_SHAPE, shapeOfClass, implicitNamespaceOptions, isClusterScoped, issuesOf,
+  isPlainObject, missingGroupIssues, namespaceDisagreement, nearestName, namespaceUseOf, throwIfIssues, withNamespaceUse, sharedNamespaceObjects, validateCluster, vridsOf, warningsOf,
 } from './all';
 export type {
   ClusterDefinition, ClusterObject, ContainerResources, DashboardOptions, DeckhouseOptions, DeclaredCluster, DiscoveryOptions,
   DomainResolution, FrontendVipsProps, GatewayAddress, GatewayPairProps, GroupDefinition, HealthCheckOptions,
   HttpHealthCheckOptions, KeepalivedClusterBaseProps, KeepalivedClusterProps, KeepalivedNamespaceProps,
-  KnownFields, KubeApiserverHealthCheckOptions, ManifestObject, MetricsOptions, ImplicitNamespaceOptions, NamespaceOwner, NamespaceUse, PodMonitorOptions,
+  ClusterShape, KubeApiserverHealthCheckOptions, ManifestObject, MetricsOptions, ImplicitNamespaceOptions, NamespaceOwner, NamespaceUse, PodMonitorOptions,
   PrometheusRuleOptions, ReservedVridsProps, StandaloneImages, StandaloneOptions, StandaloneResources,
   TcpHealthCheckOptions, Toleration, ValidationIssue, VirtualIp, VrrpGroup,
 } from './all';

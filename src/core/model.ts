@@ -186,11 +186,13 @@ export interface KeepalivedClusterBaseProps {
   readonly healthChecks?: HealthCheck[];
 }
 
-/** The fields of a VIP, of a group and of a toleration. */
+/** The fields of a VIP. */
 export const VIRTUAL_IP_FIELDS = knownFields<VirtualIp>('a field of a VIP', { address: true, interface: true });
+/** The fields of a VRRP group (a KeepalivedCluster's, as given), with its VIPs'. */
 export const VRRP_GROUP_FIELDS = knownFields<VrrpGroup>('a field of a VRRP group', {
   id: true, name: true, interface: true, addresses: true, preempt: true, advertInterval: true, garpRefreshSeconds: true, preferredNode: true, healthChecks: true,
-}, { addresses: VIRTUAL_IP_FIELDS });
+}, { addresses: [VIRTUAL_IP_FIELDS] });
+/** The fields of a toleration. */
 export const TOLERATION_FIELDS = knownFields<Toleration>('a field of a toleration', { key: true, operator: true, value: true, effect: true, tolerationSeconds: true });
 
 /** The props that every cluster shape has. */
@@ -207,7 +209,7 @@ export interface GroupDefinition {
   /** Maps a field of the group (`id`, `interface`, `addresses[0].address`, ...) to the user's prop. */
   readonly fieldOf: (field: string) => string;
   /** The group is the user's own object (a KeepalivedCluster's), whose keys are checked; not one a shape made from its props. */
-  readonly given?: boolean;
+  readonly userObject?: boolean;
 }
 
 /** A cluster as a construct declared it: the input of validation, VRID allocation and the builders. */

@@ -101,28 +101,9 @@ export interface GatewayPairProps extends KeepalivedClusterBaseProps {
   readonly preferredNode?: string;
 }
 
-/** The props of each shape (its groups' fields are checked with each group, `addGroup`'s too). */
-export const KEEPALIVED_CLUSTER_FIELDS = knownFields<KeepalivedClusterProps>('a prop of KeepalivedCluster', { ...CLUSTER_BASE_FIELDS, groups: true });
-export const FRONTEND_VIPS_FIELDS = knownFields<FrontendVipsProps>('a prop of FrontendVips', {
-  ...CLUSTER_BASE_FIELDS, addresses: true, vrids: true, interface: true, preempt: true, advertInterval: true,
-});
-const GATEWAY_ADDRESS_FIELDS = knownFields<GatewayAddress>('a field of a gateway address', { address: true, interface: true });
-export const GATEWAY_PAIR_FIELDS = knownFields<GatewayPairProps>('a prop of GatewayPair', {
-  ...CLUSTER_BASE_FIELDS, lan: true, wan: true, vrid: true, preempt: true, advertInterval: true, preferredNode: true,
-}, { lan: GATEWAY_ADDRESS_FIELDS, wan: GATEWAY_ADDRESS_FIELDS });
-
-/**
- * The props' fields of an adapter's class (`fields`, its static `_fields`), and whether its props may
- * have no others: not when the class inherited them (`fields` is its base class's, `inherited`), for
- * a user's subclass may have props of its own. The nested objects of the fields are checked either way.
- */
-export function shapeFieldsOf(fields: KnownFields, inherited: KnownFields | undefined): { readonly fields: KnownFields; readonly ownKeys: boolean } {
-  return { fields, ownKeys: fields !== inherited };
-}
-
 /** The groups of a KeepalivedCluster's props: `groups[i]`. */
 export function clusterGroupDefinition(group: VrrpGroup, index: number): GroupDefinition {
-  return { group, fieldOf: (field) => `groups[${index}].${field}`, given: true };
+  return { group, fieldOf: (field) => `groups[${index}].${field}`, userObject: true };
 }
 
 /** The groups of FrontendVips: one per address, keyed by the address so that reordering keeps VRIDs. */
@@ -176,4 +157,50 @@ export function gatewayPairGroup(props: GatewayPairProps): GroupDefinition {
     },
     fieldOf: (field) => GATEWAY_FIELDS[field] ?? field,
   };
+}
+
+/**
+ * A cluster shape as the adapters declare it: its props' fields (its groups' are checked with each
+ * group), and the VRRP groups it makes of its props. `path` names the cluster in messages.
+ */
+export interface ClusterShape {
+  readonly fields: KnownFields;
+  groupsOf(path: string, props: KeepalivedClusterBaseProps): GroupDefinition[];
+}
+
+export const KEEPALIVED_CLUSTER_SHAPE: ClusterShape = {
+  fields: knownFields<KeepalivedClusterProps>('a prop of KeepalivedCluster', { ...CLUSTER_BASE_FIELDS, groups: true }),
+  groupsOf: (path, props) => {
+    const groups = (props as KeepalivedClusterProps).groups;
+    if (groups !== undefined && !Array.isArray(groups)) {
+      throwIfIssues([{ path, field: 'groups', value: groups, problem: 'is not a list', expected: 'a list of VRRP groups, e.g. [{ addresses: [{ address: "192.0.2.10/32" }] }]' }]);
+    }
+    return (groups ?? []).map(clusterGroupDefinition);
+  },
+};
+
+export const FRONTEND_VIPS_SHAPE: ClusterShape = {
+  fields: knownFields<FrontendVipsProps>('a prop of FrontendVips', {
+    ...CLUSTER_BASE_FIELDS, addresses: true, vrids: true, interface: true, preempt: true, advertInterval: true,
+  }),
+  groupsOf: (path, props) => frontendVipsGroups(path, props as FrontendVipsProps),
+};
+
+const GATEWAY_ADDRESS_FIELDS = knownFields<GatewayAddress>('a field of a gateway address', { address: true, interface: true });
+
+export const GATEWAY_PAIR_SHAPE: ClusterShape = {
+  fields: knownFields<GatewayPairProps>('a prop of GatewayPair', {
+    ...CLUSTER_BASE_FIELDS, lan: true, wan: true, vrid: true, preempt: true, advertInterval: true, preferredNode: true,
+  }, { lan: GATEWAY_ADDRESS_FIELDS, wan: GATEWAY_ADDRESS_FIELDS }),
+  groupsOf: (_path, props) => [gatewayPairGroup(props as GatewayPairProps)],
+};
+
+/**
+ * The shape of an adapter's class (its static `_shape`), and whether its props may have no other
+ * fields: not when the class inherited its shape (a user's subclass, whose props may have fields of
+ * its own; the nested objects of the fields it inherits are checked all the same).
+ */
+export function shapeOfClass(kind: { readonly _shape: ClusterShape }): { readonly shape: ClusterShape; readonly ownKeys: boolean } {
+  const inherited = (Object.getPrototypeOf(kind) as { readonly _shape?: ClusterShape })._shape;
+  return { shape: kind._shape, ownKeys: kind._shape !== inherited };
 }

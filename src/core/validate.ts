@@ -28,11 +28,12 @@ export function validateCluster(def: ClusterDefinition): ValidationIssue[] {
   checkName(def, report);
   checkNodeSelector(def, report);
   listIn('tolerations', def.tolerations, report, 'a list of tolerations, e.g. [{ key: "dedicated", operator: "Exists" }]').forEach((t, i) => {
-    if (isPlainObject(t)) {
-      checkKnownFields(`tolerations[${i}]`, t, TOLERATION_FIELDS, report);
-      checkToleration(t as Toleration, `tolerations[${i}]`, report);
+    if (!isPlainObject(t)) {
+      report(`tolerations[${i}]`, t, 'is not a toleration', 'an object with key, operator, value, effect and tolerationSeconds, as in a pod spec');
+      return;
     }
-    else report(`tolerations[${i}]`, t, 'is not a toleration', 'an object with key, operator, value, effect and tolerationSeconds, as in a pod spec');
+    checkKnownFields(`tolerations[${i}]`, t, TOLERATION_FIELDS, report);
+    checkToleration(t as Toleration, `tolerations[${i}]`, report);
   });
   def.target.strategy.validateCluster(def, report);
   def.groups.forEach((g) => checkGroup(def, g, report));
@@ -122,7 +123,7 @@ function checkGroup(def: ClusterDefinition, gdef: GroupDefinition, report: Repor
     report(f('addresses').replace(/\.addresses$/, ''), g, 'is not a VRRP group', 'an object with addresses, e.g. { addresses: [{ address: "192.0.2.10/32" }] }');
     return;
   }
-  if (gdef.given) checkKnownFields('', g, VRRP_GROUP_FIELDS, (field, value, problem, expected) => report(f(field), value, problem, expected));
+  if (gdef.userObject) checkKnownFields('', g, VRRP_GROUP_FIELDS, (field, value, problem, expected) => report(f(field), value, problem, expected));
   for (const i of healthCheckIssues(def, g.healthChecks, f('healthChecks'))) report(i.field, i.value, i.problem, i.expected);
 
   if (g.id !== undefined && !isVrid(g.id)) {

@@ -1,5 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
-import { FRONTEND_VIPS_FIELDS, FrontendVipsProps, frontendVipsGroups, GroupDefinition, KeepalivedClusterProps, KnownFields } from '../core';
+import { ClusterShape, FRONTEND_VIPS_SHAPE, FrontendVipsProps } from '../core';
 import { KeepalivedCluster } from './keepalived-cluster';
 
 /**
@@ -28,10 +28,5 @@ export class FrontendVips extends KeepalivedCluster {
   }
 
   /** @internal */
-  protected static readonly _fields: KnownFields = FRONTEND_VIPS_FIELDS;
-
-  /** @internal */
-  protected static _groupsOf(name: string, props: KeepalivedClusterProps): GroupDefinition[] {
-    return frontendVipsGroups(name, props as FrontendVipsProps);
-  }
+  public static readonly _shape: ClusterShape = FRONTEND_VIPS_SHAPE;
 }

@@ -1,5 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
-import { GATEWAY_PAIR_FIELDS, GatewayPairProps, gatewayPairGroup, GroupDefinition, KeepalivedClusterProps, KnownFields } from '../core';
+import { ClusterShape, GATEWAY_PAIR_SHAPE, GatewayPairProps } from '../core';
 import { KeepalivedCluster } from './keepalived-cluster';
 
 /**
@@ -28,10 +28,5 @@ export class GatewayPair extends KeepalivedCluster {
   }
 
   /** @internal */
-  protected static readonly _fields: KnownFields = GATEWAY_PAIR_FIELDS;
-
-  /** @internal */
-  protected static _groupsOf(_name: string, props: KeepalivedClusterProps): GroupDefinition[] {
-    return [gatewayPairGroup(props as GatewayPairProps)];
-  }
+  public static readonly _shape: ClusterShape = GATEWAY_PAIR_SHAPE;
 }

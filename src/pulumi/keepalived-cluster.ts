@@ -2,8 +2,8 @@ import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import {
   clusterGroupDefinition, clusterName, clusterObjectHeads, clusterObjects, contentFields, declareCluster, declareGroup, DeclaredCluster,
-  describeIssueAt, GroupDefinition, issuesOf, KeepalivedClusterProps, KeepalivedConfigError, ManifestObject, missingGroupIssues, namespaceUseOf, Target,
-  VrrpGroup, vridsOf, warningsOf, KEEPALIVED_CLUSTER_FIELDS, KnownFields, shapeFieldsOf,
+  describeIssueAt, issuesOf, KeepalivedClusterProps, KeepalivedConfigError, ManifestObject, missingGroupIssues, namespaceUseOf, Target,
+  VrrpGroup, vridsOf, warningsOf, ClusterShape, KEEPALIVED_CLUSTER_SHAPE, shapeOfClass,
 } from '../core';
 import { asProgramError, describeOutcome, Membership, programDomain, ProgramDomain } from './domain';
 import { isProtected, kubernetesProviderOf, namespaceResources } from './keepalived-namespace';
@@ -109,7 +109,7 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
     const kind = new.target as typeof KeepalivedCluster;
     let definition: DeclaredCluster;
     try {
-      definition = declareCluster(domain, name, name, props, shapeFieldsOf(kind._fields, Object.getPrototypeOf(kind)._fields), () => kind._groupsOf(name, props));
+      definition = declareCluster(domain, name, name, props, shapeOfClass(kind));
     } catch (error) {
       throw asProgramError(error);
     }
@@ -173,49 +173,31 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
   }
 
   /**
-   * The fields of this class's props.
+   * The props' fields, and the groups the class makes of its props (checked with the props).
    *
    * @internal
    */
-  protected static readonly _fields: KnownFields = KEEPALIVED_CLUSTER_FIELDS;
-
-  /**
-   * The groups that a component of this class declares from its props, checked with the props.
-   *
-   * @internal
-   */
-  protected static _groupsOf(_name: string, props: KeepalivedClusterProps): GroupDefinition[] {
-    return (props.groups ?? []).map(clusterGroupDefinition);
-  }
+  public static readonly _shape: ClusterShape = KEEPALIVED_CLUSTER_SHAPE;
 
   /**
    * Adds a VRRP group. Throws at once when the group is invalid, or when the program's domain has
    * already settled (the group must be added in the same turn as the component is declared).
    */
   public addGroup(group: VrrpGroup): void {
-    this._addGroupDefinition(clusterGroupDefinition(group, this.definition.groups.length));
-  }
-
-  /** The groups declared so far. */
-  public get groups(): readonly VrrpGroup[] {
-    return this.definition.groups.map((g) => g.group);
-  }
-
-  /**
-   * Adds a group whose fields the subclass names in its own props' terms.
-   *
-   * @internal
-   */
-  protected _addGroupDefinition(definition: GroupDefinition): void {
     if (this.produced.settled) {
       throw new Error(`[${this.definition.path}] addGroup() after the cluster's manifests were produced. `
         + 'Valid: add groups in the same turn as the component is declared, or pass them as `groups`.');
     }
     try {
-      declareGroup(this.program.vrrp, this.definition, definition);
+      declareGroup(this.program.vrrp, this.definition, clusterGroupDefinition(group, this.definition.groups.length));
     } catch (error) {
       throw asProgramError(error);
     }
     this.program.changed();
+  }
+
+  /** The groups declared so far. */
+  public get groups(): readonly VrrpGroup[] {
+    return this.definition.groups.map((g) => g.group);
   }
 }

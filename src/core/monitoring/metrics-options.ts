@@ -232,6 +232,16 @@ export function metricsOptionsIssues(path: string, options: MetricsOptions | und
     return [{ path, field: 'metrics', value: options, problem: 'is not an object of metrics options', expected: '{ port, podMonitor, prometheusRule, dashboard }, or { enabled: false }' }];
   }
   const issues: ValidationIssue[] = [];
+  if (options.enabled !== undefined && typeof options.enabled !== 'boolean') {
+    issues.push({ path, field: 'metrics.enabled', value: options.enabled, problem: 'is not a boolean', expected: 'true or false' });
+  }
+  // (An array is an object too: `podMonitor: [...]` would be read as options.)
+  for (const field of ['podMonitor', 'prometheusRule', 'dashboard'] as const) {
+    const value: unknown = options[field];
+    if (value !== undefined && typeof value !== 'boolean' && !isPlainObject(value)) {
+      issues.push({ path, field: `metrics.${field}`, value, problem: 'is not a boolean or an object of options', expected: `true, false, or { ... } with the ${field} options` });
+    }
+  }
   if (options.port !== undefined || options.enabled !== false) {
     issues.push(...metricsPortIssues(path, options.port ?? DEFAULT_METRICS_PORT, reserved));
   }

@@ -93,7 +93,13 @@ export function validateStandaloneOptions(o: StandaloneOptions, report: IssueRep
   checkLabels('target.podLabels', o.podLabels, report);
   checkAnnotations('target.annotations', o.annotations, report);
   checkAnnotations('target.podAnnotations', o.podAnnotations, report);
-  for (const [which, r] of Object.entries(o.resources ?? {})) validateResources(`target.resources.${which}`, r as ContainerResources, report);
+  if (o.resources !== undefined && !isPlainObject(o.resources)) {
+    report('target.resources', o.resources, 'is not an object of containers\' resources', '{ keepalived: { ... }, agent: { ... } }');
+  }
+  for (const [which, r] of Object.entries(isPlainObject(o.resources) ? o.resources : {})) {
+    if (r === undefined || isPlainObject(r)) validateResources(`target.resources.${which}`, r as ContainerResources, report);
+    else report(`target.resources.${which}`, r, 'is not an object of resources', '{ cpuRequest, cpuLimit, memoryRequest, memoryLimit }, e.g. { cpuLimit: "200m" }');
+  }
   if (o.priorityClassName !== undefined && dnsSubdomainProblem(o.priorityClassName)) {
     report('target.priorityClassName', o.priorityClassName, `${dnsSubdomainProblem(o.priorityClassName)}`, 'the name of a PriorityClass');
   }
