@@ -27,8 +27,8 @@ export interface ReservedVridsProps {
 }
 
 /**
- * Turns a cluster's props into its definition, checks them and its first groups (`groupsOf`, made
- * once the props are checked), and adds the cluster to the domain. `path` is the construct path
+ * Turns a cluster's props into its definition, checks them and its first groups (which its shape
+ * makes once the props are checked), and adds the cluster to the domain. `path` is the construct path
  * (cdk8s) or the resource name (Pulumi): it names the cluster in messages. `id` is the construct id or
  * the resource name: the default name derives from it. `shape` has the props' fields (a key that is not
  * one of them is an error, but for top-level keys when `ownKeys` is false: a user's subclass may have

@@ -2,9 +2,10 @@
  * The props of the three cluster shapes, shared by the cdk8s constructs and the Pulumi components, and
  * how each shape turns into VRRP groups (with its fields named in the user's terms).
  */
-import { throwIfIssues } from './errors';
+import { throwIfIssues, ValidationIssue } from './errors';
 import { KnownFields, knownFields } from './fields';
 import { InterfaceSelector } from './interface-selector';
+import { listIn } from './metadata';
 import { CLUSTER_BASE_FIELDS, GroupDefinition, KeepalivedClusterBaseProps, VrrpGroup } from './model';
 
 /** Properties for `KeepalivedCluster`. */
@@ -168,17 +169,19 @@ export interface ClusterShape {
   groupsOf(path: string, props: KeepalivedClusterBaseProps): GroupDefinition[];
 }
 
+/** KeepalivedCluster: its `groups` as given. */
 export const KEEPALIVED_CLUSTER_SHAPE: ClusterShape = {
   fields: knownFields<KeepalivedClusterProps>('a prop of KeepalivedCluster', { ...CLUSTER_BASE_FIELDS, groups: true }),
   groupsOf: (path, props) => {
-    const groups = (props as KeepalivedClusterProps).groups;
-    if (groups !== undefined && !Array.isArray(groups)) {
-      throwIfIssues([{ path, field: 'groups', value: groups, problem: 'is not a list', expected: 'a list of VRRP groups, e.g. [{ addresses: [{ address: "192.0.2.10/32" }] }]' }]);
-    }
-    return (groups ?? []).map(clusterGroupDefinition);
+    const issues: ValidationIssue[] = [];
+    const groups = listIn('groups', (props as KeepalivedClusterProps).groups, (field, value, problem, expected) => issues.push({ path, field, value, problem, expected }),
+      'a list of VRRP groups, e.g. [{ addresses: [{ address: "192.0.2.10/32" }] }]');
+    throwIfIssues(issues);
+    return (groups as VrrpGroup[]).map(clusterGroupDefinition);
   },
 };
 
+/** FrontendVips: a group per address. */
 export const FRONTEND_VIPS_SHAPE: ClusterShape = {
   fields: knownFields<FrontendVipsProps>('a prop of FrontendVips', {
     ...CLUSTER_BASE_FIELDS, addresses: true, vrids: true, interface: true, preempt: true, advertInterval: true,
@@ -188,6 +191,7 @@ export const FRONTEND_VIPS_SHAPE: ClusterShape = {
 
 const GATEWAY_ADDRESS_FIELDS = knownFields<GatewayAddress>('a field of a gateway address', { address: true, interface: true });
 
+/** GatewayPair: one group of the LAN and the WAN address. */
 export const GATEWAY_PAIR_SHAPE: ClusterShape = {
   fields: knownFields<GatewayPairProps>('a prop of GatewayPair', {
     ...CLUSTER_BASE_FIELDS, lan: true, wan: true, vrid: true, preempt: true, advertInterval: true, preferredNode: true,
