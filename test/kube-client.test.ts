@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import {
-  DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_WATCH_LINE_CHARS, inClusterConfig, InClusterOptions, KubeApiError, KubeClient, KubeConfigError,
+  DEFAULT_LIST_PAGE_SIZE, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_WATCH_LINE_CHARS, inClusterConfig, InClusterOptions, KubeApiError, KubeClient, KubeConfigError,
   KubeConflictError, KubeListTooLargeError, KubeNotFoundError, KubeObject, KubeProtocolError, KubeTransportError, LineDecoder, parseWatchEvent, WatchEvent,
 } from '../src/agent/kube-client';
 import { backoffDelay, Clock, KubeNode, labelSelectorOf, Logger, NodeInfo, nodeInfoOf, NodeWatch, NodeWatchOptions } from '../src/agent/node-watch';
@@ -168,7 +168,7 @@ describe('KubeClient', () => {
     const list = await podClient().list<KubeNode>('/api/v1/nodes', { labelSelector: labelSelectorOf(SELECTOR) });
     expect(list.items.map((n) => n.metadata?.name)).toEqual(['edge-a']);
     expect(list.resourceVersion).toBe(server.resourceVersion);
-    expect(server.requests).toEqual([expect.objectContaining({ method: 'GET', token: TOKEN, status: 200, query: { labelSelector: `${EDGE}=`, limit: '100' } })]);
+    expect(server.requests).toEqual([expect.objectContaining({ method: 'GET', token: TOKEN, status: 200, query: { labelSelector: `${EDGE}=`, limit: String(DEFAULT_LIST_PAGE_SIZE) } })]);
   });
 
   test('streams watch events split across chunks, in order, and ends when the server ends the watch', async () => {
@@ -516,6 +516,18 @@ describe('bounds on what the API server sends (a hostile or broken server cannot
     expect(server.nodeRequests('list')).toHaveLength(1);
   });
 
+  test('a page with more items than the limit asked for is refused (a hostile server\'s many small objects)', async () => {
+    server.intercept = (request, res) => {
+      if (request.watch) return false;
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ metadata: { resourceVersion: '7' }, items: Array.from({ length: DEFAULT_LIST_PAGE_SIZE + 1 }, () => ({})) }));
+      return true;
+    };
+    const failure = await podClient().list('/api/v1/nodes').catch((e) => e);
+    expect(failure).toBeInstanceOf(KubeProtocolError);
+    expect(failure.message).toBe(`GET /api/v1/nodes: a page of ${DEFAULT_LIST_PAGE_SIZE + 1} items for limit ${DEFAULT_LIST_PAGE_SIZE}`);
+  });
+
   test('an endless response body is cut at maxResponseBytes', async () => {
     // GIVEN a server that answers a list with a body that never ends
     const sent = { bytes: 0 };
@@ -529,7 +541,7 @@ describe('bounds on what the API server sends (a hostile or broken server cannot
     const failure = await client.list('/api/v1/nodes').catch((e) => e);
     expect(failure).toBeInstanceOf(KubeProtocolError);
     expect(failure.message).toBe('GET /api/v1/nodes: the response is larger than 1048576 bytes; not reading it');
-    // AND by default the bound is 8 MiB: a body announced larger is not read at all
+    // AND by default the bound is 2 MiB: a body announced larger is not read at all
     server.intercept = (_request, res) => {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': String(DEFAULT_MAX_RESPONSE_BYTES + 1) });
       res.write('{');

@@ -58,12 +58,16 @@ export class KubeListTooLargeError extends Error {
   }
 }
 
-/** The largest response body the client reads, by default: a page of big Node objects fits many times. */
-export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+/**
+ * The largest response body the client reads, by default. A page of big Node objects (some 40 KiB
+ * each with 50 images and addresses) fits twice; and parsed, the worst 2 MiB of JSON a hostile
+ * server could send (about 700,000 empty objects) stays some 45 MB of heap, inside the agent's 128 Mi.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 2 * 1024 * 1024;
 /** The longest watch line (one event: one object) by default; etcd refuses objects over 1.5 MiB. */
 export const DEFAULT_MAX_WATCH_LINE_CHARS = 2 * 1024 * 1024;
 /** Items per page of a list, by default (`limit`; the rest follows with `continue`). */
-export const DEFAULT_LIST_PAGE_SIZE = 100;
+export const DEFAULT_LIST_PAGE_SIZE = 25;
 /** The most an error response is read for its Status. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
@@ -327,7 +331,10 @@ export class KubeClient {
       // The API server sends `items: null` for an empty list in some versions.
       const pageItems = list.items ?? [];
       if (!Array.isArray(pageItems)) throw new KubeProtocolError(`GET ${path}: the list's items are not a list`);
-      items.push(...pageItems);
+      // The server honours `limit`; a longer page is not an API server's (and a spread of it could
+      // overflow the stack).
+      if (pageItems.length > limit) throw new KubeProtocolError(`GET ${path}: a page of ${pageItems.length} items for limit ${limit}`);
+      for (const item of pageItems) items.push(item);
       if (options.maxItems !== undefined && items.length > options.maxItems) {
         throw new KubeListTooLargeError(items.length, options.maxItems, `GET ${path}`);
       }
