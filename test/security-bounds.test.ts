@@ -1,3 +1,8 @@
+import { spawnSync } from 'child_process';
+import * as esbuild from 'esbuild';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { KeepalivedCluster, InterfaceSelector, Target } from '../src';
 import { AgentDiscovery, AgentSpec } from '../src/core/agent-spec';
 import { deriveDiscoveredView, DiscoveredNode } from '../src/core/discovered-nodes';
@@ -227,6 +232,35 @@ describe('interface names from the node', () => {
     const view = readNodeView({ procRoot: '/nonexistent', interfaces: { 'eth0': [{ cidr: '198.51.100.11/24' }], 'x}#': [{ cidr: '203.0.113.1/24' }], 'bond0.100@x': [] } });
     expect(view.interfaces.map((i) => i.name)).toEqual(['bond0.100@x', 'eth0']);
     expect(view.unsafeInterfaceNames).toEqual(['x}#']);
+  });
+
+  test('the route tables are read in chunks for their default routes: a big table fits a small heap', () => {
+    // GIVEN a node with 300,000 routes (lines of odd lengths, so that chunk edges fall mid-line), its
+    // default routes at the start, in the middle and at the end
+    const proc = fs.mkdtempSync(path.join(os.tmpdir(), 'kc-proc-'));
+    try {
+      fs.mkdirSync(path.join(proc, 'net'));
+      const route = (iface: string, destination: string, metric: number, mask: string) => `${iface}\t${destination}\t0100A8C0\t0003\t0\t0\t${metric}\t${mask}\t0\t0\t0`;
+      const lines = ['Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT'];
+      for (let i = 0; i < 300_000; i++) {
+        if (i === 0 || i === 150_003) lines.push(route(i === 0 ? 'eth1' : 'eth0', '00000000', i === 0 ? 200 : 100, '00000000'));
+        lines.push(route('eth2', (0x0a000000 + i * 256).toString(16).toUpperCase().padStart(8, '0'), i % 7, 'FFFFFF00'));
+      }
+      lines.push(route('eth3', '00000000', 300, '00000000'));
+      fs.writeFileSync(path.join(proc, 'net', 'route'), `${lines.join('\n')}\n`);
+      // WHEN the agent's reader reads the node's view in a process with a 16 MB old generation (read
+      // whole, the 15 MB table does not fit: the process dies out of memory)
+      const reader = esbuild.buildSync({ entryPoints: [path.join(__dirname, '..', 'src', 'agent', 'node-view-linux.ts')], bundle: true, platform: 'node', format: 'cjs', write: false });
+      fs.writeFileSync(path.join(proc, 'reader.js'), reader.outputFiles[0].text);
+      const run = spawnSync(process.execPath, ['--max-old-space-size=16', '-e',
+        `process.stdout.write(JSON.stringify(require(${JSON.stringify(path.join(proc, 'reader.js'))}).readNodeView({ procRoot: ${JSON.stringify(proc)}, interfaces: { eth0: [], eth1: [], eth2: [], eth3: [] } }).defaultRoutes))`,
+      ], { encoding: 'utf8', timeout: 60_000 });
+      // THEN it finds all three, lowest metric first
+      expect(run.stderr).toBe('');
+      expect(JSON.parse(run.stdout)).toEqual([{ family: 4, interface: 'eth0' }, { family: 4, interface: 'eth1' }, { family: 4, interface: 'eth3' }]);
+    } finally {
+      fs.rmSync(proc, { recursive: true, force: true });
+    }
   });
 
   test('synth refuses such a name in InterfaceSelector.name()', () => {

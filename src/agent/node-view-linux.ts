@@ -2,7 +2,7 @@
  * Gathers a node's `NodeView` on Linux without external tools (the agent image is plain node:alpine):
  * addresses from `os.networkInterfaces()`, interface names and default routes from /proc.
  */
-import { readFileSync } from 'fs';
+import { closeSync, openSync, readFileSync, readSync } from 'fs';
 import { networkInterfaces, NetworkInterfaceInfo } from 'os';
 import { join } from 'path';
 import { parseCidr } from '../core/address';
@@ -32,8 +32,8 @@ export function readNodeView(source: NodeViewSource = {}): NodeView {
   return withSafeInterfaceNames({
     interfaces: interfacesOf(source.interfaces ?? networkInterfaces(), parseProcNetDev(readOptional(join(proc, 'net/dev')))),
     defaultRoutes: [
-      ...parseProcNetRoute(readOptional(join(proc, 'net/route'))),
-      ...parseProcNetIpv6Route(readOptional(join(proc, 'net/ipv6_route'))),
+      ...parseProcNetRoute(readLinesOptional(join(proc, 'net/route'), (line) => IPV4_DEFAULT_DESTINATION.test(line))),
+      ...parseProcNetIpv6Route(readLinesOptional(join(proc, 'net/ipv6_route'), (line) => IPV6_DEFAULT_DESTINATION.test(line))),
     ],
   });
 }
@@ -65,10 +65,15 @@ export function parseProcNetDev(text: string): string[] {
     .filter((name) => name.length > 0);
 }
 
+/** The lines of /proc/net/route and /proc/net/ipv6_route that may be default routes (the header is not). */
+const IPV4_DEFAULT_DESTINATION = /^\S+\s+00000000\s/;
+const IPV6_DEFAULT_DESTINATION = /^0{32}\s/;
+
 /** IPv4 default routes from /proc/net/route: Destination and Mask 00000000, up, not reject; by metric. */
 export function parseProcNetRoute(text: string): NodeDefaultRoute[] {
   const routes: { route: NodeDefaultRoute; metric: number }[] = [];
-  for (const line of text.split('\n').slice(1)) {
+  // (The header line's Destination is `Destination`.)
+  for (const line of text.split('\n')) {
     const [iface, destination, , flags, , , metric, mask] = line.trim().split(/\s+/);
     if (mask === undefined || destination !== '00000000' || mask !== '00000000') continue;
     if (!usable(parseInt(flags, 16))) continue;
@@ -106,6 +111,41 @@ function byMetric(routes: { route: NodeDefaultRoute; metric: number }[]): NodeDe
     if (!result.some((r) => r.interface === route.interface)) result.push(route);
   }
   return result;
+}
+
+/** The most lines of a route table kept: default routes are a handful (one per interface and metric). */
+const MAX_KEPT_LINES = 1024;
+const CHUNK_BYTES = 64 * 1024;
+
+/**
+ * The lines of a /proc table that `keep` selects (at most MAX_KEPT_LINES), read in chunks, or '' when
+ * the file does not exist. A node's route table may hold a full BGP feed (a million routes, 128 MB of
+ * text): read whole, it would take the agent past its memory limit, and only default routes matter.
+ */
+function readLinesOptional(path: string, keep: (line: string) => boolean): string {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw e;
+  }
+  const kept: string[] = [];
+  const chunk = Buffer.alloc(CHUNK_BYTES);
+  let partial = '';
+  try {
+    for (let n = readSync(fd, chunk); n > 0 && kept.length < MAX_KEPT_LINES; n = readSync(fd, chunk)) {
+      const lines = (partial + chunk.toString('latin1', 0, n)).split('\n');
+      partial = lines.pop()!;
+      // A line longer than a chunk is no route line: drop what it has so far.
+      if (partial.length > CHUNK_BYTES) partial = '';
+      for (const line of lines) if (keep(line) && kept.length < MAX_KEPT_LINES) kept.push(line);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  if (keep(partial) && kept.length < MAX_KEPT_LINES) kept.push(partial);
+  return kept.join('\n');
 }
 
 /** A file's text, or '' when it does not exist (IPv6 disabled, or a fixture without it). */
