@@ -217,6 +217,12 @@ describe('reloads', () => {
     for (const [n, h] of [['aaa-1', 201], ['aaa-2', 202], ['aaa-3', 203]] as const) server.addNode(fakeNode(n, h));
     // THEN nothing is applied, and the log says why
     await pod.agent.waitFor(/error: not applying the node set \(added aaa-1, aaa-2, aaa-3\): 3 nodes were added, removed or re-addressed at once, more than discovery\.maxNodeSetChange \(0\.5 of the 4 applied, i\.e\. 2\); restart the pods to accept it on purpose: keepalived keeps its config/);
+    // WHEN only the agent's container restarts (killed, say; render does not run again)
+    await pod.agent.kill();
+    pod.agent = new AgentProcess(['run', ...nodeArgs(pod, fixture, guarded), '--pid-file', pod.pidFile, '--retry-ms', '100', '--api-backoff-ms', '400'], env());
+    started.agents.push(pod.agent);
+    // THEN its first list is held to the guard too, against the set the config on disk came from
+    await pod.agent.waitFor(/error: not applying the node set \(added aaa-1, aaa-2, aaa-3\): 3 nodes were added/);
     // WHEN two more arrive: 9 nodes, over maxNodes
     server.addNode(fakeNode('aaa-4', 204));
     server.addNode(fakeNode('aaa-5', 205));
@@ -230,7 +236,8 @@ describe('reloads', () => {
     for (const n of ['aaa-1', 'aaa-2', 'aaa-3', 'aaa-4', 'aaa-5']) server.deleteNode(n);
     server.addNode(fakeNode('node-e', 15));
     await until('one SIGHUP', () => pod.keepalived!.hups === 1, 8000, () => pod.agent.text);
-    await pod.agent.waitFor(/reloading keepalived: added node-e;/);
+    // (the restarted agent's first set: described against the saved one)
+    await pod.agent.waitFor(/reloading keepalived: 5 nodes from the API: node-a, node-b, node-c, node-d, node-e \(added node-e since the saved node set\);/);
     expect(readFileSync(pod.conf, 'utf8')).not.toContain('198.51.100.20');
   }, 30_000);
 

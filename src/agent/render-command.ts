@@ -70,8 +70,9 @@ export async function renderCommand(options: RenderOptions, env: AgentEnvironmen
   writeConfig(options.outFile, formatKeepalivedConf(plan));
   seedTrackFiles(plan);
   lines.push(summaryOf(plan, options.outFile));
-  // Only `run`'s metrics read the record: without them, the volume holds keepalived.conf alone.
-  if (spec.metrics !== undefined) try {
+  // `run` reads the record: its metrics, and in discovery mode its guard (which set the config came
+  // from). Without either, the volume holds keepalived.conf alone.
+  if (spec.metrics !== undefined || (spec.discovery !== undefined && spec.discovery !== null)) try {
     saveConfigSource(options.outFile, source);
   } catch (e) {
     warnings.push(`cannot record where the config's node set came from in ${configSourceFile(options.outFile)}: ${(e as Error).message}`);

@@ -132,6 +132,12 @@ class Sidecar implements RunningAgent {
   private latest: readonly DiscoveredNode[] | undefined;
   /** The first node list has been applied (its message names every node). */
   private appliedOnce = false;
+  /**
+   * The config on disk at start came from `applied` (render or an earlier run saved the set it rendered
+   * from): the first list is held to the rate-of-change guard against it too. Not so after a static
+   * fallback, whose config no set describes.
+   */
+  private startedFromApplied = false;
   private window: NodeJS.Timeout | undefined;
   private connectTimer: NodeJS.Timeout | undefined;
   private connectAttempts = 0;
@@ -173,6 +179,7 @@ class Sidecar implements RunningAgent {
     });
     this.labelGroups();
     const source = loadConfigSource(options.outFile) ?? (discovery ? undefined : 'static');
+    this.startedFromApplied = this.applied !== undefined && (source === 'api' || source === 'saved');
     if (source !== undefined) this.metrics.configSource(source);
     this.metrics.watchApi(() => this.watch !== undefined && this.watch.snapshot !== undefined && this.watch.lastError === undefined);
     if (prober) this.reportHealth(prober);
@@ -333,9 +340,10 @@ class Sidecar implements RunningAgent {
       this.refuse('not-member', `this node (${this.options.nodeName}) is not among the ${nodes.length} node(s) the API lists for the selector`, 'warn');
       return;
     }
-    // The first set after start is what render (or the operator's restart) already accepted; later
-    // ones are compared with the set the config on disk came from.
-    const problem = nodeSetProblem(nodes, this.appliedOnce ? this.applied : undefined, this.limits);
+    // Every set is compared with the set the config on disk came from: at start, the one render (or,
+    // when only this container restarted, an earlier run) saved. A static fallback's config came from
+    // no set: the first one after it is held to maxNodes alone.
+    const problem = nodeSetProblem(nodes, this.appliedOnce || this.startedFromApplied ? this.applied : undefined, this.limits);
     if (problem !== undefined) {
       this.refuse(problem.includes('maxNodes') ? 'over-cap' : 'change-too-large', `not applying the node set (${describeNodeSetChange(diffNodeSets(this.applied ?? [], nodes))}): ${problem}`, 'error');
       return;
@@ -398,7 +406,7 @@ class Sidecar implements RunningAgent {
   private rendered(plan: NodePlan): void {
     this.metrics.configRendered('api');
     this.metrics.setGroups(groupLabelsOfPlan(plan));
-    if (this.spec.metrics !== undefined) try {
+    try {
       saveConfigSource(this.options.outFile, 'api');
     } catch (e) {
       this.logger.warn(`cannot record the config's source next to ${this.options.outFile}: ${(e as Error).message}`);
