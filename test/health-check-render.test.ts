@@ -132,6 +132,13 @@ describe('a malformed spec is refused with every problem named', () => {
     ]);
   });
 
+  test('a weight that is text, even text of a number, is refused (it would go into keepalived.conf as it is)', () => {
+    for (const weight of ['\n-5\n', '-5', '0']) {
+      const spec: AgentSpec = { ...SPEC, groups: [agentGroup({ name: 'front', index: 0, vrid: 10, tracks: [{ check: 'hc0', weight: weight as unknown as number }] })] };
+      expect(problemsOf(spec)).toEqual([`group "front": tracks[0].weight ${JSON.stringify(weight)} is not 0 (release) or -1..-253 (lower the priority)`]);
+    }
+  });
+
   test('a check with an unsafe path, a port out of range, a name keepalived could misread', () => {
     const spec: AgentSpec = { ...SPEC, healthChecks: [check('hc0', { path: '/a b', port: 70000 }), check('HC 1', { kind: HealthCheckKind.TCP }), check('hc1'), check('hc1', { port: 444 })] };
     expect(problemsOf(spec)).toEqual(expect.arrayContaining([

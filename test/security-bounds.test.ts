@@ -7,10 +7,12 @@ import { KeepalivedCluster, InterfaceSelector, Target } from '../src';
 import { AgentDiscovery, AgentSpec } from '../src/core/agent-spec';
 import { deriveDiscoveredView, DiscoveredNode } from '../src/core/discovered-nodes';
 import {
-  DEFAULT_MAX_NODES, discoveryLimitsOf, MIN_RELOAD_INTERVAL_FLOOR_SECONDS, minReloadIntervalProblem, nodeSetProblem, peerAddressProblem,
+  DEFAULT_LEASE_DURATION_SECONDS, DEFAULT_MAX_NODES, discoveryLimitsOf, MIN_RELOAD_INTERVAL_FLOOR_SECONDS, minReloadIntervalProblem, nodeSetProblem, peerAddressProblem,
 } from '../src/core/discovery-limits';
 import { AgentRenderError, renderKeepalivedConf } from '../src/core/keepalived-conf';
 import { NodeView, withSafeInterfaceNames } from '../src/core/node-view';
+import { nextTransitions } from '../src/agent/leases';
+import { MAX_LINE_CHARS, streamLogger } from '../src/agent/log';
 import { readNodeView } from '../src/agent/node-view-linux';
 import { agentGroup } from './support/agent-fixtures';
 import { KeepalivedConfigCheck } from './support/keepalived-check';
@@ -189,7 +191,16 @@ describe('minReloadIntervalSeconds: one predicate at synth time and in the agent
     const { limits, problems } = discoveryLimitsOf({ ...DISCOVERY, minReloadIntervalSeconds: 0 });
     expect(limits.minReloadIntervalSeconds).toBe(MIN_RELOAD_INTERVAL_FLOOR_SECONDS);
     expect(problems).toEqual([`spec.discovery.minReloadIntervalSeconds 0 ${minReloadIntervalProblem(0)}; using 1`]);
-    expect(discoveryLimitsOf({ ...DISCOVERY, minReloadIntervalSeconds: 2.5 })).toEqual({ limits: { maxNodes: 64, maxNodeSetChange: 0.5, minReloadIntervalSeconds: 2.5 }, problems: [] });
+    expect(discoveryLimitsOf({ ...DISCOVERY, minReloadIntervalSeconds: 2.5 })).toEqual({
+      limits: { maxNodes: 64, maxNodeSetChange: 0.5, minReloadIntervalSeconds: 2.5, leaseDurationSeconds: DISCOVERY.leaseDurationSeconds }, problems: [],
+    });
+  });
+
+  test.each([[1e7], [Number.NaN], ['15'], [2], [undefined]])('the agent reads leaseDurationSeconds %p from spec.json as untrusted input: the default unless 3..3600', (value) => {
+    // (Node turns a renewal period over 2^31 ms, or NaN, into 1 ms: a master would PUT its Leases back to back.)
+    const { limits, problems } = discoveryLimitsOf({ ...DISCOVERY, leaseDurationSeconds: value });
+    expect(limits.leaseDurationSeconds).toBe(DEFAULT_LEASE_DURATION_SECONDS);
+    expect(problems).toEqual(value === undefined ? [] : [expect.stringMatching(/^spec\.discovery\.leaseDurationSeconds .* is not a lease duration the agent can renew in time \(an integer from 3 to 3600\); using 15$/)]);
   });
 
   test.each([
@@ -261,6 +272,27 @@ describe('interface names from the node', () => {
     } finally {
       fs.rmSync(proc, { recursive: true, force: true });
     }
+  });
+
+  test('a log message is one line, whatever it quotes: a Lease holder with a newline forges no line of its own', () => {
+    let out = '';
+    const sink = { write: (t: string) => { out += t; return true; } } as unknown as NodeJS.WritableStream;
+    const logger = streamLogger(sink, sink);
+    logger.info(`took Lease edge-vrid-7 over from ${'node-b\nkeepalived-agent: error: forged\r\u001b[2J'}`);
+    expect(out).toBe('keepalived-agent: took Lease edge-vrid-7 over from node-b\\nkeepalived-agent: error: forged\\u000d\\u001b[2J\n');
+    out = '';
+    logger.warn('x'.repeat(100_000));
+    expect(out.length).toBeLessThan(MAX_LINE_CHARS + 100);
+    expect(out.split('\n')).toHaveLength(2);
+  });
+
+  test('a Lease\'s leaseTransitions left at the int32 bound (or not a count) by another writer does not block taking it over', () => {
+    expect(nextTransitions(4, false)).toBe(5);
+    expect(nextTransitions(4, true)).toBe(4);
+    expect(nextTransitions(2 ** 31 - 1, false)).toBe(0);
+    expect(nextTransitions('7', false)).toBe(1);
+    expect(nextTransitions(-3, false)).toBe(1);
+    expect(nextTransitions(undefined, false)).toBe(1);
   });
 
   test('synth refuses such a name in InterfaceSelector.name()', () => {

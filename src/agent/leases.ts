@@ -273,7 +273,7 @@ export class LeaseKeeper {
           leaseDurationSeconds: this.options.leaseDurationSeconds,
           acquireTime: ours && current.spec?.acquireTime ? current.spec.acquireTime : now,
           renewTime: now,
-          leaseTransitions: (current.spec?.leaseTransitions ?? 0) + (ours ? 0 : 1),
+          leaseTransitions: nextTransitions(current.spec?.leaseTransitions, ours),
         },
       }, { signal: this.signal() });
       g.mayHold = true;
@@ -316,4 +316,18 @@ export class LeaseKeeper {
 /** The Leases of a spec's groups. */
 export function leaseGroupsOf(groups: readonly Pick<AgentGroup, 'name' | 'vrid'>[], leaseNameOf: (vrid: number) => string): LeaseGroup[] {
   return groups.map((g) => ({ group: g.name, leaseName: leaseNameOf(g.vrid) }));
+}
+
+/** The API's int32 bound on `leaseTransitions`. */
+const MAX_INT32 = 2 ** 31 - 1;
+
+/**
+ * The Lease's `leaseTransitions` after this write: one more on a change of holder. What another writer
+ * left is untrusted: a value the API would refuse once incremented (past int32, or not a count) starts
+ * again from 0 rather than block every later update.
+ */
+export function nextTransitions(current: unknown, ours: boolean): number {
+  const count = typeof current === 'number' && Number.isInteger(current) && current >= 0 ? current : 0;
+  const next = count + (ours ? 0 : 1);
+  return next > MAX_INT32 ? 0 : next;
 }

@@ -426,7 +426,7 @@ class Sidecar implements RunningAgent {
       namespace: discovery.namespace,
       nodeName: this.options.nodeName,
       cluster: this.spec.cluster,
-      leaseDurationSeconds: discovery.leaseDurationSeconds,
+      leaseDurationSeconds: this.limits.leaseDurationSeconds,
       groups: leaseGroupsOf(groups, (vrid) => leaseName(discovery, vrid)),
       logger: this.logger,
       keepalivedProblem: () => {

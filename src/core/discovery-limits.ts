@@ -22,6 +22,19 @@ export const MIN_NODE_SET_CHANGE = 2;
 export const MIN_RELOAD_INTERVAL_FLOOR_SECONDS = 1;
 /** The longest `minReloadIntervalSeconds`. */
 export const MAX_RELOAD_INTERVAL_SECONDS = 3600;
+/** A group's Lease lasts this long unless renewed, by default; the agent renews it every third of it. */
+export const DEFAULT_LEASE_DURATION_SECONDS = 15;
+/** The shortest and longest `leaseDurationSeconds`: renewals at most every second, and within the timers' range. */
+export const MIN_LEASE_DURATION_SECONDS = 3;
+export const MAX_LEASE_DURATION_SECONDS = 3600;
+
+/** Why `leaseDurationSeconds` is not usable, or undefined when it is (an integer 3..3600). */
+export function leaseDurationProblem(seconds: unknown): string | undefined {
+  if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < MIN_LEASE_DURATION_SECONDS || seconds > MAX_LEASE_DURATION_SECONDS) {
+    return `is not a lease duration the agent can renew in time (an integer from ${MIN_LEASE_DURATION_SECONDS} to ${MAX_LEASE_DURATION_SECONDS})`;
+  }
+  return undefined;
+}
 
 /** Why `minReloadIntervalSeconds` is not usable, or undefined when it is (1..3600 seconds). */
 export function minReloadIntervalProblem(seconds: unknown): string | undefined {
@@ -52,6 +65,8 @@ export interface DiscoveryLimits {
   readonly maxNodes: number;
   readonly maxNodeSetChange: number;
   readonly minReloadIntervalSeconds: number;
+  /** How long a group's Lease lasts unless renewed. */
+  readonly leaseDurationSeconds: number;
 }
 
 /**
@@ -59,7 +74,7 @@ export interface DiscoveryLimits {
  * refuse is replaced by its default (the floor for the reload interval) and reported in `problems`.
  */
 export function discoveryLimitsOf(discovery: {
-  readonly maxNodes?: unknown; readonly maxNodeSetChange?: unknown; readonly minReloadIntervalSeconds?: unknown;
+  readonly maxNodes?: unknown; readonly maxNodeSetChange?: unknown; readonly minReloadIntervalSeconds?: unknown; readonly leaseDurationSeconds?: unknown;
 } | undefined): { readonly limits: DiscoveryLimits; readonly problems: readonly string[] } {
   const problems: string[] = [];
   const pick = <T>(field: string, value: unknown, problemOf: (v: unknown) => string | undefined, fallback: T): T => {
@@ -74,6 +89,7 @@ export function discoveryLimitsOf(discovery: {
       maxNodes: pick('maxNodes', discovery?.maxNodes, maxNodesProblem, DEFAULT_MAX_NODES),
       maxNodeSetChange: pick('maxNodeSetChange', discovery?.maxNodeSetChange, maxNodeSetChangeProblem, DEFAULT_MAX_NODE_SET_CHANGE),
       minReloadIntervalSeconds: pick('minReloadIntervalSeconds', discovery?.minReloadIntervalSeconds, minReloadIntervalProblem, MIN_RELOAD_INTERVAL_FLOOR_SECONDS),
+      leaseDurationSeconds: pick('leaseDurationSeconds', discovery?.leaseDurationSeconds, leaseDurationProblem, DEFAULT_LEASE_DURATION_SECONDS),
     },
     problems,
   };

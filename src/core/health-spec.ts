@@ -188,7 +188,8 @@ export function agentTrackProblems(tracks: readonly AgentTrack[] | undefined, ch
     }
     if (seen.has(t.check)) problems.push(`tracks[${i}] names check ${t.check} a second time`);
     seen.add(t.check);
-    if (t.weight !== 0 && priorityDeltaProblem(-t.weight) !== undefined) {
+    // (A number only: `-"5"` is -5, and the text would go into keepalived.conf as it is.)
+    if (typeof t.weight !== 'number' || (t.weight !== 0 && priorityDeltaProblem(-t.weight) !== undefined)) {
       problems.push(`tracks[${i}].weight ${JSON.stringify(t.weight)} is not 0 (release) or -1..-253 (lower the priority)`);
     }
   });

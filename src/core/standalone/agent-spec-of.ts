@@ -1,7 +1,7 @@
 /** The cluster model for the node agent: the ConfigMap's `spec.json`. */
 import { IpFamily, parseCidr, parseIp } from '../address';
 import { AGENT_SPEC_VERSION, AgentSpec } from '../agent-spec';
-import { DEFAULT_MAX_NODE_SET_CHANGE, DEFAULT_MAX_NODES } from '../discovery-limits';
+import { DEFAULT_LEASE_DURATION_SECONDS, DEFAULT_MAX_NODE_SET_CHANGE, DEFAULT_MAX_NODES } from '../discovery-limits';
 import { InterfaceSelector } from '../interface-selector';
 import { dropUndefined } from '../manifest';
 import { withHealthChecks } from '../health-check';
@@ -21,7 +21,6 @@ export const FAST_ADVERT_INTERVAL = 0.1;
 export const DEFAULT_ADVERT_INTERVAL = FAST_ADVERT_INTERVAL;
 /** The advert interval of the classic (Deckhouse-compatible) profile, and of any VRRPv2 group, in seconds. */
 export const CLASSIC_ADVERT_INTERVAL = 1;
-export const DEFAULT_LEASE_DURATION_SECONDS = 15;
 export const DEFAULT_MIN_RELOAD_INTERVAL_SECONDS = 5;
 
 /** The family of a group: that of its first parseable address (IPv4 when none parses). */

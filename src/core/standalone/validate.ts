@@ -8,7 +8,8 @@ import { dnsLabelProblem, dnsSubdomainProblem } from '../names';
 import { exceedsLimit, QUANTITY_EXPECTED, quantityAmount } from '../quantity';
 import { metricsOptionsIssues } from '../monitoring/metrics-options';
 import {
-  DEFAULT_MAX_NODE_SET_CHANGE, DEFAULT_MAX_NODES, MAX_RELOAD_INTERVAL_SECONDS, maxNodeSetChangeProblem, maxNodesProblem,
+  DEFAULT_MAX_NODE_SET_CHANGE, DEFAULT_MAX_NODES, leaseDurationProblem, MAX_LEASE_DURATION_SECONDS, MAX_RELOAD_INTERVAL_SECONDS, maxNodeSetChangeProblem, maxNodesProblem,
+  MIN_LEASE_DURATION_SECONDS,
   MIN_RELOAD_INTERVAL_FLOOR_SECONDS, minReloadIntervalProblem,
 } from '../discovery-limits';
 import { advertIntervalExpected, advertIntervalProblem, AUTH_PASS_EXPECTED, authPasswordProblem, GARP_REFRESH_EXPECTED, garpRefreshProblem, nodeOrderIssues } from '../rules';
@@ -173,8 +174,8 @@ function validateDiscovery(o: StandaloneOptions, report: IssueReport) {
   if (d.unicast && o.unicastPeers !== undefined) {
     report('target.unicastPeers', o.unicastPeers, 'static unicast peers and discovery.unicast exclude each other', 'either unicastPeers, or discovery: { unicast: true }');
   }
-  if (d.leaseDurationSeconds !== undefined && (!Number.isInteger(d.leaseDurationSeconds) || d.leaseDurationSeconds < 3 || d.leaseDurationSeconds > 3600)) {
-    report('target.discovery.leaseDurationSeconds', d.leaseDurationSeconds, 'is not a lease duration the agent can renew in time', 'an integer from 3 to 3600');
+  if (d.leaseDurationSeconds !== undefined && leaseDurationProblem(d.leaseDurationSeconds)) {
+    report('target.discovery.leaseDurationSeconds', d.leaseDurationSeconds, 'is not a lease duration the agent can renew in time', `an integer from ${MIN_LEASE_DURATION_SECONDS} to ${MAX_LEASE_DURATION_SECONDS}`);
   }
   // The same predicates as the agent's reading of spec.json (discoveryLimitsOf).
   const reloadProblem = d.minReloadIntervalSeconds === undefined ? undefined : minReloadIntervalProblem(d.minReloadIntervalSeconds);
