@@ -25,6 +25,12 @@ describe('Name', () => {
   });
 });
 
+test('a null or missing selector (a hand-edited spec.json) is a problem, not a TypeError', () => {
+  for (const selector of [null, undefined, 'eth0']) {
+    expect(resolveInterface(selector as any, 4, NODE)).toEqual({ problem: `the interface selector is ${JSON.stringify(selector ?? null)}, not an object with a detectionStrategy` });
+  }
+});
+
 describe('NetworkAddress', () => {
   test.each([
     ['198.51.100.0/24', 'eth0'],

@@ -72,6 +72,8 @@ export type InterfaceResolution = { readonly name: string } | { readonly problem
  * `no interface named "bond0"; the node has: eth0 (198.51.100.11/24), lo (127.0.0.1/8)`.
  */
 export function resolveInterface(selector: InterfaceSelectorSpec, family: IpFamily, view: NodeView): InterfaceResolution {
+  // (spec.json is hand-editable: a null or missing selector is a problem to report, not a TypeError.)
+  if (selector === null || typeof selector !== 'object') return { problem: `the interface selector is ${JSON.stringify(selector ?? null)}, not an object with a detectionStrategy` };
   switch (selector.detectionStrategy) {
     case 'Name': {
       if (view.interfaces.some((i) => i.name === selector.name)) return { name: selector.name };
