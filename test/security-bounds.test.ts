@@ -11,6 +11,7 @@ import {
 } from '../src/core/discovery-limits';
 import { AgentRenderError, renderKeepalivedConf } from '../src/core/keepalived-conf';
 import { NodeView, withSafeInterfaceNames } from '../src/core/node-view';
+import { readBoundedFile, UnfitFileError } from '../src/agent/bounded-read';
 import { nextTransitions } from '../src/agent/leases';
 import { MAX_LINE_CHARS, streamLogger } from '../src/agent/log';
 import { readNodeView } from '../src/agent/node-view-linux';
@@ -293,6 +294,21 @@ describe('interface names from the node', () => {
     expect(nextTransitions('7', false)).toBe(1);
     expect(nextTransitions(-3, false)).toBe(1);
     expect(nextTransitions(undefined, false)).toBe(1);
+  });
+
+  test('the files the agent is given are read bounded: a regular file only (a FIFO in its place does not block), at most its size', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kc-read-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'spec.json'), '{"version":1}');
+      expect(readBoundedFile(path.join(dir, 'spec.json'))).toBe('{"version":1}');
+      fs.writeFileSync(path.join(dir, 'big'), 'x'.repeat(65));
+      expect(() => readBoundedFile(path.join(dir, 'big'), 64)).toThrow(new UnfitFileError(`${path.join(dir, 'big')} is 65 bytes, more than the 64 it can be`));
+      expect(spawnSync('mkfifo', [path.join(dir, 'fifo')]).status).toBe(0);
+      expect(() => readBoundedFile(path.join(dir, 'fifo'))).toThrow(new UnfitFileError(`${path.join(dir, 'fifo')} is not a regular file`));
+      expect(() => readBoundedFile(path.join(dir, 'none'))).toThrow(/ENOENT/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('synth refuses such a name in InterfaceSelector.name()', () => {

@@ -3,7 +3,8 @@
  * node that restarts while the API is away renders from what it last knew rather than from the
  * static fallback.
  */
-import { mkdirSync, readFileSync, statSync } from 'fs';
+import { mkdirSync } from 'fs';
+import { readBoundedFile } from './bounded-read';
 import { join } from 'path';
 import { AgentSpec } from '../core/agent-spec';
 import { DiscoveredNode } from '../core/discovered-nodes';
@@ -58,9 +59,7 @@ export function loadNodeSet(stateDir: string, spec: Pick<AgentSpec, 'cluster' | 
   let text: string;
   try {
     // A saved set of the most nodes discovery takes is a few tens of KiB; a bigger file is not ours.
-    const size = statSync(file).size;
-    if (size > MAX_NODE_SET_FILE_BYTES) return { problem: `${file} is ${size} bytes, more than a node set can be (${MAX_NODE_SET_FILE_BYTES})`, file };
-    text = readFileSync(file, 'utf8');
+    text = readBoundedFile(file, MAX_NODE_SET_FILE_BYTES);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return { problem: code === 'ENOENT' ? `no node set was saved at ${file}` : `cannot read ${file}: ${(e as Error).message}`, file };

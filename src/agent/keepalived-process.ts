@@ -4,6 +4,7 @@
  * lands (keepalived may not have started yet, or may be restarting).
  */
 import { readFileSync, statSync } from 'fs';
+import { readBoundedFile } from './bounded-read';
 import { basename } from 'path';
 import { Clock, Logger, SYSTEM_CLOCK } from './node-watch';
 
@@ -30,7 +31,7 @@ export function probeKeepalived(pidFile: string, probe: ProcessProbe = {}): Keep
   let text: string;
   let mtimeMs: number;
   try {
-    text = readFileSync(pidFile, 'utf8');
+    text = readBoundedFile(pidFile, 64);
     mtimeMs = statSync(pidFile).mtimeMs;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;

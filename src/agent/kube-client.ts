@@ -4,7 +4,7 @@
  * the service account's token and CA from the projected volume. It knows lists, watches and plain JSON
  * get/create/update, which is all that node discovery and Leases need.
  */
-import { readFileSync } from 'fs';
+import { readBoundedFile } from './bounded-read';
 import { IncomingMessage } from 'http';
 import { request as httpsRequest } from 'https';
 import { join } from 'path';
@@ -57,6 +57,9 @@ export class KubeListTooLargeError extends Error {
     this.name = 'KubeListTooLargeError';
   }
 }
+
+/** A service account token is a JWT of a few KiB. */
+const MAX_TOKEN_BYTES = 64 * 1024;
 
 /**
  * The largest response body the client reads, by default. A page of big Node objects (some 40 KiB
@@ -274,7 +277,7 @@ export function inClusterConfig(options: InClusterOptions = {}): KubeClientConfi
   readCa(caFile);
   let namespace: string | undefined;
   try {
-    namespace = readFileSync(options.namespaceFile ?? join(dir, 'namespace'), 'utf8').trim() || undefined;
+    namespace = readBoundedFile(options.namespaceFile ?? join(dir, 'namespace'), 253).trim() || undefined;
   } catch {
     namespace = undefined;
   }
@@ -554,7 +557,7 @@ function queryString(query: Query): string {
 function readToken(file: string): string {
   let token: string;
   try {
-    token = readFileSync(file, 'utf8').trim();
+    token = readBoundedFile(file, MAX_TOKEN_BYTES).trim();
   } catch (e) {
     throw new KubeConfigError(`cannot read the service account token ${file}: ${(e as Error).message}`, { cause: e });
   }
@@ -564,7 +567,7 @@ function readToken(file: string): string {
 
 function readCa(file: string): string {
   try {
-    return readFileSync(file, 'utf8');
+    return readBoundedFile(file);
   } catch (e) {
     throw new KubeConfigError(`cannot read the API server CA ${file}: ${(e as Error).message}`, { cause: e });
   }

@@ -6,7 +6,8 @@
  * last node set saved in `--state-dir`, else from the spec's static order and peers; a node set from
  * the API is saved for the next time. The first line says which source was used.
  */
-import { closeSync, existsSync, openSync, readFileSync, readSync } from 'fs';
+import { closeSync, existsSync, openSync, readSync } from 'fs';
+import { readBoundedFile } from './bounded-read';
 import { AgentSpec } from '../core/agent-spec';
 import { deriveDiscoveredView, DiscoveredNode, DiscoveredView } from '../core/discovered-nodes';
 import { formatKeepalivedConf, NodePlan, planNode, RenderNode } from '../core/keepalived-conf';
@@ -198,7 +199,7 @@ function readJson(file: string, flag: string): unknown {
 
 function readText(file: string, flag: string): string {
   try {
-    return readFileSync(file, 'utf8');
+    return readBoundedFile(file);
   } catch (e) {
     throw new AgentInputError(`cannot read ${flag} ${file}: ${(e as Error).message}`);
   }
