@@ -14,7 +14,8 @@
  * - Reads are bounded: HTTP headers (16 KiB), the part of a body kept for the log (256 bytes), sysfs
  *   files (64 bytes), the track file (64 bytes).
  */
-import { accessSync, constants, promises as fsp, readFileSync, statSync } from 'fs';
+import { accessSync, constants, promises as fsp, statSync } from 'fs';
+import { readBoundedFile } from './bounded-read';
 import * as http from 'http';
 import * as https from 'https';
 import { isIP, Socket } from 'net';
@@ -406,8 +407,7 @@ export class HealthProber implements HealthStatusSource {
 /** A track file's value (`0` / `1`), or undefined when it is missing or holds anything else. */
 function readTrackFile(file: string): string | undefined {
   try {
-    if (statSync(file).size > MAX_SMALL_FILE) return undefined;
-    const value = readFileSync(file, 'latin1').trim();
+    const value = readBoundedFile(file, MAX_SMALL_FILE, 'latin1').trim();
     return value === TRACK_FILE_HEALTHY || value === TRACK_FILE_FAILING ? value : undefined;
   } catch {
     return undefined;

@@ -6,7 +6,7 @@
  * last node set saved in `--state-dir`, else from the spec's static order and peers; a node set from
  * the API is saved for the next time. The first line says which source was used.
  */
-import { closeSync, existsSync, openSync, readSync } from 'fs';
+import { existsSync } from 'fs';
 import { readBoundedFile } from './bounded-read';
 import { AgentSpec } from '../core/agent-spec';
 import { deriveDiscoveredView, DiscoveredNode, DiscoveredView } from '../core/discovered-nodes';
@@ -93,16 +93,8 @@ export function saveConfigSource(outFile: string, source: ConfigSource, now: Dat
 
 /** The recorded source of the config in `outFile`, when there is a valid record. */
 export function loadConfigSource(outFile: string): ConfigSource | undefined {
-  let text: string;
   try {
-    const fd = openSync(configSourceFile(outFile), 'r');
-    try {
-      const buffer = Buffer.alloc(1024);
-      text = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('utf8');
-    } finally {
-      closeSync(fd);
-    }
-    const record = JSON.parse(text);
+    const record = JSON.parse(readBoundedFile(configSourceFile(outFile), 1024));
     return record !== null && typeof record === 'object' && record.version === 1 && (CONFIG_SOURCES as readonly unknown[]).includes(record.source) ? record.source : undefined;
   } catch {
     return undefined;
