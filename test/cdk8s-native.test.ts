@@ -133,6 +133,13 @@ describe('objects named after their content (the cluster\'s and the agent Config
     patch(cluster);
     expect(() => synth(chart)).toThrow(message);
   });
+
+  test('a JSON patch that leaves the name and the content as built passes, and applies', () => {
+    const { chart, cluster } = build();
+    ApiObject.of(cluster.configMap!).addJsonPatch(JsonPatch.add('/metadata/labels/team', 'netops'));
+    const configMap = synth(chart).find((o: any) => o.kind === 'ConfigMap' && o.data?.['spec.json']);
+    expect(configMap.metadata.labels.team).toBe('netops');
+  });
 });
 
 describe('handles to the children', () => {

@@ -1,4 +1,4 @@
-import { ApiObject, Lazy } from 'cdk8s';
+import { ApiObject, JsonPatch, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { isDeepStrictEqual } from 'util';
 import { ClusterObject, contentFields, isClusterScoped, ManifestObject } from '../core';
@@ -13,17 +13,34 @@ import { ClusterObject, contentFields, isClusterScoped, ManifestObject } from '.
 export function emitObject(scope: Construct, head: ClusterObject, produce: () => ManifestObject): ApiObject {
   const { apiVersion, kind, metadata } = head.object;
   const content = Object.fromEntries(contentFields(head.object).map((field) => [field, Lazy.any({ produce: () => produce()[field] })]));
-  const object = new ApiObject(scope, head.id, { apiVersion, kind, metadata, ...content });
+  const props = { apiVersion, kind, metadata, ...content };
+  const object = head.contentNamed ? nameAfterContent(new ContentNamedObject(scope, head.id, props), produce) : new ApiObject(scope, head.id, props);
   if (isClusterScoped(head.object)) clearNamespace(object);
-  if (head.contentNamed) {
-    // The name, a string like any ApiObject's wherever cdk8s reads it (the output file of each object,
-    // the construct metadata, the manifest), is made from the content when read: read it at synth.
-    const name: PropertyDescriptor = { get: () => produce().metadata.name, enumerable: true, configurable: true };
-    Object.defineProperty(object, 'name', name);
-    Object.defineProperty(object.metadata, 'name', name);
-    object.node.addValidation({ validate: () => contentNameProblems(object, produce) });
-  }
   return object;
+}
+
+/**
+ * The name of a content-named object, a string like any ApiObject's wherever cdk8s reads it (the
+ * output file of each object, the construct metadata, the manifest), is made from the content when
+ * read, at synth; a validation reports what a JSON patch broke.
+ */
+function nameAfterContent(object: ContentNamedObject, produce: () => ManifestObject): ContentNamedObject {
+  const name: PropertyDescriptor = { get: () => produce().metadata.name, enumerable: true, configurable: true };
+  Object.defineProperty(object, 'name', name);
+  Object.defineProperty(object.metadata, 'name', name);
+  object.node.addValidation({ validate: () => (object.patched ? contentNameProblems(object, produce) : []) });
+  return object;
+}
+
+/** An ApiObject named after its content, which knows whether a JSON patch was added to it. */
+class ContentNamedObject extends ApiObject {
+  /** Whether `addJsonPatch` was called (only a patched object can differ from what was built). */
+  public patched = false;
+
+  public addJsonPatch(...ops: JsonPatch[]): void {
+    this.patched = true;
+    super.addJsonPatch(...ops);
+  }
 }
 
 /**
@@ -32,10 +49,6 @@ export function emitObject(scope: Construct, head: ClusterObject, produce: () =>
  * longer tells it apart (the API server rejects the changed immutable object; the pods would not roll).
  */
 function contentNameProblems(object: ApiObject, produce: () => ManifestObject): string[] {
-  // Only a patched object can differ: ApiObject keeps its patches in `patches` (checked always if not).
-  // Nothing is built for the others: a synth builds each cluster's objects once, when it resolves them.
-  const patches = (object as unknown as { patches?: unknown[] }).patches;
-  if (Array.isArray(patches) && patches.length === 0) return [];
   const built = produce();
   const { metadata, ...content } = object.toJson() as ManifestObject;
   const { metadata: builtMetadata, ...builtContent } = built;
