@@ -2,7 +2,7 @@
 // core is internal: the adapters, the agent and the tests import it from there. Core is imported
 // through its index only: the bundles share one core module (projenrc/bundle.js).
 export {
-  FailoverProfile, HealthAction, HealthActionKind, HealthCheck, HttpScheme, ImagePullPolicy, InterfaceSelector, KeepalivedConfigError,
+  FailoverProfile, HealthAction, HealthActionKind, HealthCheck, HttpScheme, ImagePullPolicy, InterfaceSelector, KeepalivedConfigError, MetricsListenAddress,
   SidecarMode, Target, UpdateStrategy, VrrpAuth, VrrpPolicyFlavor, VrrpVersion,
 } from './core';
 export type {

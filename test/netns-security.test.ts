@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { performance } from 'perf_hooks';
-import { FailoverProfile, KeepalivedCluster, Target } from '../src';
+import { FailoverProfile, KeepalivedCluster, MetricsListenAddress, MetricsOptions, Target } from '../src';
 import { buildAgent } from './support/agent-bundle';
 import { NetnsLab, removeStaleLabs, withLab } from './support/netns';
 import { DaemonSetPod, StandaloneObjects, standaloneObjects } from './support/netns-pod';
@@ -17,6 +17,10 @@ import { endToEnd, missingPrerequisite } from './support/prerequisites';
  * skips the TTL-255 check, so without `vrrp_check_unicast_src` the nodes take the intruder's adverts
  * and give the VIP up (the control scenario shows it does); with it, which the renderer writes, they
  * drop them and still fail over between themselves.
+ *
+ * The same lab shows where the agent's metrics endpoint answers: from the intruder's place on the
+ * segment, the node's own address answers, the VIP the node holds does not (unless the cluster asks
+ * for every address).
  *
  * KEEPALIVED_2_0_20=/path/to/keepalived (a build of the 2.0.20 release, the default image's) runs the
  * protected scenario with that binary for the nodes too.
@@ -53,12 +57,12 @@ function twoNodesAndIntruder(lab: NetnsLab): void {
   });
 }
 
-function cluster(): StandaloneObjects {
+function cluster(metrics?: MetricsOptions): StandaloneObjects {
   const { chart } = newChart();
   new KeepalivedCluster(chart, 'uni', {
     name: 'uni',
     nodeSelector: { 'node-role.kubernetes.io/vrrp': '' },
-    target: Target.standalone({ nodeOrder: NODES, profile: FailoverProfile.FAST, unicastPeers: ['198.51.100.11', '198.51.100.12'] }),
+    target: Target.standalone({ nodeOrder: NODES, profile: FailoverProfile.FAST, unicastPeers: ['198.51.100.11', '198.51.100.12'], metrics }),
     groups: [{ name: 'uni', addresses: [{ address: `${VIP}/32` }] }],
   });
   return standaloneObjects(synth(chart));
@@ -149,6 +153,35 @@ describe('unicast adverts only from peers (vrrp_check_unicast_src)', () => {
         measured.push(`${label}: dead node-a, node-b took over in ${ms} ms (bound ${DEAD_NODE_BOUND}) under hostile adverts`);
         expect(ms).toBeLessThan(DEAD_NODE_BOUND);
         await lab.holdsFor(() => nodeHolders(lab).join() === 'node-b', 1000, 'node-b keeps the VIP');
+      });
+    }, 60_000);
+  }
+});
+
+/** What an HTTP GET of `url` from inside `from`'s namespace gives: the status, or the error code. */
+function httpGet(lab: NetnsLab, from: string, url: string): string {
+  const script = `fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(2000) })`
+    + '.then((r) => console.log(r.status), (e) => console.log(e.cause?.code ?? e.name))';
+  return lab.exec(from, [process.execPath, '-e', script]).trim();
+}
+
+describe('the metrics endpoint answers on the node\'s address, not on the VIPs it holds', () => {
+  const cases: [string, MetricsOptions | undefined, string][] = [
+    ['by default', undefined, 'ECONNREFUSED'],
+    ['with MetricsListenAddress.ALL', { listenAddress: MetricsListenAddress.ALL }, '200'],
+  ];
+  for (const [label, metrics, onVip] of cases) {
+    e2e(`${label}: the node's address answers, the VIP gives ${onVip}`, async () => {
+      await withLab(async (lab) => {
+        twoNodesAndIntruder(lab);
+        // GIVEN the pods as synthesized (the agent sidecar serves metrics on port 9654), node-a the master
+        startPods(lab, cluster(metrics));
+        await lab.waitFor(() => nodeHolders(lab).join() === 'node-a', 5000, 'node-a holds the VIP');
+        // WHEN a host elsewhere on the segment asks node-a's address, then the VIP node-a holds
+        const onNode = await lab.waitFor(() => httpGet(lab, INTRUDER, 'http://198.51.100.11:9654/metrics') === '200' || undefined, 10_000, 'node-a\'s metrics answer');
+        // THEN the node's address answers, and the VIP answers only when every address was asked for
+        expect(onNode.value).toBe(true);
+        expect(httpGet(lab, INTRUDER, `http://${VIP}:9654/metrics`)).toBe(onVip);
       });
     }, 60_000);
   }

@@ -9,7 +9,8 @@ import * as pulumi from '../src/pulumi';
 import { bundle, ROOT } from './support/agent-bundle';
 
 const SHARED = [
-  'FailoverProfile', 'HealthAction', 'HealthActionKind', 'HealthCheck', 'HttpScheme', 'ImagePullPolicy', 'InterfaceSelector', 'KeepalivedConfigError', 'SidecarMode', 'Target', 'UpdateStrategy', 'VrrpAuth',
+  'FailoverProfile', 'HealthAction', 'HealthActionKind', 'HealthCheck', 'HttpScheme', 'ImagePullPolicy', 'InterfaceSelector', 'KeepalivedConfigError', 'MetricsListenAddress', 'SidecarMode', 'Target',
+  'UpdateStrategy', 'VrrpAuth',
   'VrrpPolicyFlavor', 'VrrpVersion',
 ];
 const COMPONENTS = ['FrontendVips', 'GatewayPair', 'KeepalivedCluster', 'KeepalivedNamespace', 'ReservedVrids'];

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  agentBundleSource, FailoverProfile, FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, Target,
+  agentBundleSource, FailoverProfile, FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, MetricsListenAddress, Target,
   VrrpAuth, VrrpPolicyFlavor,
 } from '../src/internal';
 import { DEFAULT_ADVERT_INTERVAL } from '../src/core/standalone/agent-spec-of';
@@ -241,6 +241,23 @@ describe('standalone target', () => {
     expect(JSON.parse(one(objects, 'ConfigMap').data['spec.json']).unicastPeers).toEqual(['198.51.100.11', '198.51.100.12', '198.51.100.13']);
     const render = one(objects, 'DaemonSet').spec.template.spec.initContainers[0];
     expect(render.command).toEqual(expect.arrayContaining(['--host-ip', '$(HOST_IP)']));
+  });
+
+  test('metrics listen on the pod\'s IP (the node\'s reported address), not on the VIPs, unless every address is asked for', () => {
+    const sidecarOf = (objects: any[]) => [...one(objects, 'DaemonSet').spec.template.spec.initContainers, ...one(objects, 'DaemonSet').spec.template.spec.containers]
+      .find((c: any) => c.name === 'agent');
+    const byDefault = sidecarOf(edge());
+    expect(byDefault.command.join(' ')).toMatch(/ run .*--metrics-address \$\(POD_IP\)/);
+    expect(byDefault.env).toContainEqual({ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } });
+    const everywhere = sidecarOf(edge({ metrics: { listenAddress: MetricsListenAddress.ALL } }));
+    expect(everywhere.command).not.toContain('--metrics-address');
+    expect(everywhere.env.map((e: any) => e.name)).not.toContain('POD_IP');
+    // The render init container takes no metrics flag; without metrics there is nothing to listen on.
+    const render = one(edge(), 'DaemonSet').spec.template.spec.initContainers.find((c: any) => c.name === 'render');
+    expect(render.command).not.toContain('--metrics-address');
+    expect(sidecarOf(edge({ metrics: { enabled: false } }))).toBeUndefined();
+    expect(() => edge({ metrics: { listenAddress: '0.0.0.0' } })).toThrow(
+      '[test/edge] target.metrics.listenAddress = "0.0.0.0": is not a listen address choice. Valid: MetricsListenAddress.POD_IP, MetricsListenAddress.ALL');
   });
 
   test('GatewayPair: one group, LAN selector for VRRP, WAN address on its own interface, preferred node', () => {

@@ -7,6 +7,16 @@
 import { isPlainObject } from './metadata';
 import type { IssueReport } from './target';
 
+/** The values of an enum (a numeric enum's reverse-mapping keys aside). */
+export function enumValues(e: object): unknown[] {
+  return Object.entries(e).filter(([k]) => Number.isNaN(Number(k))).map(([, v]) => v as unknown);
+}
+
+/** An enum's members as a user writes them, for messages: `ImagePullPolicy.ALWAYS, ImagePullPolicy.NEVER`. */
+export function enumNames(name: string, e: object): string {
+  return Object.keys(e).filter((k) => Number.isNaN(Number(k))).map((k) => `${name}.${k}`).join(', ');
+}
+
 /** Every field of `T`, optional ones too, each once: the compiler sees that a list is complete and has nothing else. */
 export type FieldList<T> = { readonly [K in keyof Required<T>]: true };
 

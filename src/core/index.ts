@@ -6,7 +6,7 @@
 export {
   AGENT_CONFIG_MAP_ID, DEFAULT_AGENT_IMAGE, DEFAULT_METRICS_PORT, DEFAULT_KEEPALIVED_IMAGE, DEFAULT_KEEPALIVED_VERSION,
   DEFAULT_NAMESPACE, FailoverProfile, HealthAction, HealthActionKind, HealthCheck, HttpScheme,
-  ImagePullPolicy, InterfaceSelector, KeepalivedConfigError, NAMESPACE_ID, SidecarMode, Target, UpdateStrategy, VrrpAuth,
+  ImagePullPolicy, InterfaceSelector, KeepalivedConfigError, MetricsListenAddress, NAMESPACE_ID, SidecarMode, Target, UpdateStrategy, VrrpAuth,
   VrrpDomain, VrrpPolicyFlavor, VrrpVersion, clusterGroupDefinition, clusterName, clusterObjectHeads,
   clusterObjects, contentFields, declareCluster, declareGroup, declareNamespace, declareReservation,
   describeIssue, describeIssueAt, FRONTEND_VIPS_SHAPE, freeHostPorts, GATEWAY_PAIR_SHAPE, gatewayPairGroup, KEEPALIVED_CLUSTER_SHAPE, shapeOfClass, implicitNamespaceOptions, isClusterScoped, issuesOf,

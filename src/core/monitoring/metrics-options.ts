@@ -7,7 +7,7 @@
  * labels; the rest is what only the agent knows (`keepalived_agent_*`, priorities, health checks).
  */
 import { ValidationIssue } from '../errors';
-import { knownFields } from '../fields';
+import { enumNames, enumValues, knownFields } from '../fields';
 import { checkLabels, isPlainObject } from '../metadata';
 import { dnsLabelProblem } from '../names';
 
@@ -105,6 +105,18 @@ export interface DashboardOptions {
   readonly namespace?: string;
 }
 
+/** Which of the node's addresses the agent's metrics endpoint listens on (the pod is on the host network). */
+export enum MetricsListenAddress {
+  /**
+   * The pod's IP, which on the host network is the node's address that Kubernetes reports
+   * (`status.podIP`): the address a PodMonitor scrapes. The endpoint does not answer on the node's
+   * other addresses, the virtual IPs among them, which may face the Internet.
+   */
+  POD_IP = 'podIP',
+  /** Every address of the node, the virtual IPs it holds included. */
+  ALL = 'all',
+}
+
 /**
  * Prometheus metrics of a standalone cluster: `Target.standalone({ metrics: { port, podMonitor, prometheusRule } })`.
  * The agent serves them on a host port of every node, from keepalived's `notify_fifo` and its own
@@ -128,6 +140,13 @@ export interface MetricsOptions {
    * @default 9654
    */
   readonly port?: number;
+
+  /**
+   * Which of the node's addresses the endpoint listens on.
+   *
+   * @default MetricsListenAddress.POD_IP
+   */
+  readonly listenAddress?: MetricsListenAddress;
 
   /**
    * Emit a `monitoring.coreos.com/v1` PodMonitor that scrapes the agents. Opt-in: the Prometheus
@@ -155,7 +174,7 @@ export interface MetricsOptions {
 
 /** The fields of the metrics options (`podMonitor`, `prometheusRule` and `dashboard` when objects). */
 export const METRICS_OPTIONS_FIELDS = knownFields<MetricsOptions>('a field of the metrics options', {
-  enabled: true, port: true, podMonitor: true, prometheusRule: true, dashboard: true,
+  enabled: true, port: true, listenAddress: true, podMonitor: true, prometheusRule: true, dashboard: true,
 }, {
   podMonitor: knownFields<PodMonitorOptions>('a field of the PodMonitor options', { labels: true, interval: true }),
   prometheusRule: knownFields<PrometheusRuleOptions>('a field of the PrometheusRule options', { labels: true, alertLabels: true, flapThreshold: true, flapWindowMinutes: true }),
@@ -241,6 +260,9 @@ export function metricsOptionsIssues(path: string, options: MetricsOptions | und
     if (value !== undefined && typeof value !== 'boolean' && !isPlainObject(value)) {
       issues.push({ path, field: `metrics.${field}`, value, problem: 'is not a boolean or an object of options', expected: `true, false, or { ... } with the ${field} options` });
     }
+  }
+  if (options.listenAddress !== undefined && !enumValues(MetricsListenAddress).includes(options.listenAddress)) {
+    issues.push({ path, field: 'metrics.listenAddress', value: options.listenAddress, problem: 'is not a listen address choice', expected: enumNames('MetricsListenAddress', MetricsListenAddress) });
   }
   if (options.port !== undefined || options.enabled !== false) {
     issues.push(...metricsPortIssues(path, options.port ?? DEFAULT_METRICS_PORT, reserved));

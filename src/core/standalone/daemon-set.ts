@@ -18,7 +18,7 @@ import { definedItems, dropUndefined, ManifestObject } from '../manifest';
 import { tolerationManifest } from '../toleration';
 import { AGENT_KEY, SUPERVISOR_KEY } from './config-maps';
 import { StandaloneNames, selectorLabels, standaloneLabels } from './names';
-import { metricsPortOf, METRICS_PORT_NAME } from '../monitoring/metrics-options';
+import { MetricsListenAddress, metricsPortOf, METRICS_PORT_NAME } from '../monitoring/metrics-options';
 import { ContainerResources, REQUEST_LIMIT_PAIRS, SidecarMode, StandaloneOptions, UpdateStrategy } from './options';
 import { advertIntervalOf, familyOf, vrrpVersionOf } from './agent-spec-of';
 import { AuthSecretRef } from './secret';
@@ -133,6 +133,7 @@ function daemonSetSpec(def: ClusterDefinition, o: StandaloneOptions, n: Standalo
   const health = hasHealthChecks(def);
   const stateDir = `${POD_PATHS.state}/${n.namespace}/${n.name}`;
   const unicast = o.unicastPeers !== undefined || discovery?.unicast === true;
+  const metricsOnPodIp = metricsPort !== undefined && (o.metrics?.listenAddress ?? MetricsListenAddress.POD_IP) === MetricsListenAddress.POD_IP;
   const agentArgs = (command: 'render' | 'run') => [
     'node', `${POD_PATHS.agent}/${AGENT_KEY}`, command,
     '--spec', `${POD_PATHS.config}/spec.json`,
@@ -145,11 +146,14 @@ function daemonSetSpec(def: ClusterDefinition, o: StandaloneOptions, n: Standalo
     ...(unicast ? ['--host-ip', '$(HOST_IP)'] : []),
     ...(refs.auth ? ['--auth-pass-file', `${POD_PATHS.auth}/password`] : []),
     ...(health ? ['--track-dir', POD_PATHS.health] : []),
+    ...(command === 'run' && metricsOnPodIp ? ['--metrics-address', '$(POD_IP)'] : []),
   ];
-  const env = definedItems([
+  const env = (command: 'render' | 'run') => definedItems([
     { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
     // Unicast sends from the node's address.
     unicast ? { name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } } : undefined,
+    // The metrics endpoint listens on the node's reported address only (on the host network, the pod's IP).
+    command === 'run' && metricsOnPodIp ? { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } } : undefined,
   ]);
   const image = (which: 'keepalived' | 'agent') => dropUndefined({
     image: which === 'keepalived' ? o.images?.keepalived ?? DEFAULT_KEEPALIVED_IMAGE : o.images?.agent ?? DEFAULT_AGENT_IMAGE,
@@ -177,7 +181,7 @@ function daemonSetSpec(def: ClusterDefinition, o: StandaloneOptions, n: Standalo
     name: 'render',
     ...image('agent'),
     command: agentArgs('render'),
-    env,
+    env: env('render'),
     securityContext: nobody,
     resources: resourcesOf(DEFAULT_RESOURCES.render, o.resources?.agent),
     volumeMounts: agentMounts('render'),
@@ -189,7 +193,7 @@ function daemonSetSpec(def: ClusterDefinition, o: StandaloneOptions, n: Standalo
     // A native sidecar starts before keepalived and stops after it.
     restartPolicy: sidecarMode === SidecarMode.NATIVE ? 'Always' : undefined,
     command: agentArgs('run'),
-    env,
+    env: env('run'),
     // The node's port (the pod is on the host network), named for the PodMonitor.
     ports: metricsPort === undefined ? undefined : [{ name: METRICS_PORT_NAME, containerPort: metricsPort, hostPort: metricsPort, protocol: 'TCP' }],
     securityContext: signaller,

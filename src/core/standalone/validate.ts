@@ -1,7 +1,7 @@
 /** The standalone target's own rules: its options, and what its groups may use. */
 import { IpFamily, isNetwork, networkOf, parseCidr, parseIp } from '../address';
 import { describeKind, ValidationIssue } from '../errors';
-import { checkKnownFields } from '../fields';
+import { checkKnownFields, enumNames, enumValues } from '../fields';
 import { ClusterDefinition, GroupDefinition } from '../model';
 import { checkAnnotations, checkLabels, isPlainObject, listIn } from '../metadata';
 import { dnsLabelProblem, dnsSubdomainProblem } from '../names';
@@ -22,9 +22,6 @@ import {
 } from './options';
 import { authSelectsVrrpV2, vrrpVersionOf } from './agent-spec-of';
 import { DEFAULT_AGENT_IMAGE } from './daemon-set';
-
-const enumValues = (e: object) => Object.values(e) as unknown[];
-const enumNames = (name: string, e: object) => Object.keys(e).filter((k) => Number.isNaN(Number(k))).map((k) => `${name}.${k}`).join(', ');
 
 export function validateStandaloneOptions(o: StandaloneOptions, report: IssueReport): void {
   checkKnownFields('target', o, STANDALONE_OPTIONS_FIELDS, report);
