@@ -525,6 +525,28 @@ describe('a program that declares components after an await', () => {
   });
 });
 
+describe('program runs in one process (the Automation API runs an inline program once per preview, up or stack)', () => {
+  test('each run has a domain of its own: the second run of the same program gets the same VRIDs and objects', async () => {
+    const registrations = await newProgram();
+    const program = async () => {
+      const front = new FrontendVips('front', { nodeSelector: { edge: '' }, addresses: ['203.0.113.101/32'], vrids: [1] });
+      const edge = new FrontendVips('edge', { nodeSelector: { edge: 'b' }, addresses: ['203.0.113.102/32'], target: Target.standalone() });
+      await registered([...front.resources, ...edge.resources]);
+      return { vrids: [...await settled(front.vrids), ...await settled(edge.vrids)], objects: await settled(edge.objectNames) };
+    };
+    // WHEN the program runs twice, as the Automation API runs preview then up
+    const first = await pulumi.runtime.runInPulumiStack(program);
+    const registeredByFirst = registrations.length;
+    const second = await pulumi.runtime.runInPulumiStack(program);
+    // THEN the second run produces what the first did, and registers the same resources again
+    expect(second).toEqual(first);
+    expect(first?.vrids[0]).toBe(1);
+    const names = (rs: Registration[]) => rs.map((r) => `${r.type}/${r.name}`).sort();
+    expect(names(registrations.slice(registeredByFirst))).toEqual(names(registrations.slice(0, registeredByFirst)));
+    expect(names(registrations)).toContain('kubernetes:apps/v1:DaemonSet/edge-daemonset');
+  });
+});
+
 describe('@pulumi/* stay optional', () => {
   test('nothing outside src/pulumi imports them, and the main entry point does not export src/pulumi', () => {
     const fs = jest.requireActual('fs') as typeof import('fs');

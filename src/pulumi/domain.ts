@@ -9,6 +9,7 @@
  * produced from the whole domain, and fails when it would change what the earlier batch produced (a
  * VRID, or an issue), since those resources have already gone to the engine.
  */
+import * as pulumi from '@pulumi/pulumi';
 import { describeIssueAt, KeepalivedConfigError, ValidationIssue, VrrpDomain } from '../core';
 
 /** What a member of the domain receives when it joins. */
@@ -110,23 +111,35 @@ export function asProgramError(error: unknown): unknown {
   return error;
 }
 
-let current: ProgramDomain | undefined;
+/** The domain of each program run, by its root Stack resource. */
+const domains = new WeakMap<object, ProgramDomain>();
+/** The domain of resources declared outside a program run (no Stack resource: unit tests under mocks). */
+let outsideRun: ProgramDomain | undefined;
 
 /**
- * The domain of this Pulumi program: one per process, as a Pulumi program runs in its own process.
- * Messages name components by their resource name, the Pulumi counterpart of a construct path.
+ * The domain of the running Pulumi program. Each run has its own, keyed by the run's root Stack
+ * resource: the Automation API runs an inline program in the caller's process, once per `preview`,
+ * `up` or stack, and a run must not see the components of the one before. Messages name components
+ * by their resource name, the Pulumi counterpart of a construct path.
  */
 export function programDomain(): ProgramDomain {
-  current ??= new ProgramDomain();
-  return current;
+  const run = pulumi.runtime.getStackResource();
+  if (run === undefined) return (outsideRun ??= new ProgramDomain());
+  let domain = domains.get(run);
+  if (!domain) {
+    domain = new ProgramDomain();
+    domains.set(run, domain);
+  }
+  return domain;
 }
 
 /**
- * Forgets every component declared so far, so that one test file can run several independent programs.
+ * Forgets every component declared outside a program run so far, so that one test file can run
+ * several independent programs under mocks.
  *
  * @internal
  */
 export function resetVrrpDomainForTests(): void {
-  current?.dispose();
-  current = undefined;
+  outsideRun?.dispose();
+  outsideRun = undefined;
 }
