@@ -59,7 +59,7 @@ describe.each([
 
   test('a chart\'s namespace never lands on a cluster-scoped object', () => {
     const { chart } = build({ namespace: 'apps' });
-    const CLUSTER_SCOPED = ['KeepalivedInstance', 'Namespace', 'ClusterRole', 'ClusterRoleBinding', 'GlobalNetworkPolicy', 'CiliumClusterwideNetworkPolicy'];
+    const CLUSTER_SCOPED = ['KeepalivedInstance', 'Namespace', 'ClusterRole', 'ClusterRoleBinding', 'Tier', 'GlobalNetworkPolicy', 'CiliumClusterwideNetworkPolicy'];
     const objects = synth(chart);
     for (const o of objects) {
       if (CLUSTER_SCOPED.includes(o.kind)) expect([o.kind, o.metadata.namespace]).toEqual([o.kind, undefined]);
@@ -149,7 +149,7 @@ describe('handles to the children', () => {
     expect(cluster.daemonSet).toBe(cluster.resource);
     expect([cluster.configMap?.kind, cluster.serviceAccount?.kind, cluster.secret?.kind]).toEqual(['ConfigMap', 'ServiceAccount', 'Secret']);
     expect(cluster.rbac.map((o) => o.kind)).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
-    expect(cluster.policies.map((o) => o.kind)).toEqual(['GlobalNetworkPolicy', 'CiliumClusterwideNetworkPolicy']);
+    expect(cluster.policies.map((o) => o.kind)).toEqual(['Tier', 'GlobalNetworkPolicy', 'CiliumClusterwideNetworkPolicy']);
     expect(cluster.namespace?.name).toBe('keepalived');
     expect(cluster.namespace?.namespace?.kind).toBe('Namespace');
     expect(cluster.namespace?.agentConfigMap?.kind).toBe('ConfigMap');

@@ -85,13 +85,13 @@ describe('as Pulumi resources', () => {
   test('standalone children: one typed resource per object, each named after the component and its kind', async () => {
     const cluster = new FrontendVips('edge', edge);
     const urns = await registered(cluster.resources);
-    expect(urns.map(nameOfUrn)).toEqual(['edge-serviceaccount', 'edge-configmap', 'edge-daemonset', 'edge-globalnetworkpolicy']);
+    expect(urns.map(nameOfUrn)).toEqual(['edge-serviceaccount', 'edge-configmap', 'edge-daemonset', 'edge-tier', 'edge-globalnetworkpolicy']);
     for (const urn of urns) expect(urn).toMatch(/::keepalived-constructs:index:FrontendVips\$kubernetes:/);
     expect(cluster.resources.map((r) => r.constructor)).toEqual([
-      k8s.core.v1.ServiceAccount, k8s.core.v1.ConfigMap, k8s.apps.v1.DaemonSet, k8s.apiextensions.CustomResource,
+      k8s.core.v1.ServiceAccount, k8s.core.v1.ConfigMap, k8s.apps.v1.DaemonSet, k8s.apiextensions.CustomResource, k8s.apiextensions.CustomResource,
     ]);
     expect([cluster.daemonSet, cluster.configMap, cluster.serviceAccount, ...cluster.policies]).toEqual(
-      [cluster.resources[2], cluster.resources[1], cluster.resources[0], cluster.resources[3]]);
+      [cluster.resources[2], cluster.resources[1], cluster.resources[0], cluster.resources[3], cluster.resources[4]]);
     // The namespace's shared objects belong to no cluster: a KeepalivedNamespace named after the namespace.
     const shared = registrations.filter((r) => r.name.startsWith('keepalived'));
     expect(shared.map((r) => [r.type, r.name])).toEqual(expect.arrayContaining([
@@ -152,7 +152,7 @@ describe('as Pulumi resources', () => {
     expect(configMap).toMatch(/^keepalived-edge-spec-[0-9a-f]{10}$/);
     expect(await value(standalone.objectNames)).toEqual([
       'ServiceAccount/keepalived/keepalived-edge', `ConfigMap/keepalived/${configMap}`,
-      'DaemonSet/keepalived/keepalived-edge', 'GlobalNetworkPolicy/keepalived-edge-vrrp',
+      'DaemonSet/keepalived/keepalived-edge', 'Tier/keepalived-edge', 'GlobalNetworkPolicy/keepalived-edge.vrrp',
     ]);
     expect(await value(standalone.vrids)).toEqual([10]);
     expect([deckhouse.name, standalone.name, standalone.target.standaloneOptions !== undefined]).toEqual(['front', 'edge', true]);
@@ -165,7 +165,7 @@ describe('as Pulumi resources', () => {
     const providerRef = `${await value(provider.urn)}::${await value(provider.id)}`;
     await new Promise((resolve) => setTimeout(resolve, 50));
     const children = registrations.filter((r) => r.name.startsWith('edge-') || r.name.startsWith('keepalived-'));
-    expect(children).toHaveLength(6);
+    expect(children).toHaveLength(7);
     for (const child of children) expect(child.provider).toBe(providerRef);
   });
 
@@ -191,13 +191,33 @@ describe('as Pulumi resources', () => {
     const ready = events.indexOf('crds ready');
     await new Promise((resolve) => setTimeout(resolve, 50));
     const children = events.filter((e) => e.startsWith('create edge-'));
-    expect(children).toHaveLength(4);
+    expect(children).toHaveLength(5);
     for (const child of children) expect(events.indexOf(child)).toBeGreaterThan(ready);
     // The Namespace and the agent ConfigMap are the namespace's, not the cluster's: what the cluster
     // depends on may live in that namespace (a Secret for VrrpAuth.fromSecret), so they wait for nothing.
     const shared = events.filter((e) => e.startsWith('create keepalived-'));
     expect(shared).toEqual(['create keepalived-namespace', 'create keepalived-agent']);
     for (const object of shared) expect(events.indexOf(object)).toBeLessThan(ready);
+  });
+
+  test('the Calico policy is created once its tier exists (Calico refuses a policy of a tier that does not)', async () => {
+    // GIVEN a Tier whose creation takes a while
+    const events: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    registrations = await newProgram(async (args) => {
+      events.push(`create ${args.name}`);
+      if (args.name === 'edge-tier') await gate;
+    });
+    const cluster = new FrontendVips('edge', edge);
+    await value(cluster.vrids);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // THEN the policy waits for it, and nothing else does
+    expect(events).toContain('create edge-daemonset');
+    expect(events).not.toContain('create edge-globalnetworkpolicy');
+    release();
+    await registered(cluster.resources);
+    expect(events.indexOf('create edge-globalnetworkpolicy')).toBeGreaterThan(events.indexOf('create edge-tier'));
   });
 
   test('a provider inherited from a parent component reaches the namespace\'s shared objects too', async () => {
@@ -210,7 +230,7 @@ describe('as Pulumi resources', () => {
     // THEN every Kubernetes resource, the Namespace and the agent ConfigMap included, uses it
     const providerRef = `${await value(provider.urn)}::${await value(provider.id)}`;
     const kube = registrations.filter((r) => r.type.startsWith('kubernetes:') && r.custom && !r.type.startsWith('pulumi:providers'));
-    expect(kube.map((r) => r.name).sort()).toEqual(['edge-configmap', 'edge-daemonset', 'edge-globalnetworkpolicy', 'edge-serviceaccount', 'keepalived-agent', 'keepalived-namespace']);
+    expect(kube.map((r) => r.name).sort()).toEqual(['edge-configmap', 'edge-daemonset', 'edge-globalnetworkpolicy', 'edge-serviceaccount', 'edge-tier', 'keepalived-agent', 'keepalived-namespace']);
     for (const r of kube) expect(r.provider).toBe(providerRef);
   });
 

@@ -49,7 +49,7 @@ test('the standalone cluster: exactly the objects of the cdk8s example\'s `edge`
   const byName = new Map(kubernetesObjects().map((o) => [`${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`, o]));
   expect(names.map((n) => byName.get(n))).toEqual(plain(cdk8sObjects));
   expect(names.map((n) => n.split('/')[0])).toEqual([
-    'ServiceAccount', 'ConfigMap', 'DaemonSet', 'GlobalNetworkPolicy', 'CiliumClusterwideNetworkPolicy',
+    'ServiceAccount', 'ConfigMap', 'DaemonSet', 'Tier', 'GlobalNetworkPolicy', 'CiliumClusterwideNetworkPolicy',
   ]);
   // The namespace's shared objects, once, as cdk8s emits them.
   const shared = (objects: any[]) => objects.filter((o) => o.kind === 'Namespace' || o.data?.['keepalived-agent.js'] !== undefined);
@@ -57,7 +57,7 @@ test('the standalone cluster: exactly the objects of the cdk8s example\'s `edge`
 });
 
 test('nothing else is created, and the stack outputs resolve', async () => {
-  expect(kubernetesObjects()).toHaveLength(2 + 5 + 2); // seed, edge, the namespace's Namespace and agent ConfigMap
+  expect(kubernetesObjects()).toHaveLength(2 + 6 + 2); // seed, edge, the namespace's Namespace and agent ConfigMap
   expect(await value(pulumi.output(program.vrids))).toEqual({ front: [1, 2, 3], mygateway: [4], edge: [10, 11, 12] });
   expect(await value(pulumi.output(program.objects)))
     .toMatchObject({ front: ['KeepalivedInstance/front'], mygateway: ['KeepalivedInstance/mygateway'] });

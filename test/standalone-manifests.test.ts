@@ -216,6 +216,14 @@ describe('standalone target', () => {
     });
     const calico = one(objects, 'GlobalNetworkPolicy');
     expect(calico.apiVersion).toBe('projectcalico.org/v3');
+    // In a tier of its own that passes on what the policy does not allow: in the default tier, a policy
+    // that applies to a node drops everything no rule allows (kubelet, NodePorts) at the end of the tier.
+    const tier = one(objects, 'Tier');
+    expect(tier).toMatchObject({ apiVersion: 'projectcalico.org/v3', metadata: { name: 'keepalived-edge' }, spec: { order: 100, defaultAction: 'Pass' } });
+    expect(tier.metadata.namespace).toBeUndefined();
+    expect(calico.metadata.name).toBe('keepalived-edge.vrrp');
+    expect(calico.spec.tier).toBe('keepalived-edge');
+    expect(objects.indexOf(tier)).toBeLessThan(objects.indexOf(calico));
     expect(calico.spec.selector).toBe("node-role.kubernetes.io/edge == ''");
     expect(calico.spec.ingress).toEqual([
       { action: 'Allow', protocol: 112, source: { selector: "node-role.kubernetes.io/edge == ''" } },
@@ -230,6 +238,19 @@ describe('standalone target', () => {
     expect(np.spec.ingress).toEqual([{ from: [{ ipBlock: { cidr: '198.51.100.0/24' } }] }]);
     expect(np.spec.ingress[0].ports).toBeUndefined();
     expect(forSnapshot(objects.filter((o) => o.kind.endsWith('Policy')))).toMatchSnapshot();
+  });
+
+  test('a Calico tier\'s name is a DNS label of at most 63 characters, however long the name and namespace', () => {
+    const names = (namespace: string) => {
+      const objects = edge({ policies: [VrrpPolicyFlavor.CALICO], namespace }, { name: 'edge-'.repeat(9).slice(0, 46).replace(/-$/, '') });
+      return [one(objects, 'Tier').metadata.name, one(objects, 'GlobalNetworkPolicy').metadata.name];
+    };
+    const [tier, policy] = names('n'.repeat(63));
+    expect(tier).toMatch(/^keepalived-edge-edge-[a-z-]*-[0-9a-f]{8}$/);
+    expect(tier.length).toBeLessThanOrEqual(63);
+    expect(policy).toBe(`${tier}.vrrp`);
+    // another namespace, another tier
+    expect(names(`${'n'.repeat(62)}m`)[0]).not.toBe(tier);
   });
 
   test('NetworkPolicy flavour without node networks is rejected', () => {

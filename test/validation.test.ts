@@ -206,7 +206,7 @@ describe('names', () => {
 
   test.each([
     ['x', {}, 'keepalived-x', {}, 'its ServiceAccount keepalived/keepalived-x has the name of test/a\'s'],
-    ['a-b', {}, 'a', { namespace: 'b' }, 'its GlobalNetworkPolicy keepalived-a-b-vrrp has the name of test/a\'s'],
+    ['a-b', {}, 'a', { namespace: 'b' }, 'its Tier keepalived-a-b has the name of test/a\'s'],
   ])('two standalone clusters whose names differ but whose objects\' names do (%s, %s)', (nameA, optionsA, nameB, optionsB, problem) => {
     const cluster = (chart: Chart, id: string, name: string, options: object) => new FrontendVips(chart, id, {
       name, nodeSelector: {}, selectAllNodes: true, addresses: [id === 'a' ? '203.0.113.1/32' : '203.0.113.2/32'],

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import {
   clusterGroupDefinition, clusterName, clusterObjectHeads, clusterObjects, ClusterObject, declareCluster, declareGroup, DeclaredCluster,
   describeIssue, describeIssueAt, DomainResolution, KeepalivedClusterProps, missingGroupIssues, Target, VrrpGroup,
-  ValidationIssue, vridsOf, VrrpDomain, warningsOf, ClusterShape, KEEPALIVED_CLUSTER_SHAPE, shapeOfClass,
+  ValidationIssue, vridsOf, VrrpDomain, warningsOf, ClusterShape, KEEPALIVED_CLUSTER_SHAPE, shapeOfClass, isVrrpPolicyId,
 } from '../core';
 import { domainOf, validateInDomain } from './domain';
 import { KeepalivedNamespace } from './keepalived-namespace';
@@ -47,7 +47,7 @@ export class KeepalivedCluster extends Construct {
   /** The RBAC objects: ClusterRole, ClusterRoleBinding, and the Leases' Role and RoleBinding (discovery mode). */
   public readonly rbac: ApiObject[];
 
-  /** The policies that let VRRP through, in the order of the target's `policies`. */
+  /** The policies that let VRRP through, in the order of the target's `policies` (Calico's after its Tier). */
   public readonly policies: ApiObject[];
 
   /** The PodMonitor that scrapes the agents (standalone target with `metrics.podMonitor`). */
@@ -101,7 +101,9 @@ export class KeepalivedCluster extends Construct {
 
     const emitted = new Map<string, ApiObject>();
     for (const head of clusterObjectHeads(this.definition)) {
-      emitted.set(head.id, emitObject(this, head, () => this.objects().get(head.id)!.object));
+      const object = emitObject(this, head, () => this.objects().get(head.id)!.object);
+      for (const id of head.dependsOn ?? []) object.node.addDependency(emitted.get(id)!);
+      emitted.set(head.id, object);
     }
     this.resource = emitted.get('Resource')!;
     this.daemonSet = this.resource.kind === 'DaemonSet' ? this.resource : undefined;
@@ -109,7 +111,7 @@ export class KeepalivedCluster extends Construct {
     this.serviceAccount = emitted.get('ServiceAccount');
     this.secret = emitted.get('Secret');
     this.rbac = ['ClusterRole', 'ClusterRoleBinding', 'LeaseRole', 'LeaseRoleBinding'].flatMap((i) => emitted.get(i) ?? []);
-    this.policies = [...emitted.entries()].filter(([i]) => i.endsWith('Policy')).map(([, o]) => o);
+    this.policies = [...emitted.entries()].filter(([i]) => isVrrpPolicyId(i)).map(([, o]) => o);
     this.podMonitor = emitted.get('PodMonitor');
     this.prometheusRule = emitted.get('PrometheusRule');
     this.dashboard = emitted.get('DashboardConfigMap');

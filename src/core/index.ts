@@ -10,7 +10,7 @@ export {
   VrrpDomain, VrrpPolicyFlavor, VrrpVersion, clusterGroupDefinition, clusterName, clusterObjectHeads,
   clusterObjects, contentFields, declareCluster, declareGroup, declareNamespace, declareReservation,
   describeIssue, describeIssueAt, FRONTEND_VIPS_SHAPE, freeHostPorts, GATEWAY_PAIR_SHAPE, gatewayPairGroup, KEEPALIVED_CLUSTER_SHAPE, shapeOfClass, implicitNamespaceOptions, isClusterScoped, issuesOf,
-  isPlainObject, missingGroupIssues, namespaceDisagreement, nearestName, namespaceUseOf, throwIfIssues, withNamespaceUse, sharedNamespaceObjects, validateCluster, vridsOf, warningsOf,
+  isPlainObject, isVrrpPolicyId, missingGroupIssues, namespaceDisagreement, nearestName, namespaceUseOf, throwIfIssues, withNamespaceUse, sharedNamespaceObjects, validateCluster, vridsOf, warningsOf,
 } from './all';
 export type {
   ClusterDefinition, ClusterObject, ContainerResources, DashboardOptions, DeckhouseOptions, DeclaredCluster, DiscoveryOptions,

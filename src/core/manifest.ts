@@ -23,6 +23,8 @@ export interface ClusterObject {
   readonly id: string;
   readonly object: ManifestObject;
   readonly contentNamed?: boolean;
+  /** The ids of the cluster's objects that must exist before this one (a Calico policy's tier). */
+  readonly dependsOn?: readonly string[];
 }
 
 /** An object without its undefined fields. */

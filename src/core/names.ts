@@ -18,9 +18,17 @@ export function nameFromPath(path: string, max: number): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '') || 'keepalived';
-  if (base.length <= max) return base;
-  const hash = fnv1a32Hex(path);
-  return `${base.slice(0, max - hash.length - 1).replace(/-+$/, '')}-${hash}`;
+  return shortenedLabel(base, max, path);
+}
+
+/**
+ * `label` when it has at most `max` characters; otherwise a readable prefix of it ending in a hash of
+ * `key` (the label itself by default), so that different keys still get different labels.
+ */
+export function shortenedLabel(label: string, max: number, key = label): string {
+  if (label.length <= max) return label;
+  const hash = fnv1a32Hex(key);
+  return `${label.slice(0, max - hash.length - 1).replace(/-+$/, '')}-${hash}`;
 }
 
 /**

@@ -3,7 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import {
   clusterGroupDefinition, clusterName, clusterObjectHeads, clusterObjects, contentFields, declareCluster, declareGroup, DeclaredCluster,
   describeIssueAt, issuesOf, KeepalivedClusterProps, KeepalivedConfigError, ManifestObject, missingGroupIssues, namespaceUseOf, Target,
-  VrrpGroup, vridsOf, warningsOf, ClusterShape, KEEPALIVED_CLUSTER_SHAPE, shapeOfClass,
+  VrrpGroup, vridsOf, warningsOf, ClusterShape, KEEPALIVED_CLUSTER_SHAPE, shapeOfClass, isVrrpPolicyId,
 } from '../core';
 import { asProgramError, describeOutcome, Membership, programDomain, ProgramDomain } from './domain';
 import { isProtected, kubernetesProviderOf, namespaceResources } from './keepalived-namespace';
@@ -151,8 +151,10 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
       const count = (kinds.get(kind) ?? 0) + 1;
       kinds.set(kind, count);
       const childName = `${name}-${kind}${count > 1 ? `-${count}` : ''}`;
-      // Namespaced objects wait for the namespace's shared objects (the Namespace, the agent ConfigMap).
-      const dependsOn = head.object.metadata.namespace !== undefined ? namespaced : undefined;
+      // Namespaced objects wait for the namespace's shared objects (the Namespace, the agent ConfigMap),
+      // and an object for the cluster's objects it needs (a Calico policy for its tier).
+      const own = (head.dependsOn ?? []).map((id) => byId.get(id)!);
+      const dependsOn = head.object.metadata.namespace !== undefined ? namespaced!.then((shared) => [...shared, ...own]) : own;
       const resource = kubernetesObject(childName, head.object, fields[i], result.then((p) => p.objects[i]), { parent: this, dependsOn });
       byId.set(head.id, resource);
       return resource;
@@ -163,7 +165,7 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
     this.serviceAccount = byId.get('ServiceAccount') as k8s.core.v1.ServiceAccount | undefined;
     this.secret = byId.get('Secret') as k8s.core.v1.Secret | undefined;
     this.rbac = ['ClusterRole', 'ClusterRoleBinding', 'LeaseRole', 'LeaseRoleBinding'].flatMap((i) => byId.get(i) ?? []);
-    this.policies = [...byId.entries()].filter(([i]) => i.endsWith('Policy')).map(([, r]) => r);
+    this.policies = [...byId.entries()].filter(([i]) => isVrrpPolicyId(i)).map(([, r]) => r);
     this.podMonitor = byId.get('PodMonitor');
     this.prometheusRule = byId.get('PrometheusRule');
     this.dashboard = byId.get('DashboardConfigMap') as k8s.core.v1.ConfigMap | undefined;

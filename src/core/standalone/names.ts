@@ -1,6 +1,6 @@
 /** The names and labels of a standalone cluster's objects. */
 import { ClusterDefinition, VrrpGroup } from '../model';
-import { clusterName } from '../names';
+import { clusterName, shortenedLabel } from '../names';
 import { StandaloneOptions } from './options';
 
 /** The namespace of the standalone objects when none is given. */
@@ -22,6 +22,9 @@ export function keepalivedPrefixed(name: string): string {
   return /^keepalived(-|$)/.test(name) ? name : `keepalived-${name}`;
 }
 
+/** The longest name of a Calico Tier: a DNS label (Calico's validator). */
+const CALICO_TIER_NAME_MAX = 63;
+
 /** The object names of a standalone cluster. */
 export function standaloneNames(def: Pick<ClusterDefinition, 'name' | 'id' | 'target'>, options: StandaloneOptions) {
   const name = clusterName(def);
@@ -37,6 +40,8 @@ export function standaloneNames(def: Pick<ClusterDefinition, 'name' | 'id' | 'ta
     secret: `${base}-auth`,
     policy: `${base}-vrrp`,
     clusterPolicy: `${scoped}-vrrp`,
+    /** A Calico tier's name is a DNS label without dots (its policies' names are `<tier>.<name>`). */
+    calicoTier: shortenedLabel(scoped, CALICO_TIER_NAME_MAX),
     configMapPrefix: `${base}-spec`,
     clusterRole: `keepalived:${namespace}:${name}:nodes`,
     leaseRole: `${base}-leases`,
