@@ -255,6 +255,6 @@ describe('the metrics port and the health checks', () => {
       return synth(chart);
     };
     expect(build(443)).not.toThrow();
-    expect(build(9654)).toThrow(/\[test\/c\] target.metrics.port = 9654: is also the port the health check .* probes on the node/);
+    expect(build(9654)).toThrow(/\[test\/c\] target.metrics.port = 9654: is also the port the health check .* probes on the node.*Valid: another metrics port, e.g. 9655,/);
   });
 });

@@ -323,6 +323,20 @@ describe('errors, as cdk8s reports them', () => {
     expect(standalone({ auth: VrrpAuth.literal(pulumi.secret('pw123456') as any), vrrpVersion: VrrpVersion.V2 }))
       .toThrow(`[test/front] target.auth = "(a literal that is ${said})": is not a string.`);
     resetVrrpDomainForTests();
+    // A map prop (an Output is an object too, with Pulumi's fields): one line that says what it is
+    const oneLine = (declare: () => unknown, message: string) => {
+      resetVrrpDomainForTests();
+      let thrown: Error | undefined;
+      try { declare(); } catch (e) { thrown = e as Error; }
+      expect(thrown?.message).toBe(message);
+    };
+    oneLine(() => new FrontendVips('test/front', { nodeSelector: pulumi.output({ a: '' }) as any, addresses: ['203.0.113.1/32'] }),
+      `[test/front] nodeSelector = (${said}): is not a map of labels. Valid: a map of node labels, e.g. { 'node-role.kubernetes.io/edge': '' }.`);
+    oneLine(standalone({ labels: pulumi.output({ team: 'net' }) }),
+      `[test/front] target.labels = (${said}): is not a map of labels. Valid: an object of string keys and values, e.g. { team: "network" }.`);
+    oneLine(() => new KeepalivedNamespace('ns', { labels: pulumi.output({ team: 'net' }) as any }),
+      `[ns] labels = (${said}): is not a map of labels. Valid: an object of string keys and values, e.g. { team: "network" }.`);
+    resetVrrpDomainForTests();
   });
 
   test('addGroup with an invalid group throws at once; after the domain settled it throws too', async () => {
@@ -519,6 +533,12 @@ describe('a program that declares components after an await', () => {
     expect((errors[0] as Error).message).toContain('Valid: declare every keepalived component before the program first awaits, or pin their VRIDs.');
     await expect(settled(b.vrids)).rejects.toBe(errors[0]);
     expect(await value(a.vrids)).toEqual([vrid]);
+    // AND Pulumi reports it as it reports a config error: its message alone, once, however many of the
+    // failed component's fields it met it through ("error serializing property ..."), with no stack
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((errors[0] as Error).message).toMatch(/^\[b\]: declared after \[a\]/);
+    expect(errors[0]).toMatchObject({ __pulumiRunError: true });
+    expect((errors[0] as Error).stack).not.toMatch(/\n\s+at /);
   });
 
   test("a later cluster that mounts the agent, in a namespace whose shared objects were created without it, fails saying what to declare", async () => {

@@ -280,6 +280,10 @@ describe('wrong types from plain JavaScript: a message, not a TypeError', () => 
     ['createNamespace as a string', standalone({ createNamespace: 'false' }), 'target.createNamespace = "false": is not a boolean'],
     ['selectAllNodes as a string', front(['203.0.113.1/32'], { nodeSelector: {}, selectAllNodes: 'yes' }), 'selectAllNodes = "yes": is not a boolean'],
     ['a request of "none" (only a limit can be none)', standalone({ resources: { keepalived: { cpuRequest: 'none' } } }), 'target.resources.keepalived.cpuRequest = "none": is not a Kubernetes quantity'],
+    ['Target.standalone(null)', front(['203.0.113.1/32'], { target: Target.standalone(null as any) }), 'Target.standalone(options) = null: is not an object of options'],
+    ['Target.deckhouse(null)', front(['203.0.113.1/32'], { target: Target.deckhouse(null as any) }), 'Target.deckhouse(options) = null: is not an object of options'],
+    ['KeepalivedNamespace with null props', (chart) => new KeepalivedNamespace(chart, 'front', null as any), 'props = null: is not an object of props'],
+    ['an enum member\'s name for its value', standalone({ vrrpVersion: 'V2' }), 'target.vrrpVersion = "V2": is not a VRRP version'],
   ])('%s', (_, bad, message) => {
     const found = failure(bad);
     expect(found).toContain(`[test/front] ${message}`);
@@ -440,5 +444,34 @@ describe('warnings: valid, but not what the user meant', () => {
     } finally {
       warn.mockRestore();
     }
+  });
+});
+
+describe('props are taken when a construct is declared', () => {
+  test('changing the same objects afterwards (for the next cluster\'s props, say) reaches nothing emitted, checked or not', () => {
+    // GIVEN a cluster and a namespace owner declared from objects the program keeps
+    const { chart } = newChart();
+    const nodeSelector: Record<string, string> = { 'node-role.kubernetes.io/edge': '' };
+    const tolerations: any[] = [{ key: 'edge', operator: 'Exists' }];
+    const images: any = { keepalived: 'registry.example/keepalived:2.2.7', keepalivedVersion: '2.2.7' };
+    const groups: any[] = [{ name: 'front', addresses: [{ address: '203.0.113.1/32' }] }];
+    const labels: Record<string, string> = { team: 'net' };
+    new KeepalivedNamespace(chart, 'ns', { name: 'keepalived', labels });
+    new KeepalivedCluster(chart, 'edge', { nodeSelector, tolerations, groups, target: Target.standalone({ images, nodeOrder: ['a', 'b'] }) });
+    // WHEN the program changes them, into values the checks would refuse
+    nodeSelector['not a valid key!'] = 'x';
+    tolerations.push({ operator: 'Bogus' });
+    images.keepalived = 'has spaces in it';
+    groups[0].addresses[0].address = 'bogus';
+    labels.team = 'ops';
+    // THEN the synth emits what was declared
+    const objects = synth(chart);
+    const pod = objects.find((o) => o.kind === 'DaemonSet').spec.template.spec;
+    expect(pod.nodeSelector).toEqual({ 'node-role.kubernetes.io/edge': '' });
+    expect(pod.tolerations.filter((t: any) => t.key === 'edge' || t.operator === 'Bogus')).toEqual([{ key: 'edge', operator: 'Exists' }]);
+    expect(pod.containers.find((c: any) => c.name === 'keepalived').image).toBe('registry.example/keepalived:2.2.7');
+    const spec = JSON.parse(objects.find((o) => o.kind === 'ConfigMap' && o.data['spec.json']).data['spec.json']);
+    expect(spec.groups[0].addresses).toEqual([{ address: '203.0.113.1/32' }]);
+    expect(objects.find((o) => o.kind === 'Namespace').metadata.labels.team).toBe('net');
   });
 });

@@ -89,11 +89,11 @@ export class KeepalivedNamespace extends Construct {
 
   private owner: NamespaceOwner;
   private readonly implicit: boolean;
-  private readonly props: KeepalivedNamespaceProps;
 
   constructor(scope: Construct, id: string, props: KeepalivedNamespaceProps = {}) {
     super(scope, id);
-    const name = props.name ?? DEFAULT_NAMESPACE;
+    // (null props are declareNamespace's to report)
+    const name = props?.name ?? DEFAULT_NAMESPACE;
     const byName = owners.get(this.node.root) ?? new Map<string, KeepalivedNamespace>();
     owners.set(this.node.root, byName);
     const implicit = byName.get(name);
@@ -104,7 +104,6 @@ export class KeepalivedNamespace extends Construct {
       implicit.node.scope?.node.tryRemoveChild(implicit.node.id);
       domainOf(this).removeNamespace(implicit.owner);
     }
-    this.props = props;
     this.implicit = makingImplicitOwner;
     this.owner = declareNamespace(domainOf(this), this.node.path, props, makingImplicitOwner);
     this.name = this.owner.name;
@@ -130,7 +129,7 @@ export class KeepalivedNamespace extends Construct {
 
   /** Emits the shared objects that the owner wants and that are not emitted yet; removes the others. */
   private emit(): void {
-    const objects = sharedNamespaceObjects(this.name, { ...this.owner, labels: this.props.labels, annotations: this.props.annotations });
+    const objects = sharedNamespaceObjects(this.name, this.owner);
     const wanted = new Set(objects.map((o) => o.id));
     for (const id of [NAMESPACE_ID, AGENT_CONFIG_MAP_ID]) if (!wanted.has(id)) this.node.tryRemoveChild(id);
     for (const o of objects) if (!this.node.tryFindChild(o.id)) emitObject(this, o, () => o.object);

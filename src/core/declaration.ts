@@ -7,7 +7,7 @@ import { throwIfIssues, ValidationIssue } from './errors';
 import { checkKnownFields, KnownFields, knownFields } from './fields';
 import { DomainResolution, VrrpDomain } from './domain';
 import { NamespaceOwner } from './namespace-owner';
-import { checkAnnotations, checkLabels, isPlainObject, listIn } from './metadata';
+import { checkAnnotations, checkLabels, isPlainObject, listIn, snapshotOf } from './metadata';
 import { dnsLabelProblem } from './names';
 import { DEFAULT_NAMESPACE } from './standalone/names';
 import { ClusterDefinition, GroupDefinition, KeepalivedClusterBaseProps } from './model';
@@ -35,9 +35,10 @@ export interface ReservedVridsProps {
  * props of its own) and makes the first groups. Throws a KeepalivedConfigError for invalid props or
  * groups, before the domain has the cluster.
  */
-export function declareCluster(domain: VrrpDomain, path: string, id: string, props: KeepalivedClusterBaseProps,
+export function declareCluster(domain: VrrpDomain, path: string, id: string, given: KeepalivedClusterBaseProps,
   { shape, ownKeys }: { readonly shape: ClusterShape; readonly ownKeys: boolean }): DeclaredCluster {
-  throwIfNotProps(path, props, '{ nodeSelector: { ... }, ... }');
+  throwIfNotProps(path, given, '{ nodeSelector: { ... }, ... }');
+  const props = snapshotOf(given);
   const cluster: DeclaredCluster = {
     path,
     id,
@@ -59,7 +60,8 @@ export function declareCluster(domain: VrrpDomain, path: string, id: string, pro
 }
 
 /** Checks a group and adds it to its cluster. Throws a KeepalivedConfigError when the group is invalid. */
-export function declareGroup(domain: VrrpDomain, cluster: DeclaredCluster, group: GroupDefinition): void {
+export function declareGroup(domain: VrrpDomain, cluster: DeclaredCluster, given: GroupDefinition): void {
+  const group = { ...given, group: snapshotOf(given.group) };
   throwIfIssues(validateGroup(cluster, group));
   cluster.groups.push(group);
   domain.changed();
@@ -161,10 +163,14 @@ const KEEPALIVED_NAMESPACE_FIELDS = knownFields<KeepalivedNamespaceProps>('a pro
  * invalid, or when the namespace has an owner already. `implicit`: the package made it for the
  * namespace's clusters, none being declared (an adapter removes it before declaring one in its place).
  */
-export function declareNamespace(domain: VrrpDomain, path: string, props: KeepalivedNamespaceProps, implicit = false): NamespaceOwner {
+export function declareNamespace(domain: VrrpDomain, path: string, given: KeepalivedNamespaceProps, implicit = false): NamespaceOwner {
+  throwIfNotProps(path, given, '{ name, createNamespace, labels, ... }, or no props');
+  const props = snapshotOf(given);
   const owner: NamespaceOwner = {
     path, name: props.name ?? DEFAULT_NAMESPACE, createNamespace: props.createNamespace !== false, agentConfigMap: props.agentConfigMap !== false,
     ...(implicit ? { implicit } : {}),
+    ...(props.labels !== undefined ? { labels: props.labels } : {}),
+    ...(props.annotations !== undefined ? { annotations: props.annotations } : {}),
   };
   const issues = unknownFieldIssues(path, props, KEEPALIVED_NAMESPACE_FIELDS);
   const report = (field: string, value: unknown, problem: string, expected: string) => issues.push({ path, field, value, problem, expected });

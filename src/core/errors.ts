@@ -15,7 +15,8 @@ export interface ValidationIssue {
 /** A Pulumi Output where a prop wants a value: its JSON would be Pulumi's text on calling `toJSON`. */
 const PULUMI_OUTPUT = 'a Pulumi Output: props take plain values (declare the component inside apply(), or pass the value itself)';
 
-function isPulumiOutput(value: unknown): boolean {
+/** Whether a value is a Pulumi Output (it is no plain value of a prop, whatever fields it has). */
+export function isPulumiOutput(value: unknown): boolean {
   return typeof value === 'object' && value !== null && (value as { __pulumiOutput?: unknown }).__pulumiOutput === true;
 }
 
@@ -58,12 +59,20 @@ export class KeepalivedConfigError extends Error {
     // enumerable fields: the message already names the construct, the field and the value, so each
     // problem prints once, as the README shows it, and nothing else.
     Object.defineProperty(this, 'issues', { value: issues, enumerable: false });
-    this.stack = `${this.name}: ${this.message}`;
-    // Frameworks that re-throw an error prefix its message with where they met it ("error serializing
-    // property ..."): the message stays what it says, once.
-    const message = this.message;
-    Object.defineProperty(this, 'message', { get: () => message, set: () => undefined, enumerable: false, configurable: true });
+    asUserError(this);
   }
+}
+
+/**
+ * Makes an error whose message says all a user needs print as just that: no stack trace below it,
+ * and a message that stays what it says, once. Frameworks that re-throw an error prefix its message
+ * with where they met it (Pulumi's "error serializing property ..." for each field it passes).
+ */
+export function asUserError<T extends Error>(error: T): T {
+  error.stack = `${error.name}: ${error.message}`;
+  const message = error.message;
+  Object.defineProperty(error, 'message', { get: () => message, set: () => undefined, enumerable: false, configurable: true });
+  return error;
 }
 
 /** Throws a KeepalivedConfigError when there are issues. */

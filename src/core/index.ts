@@ -9,7 +9,7 @@ export {
   ImagePullPolicy, InterfaceSelector, KeepalivedConfigError, MetricsListenAddress, NAMESPACE_ID, SidecarMode, Target, UpdateStrategy, VrrpAuth,
   VrrpDomain, VrrpPolicyFlavor, VrrpVersion, clusterGroupDefinition, clusterName, clusterObjectHeads,
   clusterObjects, contentFields, declareCluster, declareGroup, declareNamespace, declareReservation,
-  describeIssue, describeIssueAt, FRONTEND_VIPS_SHAPE, freeHostPorts, GATEWAY_PAIR_SHAPE, gatewayPairGroup, KEEPALIVED_CLUSTER_SHAPE, shapeOfClass, implicitNamespaceOptions, isClusterScoped, issuesOf,
+  asUserError, describeIssue, describeIssueAt, FRONTEND_VIPS_SHAPE, freeHostPorts, GATEWAY_PAIR_SHAPE, gatewayPairGroup, KEEPALIVED_CLUSTER_SHAPE, shapeOfClass, implicitNamespaceOptions, isClusterScoped, issuesOf,
   isPlainObject, isVrrpPolicyId, missingGroupIssues, namespaceDisagreement, nearestName, namespaceUseOf, throwIfIssues, withNamespaceUse, sharedNamespaceObjects, validateCluster, vridsOf, warningsOf,
 } from './all';
 export type {

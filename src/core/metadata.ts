@@ -2,6 +2,7 @@
  * Kubernetes' rules for object metadata that users set: label keys and values, annotation keys and
  * values. The API server rejects an object that breaks them, so the constructs check them at synth.
  */
+import { isPulumiOutput } from './errors';
 import { dnsSubdomainProblem } from './names';
 import type { IssueReport } from './target';
 
@@ -32,9 +33,34 @@ export function isLabelValue(value: unknown): value is string {
   return typeof value === 'string' && (value === '' || QUALIFIED_NAME.test(value));
 }
 
-/** Whether `value` is an object of keys and values (not null, not an array): a map, in YAML's words. */
+/**
+ * Whether `value` is an object of keys and values (not null, not an array, not a Pulumi Output, whose
+ * fields are Pulumi's): a map, in YAML's words.
+ */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !isPulumiOutput(value);
+}
+
+/** Whether `value` is an object as a literal makes it (Object's prototype, or none), not a class's instance. */
+function isDataObject(value: unknown): value is Record<string, unknown> {
+  if (!isPlainObject(value)) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  // Object.prototype of any realm (a vm context's, jest's) has no prototype of its own.
+  return prototype === null || Object.getPrototypeOf(prototype) === null;
+}
+
+/**
+ * A copy of the plain data in `value` (objects as literals make them, and arrays, all the way down),
+ * taken when a construct is declared: a change the program makes to the same objects afterwards (for
+ * the next cluster's props, say) cannot reach what this one emits without being checked. Instances of
+ * classes (Target, HealthCheck, VrrpAuth, InterfaceSelector, which do not change) are kept.
+ */
+export function snapshotOf<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((item: unknown) => snapshotOf(item)) as unknown as T;
+  if (!isDataObject(value)) return value;
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) copy[key] = snapshotOf(value[key]);
+  return copy as T;
 }
 
 /**

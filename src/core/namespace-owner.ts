@@ -18,6 +18,10 @@ export interface NamespaceOwner {
   readonly agentConfigMap: boolean;
   /** Whether the package created it for the namespace's clusters (none was declared), rather than the user. */
   readonly implicit?: boolean;
+  /** Extra labels for its objects (as declared). */
+  readonly labels?: { readonly [key: string]: string };
+  /** Extra annotations for the Namespace (as declared). */
+  readonly annotations?: { readonly [key: string]: string };
 }
 
 /** What one standalone cluster asks of its namespace's shared objects. */

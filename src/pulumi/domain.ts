@@ -10,7 +10,7 @@
  * VRID, or an issue), since those resources have already gone to the engine.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { describeIssueAt, KeepalivedConfigError, ValidationIssue, VrrpDomain } from '../core';
+import { asUserError, describeIssueAt, KeepalivedConfigError, ValidationIssue, VrrpDomain } from '../core';
 
 /** What a member of the domain receives when it joins. */
 export interface Membership<T> {
@@ -89,9 +89,9 @@ export class ProgramDomain {
 function lateDeclarationError(batch: Member[], changed: { member: Member; before: string }[]): Error {
   const paths = (members: Member[]) => members.map((m) => `[${m.path}]`).join(', ');
   const changes = changed.map(({ member, before }) => `[${member.path}] ${before} -> ${member.outcome()}`).join('; ');
-  return new Error(`${paths(batch)}: declared after ${paths(changed.map((c) => c.member))} had been produced `
+  return markRunError(asUserError(new Error(`${paths(batch)}: declared after ${paths(changed.map((c) => c.member))} had been produced `
     + `(the program awaited, or declared them inside apply()), and they change what was produced: ${changes}. `
-    + 'Valid: declare every keepalived component before the program first awaits, or pin their VRIDs.');
+    + 'Valid: declare every keepalived component before the program first awaits, or pin their VRIDs.')));
 }
 
 /** An outcome in words: the VRIDs a member got and the issues it has. */
@@ -107,8 +107,13 @@ export function describeOutcome(vrids: readonly (number | undefined)[] | undefin
  * Other errors pass through unchanged.
  */
 export function asProgramError(error: unknown): unknown {
-  if (error instanceof KeepalivedConfigError) Object.assign(error, { __pulumiRunError: true });
+  if (error instanceof KeepalivedConfigError) markRunError(error);
   return error;
+}
+
+/** Marks an error as one Pulumi reports by its message alone (Pulumi's RunError contract). */
+function markRunError(error: Error): Error {
+  return Object.assign(error, { __pulumiRunError: true });
 }
 
 /** The domain of each program run, by its root Stack resource. */

@@ -58,7 +58,7 @@ export class KeepalivedNamespace extends pulumi.ComponentResource {
     super(KeepalivedNamespace.__pulumiType, name, {}, withImplicitAlias(name, owner.name, opts));
     this.name = owner.name;
     if (!owner.implicit) declared(program).set(this.name, this);
-    const objects = sharedNamespaceObjects(this.name, { ...owner, labels: props.labels, annotations: props.annotations });
+    const objects = sharedNamespaceObjects(this.name, owner);
     const byId = new Map(objects.map(({ id, object }) => {
       const fields = ['metadata', ...contentFields(object)];
       const child = id === NAMESPACE_ID ? `${name}-namespace` : `${name}-agent`;

@@ -3,7 +3,7 @@ import { IpFamily } from '../address';
 import { ValidationIssue } from '../errors';
 import { ClusterObject } from '../manifest';
 import { checkKnownFields, knownFields } from '../fields';
-import { checkAnnotations, checkLabels } from '../metadata';
+import { checkAnnotations, checkLabels, isPlainObject, snapshotOf } from '../metadata';
 import { ClusterDefinition, GroupDefinition } from '../model';
 import type { BuildContext, IssueReport, TargetStrategy } from '../target';
 import { keepalivedInstanceManifest } from './keepalived-instance';
@@ -49,9 +49,18 @@ export class DeckhouseTargetStrategy implements TargetStrategy {
     return `the Deckhouse module names a StatefulSet keepalived-${name}, whose pods' controller-revision-hash label must fit in 63 characters`;
   }
 
-  constructor(public readonly options: DeckhouseOptions = {}) {}
+  /** The options (a snapshot; empty when what was given is not an object, which `validateCluster` reports). */
+  public readonly options: DeckhouseOptions;
+
+  constructor(private readonly given: DeckhouseOptions = {}) {
+    this.options = isPlainObject(given) ? snapshotOf(given) : {};
+  }
 
   public validateCluster(_def: ClusterDefinition, report: IssueReport): void {
+    if (!isPlainObject(this.given)) {
+      report('Target.deckhouse(options)', this.given, 'is not an object of options', 'Target.deckhouse({ labels, annotations }), or Target.deckhouse() for the defaults');
+      return;
+    }
     checkKnownFields('target', this.options, DECKHOUSE_OPTIONS_FIELDS, report);
     checkLabels('target.labels', this.options.labels, report);
     checkAnnotations('target.annotations', this.options.annotations, report);

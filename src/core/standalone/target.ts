@@ -4,9 +4,10 @@ import { ValidationIssue } from '../errors';
 import { agentBundleSource } from '../agent-bundle';
 import { ClusterObject, definedItems, dropUndefined, ManifestObject } from '../manifest';
 import { effectiveHealthChecks } from '../health-check';
+import { isPlainObject, snapshotOf } from '../metadata';
 import { ClusterDefinition, GroupDefinition } from '../model';
 import { dashboardConfigMapManifest } from '../monitoring/dashboard';
-import { DashboardOptions, metricsPortOf, PodMonitorOptions, PrometheusRuleOptions } from '../monitoring/metrics-options';
+import { DashboardOptions, DEFAULT_METRICS_PORT, metricsPortOf, PodMonitorOptions, PrometheusRuleOptions } from '../monitoring/metrics-options';
 import { MonitoredCluster, podMonitorManifest } from '../monitoring/pod-monitor';
 import { prometheusRuleManifest } from '../monitoring/prometheus-rule';
 import type { BuildContext, IssueReport, TargetStrategy } from '../target';
@@ -42,7 +43,12 @@ export class StandaloneTargetStrategy implements TargetStrategy {
   public readonly ipv6 = true;
   public readonly healthChecks = true;
 
-  constructor(public readonly options: StandaloneOptions) {}
+  /** The options (a snapshot; empty when what was given is not an object, which `validateCluster` reports). */
+  public readonly options: StandaloneOptions;
+
+  constructor(private readonly given: StandaloneOptions) {
+    this.options = isPlainObject(given) ? snapshotOf(given) : {};
+  }
 
   public get namespace(): string {
     return namespaceOf(this.options);
@@ -61,6 +67,10 @@ export class StandaloneTargetStrategy implements TargetStrategy {
   }
 
   public validateCluster(def: ClusterDefinition, report: IssueReport): void {
+    if (!isPlainObject(this.given)) {
+      report('Target.standalone(options)', this.given, 'is not an object of options', 'Target.standalone({ namespace, nodeOrder, ... }), or Target.standalone() for the defaults');
+      return;
+    }
     validateStandaloneOptions(this.options, report);
     for (const i of keepalivedVersionIssues(def)) report(i.field, i.value, i.problem, i.expected);
   }
@@ -91,7 +101,7 @@ export class StandaloneTargetStrategy implements TargetStrategy {
     return probed === undefined ? [] : [{
       path: def.path, field: 'target.metrics.port', value: port,
       problem: `is also the port the health check ${probed} probes on the node, so the agent would probe its own metrics endpoint`,
-      expected: 'another metrics port, e.g. 9654, or another port for the service',
+      expected: `another metrics port, e.g. ${port === DEFAULT_METRICS_PORT ? DEFAULT_METRICS_PORT + 1 : DEFAULT_METRICS_PORT}, or another port for the service`,
     }];
   }
 
