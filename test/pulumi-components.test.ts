@@ -200,6 +200,26 @@ describe('as Pulumi resources', () => {
     for (const object of shared) expect(events.indexOf(object)).toBeLessThan(ready);
   });
 
+  test('a transformation changes the children\'s metadata as it does any resource\'s, and their content through apply', async () => {
+    // GIVEN the usual transformation idioms: metadata spread with a label, a spec field set through apply
+    const addTeam: pulumi.ResourceTransformation = ({ props, opts }) => (props.metadata === undefined ? undefined : {
+      props: { ...props, metadata: { ...props.metadata, labels: { ...props.metadata.labels, team: 'netops' } } }, opts,
+    });
+    const priority: pulumi.ResourceTransformation = ({ type, props, opts }) => (type !== 'kubernetes:apps/v1:DaemonSet' ? undefined : {
+      props: { ...props, spec: pulumi.output(props.spec).apply((s: any) => ({ ...s, template: { ...s.template, spec: { ...s.template.spec, priorityClassName: 'edge' } } })) }, opts,
+    });
+    const cluster = new FrontendVips('edge', edge, { transformations: [addTeam, priority] });
+    await registered(cluster.resources);
+    // THEN every child is registered with them, and the ConfigMap keeps the name made from its content
+    const inputs = (name: string) => plain(registrations.find((r) => r.name === name)!.inputs);
+    for (const child of ['edge-serviceaccount', 'edge-configmap', 'edge-daemonset', 'edge-tier', 'edge-globalnetworkpolicy']) {
+      expect([child, inputs(child).metadata.labels.team]).toEqual([child, 'netops']);
+    }
+    expect(inputs('edge-configmap').metadata.name).toMatch(/^keepalived-edge-spec-[0-9a-f]{10}$/);
+    expect(inputs('edge-daemonset').metadata.labels['app.kubernetes.io/instance']).toBe('edge');
+    expect(inputs('edge-daemonset').spec.template.spec.priorityClassName).toBe('edge');
+  });
+
   test('the Calico policy is created once its tier exists (Calico refuses a policy of a tier that does not)', async () => {
     // GIVEN a Tier whose creation takes a while
     const events: string[] = [];
@@ -277,7 +297,7 @@ describe('as Pulumi resources', () => {
     ];
     const resources = kinds.map(([apiVersion, kind, , fields]) => {
       const object = { apiVersion, kind, metadata: { name: `x-${kind.toLowerCase()}` }, ...fields };
-      return kubernetesObject(`r-${kind}`, { apiVersion, kind }, ['metadata', ...Object.keys(fields)], Promise.resolve(object), {});
+      return kubernetesObject(`r-${kind}`, { id: kind, object }, ['metadata', ...Object.keys(fields)], Promise.resolve(object), {});
     });
     await registered(resources);
     for (const [apiVersion, kind, token, fields] of kinds) {

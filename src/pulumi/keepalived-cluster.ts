@@ -155,7 +155,7 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
       // and an object for the cluster's objects it needs (a Calico policy for its tier).
       const own = (head.dependsOn ?? []).map((id) => byId.get(id)!);
       const dependsOn = head.object.metadata.namespace !== undefined ? namespaced!.then((shared) => [...shared, ...own]) : own;
-      const resource = kubernetesObject(childName, head.object, fields[i], result.then((p) => p.objects[i]), { parent: this, dependsOn });
+      const resource = kubernetesObject(childName, head, fields[i], result.then((p) => p.objects[i]), { parent: this, dependsOn });
       byId.set(head.id, resource);
       return resource;
     });

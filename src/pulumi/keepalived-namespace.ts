@@ -62,7 +62,8 @@ export class KeepalivedNamespace extends pulumi.ComponentResource {
     const byId = new Map(objects.map(({ id, object }) => {
       const fields = ['metadata', ...contentFields(object)];
       const child = id === NAMESPACE_ID ? `${name}-namespace` : `${name}-agent`;
-      return [id, kubernetesObject(child, object, fields, Promise.resolve(object), { parent: this })];
+      // Built now, the agent ConfigMap's content-made name too: its metadata is all known.
+      return [id, kubernetesObject(child, { id, object }, fields, Promise.resolve(object), { parent: this })];
     }));
     this.resources = [...byId.values()];
     this.namespace = byId.get(NAMESPACE_ID) as k8s.core.v1.Namespace | undefined;

@@ -1,6 +1,6 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { ManifestObject } from '../core';
+import { ClusterObject, ManifestObject } from '../core';
 
 /** A typed @pulumi/kubernetes resource class: `new (name, args, opts)`, which sets apiVersion and kind itself. */
 type KubernetesResourceClass = new (name: string, args: any, opts?: pulumi.CustomResourceOptions) => pulumi.CustomResource;
@@ -25,24 +25,31 @@ const KUBERNETES_KINDS: Readonly<Record<string, KubernetesResourceClass>> = {
 };
 
 /**
- * The @pulumi/kubernetes resource of one of core's objects. Its identity (class, kind) is known now;
- * its content arrives later, when the program's VRRP domain has settled. Each top-level field of the
- * object (`metadata` with its explicit `name`, `spec`, `data`, ...) is passed as an Output of that
- * content, unchanged, so that the provider never auto-names it and applies exactly what core built.
+ * The @pulumi/kubernetes resource of one of core's objects. Its identity (class, kind) and metadata
+ * are known now, as plain values, as with any resource a program declares: a transformation reads and
+ * changes `props.metadata` as usual. The metadata has its explicit `name`, so that the provider never
+ * auto-names the object; an object named after its content gets its name later, as an Output. The
+ * other top-level fields (`spec`, `data`, ...) arrive when the program's VRRP domain has settled, each
+ * an Output of the content, unchanged, so that the provider applies exactly what core built (a
+ * transformation changes them with `pulumi.output(props.spec).apply(...)`).
  *
  * @param fields the object's top-level fields other than apiVersion and kind, known from the props
  *
  * @internal
  */
 export function kubernetesObject(
-  name: string, head: Pick<ManifestObject, 'apiVersion' | 'kind'>, fields: readonly string[], content: Promise<ManifestObject>,
-  opts: pulumi.CustomResourceOptions,
+  name: string, head: ClusterObject, fields: readonly string[], content: Promise<ManifestObject>, opts: pulumi.CustomResourceOptions,
 ): pulumi.CustomResource {
+  const { apiVersion, kind, metadata } = head.object;
   const args: Record<string, pulumi.Input<unknown>> = {};
-  for (const field of fields) args[field] = pulumi.output(content.then((object) => object[field]));
-  const typed = KUBERNETES_KINDS[`${head.apiVersion}/${head.kind}`];
+  for (const field of fields) {
+    args[field] = field !== 'metadata' ? pulumi.output(content.then((object) => object[field]))
+      : head.contentNamed ? { ...metadata, name: pulumi.output(content.then((object) => object.metadata.name)) }
+        : { ...metadata };
+  }
+  const typed = KUBERNETES_KINDS[`${apiVersion}/${kind}`];
   if (typed) return new typed(name, args, opts);
-  return new k8s.apiextensions.CustomResource(name, { apiVersion: head.apiVersion, kind: head.kind, ...args }, opts);
+  return new k8s.apiextensions.CustomResource(name, { apiVersion, kind, ...args }, opts);
 }
 
 
