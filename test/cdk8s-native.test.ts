@@ -425,7 +425,7 @@ describe('standalone options users expect to set', () => {
     new FrontendVips(chart, 'edge', {
       nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'],
       target: Target.standalone({
-        labels: { team: 'netops', tier: 'all' }, annotations: { owner: 'netops' }, podLabels: { tier: 'edge', 'app.kubernetes.io/instance': 'mine' }, podAnnotations: { scrape: 'no' },
+        labels: { team: 'netops', tier: 'all' }, annotations: { owner: 'netops' }, podLabels: { tier: 'edge' }, podAnnotations: { scrape: 'no' },
         resources: { keepalived: { cpuLimit: 'none', memoryLimit: '96Mi' }, agent: { cpuRequest: '20m' } },
         priorityClassName: 'vip-critical',
         images: { pullPolicy: 'Always' as any, pullSecrets: ['regcred'] },

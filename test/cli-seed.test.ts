@@ -242,6 +242,14 @@ describe('validate', () => {
     }
   });
 
+  test("an instance's app.kubernetes.io labels (Helm's, kubectl's) give way to the package's own on the standalone target", async () => {
+    const front = SEEDS['seed-front.yaml'].replace(/^  name: front$/m, ['  name: front', '  labels:', '    app.kubernetes.io/managed-by: Helm', '    team: net'].join('\n'));
+    const standalone = await cli(['render', '-f', 'front.yaml', '--target', 'standalone', '--node-order', 'a,b'], { 'front.yaml': front });
+    expect([standalone.status, standalone.stderr]).toEqual([0, '']);
+    const daemonSet = docs(standalone.stdout).find((o) => o.kind === 'DaemonSet');
+    expect(daemonSet.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'keepalived-constructs', team: 'net' });
+  });
+
   test('YAML as kubectl reads it: 22:30 and 2001-12-14 are strings (no base-60 number, no timestamp); a null field is absent', async () => {
     const front = SEEDS['seed-front.yaml'].replace(/^  name: front$/m, '  name: front\n  annotations:\n    example.com/window: 22:30\n    example.com/since: 2001-12-14')
       .replace('- address: 42.43.44.102/32', '- address: 42.43.44.102/32\n      interface:');

@@ -284,6 +284,12 @@ describe('wrong types from plain JavaScript: a message, not a TypeError', () => 
     ['Target.deckhouse(null)', front(['203.0.113.1/32'], { target: Target.deckhouse(null as any) }), 'Target.deckhouse(options) = null: is not an object of options'],
     ['KeepalivedNamespace with null props', (chart) => new KeepalivedNamespace(chart, 'front', null as any), 'props = null: is not an object of props'],
     ['an enum member\'s name for its value', standalone({ vrrpVersion: 'V2' }), 'target.vrrpVersion = "V2": is not a VRRP version'],
+    ['a label the package sets on the cluster\'s objects', standalone({ labels: { 'app.kubernetes.io/name': 'vip' } }),
+      'target.labels["app.kubernetes.io/name"] = "vip": is a label the package sets itself (the DaemonSet selects its pods by them), so this value would be replaced'],
+    ['a label the package sets on the pods', standalone({ podLabels: { 'app.kubernetes.io/instance': 'x' } }),
+      'target.podLabels["app.kubernetes.io/instance"] = "x": is a label the package sets itself'],
+    ['a label the package sets on the Namespace', (chart) => new KeepalivedNamespace(chart, 'front', { labels: { 'pod-security.kubernetes.io/warn': 'baseline' } }),
+      'labels["pod-security.kubernetes.io/warn"] = "baseline": is a label the package sets itself (they mark the namespace as the package\'s, and have Pod Security admit keepalived\'s privileges)'],
   ])('%s', (_, bad, message) => {
     const found = failure(bad);
     expect(found).toContain(`[test/front] ${message}`);

@@ -4,6 +4,7 @@
  * manifests. Every core call of the CLI is in this file; core's issues come back with YAML field paths.
  */
 import {
+  CLUSTER_LABEL_KEYS,
   clusterObjects, ClusterDefinition, DEFAULT_METRICS_PORT, freeHostPorts, sharedNamespaceObjects, gatewayPairGroup, GroupDefinition, InterfaceSelector,
   ManifestObject, StandaloneImages, Target, validateCluster, ValidationIssue, VrrpDomain, VrrpGroup, warningsOf,
 } from '../core';
@@ -97,6 +98,8 @@ function targetOf(t: CliTarget, instance: KeepalivedInstanceInput, metricsPort: 
     ...(instance.annotations === undefined ? {} : { annotations: instance.annotations as Record<string, string> }),
   };
   if (t.kind === 'deckhouse') return Target.deckhouse(metadata);
+  // The package's own labels replace an instance's (a Helm- or kubectl-made app.kubernetes.io/*).
+  const labels = metadata.labels && Object.fromEntries(Object.entries(metadata.labels).filter(([key]) => !CLUSTER_LABEL_KEYS.includes(key)));
   return Target.standalone({
     ...(t.namespace === undefined ? {} : { namespace: t.namespace }),
     ...(t.nodeOrder === undefined ? {} : { nodeOrder: t.nodeOrder }),
@@ -104,6 +107,7 @@ function targetOf(t: CliTarget, instance: KeepalivedInstanceInput, metricsPort: 
     ...(t.images === undefined ? {} : { images: t.images }),
     ...(metricsPort === DEFAULT_METRICS_PORT ? {} : { metrics: { port: metricsPort } }),
     ...metadata,
+    ...(labels === undefined ? {} : { labels }),
   });
 }
 

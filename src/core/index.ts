@@ -4,7 +4,7 @@
 // so every `require('keepalived-constructs')` loads, compiles and exports no more than the adapters
 // need. The tests reach the rest through `./all` (src/internal.ts).
 export {
-  AGENT_CONFIG_MAP_ID, DEFAULT_AGENT_IMAGE, DEFAULT_METRICS_PORT, DEFAULT_KEEPALIVED_IMAGE, DEFAULT_KEEPALIVED_VERSION,
+  AGENT_CONFIG_MAP_ID, CLUSTER_LABEL_KEYS, DEFAULT_AGENT_IMAGE, DEFAULT_METRICS_PORT, DEFAULT_KEEPALIVED_IMAGE, DEFAULT_KEEPALIVED_VERSION,
   DEFAULT_NAMESPACE, FailoverProfile, HealthAction, HealthActionKind, HealthCheck, HttpScheme,
   ImagePullPolicy, InterfaceSelector, KeepalivedConfigError, MetricsListenAddress, NAMESPACE_ID, SidecarMode, Target, UpdateStrategy, VrrpAuth,
   VrrpDomain, VrrpPolicyFlavor, VrrpVersion, clusterGroupDefinition, clusterName, clusterObjectHeads,

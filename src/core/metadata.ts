@@ -97,6 +97,19 @@ export function checkLabels(field: string, labels: unknown, report: IssueReport)
   }
 }
 
+/**
+ * Reports each of the user's labels whose key the package sets itself on the same objects, where the
+ * package's value would silently replace the user's.
+ */
+export function checkPackageLabels(field: string, labels: unknown, packageKeys: readonly string[], why: string, report: IssueReport): void {
+  if (!isPlainObject(labels)) return;
+  for (const key of Object.keys(labels)) {
+    if (packageKeys.includes(key)) {
+      report(`${field}[${JSON.stringify(key)}]`, labels[key], `is a label the package sets itself (${why}), so this value would be replaced`, `a label key of your own, not one of ${packageKeys.join(', ')}`);
+    }
+  }
+}
+
 /** Checks annotations: keys, string values, and the API server's 256 KiB limit on all of them. */
 export function checkAnnotations(field: string, annotations: unknown, report: IssueReport): void {
   let bytes = 0;

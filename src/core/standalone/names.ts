@@ -63,6 +63,9 @@ export function standaloneLabels(name: string, options: StandaloneOptions = {}):
   return { ...options.labels, ...selectorLabels(name), 'app.kubernetes.io/managed-by': 'keepalived-constructs' };
 }
 
+/** The keys of the labels the package sets on every object of a standalone cluster. */
+export const CLUSTER_LABEL_KEYS: readonly string[] = Object.keys(standaloneLabels(''));
+
 /** A group's name on the node (its `vrrp_instance` is named after it): the given one, or from its VRID. */
 export function groupNameOf(group: VrrpGroup, vrid: number): string {
   return group.name ?? `vrid-${vrid}`;

@@ -43,6 +43,9 @@ export function namespaceManifest(name: string, options: Pick<SharedNamespaceOpt
   };
 }
 
+/** The keys of the labels the package sets on a namespace's Namespace. */
+export const NAMESPACE_LABEL_KEYS: readonly string[] = Object.keys(namespaceManifest('').metadata.labels ?? {});
+
 /** The id of a namespace's Namespace object. */
 export const NAMESPACE_ID = 'Resource';
 /** The id of a namespace's agent ConfigMap. */
