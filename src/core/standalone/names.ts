@@ -32,6 +32,8 @@ export function standaloneNames(def: Pick<ClusterDefinition, 'name' | 'id' | 'ta
   const base = keepalivedPrefixed(name);
   // Cluster-scoped objects carry the namespace in their name, unless it is the default one.
   const scoped = namespace === DEFAULT_NAMESPACE ? base : `${base}-${namespace}`;
+  // A Calico tier's name is a DNS label without dots; its policies' names are `<tier>.<name>`.
+  const calicoTier = shortenedLabel(scoped, CALICO_TIER_NAME_MAX);
   return {
     name,
     namespace,
@@ -40,8 +42,8 @@ export function standaloneNames(def: Pick<ClusterDefinition, 'name' | 'id' | 'ta
     secret: `${base}-auth`,
     policy: `${base}-vrrp`,
     clusterPolicy: `${scoped}-vrrp`,
-    /** A Calico tier's name is a DNS label without dots (its policies' names are `<tier>.<name>`). */
-    calicoTier: shortenedLabel(scoped, CALICO_TIER_NAME_MAX),
+    calicoTier,
+    calicoPolicy: `${calicoTier}.vrrp`,
     configMapPrefix: `${base}-spec`,
     clusterRole: `keepalived:${namespace}:${name}:nodes`,
     leaseRole: `${base}-leases`,
