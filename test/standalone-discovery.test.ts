@@ -81,7 +81,7 @@ describe('discovery mode', () => {
       '--spec', '/etc/keepalived-constructs/spec.json', '--node-name', '$(NODE_NAME)', '--out', '/etc/keepalived/keepalived.conf',
       '--pid-file', '/run/keepalived/keepalived.pid',
       '--state-dir', '/var/lib/keepalived-constructs/net/edge', '--notify-fifo', '/run/keepalived/notify.fifo',
-      '--host-ip', '$(HOST_IP)', '--metrics-address', '$(POD_IP)',
+      '--host-ip', '$(HOST_IP)', '--metrics-address', '$(HOST_IP)',
     ]);
     expect(agent.securityContext).toMatchObject({ runAsUser: 0, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
     expect(agent.securityContext.capabilities.add).toBeUndefined();

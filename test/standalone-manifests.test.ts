@@ -264,21 +264,24 @@ describe('standalone target', () => {
     expect(render.command).toEqual(expect.arrayContaining(['--host-ip', '$(HOST_IP)']));
   });
 
-  test('metrics listen on the pod\'s IP (the node\'s reported address), not on the VIPs, unless every address is asked for', () => {
+  test('metrics listen on the node\'s reported address (status.hostIP), not on the VIPs, unless every address is asked for', () => {
     const sidecarOf = (objects: any[]) => [...one(objects, 'DaemonSet').spec.template.spec.initContainers, ...one(objects, 'DaemonSet').spec.template.spec.containers]
       .find((c: any) => c.name === 'agent');
     const byDefault = sidecarOf(edge());
-    expect(byDefault.command.join(' ')).toMatch(/ run .*--metrics-address \$\(POD_IP\)/);
-    expect(byDefault.env).toContainEqual({ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } });
+    expect(byDefault.command.join(' ')).toMatch(/ run .*--metrics-address \$\(HOST_IP\)/);
+    expect(byDefault.env).toContainEqual({ name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } });
     const everywhere = sidecarOf(edge({ metrics: { listenAddress: MetricsListenAddress.ALL } }));
     expect(everywhere.command).not.toContain('--metrics-address');
-    expect(everywhere.env.map((e: any) => e.name)).not.toContain('POD_IP');
+    expect(everywhere.env.map((e: any) => e.name)).not.toContain('HOST_IP');
+    // with unicast, the one HOST_IP serves both
+    const unicast = sidecarOf(edge({ unicastPeers: ['198.51.100.11', '198.51.100.12'] }));
+    expect(unicast.env.filter((e: any) => e.name === 'HOST_IP')).toHaveLength(1);
     // The render init container takes no metrics flag; without metrics there is nothing to listen on.
     const render = one(edge(), 'DaemonSet').spec.template.spec.initContainers.find((c: any) => c.name === 'render');
     expect(render.command).not.toContain('--metrics-address');
     expect(sidecarOf(edge({ metrics: { enabled: false } }))).toBeUndefined();
     expect(() => edge({ metrics: { listenAddress: '0.0.0.0' } })).toThrow(
-      '[test/edge] target.metrics.listenAddress = "0.0.0.0": is not a listen address choice. Valid: MetricsListenAddress.POD_IP, MetricsListenAddress.ALL');
+      '[test/edge] target.metrics.listenAddress = "0.0.0.0": is not a listen address choice. Valid: MetricsListenAddress.NODE_IP, MetricsListenAddress.ALL');
   });
 
   test('GatewayPair: one group, LAN selector for VRRP, WAN address on its own interface, preferred node', () => {

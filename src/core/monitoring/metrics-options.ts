@@ -108,11 +108,11 @@ export interface DashboardOptions {
 /** Which of the node's addresses the agent's metrics endpoint listens on (the pod is on the host network). */
 export enum MetricsListenAddress {
   /**
-   * The pod's IP, which on the host network is the node's address that Kubernetes reports
-   * (`status.podIP`): the address a PodMonitor scrapes. The endpoint does not answer on the node's
-   * other addresses, the virtual IPs among them, which may face the Internet.
+   * The node's address that Kubernetes reports (`status.hostIP`; on the host network the pod's IP is
+   * the same): the address a PodMonitor scrapes. The endpoint does not answer on the node's other
+   * addresses, the virtual IPs among them, which may face the Internet.
    */
-  POD_IP = 'podIP',
+  NODE_IP = 'nodeIP',
   /** Every address of the node, the virtual IPs it holds included. */
   ALL = 'all',
 }
@@ -144,7 +144,7 @@ export interface MetricsOptions {
   /**
    * Which of the node's addresses the endpoint listens on.
    *
-   * @default MetricsListenAddress.POD_IP
+   * @default MetricsListenAddress.NODE_IP
    */
   readonly listenAddress?: MetricsListenAddress;
 

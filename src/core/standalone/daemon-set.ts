@@ -133,7 +133,7 @@ function daemonSetSpec(def: ClusterDefinition, o: StandaloneOptions, n: Standalo
   const health = hasHealthChecks(def);
   const stateDir = `${POD_PATHS.state}/${n.namespace}/${n.name}`;
   const unicast = o.unicastPeers !== undefined || discovery?.unicast === true;
-  const metricsOnPodIp = metricsPort !== undefined && (o.metrics?.listenAddress ?? MetricsListenAddress.POD_IP) === MetricsListenAddress.POD_IP;
+  const metricsOnNodeIp = metricsPort !== undefined && (o.metrics?.listenAddress ?? MetricsListenAddress.NODE_IP) === MetricsListenAddress.NODE_IP;
   const agentArgs = (command: 'render' | 'run') => [
     'node', `${POD_PATHS.agent}/${AGENT_KEY}`, command,
     '--spec', `${POD_PATHS.config}/spec.json`,
@@ -146,14 +146,12 @@ function daemonSetSpec(def: ClusterDefinition, o: StandaloneOptions, n: Standalo
     ...(unicast ? ['--host-ip', '$(HOST_IP)'] : []),
     ...(refs.auth ? ['--auth-pass-file', `${POD_PATHS.auth}/password`] : []),
     ...(health ? ['--track-dir', POD_PATHS.health] : []),
-    ...(command === 'run' && metricsOnPodIp ? ['--metrics-address', '$(POD_IP)'] : []),
+    ...(command === 'run' && metricsOnNodeIp ? ['--metrics-address', '$(HOST_IP)'] : []),
   ];
   const env = (command: 'render' | 'run') => definedItems([
     { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
-    // Unicast sends from the node's address.
-    unicast ? { name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } } : undefined,
-    // The metrics endpoint listens on the node's reported address only (on the host network, the pod's IP).
-    command === 'run' && metricsOnPodIp ? { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } } : undefined,
+    // Unicast sends from the node's address, and the metrics endpoint listens on it only.
+    unicast || (command === 'run' && metricsOnNodeIp) ? { name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } } : undefined,
   ]);
   const image = (which: 'keepalived' | 'agent') => dropUndefined({
     image: which === 'keepalived' ? o.images?.keepalived ?? DEFAULT_KEEPALIVED_IMAGE : o.images?.agent ?? DEFAULT_AGENT_IMAGE,
