@@ -41,14 +41,6 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !isPulumiOutput(value);
 }
 
-/** Whether `value` is an object as a literal makes it (Object's prototype, or none), not a class's instance. */
-function isDataObject(value: unknown): value is Record<string, unknown> {
-  if (!isPlainObject(value)) return false;
-  const prototype: unknown = Object.getPrototypeOf(value);
-  // Object.prototype of any realm (a vm context's, jest's) has no prototype of its own.
-  return prototype === null || Object.getPrototypeOf(prototype) === null;
-}
-
 /**
  * A copy of the plain data in `value` (objects as literals make them, and arrays, all the way down),
  * taken when a construct is declared: a change the program makes to the same objects afterwards (for
@@ -56,10 +48,14 @@ function isDataObject(value: unknown): value is Record<string, unknown> {
  * classes (Target, HealthCheck, VrrpAuth, InterfaceSelector, which do not change) are kept.
  */
 export function snapshotOf<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) return value.map((item: unknown) => snapshotOf(item)) as unknown as T;
-  if (!isDataObject(value)) return value;
+  // An object as a literal makes it has Object.prototype (of any realm: a vm context's, jest's), which
+  // has no prototype of its own, or none; a class's instance (a Pulumi Output too) is kept.
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== null && Object.getPrototypeOf(prototype) !== null) return value;
   const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) copy[key] = snapshotOf(value[key]);
+  for (const key of Object.keys(value)) copy[key] = snapshotOf((value as Record<string, unknown>)[key]);
   return copy as T;
 }
 
