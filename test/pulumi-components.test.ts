@@ -56,6 +56,21 @@ let registrations: Registration[];
 beforeEach(async () => { registrations = await newProgram(); });
 afterEach(() => resetVrrpDomainForTests());
 
+/**
+ * A fresh program whose mocks log each creation (`create <name>`) and hold the creation of `gated`
+ * until `release()`.
+ */
+async function gatedProgram(gated: string): Promise<{ events: string[]; release: () => void }> {
+  const events: string[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => { release = resolve; });
+  registrations = await newProgram(async (args) => {
+    events.push(`create ${args.name}`);
+    if (args.name === gated) await gate;
+  });
+  return { events, release };
+}
+
 describe('as Pulumi resources', () => {
   test.each([
     ['FrontendVips', () => new FrontendVips('front', front)],
@@ -171,13 +186,7 @@ describe('as Pulumi resources', () => {
 
   test('dependsOn on the component holds back every child until the dependency exists; the namespace\'s shared objects do not wait', async () => {
     // GIVEN a resource whose creation takes a while
-    const events: string[] = [];
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => { release = resolve; });
-    registrations = await newProgram(async (args) => {
-      events.push(`create ${args.name}`);
-      if (args.name === 'crds') await gate;
-    });
+    const { events, release } = await gatedProgram('crds');
     const crds = new k8s.core.v1.Namespace('crds', {});
     // WHEN the component depends on it
     const cluster = new FrontendVips('edge', edge, { dependsOn: [crds] });
@@ -222,13 +231,7 @@ describe('as Pulumi resources', () => {
 
   test('the Calico policy is created once its tier exists (Calico refuses a policy of a tier that does not)', async () => {
     // GIVEN a Tier whose creation takes a while
-    const events: string[] = [];
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => { release = resolve; });
-    registrations = await newProgram(async (args) => {
-      events.push(`create ${args.name}`);
-      if (args.name === 'edge-tier') await gate;
-    });
+    const { events, release } = await gatedProgram('edge-tier');
     const cluster = new FrontendVips('edge', edge);
     await value(cluster.vrids);
     await new Promise((resolve) => setTimeout(resolve, 50));
