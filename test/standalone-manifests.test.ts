@@ -227,8 +227,8 @@ describe('standalone target', () => {
     expect(calico.spec.selector).toBe("node-role.kubernetes.io/edge == ''");
     expect(calico.spec.ingress).toEqual([
       { action: 'Allow', protocol: 112, source: { selector: "node-role.kubernetes.io/edge == ''" } },
-      // scrapes of the agents' metrics port
-      { action: 'Allow', protocol: 'TCP', destination: { ports: [9654] } },
+      // scrapes of the agents' metrics port, from the cluster's pods and nodes only (not the Internet)
+      { action: 'Allow', protocol: 'TCP', source: { selector: 'all()' }, destination: { ports: [9654] } },
     ]);
     const cilium = one(objects, 'CiliumClusterwideNetworkPolicy');
     expect(cilium.spec.nodeSelector).toEqual({ matchLabels: { 'node-role.kubernetes.io/edge': '' } });

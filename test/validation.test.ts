@@ -284,12 +284,12 @@ describe('wrong types from plain JavaScript: a message, not a TypeError', () => 
     ['Target.deckhouse(null)', front(['203.0.113.1/32'], { target: Target.deckhouse(null as any) }), 'Target.deckhouse(options) = null: is not an object of options'],
     ['KeepalivedNamespace with null props', (chart) => new KeepalivedNamespace(chart, 'front', null as any), 'props = null: is not an object of props'],
     ['an enum member\'s name for its value', standalone({ vrrpVersion: 'V2' }), 'target.vrrpVersion = "V2": is not a VRRP version'],
-    ['a label the package sets on the cluster\'s objects', standalone({ labels: { 'app.kubernetes.io/name': 'vip' } }),
-      'target.labels["app.kubernetes.io/name"] = "vip": is a label the package sets itself (the DaemonSet selects its pods by them), so this value would be replaced'],
+    ['a label the package sets on the cluster\'s objects, to another value', standalone({ labels: { 'app.kubernetes.io/name': 'vip' } }),
+      'target.labels["app.kubernetes.io/name"] = "vip": is a label the package sets itself, to "keepalived", so this value would be replaced. Valid: "keepalived", or a label key of your own.'],
     ['a label the package sets on the pods', standalone({ podLabels: { 'app.kubernetes.io/instance': 'x' } }),
-      'target.podLabels["app.kubernetes.io/instance"] = "x": is a label the package sets itself'],
+      'target.podLabels["app.kubernetes.io/instance"] = "x": is a label the package sets itself, to "front"'],
     ['a label the package sets on the Namespace', (chart) => new KeepalivedNamespace(chart, 'front', { labels: { 'pod-security.kubernetes.io/warn': 'baseline' } }),
-      'labels["pod-security.kubernetes.io/warn"] = "baseline": is a label the package sets itself (they mark the namespace as the package\'s, and have Pod Security admit keepalived\'s privileges)'],
+      'labels["pod-security.kubernetes.io/warn"] = "baseline": is a label the package sets itself, to "privileged"'],
   ])('%s', (_, bad, message) => {
     const found = failure(bad);
     expect(found).toContain(`[test/front] ${message}`);
@@ -453,6 +453,15 @@ describe('warnings: valid, but not what the user meant', () => {
   });
 });
 
+test('a label the package sets, to the value the package gives it, is no error', () => {
+  expect(failure((chart) => {
+    new KeepalivedNamespace(chart, 'ns', { labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } });
+    new FrontendVips(chart, 'front', {
+      nodeSelector: { a: '' }, addresses: ['203.0.113.1/32'], target: Target.standalone({ labels: { 'app.kubernetes.io/managed-by': 'keepalived-constructs' } }),
+    });
+  })).toBeUndefined();
+});
+
 describe('props are taken when a construct is declared', () => {
   test('changing the same objects afterwards (for the next cluster\'s props, say) reaches nothing emitted, checked or not', () => {
     // GIVEN a cluster and a namespace owner declared from objects the program keeps
@@ -479,5 +488,15 @@ describe('props are taken when a construct is declared', () => {
     const spec = JSON.parse(objects.find((o) => o.kind === 'ConfigMap' && o.data['spec.json']).data['spec.json']);
     expect(spec.groups[0].addresses).toEqual([{ address: '203.0.113.1/32' }]);
     expect(objects.find((o) => o.kind === 'Namespace').metadata.labels.team).toBe('net');
+  });
+
+  test('a subclass\'s props of its own may hold a cycle', () => {
+    interface SiteProps extends FrontendVipsProps { readonly site: { name: string; self?: unknown } }
+    class Site extends FrontendVips {
+      constructor(scope: Chart, id: string, props: SiteProps) { super(scope, id, props); }
+    }
+    const site: { name: string; self?: unknown } = { name: 'ams' };
+    site.self = site;
+    expect(failure((chart) => new Site(chart, 'front', { nodeSelector: { a: '' }, addresses: ['203.0.113.1/32'], site }))).toBeUndefined();
   });
 });

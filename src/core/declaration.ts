@@ -8,7 +8,7 @@ import { checkKnownFields, KnownFields, knownFields } from './fields';
 import { DomainResolution, VrrpDomain } from './domain';
 import { NamespaceOwner } from './namespace-owner';
 import { checkAnnotations, checkLabels, checkPackageLabels, isPlainObject, listIn, snapshotOf } from './metadata';
-import { NAMESPACE_LABEL_KEYS } from './standalone/namespace';
+import { NAMESPACE_PACKAGE_LABELS } from './standalone/namespace';
 import { dnsLabelProblem } from './names';
 import { DEFAULT_NAMESPACE } from './standalone/names';
 import { ClusterDefinition, GroupDefinition, KeepalivedClusterBaseProps } from './model';
@@ -178,7 +178,7 @@ export function declareNamespace(domain: VrrpDomain, path: string, given: Keepal
   const problem = dnsLabelProblem(owner.name, 63);
   if (problem) report('name', owner.name, problem, 'a namespace name: a DNS label of at most 63 characters');
   checkLabels('labels', props.labels, report);
-  checkPackageLabels('labels', props.labels, NAMESPACE_LABEL_KEYS, 'they mark the namespace as the package\'s, and have Pod Security admit keepalived\'s privileges', report);
+  checkPackageLabels('labels', props.labels, NAMESPACE_PACKAGE_LABELS, report);
   checkAnnotations('annotations', props.annotations, report);
   const existing = domain.namespaceOwner(owner.name);
   if (existing?.implicit) {

@@ -47,15 +47,23 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  * the next cluster's props, say) cannot reach what this one emits without being checked. Instances of
  * classes (Target, HealthCheck, VrrpAuth, InterfaceSelector, which do not change) are kept.
  */
-export function snapshotOf<T>(value: T): T {
+export function snapshotOf<T>(value: T, copies = new Map<object, unknown>()): T {
   if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) return value.map((item: unknown) => snapshotOf(item)) as unknown as T;
+  // An object met again (a cycle, in a subclass's props of its own) is its one copy.
+  if (copies.has(value)) return copies.get(value) as T;
+  if (Array.isArray(value)) {
+    const list: unknown[] = [];
+    copies.set(value, list);
+    for (const item of value) list.push(snapshotOf(item, copies));
+    return list as T;
+  }
   // An object as a literal makes it has Object.prototype (of any realm: a vm context's, jest's), which
   // has no prototype of its own, or none; a class's instance (a Pulumi Output too) is kept.
   const prototype: unknown = Object.getPrototypeOf(value);
   if (prototype !== null && Object.getPrototypeOf(prototype) !== null) return value;
   const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) copy[key] = snapshotOf((value as Record<string, unknown>)[key]);
+  copies.set(value, copy);
+  for (const key of Object.keys(value)) copy[key] = snapshotOf((value as Record<string, unknown>)[key], copies);
   return copy as T;
 }
 
@@ -94,14 +102,16 @@ export function checkLabels(field: string, labels: unknown, report: IssueReport)
 }
 
 /**
- * Reports each of the user's labels whose key the package sets itself on the same objects, where the
- * package's value would silently replace the user's.
+ * Reports each of the user's labels that the package sets itself on the same objects, to another
+ * value: the package's would silently replace the user's.
  */
-export function checkPackageLabels(field: string, labels: unknown, packageKeys: readonly string[], why: string, report: IssueReport): void {
+export function checkPackageLabels(field: string, labels: unknown, packageLabels: { readonly [key: string]: string }, report: IssueReport): void {
   if (!isPlainObject(labels)) return;
-  for (const key of Object.keys(labels)) {
-    if (packageKeys.includes(key)) {
-      report(`${field}[${JSON.stringify(key)}]`, labels[key], `is a label the package sets itself (${why}), so this value would be replaced`, `a label key of your own, not one of ${packageKeys.join(', ')}`);
+  for (const [key, value] of Object.entries(labels)) {
+    const own = Object.prototype.hasOwnProperty.call(packageLabels, key) ? packageLabels[key] : undefined;
+    if (own !== undefined && value !== own) {
+      report(`${field}[${JSON.stringify(key)}]`, value, `is a label the package sets itself, to ${JSON.stringify(own)}, so this value would be replaced`,
+        `${JSON.stringify(own)}, or a label key of your own`);
     }
   }
 }

@@ -80,7 +80,7 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
   /** The RBAC resources (discovery mode). */
   public readonly rbac: pulumi.CustomResource[];
 
-  /** The policies that let VRRP through. */
+  /** The policies that let VRRP through, in the order of the target's `policies` (Calico's after its Tier). */
   public readonly policies: pulumi.CustomResource[];
 
   /** The PodMonitor that scrapes the agents (standalone target with `metrics.podMonitor`). */

@@ -43,8 +43,8 @@ export function namespaceManifest(name: string, options: Pick<SharedNamespaceOpt
   };
 }
 
-/** The keys of the labels the package sets on a namespace's Namespace. */
-export const NAMESPACE_LABEL_KEYS: readonly string[] = Object.keys(namespaceManifest('').metadata.labels ?? {});
+/** The labels the package sets on a namespace's Namespace. */
+export const NAMESPACE_PACKAGE_LABELS: { readonly [key: string]: string } = namespaceManifest('').metadata.labels ?? {};
 
 /** The id of a namespace's Namespace object. */
 export const NAMESPACE_ID = 'Resource';

@@ -4,8 +4,9 @@ import { ValidationIssue } from '../errors';
 import { agentBundleSource } from '../agent-bundle';
 import { ClusterObject, definedItems, dropUndefined, ManifestObject } from '../manifest';
 import { effectiveHealthChecks } from '../health-check';
-import { isPlainObject, snapshotOf } from '../metadata';
+import { checkPackageLabels, isPlainObject, snapshotOf } from '../metadata';
 import { ClusterDefinition, GroupDefinition } from '../model';
+import { clusterName } from '../names';
 import { dashboardConfigMapManifest } from '../monitoring/dashboard';
 import { DashboardOptions, DEFAULT_METRICS_PORT, metricsPortOf, PodMonitorOptions, PrometheusRuleOptions } from '../monitoring/metrics-options';
 import { MonitoredCluster, podMonitorManifest } from '../monitoring/pod-monitor';
@@ -72,6 +73,9 @@ export class StandaloneTargetStrategy implements TargetStrategy {
       return;
     }
     validateStandaloneOptions(this.options, report);
+    const own = standaloneLabels(clusterName(def));
+    checkPackageLabels('target.labels', this.options.labels, own, report);
+    checkPackageLabels('target.podLabels', this.options.podLabels, own, report);
     for (const i of keepalivedVersionIssues(def)) report(i.field, i.value, i.problem, i.expected);
   }
 

@@ -3,7 +3,7 @@ import { IpFamily, isNetwork, networkOf, parseCidr, parseIp } from '../address';
 import { describeKind, ValidationIssue } from '../errors';
 import { checkKnownFields, enumNames, enumValues } from '../fields';
 import { ClusterDefinition, GroupDefinition } from '../model';
-import { checkAnnotations, checkLabels, checkPackageLabels, isPlainObject, listIn } from '../metadata';
+import { checkAnnotations, checkLabels, isPlainObject, listIn } from '../metadata';
 import { dnsLabelProblem, dnsSubdomainProblem } from '../names';
 import { exceedsLimit, QUANTITY_EXPECTED, quantityAmount } from '../quantity';
 import { metricsOptionsIssues } from '../monitoring/metrics-options';
@@ -15,7 +15,7 @@ import {
 import { advertIntervalExpected, advertIntervalProblem, AUTH_PASS_EXPECTED, authPasswordProblem, GARP_REFRESH_EXPECTED, garpRefreshProblem, nodeOrderIssues } from '../rules';
 import { MAX_NODE_ORDER } from '../priority';
 import type { IssueReport } from '../target';
-import { CLUSTER_LABEL_KEYS, groupNameOf } from './names';
+import { groupNameOf } from './names';
 import {
   ContainerResources, FailoverProfile, ImagePullPolicy, REQUEST_LIMIT_PAIRS, SidecarMode, STANDALONE_OPTIONS_FIELDS, StandaloneOptions, UpdateStrategy, VrrpAuth, VrrpPolicyFlavor,
   VrrpVersion,
@@ -89,8 +89,6 @@ export function validateStandaloneOptions(o: StandaloneOptions, report: IssueRep
   for (const issue of metricsOptionsIssues('', o.metrics)) report(`target.${issue.field}`, issue.value, issue.problem, issue.expected);
   checkLabels('target.labels', o.labels, report);
   checkLabels('target.podLabels', o.podLabels, report);
-  checkPackageLabels('target.labels', o.labels, CLUSTER_LABEL_KEYS, 'the DaemonSet selects its pods by them', report);
-  checkPackageLabels('target.podLabels', o.podLabels, CLUSTER_LABEL_KEYS, 'the DaemonSet selects its pods by them', report);
   checkAnnotations('target.annotations', o.annotations, report);
   checkAnnotations('target.podAnnotations', o.podAnnotations, report);
   if (o.resources !== undefined && !isPlainObject(o.resources)) {

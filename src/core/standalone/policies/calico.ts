@@ -36,8 +36,9 @@ export function calicoTier(metadata: ManifestObject['metadata']): ManifestObject
 /** The policy of the cluster's tier (`metadata.name` is `<tier>.<name>`). */
 export function calicoPolicy(def: ClusterDefinition, tier: string, metadata: ManifestObject['metadata'], metricsPort?: number): ManifestObject {
   const selector = calicoSelector(def.nodeSelector);
-  // Scrapes of the agent's metrics port reach the nodes from anywhere in the cluster.
-  const metrics = metricsPort === undefined ? [] : [{ action: 'Allow', protocol: 'TCP', destination: { ports: [metricsPort] } }];
+  // Scrapes of the agent's metrics port, from the cluster's own endpoints (pods and nodes: `all()`
+  // matches Calico-controlled endpoints only); from anywhere else they pass on to the next tier.
+  const metrics = metricsPort === undefined ? [] : [{ action: 'Allow', protocol: 'TCP', source: { selector: 'all()' }, destination: { ports: [metricsPort] } }];
   return {
     apiVersion: 'projectcalico.org/v3',
     kind: 'GlobalNetworkPolicy',
