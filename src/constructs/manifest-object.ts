@@ -1,4 +1,4 @@
-import { ApiObject, JsonPatch, Lazy } from 'cdk8s';
+import { ApiObject, ApiObjectProps, JsonPatch, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { isDeepStrictEqual } from 'util';
 import { ClusterObject, contentFields, isClusterScoped, ManifestObject } from '../core';
@@ -14,28 +14,27 @@ export function emitObject(scope: Construct, head: ClusterObject, produce: () =>
   const { apiVersion, kind, metadata } = head.object;
   const content = Object.fromEntries(contentFields(head.object).map((field) => [field, Lazy.any({ produce: () => produce()[field] })]));
   const props = { apiVersion, kind, metadata, ...content };
-  const object = head.contentNamed ? nameAfterContent(new ContentNamedObject(scope, head.id, props), produce) : new ApiObject(scope, head.id, props);
+  const object = head.contentNamed ? new ContentNamedObject(scope, head.id, props, produce) : new ApiObject(scope, head.id, props);
   if (isClusterScoped(head.object)) clearNamespace(object);
   return object;
 }
 
 /**
- * The name of a content-named object, a string like any ApiObject's wherever cdk8s reads it (the
- * output file of each object, the construct metadata, the manifest), is made from the content when
- * read, at synth; a validation reports what a JSON patch broke.
+ * An ApiObject named after its content. Its name, a string like any ApiObject's wherever cdk8s reads
+ * it (the output file of each object, the construct metadata, the manifest), is made from the content
+ * when read, at synth; a validation reports what a JSON patch broke.
  */
-function nameAfterContent(object: ContentNamedObject, produce: () => ManifestObject): ContentNamedObject {
-  const name: PropertyDescriptor = { get: () => produce().metadata.name, enumerable: true, configurable: true };
-  Object.defineProperty(object, 'name', name);
-  Object.defineProperty(object.metadata, 'name', name);
-  object.node.addValidation({ validate: () => (object.patched ? contentNameProblems(object, produce) : []) });
-  return object;
-}
-
-/** An ApiObject named after its content, which knows whether a JSON patch was added to it. */
 class ContentNamedObject extends ApiObject {
   /** Whether `addJsonPatch` was called (only a patched object can differ from what was built). */
   public patched = false;
+
+  constructor(scope: Construct, id: string, props: ApiObjectProps, produce: () => ManifestObject) {
+    super(scope, id, props);
+    const name: PropertyDescriptor = { get: () => produce().metadata.name, enumerable: true, configurable: true };
+    Object.defineProperty(this, 'name', name);
+    Object.defineProperty(this.metadata, 'name', name);
+    this.node.addValidation({ validate: () => (this.patched ? contentNameProblems(this, produce) : []) });
+  }
 
   public addJsonPatch(...ops: JsonPatch[]): void {
     this.patched = true;

@@ -7,14 +7,19 @@
 import { isPlainObject } from './metadata';
 import type { IssueReport } from './target';
 
-/** The values of an enum (a numeric enum's reverse-mapping keys aside). */
+/** The names of an enum's members (a numeric enum's reverse-mapping keys aside). */
+function memberNames(e: object): string[] {
+  return Object.keys(e).filter((k) => Number.isNaN(Number(k)));
+}
+
+/** The values of an enum. */
 export function enumValues(e: object): unknown[] {
-  return Object.entries(e).filter(([k]) => Number.isNaN(Number(k))).map(([, v]) => v as unknown);
+  return memberNames(e).map((k) => (e as Record<string, unknown>)[k]);
 }
 
 /** An enum's members as a user writes them, for messages: `ImagePullPolicy.ALWAYS, ImagePullPolicy.NEVER`. */
 export function enumNames(name: string, e: object): string {
-  return Object.keys(e).filter((k) => Number.isNaN(Number(k))).map((k) => `${name}.${k}`).join(', ');
+  return memberNames(e).map((k) => `${name}.${k}`).join(', ');
 }
 
 /** Every field of `T`, optional ones too, each once: the compiler sees that a list is complete and has nothing else. */
