@@ -39,6 +39,13 @@ describe('render --target deckhouse', () => {
     expect(docs(run.written.get(path.join('out', 'front.k8s.yaml'))!)).toStrictEqual([seedObjects()[0]]);
     expect(run.stdout).toContain('KeepalivedInstance/mygateway');
   });
+
+  test('short options take their value after = as kubectl does (-f=FILE, -o=DIR)', async () => {
+    const run = await cli(['render', '-f=seed-front.yaml', '-o=out'], SEEDS);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(docs(run.written.get(path.join('out', 'front.k8s.yaml'))!)).toStrictEqual([seedObjects()[0]]);
+  });
 });
 
 describe('render --target standalone', () => {

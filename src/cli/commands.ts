@@ -83,7 +83,8 @@ function parseArgs(command: Command, argv: readonly string[]): ParsedArgs {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '-h' || arg === '--help') { help = true; continue; }
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    // --flag=value, and -f=value as kubectl (pflag) takes it.
+    const eq = arg.startsWith('-') ? arg.indexOf('=') : -1;
     const flag = SHORT[eq > 0 ? arg.slice(0, eq) : arg] ?? (eq > 0 ? arg.slice(0, eq) : arg);
     if (!arg.startsWith('-') || arg === '-') {
       throw new UsageError(`unexpected argument ${JSON.stringify(arg)}${command !== 'import' || files.length === 0 ? '; name input files with -f' : ''}`);
