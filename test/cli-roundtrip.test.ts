@@ -120,7 +120,7 @@ test(`render --target standalone gives what the imported constructs give on the 
   const nodeOrder = ['edge-a', 'edge-b', 'edge-c'];
   // The instances' own labels and annotations, by name: the CLI carries them to the standalone target.
   let metadataOf = new Map<string, { labels?: Record<string, string>; annotations?: Record<string, string> }>();
-  // Instances on the same nodes get metrics ports of their own, in the order given (the CLI's rule, core's).
+  // Instances on the same nodes get metrics ports of their own, in the order of their names (the CLI's rule, core's).
   let metricsOf = new Map<string, { metrics?: { port: number } }>();
   const target = (name: string) => src.Target.standalone({ namespace: 'vrrp', nodeOrder, ...metricsOf.get(name), ...metadataOf.get(name) });
   // The imported program's constructs, each with the standalone target in place of its own.
@@ -139,7 +139,7 @@ test(`render --target standalone gives what the imported constructs give on the 
     const files = Object.keys(c.files);
     const program = (await cli(['import', '-f', ...files], c.files)).stdout;
     metadataOf = new Map(docs(c.yaml).map((d) => [d.metadata.name, { labels: d.metadata.labels, annotations: d.metadata.annotations }]));
-    const ports = freeHostPorts(docs(c.yaml).map((d) => ({ nodeSelector: d.spec.nodeSelector })), DEFAULT_METRICS_PORT);
+    const ports = freeHostPorts(docs(c.yaml).map((d) => ({ name: d.metadata.name, nodeSelector: d.spec.nodeSelector })), DEFAULT_METRICS_PORT);
     metricsOf = new Map(docs(c.yaml).map((d, i) => [d.metadata.name, ports[i] === DEFAULT_METRICS_PORT ? {} : { metrics: { port: ports[i] } }]));
     const run = await cli(['render', '-f', ...files, '--target', 'standalone', '--namespace', 'vrrp', '--node-order', nodeOrder.join(',')], c.files);
     expect(run.stderr).toBe('');

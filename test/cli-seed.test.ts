@@ -146,7 +146,7 @@ describe('render --target standalone', () => {
   });
 });
 
-test('render --target standalone: instances on the same nodes get metrics ports of their own (hostNetwork), in the order given', async () => {
+test('render --target standalone: instances on the same nodes get metrics ports of their own (hostNetwork), by name, in any order of files', async () => {
   // GIVEN the seed's gateway instance again, renamed, on the gateway nodes, and a third on every node
   const gateway = YAML.parse(SEEDS['seed-mygateway.yaml']);
   const again = { ...gateway, metadata: { name: 'mygateway2' }, spec: { ...gateway.spec, vrrpInstances: gateway.spec.vrrpInstances.map((g: any) => ({ ...g, id: 5, virtualIPAddresses: [{ address: '192.168.42.2/24' }] })) } };
@@ -154,10 +154,16 @@ test('render --target standalone: instances on the same nodes get metrics ports 
   const files = { ...SEEDS, 'more.yaml': `${YAML.stringify(again)}---\n${YAML.stringify(everywhere)}` };
   const run = await cli(['render', '-f', ...FILES, 'more.yaml', '--target', 'standalone'], files);
   expect(run.stderr).toBe('');
-  // THEN the first on some nodes keeps the default port, and the others take the next free ones
-  const ports = docs(run.stdout).filter((o) => o.kind === 'DaemonSet')
-    .map((o) => [o.metadata.name, [...o.spec.template.spec.initContainers ?? [], ...o.spec.template.spec.containers].flatMap((c: any) => c.ports ?? []).map((p: any) => p.hostPort)]);
-  expect(ports).toEqual([['keepalived-front', [9654]], ['keepalived-mygateway', [9654]], ['keepalived-mygateway2', [9655]], ['keepalived-all', [9656]]]);
+  // THEN in the order of names, the first on some nodes keeps the default port, and the others take
+  // the next free one on their nodes: all (every node) 9654; front and mygateway (each shares nodes
+  // with all only) 9655; mygateway2 (with all and mygateway) 9656
+  const portsOf = (yaml: string) => new Map(docs(yaml).filter((o) => o.kind === 'DaemonSet')
+    .map((o) => [o.metadata.name, [...o.spec.template.spec.initContainers ?? [], ...o.spec.template.spec.containers].flatMap((c: any) => c.ports ?? []).map((p: any) => p.hostPort)]));
+  expect(portsOf(run.stdout)).toEqual(new Map([['keepalived-front', [9655]], ['keepalived-mygateway', [9655]], ['keepalived-mygateway2', [9656]], ['keepalived-all', [9654]]]));
+  // ... and the files in another order give each instance the same port
+  const reordered = await cli(['render', '-f', 'more.yaml', ...[...FILES].reverse(), '--target', 'standalone'], files);
+  expect(reordered.status).toBe(0);
+  expect(portsOf(reordered.stdout)).toEqual(portsOf(run.stdout));
 });
 
 describe('import', () => {

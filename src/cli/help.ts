@@ -33,8 +33,8 @@ const TARGET = `  --target deckhouse|standalone
                            standalone: a keepalived DaemonSet and what it needs (Namespace, ServiceAccount,
                            ConfigMap with the node agent), with the same VRIDs, for clusters without it.
                            Its agents serve metrics on port ${DEFAULT_METRICS_PORT} of the node; instances on the same nodes
-                           take the next free port, in the order of the input (a file added before others
-                           moves their ports: add new files last).
+                           take the next free port, in the order of their names, whatever the order of the
+                           files (a new instance whose name sorts first moves the others' ports).
   --namespace NS           standalone only: the namespace of its objects (default: keepalived).
   --node-order a,b,c       standalone only: the nodes in the order that spreads masters; with N groups on
                            N nodes each node is master of one group, as the Deckhouse module does.

@@ -13,15 +13,20 @@ export function sharesNodes(a: NodeSelector, b: NodeSelector): boolean {
 }
 
 /**
- * Host ports for clusters in order, each of which listens on one: `wanted`, or the next port that no
- * earlier cluster on the same nodes listens on (the CLI renders YAML, which has no prop to set it, so).
+ * Host ports for clusters, each of which listens on one: `wanted`, or the next port that no cluster on
+ * the same nodes whose name sorts before its own listens on (the CLI renders YAML, which has no prop to
+ * set it, so). By name, not by the order given: the same clusters get the same ports in any order of
+ * files. Returned in the order given.
  */
-export function freeHostPorts(clusters: readonly { readonly nodeSelector: NodeSelector }[], wanted: number): number[] {
+export function freeHostPorts(clusters: readonly { readonly name: string; readonly nodeSelector: NodeSelector }[], wanted: number): number[] {
   const taken: { nodeSelector: NodeSelector; port: number }[] = [];
-  return clusters.map(({ nodeSelector }) => {
+  const ports: number[] = [];
+  const byName = clusters.map((c, i) => ({ ...c, i })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.i - b.i));
+  for (const { nodeSelector, i } of byName) {
     let port = wanted;
     while (taken.some((t) => t.port === port && sharesNodes(t.nodeSelector, nodeSelector))) port++;
     taken.push({ nodeSelector, port });
-    return port;
-  });
+    ports[i] = port;
+  }
+  return ports;
 }
