@@ -192,6 +192,11 @@ test('render --target standalone -o DIR: the namespace\'s shared objects in a fi
     expect(blocked.status).toBe(2);
     expect(blocked.stderr).toMatch(/^error: --output-dir odd\.yaml: cannot write odd\.yaml\/namespace\.k8s\.yaml: a file stands where the directory would be$/m);
     noStack(blocked.stderr);
+    // ... and one where no directory can be made (under /proc, where Node's recursive mkdir never
+    // returns): a usage error, not a hang
+    const nowhere = run(['render', '-f', 'odd.yaml', '-o', '/proc/keepalived-constructs-test/out'], undefined, work);
+    expect(nowhere.status).toBe(2);
+    expect(nowhere.stderr).toMatch(/^error: --output-dir \/proc\/keepalived-constructs-test\/out: cannot write .*ENOENT/m);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

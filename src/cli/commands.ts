@@ -38,10 +38,27 @@ export const processIo: CliIo = {
   readFile: (file) => fs.readFileSync(file, 'utf8'),
   listDirectory: (file) => (fs.statSync(file).isDirectory() ? fs.readdirSync(file) : undefined),
   writeFile: (file, text) => {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    makeDirectories(path.dirname(file));
     fs.writeFileSync(file, text);
   },
 };
+
+/**
+ * `mkdir -p`, a level at a time. Node's own (`recursive: true`) never returns where a directory exists
+ * but making one in it fails with ENOENT, as under /proc; here that error is thrown.
+ */
+function makeDirectories(dir: string): void {
+  try {
+    fs.mkdirSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' && fs.statSync(dir).isDirectory()) return;
+    const parent = path.dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw e;
+    makeDirectories(parent);
+    fs.mkdirSync(dir);
+  }
+}
 
 export const EXIT_OK = 0;
 export const EXIT_INVALID = 1;
@@ -308,7 +325,7 @@ async function run(command: Command, argv: readonly string[], io: CliIo): Promis
       // mkdir says EEXIST (or ENOTDIR further down) where a file stands in the way of the directory.
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EEXIST' || code === 'ENOTDIR') throw new UsageError(`--output-dir ${outDir}: cannot write ${file}: a file stands where the directory would be`);
-      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new UsageError(`--output-dir ${outDir}: cannot write ${file}: ${(e as Error).message}`);
+      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENOENT') throw new UsageError(`--output-dir ${outDir}: cannot write ${file}: ${(e as Error).message}`);
       throw new OutputError(`cannot write ${file}: ${(e as Error).message}`);
     }
     io.stdout(`${file}: ${objects.map((m) => `${m.kind}/${m.metadata.name}`).join(', ')}\n`);
