@@ -67,7 +67,7 @@ describe('PrometheusRule', () => {
     const a = keepalivedAlertRules({ namespace: 'n', keepalived_cluster: 'c' }, { flapThreshold: 7, flapWindowMinutes: 20 });
     expect(keepalivedAlertRules({ namespace: 'n', keepalived_cluster: 'c' }, { flapThreshold: 7, flapWindowMinutes: 20 })).toEqual(a);
     const flapping = a.flatMap((g) => g.rules).find((r) => r.alert === 'KeepalivedVipFlapping')!;
-    expect(flapping.expr).toBe('sum by (namespace, keepalived_cluster, iname, vrid) (increase(keepalived_become_master_total{namespace="n",keepalived_cluster="c"}[20m])) > 7');
+    expect(flapping.expr).toBe('round(sum by (namespace, keepalived_cluster, iname, vrid) (increase(keepalived_become_master_total{namespace="n",keepalived_cluster="c"}[20m]))) > 7');
   });
 });
 
@@ -173,9 +173,22 @@ describe('metrics port', () => {
       ['metrics.dashboard.namespace', 'Monitoring'],
       ['metrics.prometheusRule.alertLabels["team-name"]', 'team-name'],
       ['metrics.prometheusRule.alertLabels["__meta"]', '__meta'],
+      ['metrics.prometheusRule.alertLabels["severity"]', 'page'],
     ]);
     expect(metricsOptionsIssues('p', {
       podMonitor: { labels: { 'example.com/release': 'prometheus', empty: '' } }, prometheusRule: { alertLabels: { team_name: 'net ops/β' } }, dashboard: { namespace: 'monitoring' },
     })).toEqual([]);
+  });
+
+  test('an alert label with a template, and external labels that are not names or that the series carry, are errors', () => {
+    const issues = metricsOptionsIssues('p', { prometheusRule: { alertLabels: { team: 'net{{ ops' }, externalLabels: ['cluster', 'node', 'cluster', 'bad-name'] } });
+    expect(issues.map((i) => [i.field, i.value, i.problem])).toEqual([
+      ['metrics.prometheusRule.alertLabels["team"]', 'net{{ ops', expect.stringContaining('starts a template')],
+      ['metrics.prometheusRule.externalLabels[1]', 'node', expect.stringContaining('the agents\' own series')],
+      ['metrics.prometheusRule.externalLabels[2]', 'cluster', 'is given twice'],
+      ['metrics.prometheusRule.externalLabels[3]', 'bad-name', 'is not a Prometheus label name'],
+    ]);
+    expect(metricsOptionsIssues('p', { prometheusRule: { externalLabels: 'cluster' as any } })).toEqual([expect.objectContaining({ field: 'metrics.prometheusRule.externalLabels' })]);
+    expect(metricsOptionsIssues('p', { prometheusRule: { alertLabels: { team: 'net }} ops' }, externalLabels: ['cluster', 'region'] } })).toEqual([]);
   });
 });

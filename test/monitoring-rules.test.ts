@@ -92,7 +92,7 @@ withPromtool('promtool check rules accepts the rule file and the PrometheusRule\
   const manifest = prometheusRuleManifest({ name: 'edge', namespace: 'keepalived', selectorLabels: { app: 'x' } }, { flapThreshold: 6, flapWindowMinutes: 30 });
   const fromManifest = writeRules('manifest-rules.yaml', (manifest.spec as { groups: RuleGroup[] }).groups);
   expect(promtoolRun(['check', 'rules', fromManifest]).status).toBe(0);
-  expect(JSON.stringify(manifest)).toContain('increase(keepalived_become_master_total{namespace=\\"keepalived\\",keepalived_cluster=\\"edge\\"}[30m])) > 6');
+  expect(JSON.stringify(manifest)).toContain('increase(keepalived_become_master_total{namespace=\\"keepalived\\",keepalived_cluster=\\"edge\\"}[30m]))) > 6');
 });
 
 withPromtool('a normal failover fires nothing: the master stops, another takes over, it comes back and preempts', () => {
@@ -132,6 +132,40 @@ withPromtool('each alert fires when it must, with the labels that say where', ()
       ],
     },
     {
+      name: 'no master: every node FAULT from 2m (a health check that releases the group fails everywhere)',
+      interval: '30s',
+      input_series: [state('a', '2x3 3x10'), state('b', '1x3 3x10'), state('c', '1x3 3x10')],
+      alert_rule_test: [
+        { eval_time: '3m30s', alertname: ALERT.vipNoMaster, exp_alerts: [{ exp_labels: { severity: 'critical', ...vipLabels } }] },
+      ],
+    },
+    {
+      name: 'no master: the master goes FAULT, the others stay BACKUP (a foreign router on the segment)',
+      interval: '30s',
+      input_series: [state('a', '2x3 3x10'), state('b', '1x13'), state('c', '1x13'), up('a', '1x13'), up('b', '1x13'), up('c', '1x13')],
+      alert_rule_test: [
+        { eval_time: '3m30s', alertname: ALERT.vipNoMaster, exp_alerts: [{ exp_labels: { severity: 'critical', ...vipLabels } }] },
+      ],
+    },
+    {
+      name: 'the master\'s agent cannot be scraped while the others report BACKUP: no page (they hear its adverts)',
+      interval: '30s',
+      input_series: [state('a', '2x3 stale'), up('a', '1x3 0x20'), state('b', '1x23'), state('c', '1x23'), up('b', '1x23'), up('c', '1x23')],
+      alert_rule_test: [
+        { eval_time: '3m30s', alertname: ALERT.vipNoMaster, exp_alerts: [] },
+        { eval_time: '8m', alertname: ALERT.vipNoMaster, exp_alerts: [] },
+        { eval_time: '8m', alertname: ALERT.agentDown, exp_alerts: [{ exp_labels: { severity: 'warning', ...target('a') } }] },
+      ],
+    },
+    {
+      name: 'an unscraped node does not hide a VIP whose scraped nodes are all FAULT',
+      interval: '30s',
+      input_series: [state('a', '2x3 stale'), up('a', '1x3 0x20'), state('b', '1x3 3x20'), state('c', '1x3 3x20'), up('b', '1x23'), up('c', '1x23')],
+      alert_rule_test: [
+        { eval_time: '5m', alertname: ALERT.vipNoMaster, exp_alerts: [{ exp_labels: { severity: 'critical', ...vipLabels } }] },
+      ],
+    },
+    {
       name: 'split brain: a and b MASTER from 2m',
       interval: '30s',
       input_series: [state('a', '2x13'), state('b', '1x3 2x10'), state('c', '1x13')],
@@ -145,6 +179,15 @@ withPromtool('each alert fires when it must, with the labels that say where', ()
       name: 'keepalived down everywhere',
       interval: '30s',
       input_series: [keepalivedUp('a', '1x3 0x10'), keepalivedUp('b', '1x3 0x10'), keepalivedUp('c', '1x3 0x10'), up('a', '1x13'), up('b', '1x13'), up('c', '1x13')],
+      alert_rule_test: [
+        { eval_time: '2m30s', alertname: ALERT.notRunningAnywhere, exp_alerts: [] },
+        { eval_time: '3m30s', alertname: ALERT.notRunningAnywhere, exp_alerts: [{ exp_labels: { severity: 'critical', ...SCOPE } }] },
+      ],
+    },
+    {
+      name: 'no target at all: the DaemonSet deleted, or its pods Pending (no pod IP, so no up series)',
+      interval: '30s',
+      input_series: [up('a', '1x3 stale'), up('b', '1x3 stale'), up('c', '1x3 stale'), keepalivedUp('a', '1x3 stale'), keepalivedUp('b', '1x3 stale'), keepalivedUp('c', '1x3 stale')],
       alert_rule_test: [
         { eval_time: '2m30s', alertname: ALERT.notRunningAnywhere, exp_alerts: [] },
         { eval_time: '3m30s', alertname: ALERT.notRunningAnywhere, exp_alerts: [{ exp_labels: { severity: 'critical', ...SCOPE } }] },
@@ -165,6 +208,15 @@ withPromtool('each alert fires when it must, with the labels that say where', ()
       alert_rule_test: [
         { eval_time: '2m', alertname: ALERT.flapping, exp_alerts: [] },
         { eval_time: '5m', alertname: ALERT.flapping, exp_alerts: [{ exp_labels: { severity: 'warning', ...SCOPE, iname: VIP.iname, vrid: VIP.vrid } }] },
+      ],
+    },
+    {
+      name: 'not flapping: exactly 4 master changes (the threshold), scraped off the window\'s edges',
+      interval: '7s',
+      input_series: [becameMaster('a', '0x20 1x20 2x20 3x20 4x200')],
+      alert_rule_test: [
+        { eval_time: '10m', alertname: ALERT.flapping, exp_alerts: [] },
+        { eval_time: '15m', alertname: ALERT.flapping, exp_alerts: [] },
       ],
     },
     {
@@ -197,7 +249,7 @@ withPromtool('each alert fires when it must, with the labels that say where', ()
     {
       name: 'keepalived down on node c',
       interval: '30s',
-      input_series: [keepalivedUp('a', '1x13'), keepalivedUp('b', '1x13'), keepalivedUp('c', '1x3 0x10')],
+      input_series: [keepalivedUp('a', '1x13'), keepalivedUp('b', '1x13'), keepalivedUp('c', '1x3 0x10'), up('a', '1x13'), up('b', '1x13'), up('c', '1x13')],
       alert_rule_test: [
         { eval_time: '2m30s', alertname: ALERT.keepalivedDown, exp_alerts: [] },
         { eval_time: '3m30s', alertname: ALERT.keepalivedDown, exp_alerts: [{ exp_labels: { severity: 'warning', ...target('c') } }] },
@@ -238,6 +290,45 @@ withPromtool('each alert fires when it must, with the labels that say where', ()
       ],
     },
   ].map((t) => JSON.parse(JSON.stringify(t))));
+});
+
+withPromtool('with externalLabels, one ruler over two Kubernetes clusters tells their VIPs apart', () => {
+  // GIVEN the same cluster deployed to two Kubernetes clusters, k1 and k2 (a Thanos Ruler's view)
+  const file = writeRules('external-rules.yaml', withoutAnnotations(keepalivedAlertRules(SCOPE, { externalLabels: ['cluster'] })));
+  const inCluster = (k: string, s: ReturnType<typeof series>) => ({ ...s, series: s.series.replace('{', `{cluster="${k}",`) });
+  runUnitTests(file, [{
+    name: 'one master in each cluster; then none in k2',
+    interval: '30s',
+    input_series: [
+      inCluster('k1', state('a', '2x20')), inCluster('k1', state('b', '1x20')),
+      inCluster('k2', state('a', '2x20')), inCluster('k2', state('b', '1x3 3x17')),
+      ...['k1', 'k2'].flatMap((k) => [inCluster(k, up('a', '1x20')), inCluster(k, up('b', '1x20'))]),
+    ],
+    alert_rule_test: [
+      // THEN one master in each is no split brain
+      { eval_time: '3m', alertname: ALERT.splitBrain, exp_alerts: [] },
+      { eval_time: '3m', alertname: ALERT.vipNoMaster, exp_alerts: [] },
+    ],
+  }, {
+    name: 'no master in k2 while k1 has one',
+    interval: '30s',
+    input_series: [
+      inCluster('k1', state('a', '2x20')), inCluster('k1', state('b', '1x20')),
+      inCluster('k2', state('a', '2x3 3x17')), inCluster('k2', state('b', '1x3 3x17')),
+      ...['k1', 'k2'].flatMap((k) => [inCluster(k, up('a', '1x20')), inCluster(k, up('b', '1x20'))]),
+    ],
+    alert_rule_test: [
+      { eval_time: '3m30s', alertname: ALERT.vipNoMaster, exp_alerts: [{ exp_labels: { severity: 'critical', cluster: 'k2', ...SCOPE, ...VIP } }] },
+    ],
+  }]);
+  // ... and without it the two would be one VIP with two masters
+  const merged = writeRules('merged-rules.yaml', withoutAnnotations(keepalivedAlertRules(SCOPE)));
+  expect(() => runUnitTests(merged, [{
+    name: 'merged',
+    interval: '30s',
+    input_series: [inCluster('k1', state('a', '2x20')), inCluster('k2', state('a', '2x20'))],
+    alert_rule_test: [{ eval_time: '3m', alertname: ALERT.splitBrain, exp_alerts: [] }],
+  }])).toThrow(/KeepalivedVipMultipleMasters/);
 });
 
 withPromtool('the annotations name the VIP and the count (split brain, expanded by promtool)', () => {

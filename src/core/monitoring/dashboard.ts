@@ -57,7 +57,7 @@ export function grafanaDashboard(options: GrafanaDashboardOptions = {}): Record<
     [{ expr: `max by (ip_address, ${NODE_LABEL}) (${METRIC.vrrpState}{${SEL}} == 2)`, legendFormat: `{{ip_address}} on {{${NODE_LABEL}}}` }], 24, 8,
     { fieldConfig: { defaults: { mappings: STATE_MAPPINGS, color: { mode: 'thresholds' } }, overrides: [] }, options: { showValue: 'never', mergeValues: true } });
   panel('timeseries', 'Masters per VIP', 'How many nodes report MASTER for each VIP: 1 is healthy, 0 nobody serves it, 2 or more is a split brain.',
-    [{ expr: `count by (ip_address) (${METRIC.vrrpState}{${SEL}} == 2)`, legendFormat: '{{ip_address}}' }], 12, 8,
+    [{ expr: `sum by (ip_address) (${METRIC.vrrpState}{${SEL}} == bool 2)`, legendFormat: '{{ip_address}}' }], 12, 8,
     { fieldConfig: { defaults: { min: 0, decimals: 0, thresholds: { mode: 'absolute', steps: [{ color: 'red', value: null }, { color: 'green', value: 1 }, { color: 'red', value: 2 }] } }, overrides: [] } });
   panel('timeseries', 'Failovers', 'Master changes per VRRP group (sum over the nodes of keepalived_become_master_total).',
     [{ expr: `sum by (iname, vrid) (increase(${METRIC.becomeMaster}{${SEL}}[$__rate_interval]))`, legendFormat: '{{iname}} (VRID {{vrid}})' }], 12, 8,

@@ -65,11 +65,22 @@ export interface PrometheusRuleOptions {
   readonly labels?: Record<string, string>;
 
   /**
-   * Labels added to every alert (routing in Alertmanager, e.g. `{ team: 'network' }`).
+   * Labels added to every alert (routing in Alertmanager, e.g. `{ team: 'network' }`). Plain text:
+   * Prometheus reads label values as templates, and one it cannot parse loses the whole rule file.
+   * Not `severity`, which each alert sets (`critical` or `warning`).
    *
    * @default - none
    */
   readonly alertLabels?: Record<string, string>;
+
+  /**
+   * The external labels that tell Kubernetes clusters apart, where one ruler evaluates the rules over
+   * the series of several (Thanos Ruler, Grafana Mimir), e.g. `['cluster']`: the alerts aggregate
+   * per value of them too, so that one master in each of two Kubernetes clusters is no split brain.
+   *
+   * @default - none (a Prometheus per Kubernetes cluster)
+   */
+  readonly externalLabels?: string[];
 
   /**
    * A VIP is flapping when its master changed more than this many times within `flapWindowMinutes`.
@@ -177,7 +188,7 @@ export const METRICS_OPTIONS_FIELDS = knownFields<MetricsOptions>('a field of th
   enabled: true, port: true, listenAddress: true, podMonitor: true, prometheusRule: true, dashboard: true,
 }, {
   podMonitor: knownFields<PodMonitorOptions>('a field of the PodMonitor options', { labels: true, interval: true }),
-  prometheusRule: knownFields<PrometheusRuleOptions>('a field of the PrometheusRule options', { labels: true, alertLabels: true, flapThreshold: true, flapWindowMinutes: true }),
+  prometheusRule: knownFields<PrometheusRuleOptions>('a field of the PrometheusRule options', { labels: true, alertLabels: true, externalLabels: true, flapThreshold: true, flapWindowMinutes: true }),
   dashboard: knownFields<DashboardOptions>('a field of the dashboard options', { labels: true, namespace: true }),
 });
 
@@ -241,6 +252,15 @@ export function metricsPortIssues(path: string, port: unknown, reserved: readonl
   return [];
 }
 
+/**
+ * The labels of the agents' series: the PodMonitor's target labels and the metrics' own. An alert that
+ * aggregated by one of them as by an external label would count each node apart.
+ */
+const SERIES_LABELS: readonly string[] = [
+  'namespace', CLUSTER_LABEL, NODE_LABEL, 'instance', 'job', 'pod', 'container', 'endpoint', 'service',
+  'iname', 'intf', 'vrid', 'ip_address', 'group', 'check', 'source', 'operation', 'result',
+];
+
 /** A Prometheus label name (names starting with `__` are reserved for Prometheus' own use). */
 const PROMETHEUS_LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
@@ -292,13 +312,34 @@ export function metricsOptionsIssues(path: string, options: MetricsOptions | und
   checkLabels('metrics.dashboard.labels', dashboard?.labels, report);
   const dashboardNamespaceProblem = dashboard?.namespace === undefined ? undefined : dnsLabelProblem(dashboard.namespace, 63);
   if (dashboardNamespaceProblem) report('metrics.dashboard.namespace', dashboard!.namespace, dashboardNamespaceProblem, 'a namespace name: a DNS label of at most 63 characters');
-  for (const [name, value] of Object.entries(rule?.alertLabels ?? {})) {
+  if (rule?.alertLabels !== undefined && !isPlainObject(rule.alertLabels)) {
+    report('metrics.prometheusRule.alertLabels', rule.alertLabels, 'is not an object of labels', 'e.g. { team: "network" }');
+  }
+  for (const [name, value] of Object.entries(isPlainObject(rule?.alertLabels) ? rule!.alertLabels! : {})) {
+    const field = `metrics.prometheusRule.alertLabels[${JSON.stringify(name)}]`;
     if (!PROMETHEUS_LABEL_NAME.test(name) || name.startsWith('__')) {
-      report(`metrics.prometheusRule.alertLabels[${JSON.stringify(name)}]`, name, 'is not a Prometheus label name', 'letters, digits and "_", not starting with a digit or "__"');
+      report(field, name, 'is not a Prometheus label name', 'letters, digits and "_", not starting with a digit or "__"');
+    } else if (name === 'severity') {
+      report(field, value, 'would replace the severity that each alert sets (critical pages, warning does not)', 'another label (route on severity and it in Alertmanager)');
     } else if (typeof value !== 'string') {
-      report(`metrics.prometheusRule.alertLabels[${JSON.stringify(name)}]`, value, 'is not a string', 'a string');
+      report(field, value, 'is not a string', 'a string');
+    } else if (value.includes('{{')) {
+      report(field, value, 'has "{{", which starts a template in a Prometheus label value (one that does not parse loses every rule of the file)', 'plain text');
     }
   }
+  if (rule?.externalLabels !== undefined && !Array.isArray(rule.externalLabels)) {
+    report('metrics.prometheusRule.externalLabels', rule.externalLabels, 'is not a list of label names', 'e.g. ["cluster"]');
+  }
+  (Array.isArray(rule?.externalLabels) ? rule!.externalLabels! : []).forEach((name, i) => {
+    const field = `metrics.prometheusRule.externalLabels[${i}]`;
+    if (typeof name !== 'string' || !PROMETHEUS_LABEL_NAME.test(name) || name.startsWith('__')) {
+      report(field, name, 'is not a Prometheus label name', 'letters, digits and "_", not starting with a digit or "__", e.g. "cluster"');
+    } else if (SERIES_LABELS.includes(name)) {
+      report(field, name, 'is a label of the agents\' own series, not one that tells Kubernetes clusters apart', `an external label of your Prometheus servers, not one of ${SERIES_LABELS.join(', ')}`);
+    } else if (rule!.externalLabels!.indexOf(name) !== i) {
+      report(field, name, 'is given twice', 'each label once');
+    }
+  });
   return issues;
 }
 

@@ -55,11 +55,17 @@ export function keepalivedAlertRules(selector: Readonly<Record<string, string>>,
   const flapThreshold = options.flapThreshold ?? 4;
   const flapWindow = options.flapWindowMinutes ?? 15;
   const sel = promqlMatchers(selector);
-  const scope = Object.keys(selector);
+  // The cluster's labels, and those that tell Kubernetes clusters apart where one ruler sees several.
+  const scope = [...Object.keys(selector), ...(options.externalLabels ?? [])];
   // A VIP is known by its group's instance name, VRID and address, within the cluster's scope.
   const vip = [...scope, 'iname', 'vrid', 'ip_address'].join(', ');
   const group = [...scope, 'iname', 'vrid'].join(', ');
   const cluster = scope.join(', ') || CLUSTER_LABEL;
+  const { MASTER, BACKUP, FAULT } = VRRP_STATE_VALUE;
+  // Nodes that report BACKUP hear a master's adverts: with a node whose agent Prometheus cannot scrape,
+  // most likely that node's (KeepalivedAgentDown says so), so no master in sight is no page then.
+  const backupsHearAnUnscrapedNode = `(max by (${vip}) (${METRIC.vrrpState}{${sel}} == bool ${BACKUP}) == 1)`
+    + ` and on (${scope.join(', ')}) (min by (${scope.join(', ')}) (up{${sel}}) == 0)`;
   const where = 'on {{ $labels.node }}{{ if not $labels.node }}{{ $labels.instance }}{{ end }}';
   const rule = (alert: string, severity: 'critical' | 'warning', expr: string, forDuration: string | undefined, annotations: AlertRule['annotations']): AlertRule => ({
     alert,
@@ -70,15 +76,16 @@ export function keepalivedAlertRules(selector: Readonly<Record<string, string>>,
   });
   const vrrp: AlertRule[] = [
     rule(ALERT.vipNoMaster, 'critical',
-      `max by (${vip}) (${METRIC.vrrpState}{${sel}}) < ${VRRP_STATE_VALUE.MASTER}`, '1m', {
+      `(max by (${vip}) (${METRIC.vrrpState}{${sel}} == bool ${MASTER}) == 0) unless on (${vip}) (${backupsHearAnUnscrapedNode})`, '1m', {
         summary: 'VIP {{ $labels.ip_address }} (VRID {{ $labels.vrid }}) has no master',
-        description: 'Every node that runs VRRP group {{ $labels.iname }} reports BACKUP, FAULT or INIT for {{ $labels.ip_address }}: nobody serves it.',
+        description: 'Every node that runs VRRP group {{ $labels.iname }} reports BACKUP, FAULT or INIT for {{ $labels.ip_address }}: nobody serves it.'
+          + ' (Not raised while a node\'s agent cannot be scraped and others report BACKUP: they hear that node\'s adverts.)',
         runbook: 'Check `keepalived_vrrp_state` per node: FAULT means the group\'s interface is down or a tracked health check fails on that node; '
           + 'all BACKUP means the nodes hear an advert from elsewhere (another router on the segment with the same VRID, or a stale peer). '
           + 'Look at the keepalived container logs of the cluster\'s pods; check that the VIP is not held outside the cluster (`ip -br addr` on the nodes).',
       }),
     rule(ALERT.splitBrain, 'critical',
-      `count by (${vip}) (${METRIC.vrrpState}{${sel}} == ${VRRP_STATE_VALUE.MASTER}) > 1`, '1m', {
+      `count by (${vip}) (${METRIC.vrrpState}{${sel}} == ${MASTER}) > 1`, '1m', {
         summary: 'VIP {{ $labels.ip_address }} (VRID {{ $labels.vrid }}) has {{ $value }} masters (split brain)',
         description: '{{ $value }} nodes report MASTER for {{ $labels.ip_address }} of group {{ $labels.iname }}: they do not hear each other\'s VRRP adverts, and clients reach whichever answered ARP last.',
         runbook: 'VRRP (IP protocol 112) is dropped between the nodes: check the VRRP policies (Calico/Cilium host policies, NetworkPolicy), '
@@ -86,14 +93,18 @@ export function keepalivedAlertRules(selector: Readonly<Record<string, string>>,
           + 'Until it is fixed, stop keepalived on all but one of the masters (delete their pods or cordon and drain) to take the VIP back to one node.',
       }),
     rule(ALERT.notRunningAnywhere, 'critical',
-      `(max by (${cluster}) (${METRIC.up}{${sel}}) == 0) or (max by (${cluster}) (up{${sel}}) == 0)`, '1m', {
+      // absent(): with no pod that has an IP (the DaemonSet gone, no node selected, every pod Pending)
+      // Prometheus has no target, so no `up` series either.
+      `(max by (${cluster}) (${METRIC.up}{${sel}}) == 0) or (max by (${cluster}) (up{${sel}}) == 0) or absent(up{${sel}})`, '1m', {
         summary: 'keepalived runs on no node of the cluster',
-        description: 'No node of the cluster has a running keepalived (or no agent answers): none of its VIPs is served.',
+        description: 'No node of the cluster has a running keepalived, no agent answers, or Prometheus scrapes none: none of its VIPs is served.',
         runbook: 'Check the DaemonSet\'s pods (`kubectl -n <namespace> get pods -l app.kubernetes.io/name=keepalived`), their keepalived container logs, '
-          + 'and that the nodeSelector still matches nodes. A config that keepalived rejects shows in its logs.',
+          + 'and that the nodeSelector still matches nodes (Pending pods: a host port taken on the node). A config that keepalived rejects shows in its logs. '
+          + 'With no pods to scrape at all, also check that the PodMonitor is selected by the Prometheus.',
       }),
     rule(ALERT.flapping, 'warning',
-      `sum by (${group}) (increase(${METRIC.becomeMaster}{${sel}}[${flapWindow}m])) > ${flapThreshold}`, undefined, {
+      // round(): increase() extrapolates to the window's edges, so exactly the threshold can read 4.3.
+      `round(sum by (${group}) (increase(${METRIC.becomeMaster}{${sel}}[${flapWindow}m]))) > ${flapThreshold}`, undefined, {
         summary: 'VRRP group {{ $labels.iname }} (VRID {{ $labels.vrid }}) is flapping',
         description: `Its master changed {{ $value | printf "%.0f" }} times in ${flapWindow} minutes (more than ${flapThreshold}).`,
         runbook: 'Flapping means adverts are lost intermittently or priorities change back and forth: check packet loss and CPU starvation on the nodes, '
@@ -101,7 +112,7 @@ export function keepalivedAlertRules(selector: Readonly<Record<string, string>>,
           + '`preempt: false` on the group stops a recovered node from taking the VIP back.',
       }),
     rule(ALERT.groupFault, 'warning',
-      `max by (${[...scope, NODE_LABEL, 'instance', 'iname', 'vrid'].join(', ')}) (${METRIC.vrrpState}{${sel}}) == ${VRRP_STATE_VALUE.FAULT}`, '1m', {
+      `max by (${[...scope, NODE_LABEL, 'instance', 'iname', 'vrid'].join(', ')}) (${METRIC.vrrpState}{${sel}}) == ${FAULT}`, '1m', {
         summary: `VRRP group {{ $labels.iname }} is in FAULT ${where}`,
         description: 'keepalived put the group in FAULT on this node: it cannot take the VIP here.',
         runbook: 'FAULT means the group\'s interface is down or has no address, or a health check with `HealthAction.release()` fails. '
