@@ -106,6 +106,20 @@ describe('the drained node\'s keepalived.conf', () => {
     expect(other.releasedGroups).toBeUndefined();
   });
 
+  test('with no Ready node to take over (the other of a pair NotReady), it keeps its nopreempt groups', () => {
+    // GIVEN a pair whose other node is NotReady, and this one cordoned
+    const pair = [{ ...A, ready: false }, { ...B, unschedulable: true }];
+    const view = deriveDiscoveredView(SPEC, pair, { nodeName: 'node-b' });
+    expect(view).toMatchObject({ nodeOrder: ['node-a', 'node-b'], leaderCount: 1, readyLeaderCount: 0 });
+    // THEN it still ranks last (a live node-a would take the preempt groups), but gives nothing up
+    expect(isTrailingIn(view, 'node-b')).toBe(true);
+    const plan = planNode(SPEC, VIEW, { nodeName: 'node-b' }, view);
+    expect(plan.instances.map((i) => i.group.name)).toEqual(['front', 'sticky', 'pinned']);
+    expect(plan.releasedGroups).toBeUndefined();
+    // ... and once node-a is Ready again, it releases them
+    expect(planNode(SPEC, VIEW, { nodeName: 'node-b' }, deriveDiscoveredView(SPEC, [A, { ...B, unschedulable: true }], { nodeName: 'node-b' })).releasedGroups).toEqual(['sticky']);
+  });
+
   test('uncordoned, it renders every group again; without discovery nothing is ever released', () => {
     const conf = renderKeepalivedConf(SPEC, VIEW, { nodeName: 'node-b' }, deriveDiscoveredView(SPEC, [A, B, C], { nodeName: 'node-b' }));
     expect(conf).toContain('vrrp_instance edge_sticky {');

@@ -54,6 +54,11 @@ export interface DiscoveredView {
    */
   readonly leaderCount: number;
   /**
+   * How many of the leaders are Ready. A drained node gives its `nopreempt` groups up (see `planNode`)
+   * only while one of them is: a NotReady leader may have no keepalived to take the VIP.
+   */
+  readonly readyLeaderCount: number;
+  /**
    * With `discovery.unicast`: the InternalIPs of every participating node, this node's own included,
    * by node name (IPv4 and IPv6). Absent: the spec's static `unicastPeers` (or multicast) apply.
    */
@@ -150,8 +155,9 @@ export function deriveDiscoveredView(
   const cordoned = ordered.filter((n) => isDraining(byName.get(n)!));
   const nodeOrder = [...schedulable, ...cordoned].slice(0, MAX_NODE_ORDER);
   const leaderCount = Math.min(schedulable.length, nodeOrder.length);
+  const readyLeaderCount = nodeOrder.slice(0, leaderCount).filter((n) => byName.get(n)!.ready).length;
 
-  if (!unicast) return { nodeOrder, leaderCount };
+  if (!unicast) return { nodeOrder, leaderCount, readyLeaderCount };
   const peers: string[] = [];
   for (const name of named) {
     const node = byName.get(name)!;
@@ -162,6 +168,7 @@ export function deriveDiscoveredView(
   return {
     nodeOrder,
     leaderCount,
+    readyLeaderCount,
     unicastPeers: peers,
     unicastSource: { ...(ownIpv4 === undefined ? {} : { ipv4: ownIpv4 }), ...(ownIpv6 === undefined ? {} : { ipv6: ownIpv6 }) },
     ...(refusedPeers.length === 0 ? {} : { refusedPeers }),

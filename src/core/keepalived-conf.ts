@@ -181,7 +181,9 @@ export function planNode(spec: AgentSpec, view: NodeView, node: RenderNode, disc
 
   const instances: InstancePlan[] = [];
   const releasedGroups: string[] = [];
-  const drained = discovered !== undefined && orderProblems.length === 0 && isTrailingIn(order, nodeName);
+  // A drained node gives its nopreempt groups up only while a Ready node takes masters: with none
+  // (the other node of a pair is down), it stays their holder of last resort.
+  const drained = discovered !== undefined && discovered.readyLeaderCount > 0 && orderProblems.length === 0 && isTrailingIn(order, nodeName);
   for (const group of spec.groups) {
     if (drained && group?.preempt === false) {
       releasedGroups.push(String(group.name));
