@@ -1,5 +1,5 @@
 import { spawn } from 'child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { createServer, Server, Socket } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -8,6 +8,8 @@ import { AgentSpec } from '../src/core/agent-spec';
 import { deriveDiscoveredView, DiscoveredNode } from '../src/core/discovered-nodes';
 import { InterfaceSelector } from '../src/core/interface-selector';
 import { renderKeepalivedConf } from '../src/core/keepalived-conf';
+import { saveNodeSet } from '../src/agent/discovery-state';
+import { loadConfigSource } from '../src/agent/render-command';
 import { NodeView } from '../src/core/node-view';
 import { FakeApiServer, FakeNodeSpec, writeServiceAccount } from './support/fake-apiserver';
 import { AGENT, buildAgent, NodeFixture, writeNodeFixture } from './support/discovery';
@@ -109,7 +111,7 @@ function expected(nodes: DiscoveredNode[] | undefined, notifyFifo?: string): str
   return renderKeepalivedConf(SPEC, VIEW, { nodeName: 'node-a', hostIp: '198.51.100.11', notifyFifo }, discovered);
 }
 
-test('from the API: renders from the listed nodes (selector applied), saves them, and says so', async () => {
+test('from the API: renders from the listed nodes (selector applied), records them next to the config, and says so', async () => {
   // GIVEN three edge nodes and a worker the selector leaves out
   server.addNode(fakeNode('node-a', 11));
   server.addNode(fakeNode('node-b', 12, { unschedulable: true }));
@@ -130,20 +132,22 @@ test('from the API: renders from the listed nodes (selector applied), saves them
   // The static order (node-b first) is overridden: node-b is cordoned, so it goes last.
   expect(config).toContain('unicast_peer {\n        198.51.100.12\n        198.51.100.13\n    }');
   expect(config).toContain('notify_fifo /run/keepalived/notify.fifo');
-  const saved = JSON.parse(readFileSync(join(state, 'nodes.json'), 'utf8'));
-  expect(saved).toMatchObject({ version: 1, cluster: 'edge', nodeSelector: SELECTOR, nodes });
+  // The set the config came from, for run's guard; the node's state directory is run's to write
+  // (render may run as a user that cannot)
+  expect(loadConfigSource(out)).toEqual({ source: 'api', nodes });
   expect(server.nodeRequests('list')).toHaveLength(1);
   expect(server.nodeRequests('list')[0].query.labelSelector).toBe(`${EDGE}=`);
-  expect(readdirSync(state)).toEqual(['nodes.json']);
+  expect(existsSync(state)).toBe(false);
 });
 
 test('API away: renders from the last known node set in --state-dir, then without it from the static fallback; logs which', async () => {
-  // GIVEN a node set saved by an earlier render
+  // GIVEN a config rendered from the API, and its node set saved (by run, once it passed its guard)
   server.addNode(fakeNode('node-a', 11));
   server.addNode(fakeNode('node-c', 13));
   const { out, state } = dirs();
   expect((await render(out, ['--state-dir', state])).status).toBe(0);
   const fromApi = readFileSync(out, 'utf8');
+  saveNodeSet(state, SPEC, loadConfigSource(out)!.nodes!);
   await server.goDown();
   try {
     // WHEN the API is away

@@ -6,6 +6,7 @@ import { AgentSpec } from '../src/core/agent-spec';
 import { InterfaceSelector } from '../src/core/interface-selector';
 import { inClusterConfig, KubeClient, KubeNotFoundError } from '../src/agent/kube-client';
 import { Lease } from '../src/agent/leases';
+import { saveNodeSet } from '../src/agent/discovery-state';
 import { FakeApiServer, FakeNodeSpec, writeServiceAccount } from './support/fake-apiserver';
 import {
   AgentProcess, buildAgent, eventually, FakeKeepalived, NodeFixture, runAgentOnce, sleep, until, writeFifoLine, writeNodeFixture,
@@ -100,10 +101,12 @@ function nodeArgs(p: Pick<Pod, 'conf' | 'state' | 'fifo'>, node: NodeFixture = f
     '--host-ip', '198.51.100.11', '--interfaces-json', node.interfacesJson, '--service-account-dir', sa];
 }
 
-async function startPod(options: { render?: boolean; keepalived?: boolean; node?: NodeFixture; spec?: string } = {}): Promise<Pod> {
+async function startPod(options: { render?: boolean; keepalived?: boolean; node?: NodeFixture; spec?: string; savedNodes?: string[] } = {}): Promise<Pod> {
   const dir = join(tmp, `pod-${++podCount}`);
   for (const d of ['etc', 'run', 'state']) mkdirSync(join(dir, d), { recursive: true });
   const paths = { dir, conf: join(dir, 'etc/keepalived.conf'), state: join(dir, 'state'), pidFile: join(dir, 'run/keepalived.pid'), fifo: join(dir, 'run/notify.fifo') };
+  // A node set an earlier pod's run saved on the node.
+  if (options.savedNodes) saveNodeSet(paths.state, SPEC, options.savedNodes.map((name, i) => ({ name, internalIPv4: `198.51.100.${101 + i}`, ready: true, unschedulable: false })));
   if (options.render !== false) {
     const r = await runAgentOnce(['render', ...nodeArgs(paths, options.node, options.spec)], env());
     if (r.status !== 0) throw new Error(`render failed: ${r.stdout}${r.stderr}`);
@@ -239,6 +242,19 @@ describe('reloads', () => {
     // (the restarted agent's first set: described against the saved one)
     await pod.agent.waitFor(/reloading keepalived: 5 nodes from the API: node-a, node-b, node-c, node-d, node-e \(added node-e since the saved node set\);/);
     expect(readFileSync(pod.conf, 'utf8')).not.toContain('198.51.100.20');
+  }, 30_000);
+
+  test('run holds changes to the set render rendered from, not to an older set saved on the node (render cannot write there)', async () => {
+    // GIVEN an older node set saved on the node (a, b, c), and the API listing a, d, e, f
+    for (const [n, h] of [['node-a', 11], ['node-d', 14], ['node-e', 15], ['node-f', 16]] as const) server.addNode(fakeNode(n, h));
+    const pod = await startPod({ savedNodes: ['node-a', 'node-b', 'node-c'] });
+    // THEN run's first list is the set the config came from: nothing to refuse, nothing to reload
+    await pod.agent.waitFor(/node set: 4 nodes from the API: node-a, node-d, node-e, node-f \(no node added, removed or changed since the saved node set\); keepalived\.conf is unchanged: no reload/);
+    expect(pod.agent.lines(/not applying/)).toEqual([]);
+    // ... and the next change is applied
+    server.setUnschedulable('node-a', true);
+    await until('one SIGHUP', () => pod.keepalived!.hups === 1, 5000, () => pod.agent.text);
+    expect(JSON.parse(readFileSync(join(pod.state, 'nodes.json'), 'utf8')).nodes.map((n: { name: string }) => n.name)).toEqual(['node-a', 'node-d', 'node-e', 'node-f']);
   }, 30_000);
 
   test('the API away: no reload and no file change, however long; once it is back, the changes it missed are applied', async () => {

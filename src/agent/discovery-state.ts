@@ -1,7 +1,7 @@
 /**
  * The last node set the API gave, kept in `<state-dir>/nodes.json` (a hostPath per cluster), so that a
  * node that restarts while the API is away renders from what it last knew rather than from the
- * static fallback.
+ * static fallback. `run` writes it (once a set passes its guard); `render` reads it.
  */
 import { mkdirSync } from 'fs';
 import { readBoundedFile } from './bounded-read';
@@ -76,8 +76,12 @@ export function loadNodeSet(stateDir: string, spec: Pick<AgentSpec, 'cluster' | 
   if (saved.cluster !== spec.cluster || canonical(saved.nodeSelector) !== canonical(spec.discovery?.nodeSelector ?? {})) {
     return { problem: `${file} was saved for cluster ${JSON.stringify(saved.cluster)} with nodeSelector ${canonical(saved.nodeSelector)}, not this spec's`, file };
   }
-  const nodes = saved.nodes.filter((n) => n !== null && typeof n === 'object' && typeof n.name === 'string' && n.name !== '').map(plainNode);
-  return { nodes, savedAt: saved.savedAt, file };
+  return { nodes: nodesOf(saved.nodes), savedAt: saved.savedAt, file };
+}
+
+/** The nodes of a node set read from a file: the known fields of each entry that has a name. */
+export function nodesOf(entries: readonly unknown[]): DiscoveredNode[] {
+  return entries.filter((n): n is DiscoveredNode => n !== null && typeof n === 'object' && typeof (n as DiscoveredNode).name === 'string' && (n as DiscoveredNode).name !== '').map(plainNode);
 }
 
 function plainNode(n: DiscoveredNode): DiscoveredNode {

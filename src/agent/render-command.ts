@@ -3,8 +3,9 @@
  * returns the lines to print. Nothing is written unless every group renders.
  *
  * With `spec.discovery`, the node set comes from the API (one list, bounded in time), else from the
- * last node set saved in `--state-dir`, else from the spec's static order and peers; a node set from
- * the API is saved for the next time. The first line says which source was used.
+ * last node set saved in `--state-dir` (by `run`: `render` only reads it, and may run as a user that
+ * cannot write there), else from the spec's static order and peers. The first line says which source
+ * was used. Next to the config, a record says where its node set came from, and holds that set.
  */
 import { existsSync } from 'fs';
 import { readBoundedFile } from './bounded-read';
@@ -17,7 +18,7 @@ import { NodeView } from '../core/node-view';
 import { writeFileAtomic } from './atomic-file';
 import { NodeOptions, RenderOptions } from './cli';
 import { discoverNodes } from './discovery';
-import { saveNodeSet } from './discovery-state';
+import { MAX_NODE_SET_FILE_BYTES, nodesOf } from './discovery-state';
 import { InterfaceTable, readNodeView } from './node-view-linux';
 
 /** A file the agent was pointed at cannot be read, parsed or written: exit 1. */
@@ -58,13 +59,6 @@ export async function renderCommand(options: RenderOptions, env: AgentEnvironmen
     source = found.kind;
     lines.push(found.kind === 'static' ? `${found.message}: ${staticDescription(spec)}` : found.message);
     if (found.kind !== 'static') nodes = found.nodes;
-    if (found.kind === 'api' && options.stateDir !== undefined) {
-      try {
-        saveNodeSet(options.stateDir, spec, found.nodes);
-      } catch (e) {
-        warnings.push(`cannot save the node set in --state-dir ${options.stateDir}: ${(e as Error).message}`);
-      }
-    }
   }
   const plan = planFor(spec, options, env, nodes);
   warnings.push(...excludedPeersOf(plan));
@@ -74,7 +68,7 @@ export async function renderCommand(options: RenderOptions, env: AgentEnvironmen
   // `run` reads the record: its metrics, and in discovery mode its guard (which set the config came
   // from). Without either, the volume holds keepalived.conf alone.
   if (spec.metrics !== undefined || (spec.discovery !== undefined && spec.discovery !== null)) try {
-    saveConfigSource(options.outFile, source);
+    saveConfigSource(options.outFile, { source, nodes });
   } catch (e) {
     warnings.push(`cannot record where the config's node set came from in ${configSourceFile(options.outFile)}: ${(e as Error).message}`);
   }
@@ -86,16 +80,28 @@ export function configSourceFile(outFile: string): string {
   return `${outFile}.source`;
 }
 
-/** Records where the node set of the config in `outFile` came from (for `run`'s metrics). Throws on failure. */
-export function saveConfigSource(outFile: string, source: ConfigSource, now: Date = new Date()): void {
-  writeFileAtomic(configSourceFile(outFile), `${JSON.stringify({ version: 1, source, renderedAt: now.toISOString() })}\n`, 0o644);
+/** Where the node set of a config came from, and the set itself (none for the static fallback). */
+export interface ConfigOrigin {
+  readonly source: ConfigSource;
+  readonly nodes?: readonly DiscoveredNode[];
 }
 
-/** The recorded source of the config in `outFile`, when there is a valid record. */
-export function loadConfigSource(outFile: string): ConfigSource | undefined {
+/**
+ * Records where the node set of the config in `outFile` came from, and that set: `run`'s metrics,
+ * and its guard, which compares each new set with the one the config on disk came from. Throws on failure.
+ */
+export function saveConfigSource(outFile: string, origin: ConfigOrigin, now: Date = new Date()): void {
+  const record = { version: 1, source: origin.source, renderedAt: now.toISOString(), ...(origin.nodes === undefined ? {} : { nodes: origin.nodes }) };
+  writeFileAtomic(configSourceFile(outFile), `${JSON.stringify(record)}\n`, 0o644);
+}
+
+/** The recorded origin of the config in `outFile`, when there is a valid record. */
+export function loadConfigSource(outFile: string): ConfigOrigin | undefined {
   try {
-    const record = JSON.parse(readBoundedFile(configSourceFile(outFile), 1024));
-    return record !== null && typeof record === 'object' && record.version === 1 && (CONFIG_SOURCES as readonly unknown[]).includes(record.source) ? record.source : undefined;
+    // The record holds at most the node set that nodes.json holds.
+    const record = JSON.parse(readBoundedFile(configSourceFile(outFile), MAX_NODE_SET_FILE_BYTES));
+    if (record === null || typeof record !== 'object' || record.version !== 1 || !(CONFIG_SOURCES as readonly unknown[]).includes(record.source)) return undefined;
+    return { source: record.source, ...(Array.isArray(record.nodes) ? { nodes: nodesOf(record.nodes) } : {}) };
   } catch {
     return undefined;
   }

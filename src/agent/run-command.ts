@@ -168,7 +168,11 @@ class Sidecar implements RunningAgent {
         setTimeout(() => this.fifo?.check(), 100).unref();
       },
     });
-    if (discovery && options.stateDir !== undefined) {
+    // The set the config on disk came from: render's (or an earlier run's) record of it, else the
+    // set saved on the node (a record from before records held sets).
+    const origin = loadConfigSource(options.outFile);
+    this.applied = origin?.nodes;
+    if (discovery && this.applied === undefined && options.stateDir !== undefined) {
       const saved = loadNodeSet(options.stateDir, spec);
       if ('nodes' in saved) this.applied = saved.nodes;
     }
@@ -178,7 +182,7 @@ class Sidecar implements RunningAgent {
       discovery: discovery !== undefined,
     });
     this.labelGroups();
-    const source = loadConfigSource(options.outFile) ?? (discovery ? undefined : 'static');
+    const source = origin?.source ?? (discovery ? undefined : 'static');
     this.startedFromApplied = this.applied !== undefined && (source === 'api' || source === 'saved');
     if (source !== undefined) this.metrics.configSource(source);
     this.metrics.watchApi(() => this.watch !== undefined && this.watch.snapshot !== undefined && this.watch.lastError === undefined);
@@ -341,7 +345,7 @@ class Sidecar implements RunningAgent {
       return;
     }
     // Every set is compared with the set the config on disk came from: at start, the one render (or,
-    // when only this container restarted, an earlier run) saved. A static fallback's config came from
+    // when only this container restarted, an earlier run) recorded next to it. A static fallback's config came from
     // no set: the first one after it is held to maxNodes alone.
     const problem = nodeSetProblem(nodes, this.appliedOnce || this.startedFromApplied ? this.applied : undefined, this.limits);
     if (problem !== undefined) {
@@ -385,7 +389,7 @@ class Sidecar implements RunningAgent {
     if (current === text) {
       this.logger.info(`node set: ${why}; keepalived.conf is unchanged: no reload`);
       this.applied = nodes;
-      this.rendered(plan);
+      this.rendered(plan, nodes);
       return;
     }
     try {
@@ -397,17 +401,17 @@ class Sidecar implements RunningAgent {
     }
     const writtenAt = Date.now();
     this.applied = nodes;
-    this.rendered(plan);
+    this.rendered(plan, nodes);
     this.logger.info(`reloading keepalived: ${why}; ${summaryOf(plan, this.options.outFile)}`);
     this.reloader.request(writtenAt, why);
   }
 
-  /** The config in effect now comes from the API's node set. */
-  private rendered(plan: NodePlan): void {
+  /** The config in effect now comes from the API's node set, `nodes`. */
+  private rendered(plan: NodePlan, nodes: readonly DiscoveredNode[]): void {
     this.metrics.configRendered('api');
     this.metrics.setGroups(groupLabelsOfPlan(plan));
     try {
-      saveConfigSource(this.options.outFile, 'api');
+      saveConfigSource(this.options.outFile, { source: 'api', nodes });
     } catch (e) {
       this.logger.warn(`cannot record the config's source next to ${this.options.outFile}: ${(e as Error).message}`);
     }

@@ -168,7 +168,8 @@ function daemonSetSpec(def: ClusterDefinition, o: StandaloneOptions, n: Standalo
     { name: 'rendered', mountPath: POD_PATHS.rendered },
     // keepalived's pid file and notify fifo, which the sidecar reads.
     command === 'run' ? { name: 'run', mountPath: POD_PATHS.run, readOnly: true } : undefined,
-    discovery ? { name: 'state', mountPath: stateDir } : undefined,
+    // run saves the node set there; render only reads it.
+    discovery ? { name: 'state', mountPath: stateDir, ...(command === 'render' ? { readOnly: true } : {}) } : undefined,
     refs.auth ? { name: 'auth', mountPath: POD_PATHS.auth, readOnly: true } : undefined,
     apiToken,
     // The track files the sidecar writes and keepalived watches.
