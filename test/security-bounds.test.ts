@@ -244,6 +244,10 @@ describe('interface names from the node', () => {
     const view = readNodeView({ procRoot: '/nonexistent', interfaces: { 'eth0': [{ cidr: '198.51.100.11/24' }], 'x}#': [{ cidr: '203.0.113.1/24' }], 'bond0.100@x': [] } });
     expect(view.interfaces.map((i) => i.name)).toEqual(['bond0.100@x', 'eth0']);
     expect(view.unsafeInterfaceNames).toEqual(['x}#']);
+    // An address with a label (eth0:wan) is its interface's, not one of a name keepalived.conf cannot carry
+    const labelled = readNodeView({ procRoot: '/nonexistent', interfaces: { 'eth0': [{ cidr: '198.51.100.11/24' }], 'eth0:wan': [{ cidr: '203.0.113.5/24' }] } });
+    expect(labelled.interfaces).toEqual([{ name: 'eth0', addresses: ['198.51.100.11/24', '203.0.113.5/24'] }]);
+    expect(labelled.unsafeInterfaceNames).toBeUndefined();
   });
 
   test('the route tables are read in chunks for their default routes: a big table fits a small heap', () => {

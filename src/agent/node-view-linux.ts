@@ -41,12 +41,15 @@ export function readNodeView(source: NodeViewSource = {}): NodeView {
 /**
  * The interfaces of a node: every one in the table with its canonical CIDRs, plus those /proc/net/dev
  * lists without addresses (`os.networkInterfaces()` omits them, yet a Name selector may pick one).
+ * An IPv4 address with a label (`ip addr add ... label eth0:wan`) is listed under its label, which
+ * starts with the interface's name and a colon (no interface name has one): it is the interface's.
  * Sorted by name.
  */
 export function interfacesOf(table: InterfaceTable, kernelNames: readonly string[] = []): NodeInterface[] {
   const byName = new Map<string, string[]>();
   for (const name of kernelNames) byName.set(name, []);
-  for (const [name, infos] of Object.entries(table)) {
+  for (const [label, infos] of Object.entries(table)) {
+    const name = label.split(':')[0];
     const addresses = byName.get(name) ?? [];
     for (const info of infos ?? []) {
       // `cidr` is address/prefix as the kernel holds it; null only for a malformed netmask.
