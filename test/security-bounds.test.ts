@@ -14,7 +14,7 @@ import { NodeView, withSafeInterfaceNames } from '../src/core/node-view';
 import { readBoundedFile, UnfitFileError } from '../src/agent/bounded-read';
 import { nextTransitions } from '../src/agent/leases';
 import { MAX_LINE_CHARS, streamLogger } from '../src/agent/log';
-import { readNodeView } from '../src/agent/node-view-linux';
+import { readNodeAddresses, readNodeView } from '../src/agent/node-view-linux';
 import { agentGroup } from './support/agent-fixtures';
 import { KeepalivedConfigCheck } from './support/keepalived-check';
 import { newChart, synth } from './support/synth';
@@ -248,6 +248,8 @@ describe('interface names from the node', () => {
     const labelled = readNodeView({ procRoot: '/nonexistent', interfaces: { 'eth0': [{ cidr: '198.51.100.11/24' }], 'eth0:wan': [{ cidr: '203.0.113.5/24' }] } });
     expect(labelled.interfaces).toEqual([{ name: 'eth0', addresses: ['198.51.100.11/24', '203.0.113.5/24'] }]);
     expect(labelled.unsafeInterfaceNames).toBeUndefined();
+    // What a scrape asks for a group's addresses: the addresses alone (no route table is read)
+    expect(readNodeAddresses({ interfaces: { 'eth0': [{ cidr: '198.51.100.11/24' }], 'eth0:wan': [{ cidr: '203.0.113.5/24' }] } })).toEqual(['198.51.100.11/24', '203.0.113.5/24']);
   });
 
   test('the route tables are read in chunks for their default routes: a big table fits a small heap', () => {

@@ -39,6 +39,14 @@ export function readNodeView(source: NodeViewSource = {}): NodeView {
 }
 
 /**
+ * The addresses on the node's interfaces (canonical CIDRs), without the route tables that
+ * `readNodeView` reads too (a node with a full BGP table has hundreds of thousands of routes).
+ */
+export function readNodeAddresses(source: Pick<NodeViewSource, 'interfaces'> = {}): string[] {
+  return interfacesOf(source.interfaces ?? networkInterfaces()).flatMap((i) => i.addresses);
+}
+
+/**
  * The interfaces of a node: every one in the table with its canonical CIDRs, plus those /proc/net/dev
  * lists without addresses (`os.networkInterfaces()` omits them, yet a Name selector may pick one).
  * An IPv4 address with a label (`ip addr add ... label eth0:wan`) is listed under its label, which

@@ -19,7 +19,7 @@ import { writeFileAtomic } from './atomic-file';
 import { NodeOptions, RenderOptions } from './cli';
 import { discoverNodes } from './discovery';
 import { MAX_NODE_SET_FILE_BYTES, nodesOf } from './discovery-state';
-import { InterfaceTable, readNodeView } from './node-view-linux';
+import { InterfaceTable, readNodeAddresses, readNodeView } from './node-view-linux';
 
 /** A file the agent was pointed at cannot be read, parsed or written: exit 1. */
 export class AgentInputError extends Error {
@@ -126,10 +126,17 @@ export function planFor(spec: AgentSpec, options: NodeOptions, env: AgentEnviron
 
 /** The node's interfaces and routes (or the test hook's). */
 export function readView(options: NodeOptions, env: AgentEnvironment): NodeView {
-  return readNodeView({
-    procRoot: env.KEEPALIVED_AGENT_PROC || undefined,
-    interfaces: options.interfacesJsonFile === undefined ? undefined : readJson(options.interfacesJsonFile, '--interfaces-json') as InterfaceTable,
-  });
+  return readNodeView({ procRoot: env.KEEPALIVED_AGENT_PROC || undefined, interfaces: interfaceTableOf(options) });
+}
+
+/** The addresses on this node's interfaces (`readNodeAddresses`). */
+export function readAddresses(options: NodeOptions): string[] {
+  return readNodeAddresses({ interfaces: interfaceTableOf(options) });
+}
+
+/** The interface table of `--interfaces-json` (tests), else the node's own. */
+function interfaceTableOf(options: NodeOptions): InterfaceTable | undefined {
+  return options.interfacesJsonFile === undefined ? undefined : readJson(options.interfacesJsonFile, '--interfaces-json') as InterfaceTable;
 }
 
 /** Reads spec.json. */

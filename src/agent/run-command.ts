@@ -43,7 +43,7 @@ import { LeaseKeeper, leaseGroupsOf } from './leases';
 import { AgentMetrics, groupLabelsOfPlan, groupLabelsOfSpec, MetricsEndpoint, MetricsServer, serveMetrics } from './metrics';
 import { backoffDelay, labelSelectorOf, Logger, NodeWatch } from './node-watch';
 import { NotifyFifoReader } from './notify-fifo';
-import { AgentEnvironment, AgentInputError, excludedPeersOf, loadConfigSource, planFor, readSpec, readView, saveConfigSource, summaryOf, writeConfig } from './render-command';
+import { AgentEnvironment, AgentInputError, excludedPeersOf, loadConfigSource, planFor, readAddresses, readSpec, saveConfigSource, summaryOf, writeConfig } from './render-command';
 
 /** How much later than the others a node that has just been drained applies the change (ms). */
 export const DRAIN_RELEASE_DELAY_MS = 2000;
@@ -452,7 +452,8 @@ class Sidecar implements RunningAgent {
     const group = this.spec.groups.find((g) => g.name === groupName);
     if (!group || !Array.isArray(group.addresses) || group.addresses.length === 0) return false;
     try {
-      const held = new Set(readView(this.options, this.env).interfaces.flatMap((i) => i.addresses.map((a) => parseCidr(a)?.address.text)));
+      // Addresses only: a scrape asks this for every group whose state keepalived has not reported.
+      const held = new Set(readAddresses(this.options).map((a) => parseCidr(a)?.address.text));
       return group.addresses.every((v) => held.has(parseCidr(v.address)?.address.text));
     } catch {
       return false;
