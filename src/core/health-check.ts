@@ -225,8 +225,10 @@ export class HealthCheck {
   }
 
   /**
-   * The API server's readiness: GET https://127.0.0.1:6443/readyz (readable without credentials);
-   * 2xx is healthy. The certificate is not verified (it rarely names 127.0.0.1; nothing secret is sent).
+   * The API server's readiness: GET https://127.0.0.1:6443/readyz (readable without credentials
+   * where the API server allows anonymous requests, its default; with `--anonymous-auth=false` it
+   * answers 401 and the check never passes); 2xx is healthy. The certificate is not verified (it
+   * rarely names 127.0.0.1; nothing secret is sent).
    */
   public static kubeApiserver(options: KubeApiserverHealthCheckOptions = {}): HealthCheck {
     return new HealthCheck(Object.assign({}, options, { kind: HealthCheckKind.KUBE_APISERVER }));
