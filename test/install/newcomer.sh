@@ -19,6 +19,13 @@ grep -q '^package/lib/pulumi/index.d.ts$' "$work/contents.txt" || { echo "the ta
 if grep -Eq '^package/(src|test|examples|schemas|\.ci)/' "$work/contents.txt"; then echo "the tarball ships sources or tests:"; grep -E '^package/(src|test|examples|schemas|\.ci)/' "$work/contents.txt" | head; exit 1; fi
 echo "$(wc -l < "$work/contents.txt") files in $(basename "$tarball")"
 
+step "the README's quick start, verbatim: its commands and its main.ts (the tarball in place of the registry's package)"
+quick="$work/quick-start"
+mkdir -p "$quick"
+node "$here/quick-start.js" "$root/README.md" "$tarball" "$quick"
+(cd "$quick" && bash -euo pipefail quick-start.sh)
+node "$here/quick-start.js" --check "$quick/my-vips/dist" "$root/test/fixtures/seed-front.yaml" "$root/test/fixtures/seed-mygateway.yaml"
+
 step "a fresh cdk8s app, installed from the registry as a user would (no Pulumi)"
 app="$work/app"
 mkdir -p "$app"
