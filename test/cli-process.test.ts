@@ -183,8 +183,9 @@ test('render --target standalone -o DIR: the namespace\'s shared objects in a fi
     const r = run(['render', '-f', 'odd.yaml', '--target', 'standalone', '--node-order', 'a,b', '-o', 'out'], undefined, work);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(fs.readdirSync(path.join(work, 'out')).sort()).toEqual(['namespace.k8s.yaml', 'namespace.keepalived.k8s.yaml']);
-    const shared = fs.readFileSync(path.join(work, 'out', 'namespace.keepalived.k8s.yaml'), 'utf8');
+    // ... and sorted first, so that `kubectl apply -f out/` creates the Namespace first
+    expect(fs.readdirSync(path.join(work, 'out')).sort()).toEqual(['00-namespace.keepalived.k8s.yaml', 'namespace.k8s.yaml']);
+    const shared = fs.readFileSync(path.join(work, 'out', '00-namespace.keepalived.k8s.yaml'), 'utf8');
     expect(shared).toMatch(/^kind: Namespace$/m);
     expect(shared).toMatch(/^  name: keepalived-agent-[0-9a-f]+$/m);
     // ... and an output directory that is a file: a usage error that says so, not an internal one

@@ -146,6 +146,20 @@ describe('render --target standalone', () => {
   });
 });
 
+test('render --target standalone --sidecar classic: the agent as a plain container (clusters older than 1.29)', async () => {
+  const run = await cli(['render', '-f', 'seed-front.yaml', '--target', 'standalone', '--sidecar', 'classic'], SEEDS);
+  expect(run.stderr).toBe('');
+  const pod = docs(run.stdout).find((o) => o.kind === 'DaemonSet').spec.template.spec;
+  expect(pod.initContainers.map((c: any) => c.name)).toEqual(['render']);
+  expect(pod.containers.map((c: any) => c.name)).toEqual(['keepalived', 'agent']);
+  const bad = await cli(['render', '-f', 'seed-front.yaml', '--target', 'standalone', '--sidecar', 'old'], SEEDS);
+  expect(bad.status).toBe(2);
+  expect(bad.stderr).toMatch(/--sidecar old is not a sidecar mode; valid: native or classic/);
+  const deckhouse = await cli(['render', '-f', 'seed-front.yaml', '--sidecar', 'classic'], SEEDS);
+  expect(deckhouse.status).toBe(2);
+  expect(deckhouse.stderr).toMatch(/--sidecar applies to --target standalone only/);
+});
+
 test('render --target standalone: instances on the same nodes get metrics ports of their own (hostNetwork), by name, in any order of files', async () => {
   // GIVEN the seed's gateway instance again, renamed, on the gateway nodes, and a third on every node
   const gateway = YAML.parse(SEEDS['seed-mygateway.yaml']);
@@ -210,6 +224,7 @@ describe('validate', () => {
   test('a v1 List as `kubectl get -o yaml` prints it: the server\'s fields are dropped, errors name the item', async () => {
     const item = (text: string) => `${text.trimEnd()}\n`.replace(/^#.*\n/gm, '').replace(/^(?=.)/gm, '  ').replace(/^  apiVersion/m, '- apiVersion')
       .replace(/^  metadata:\n/m, '  metadata:\n    uid: 0b7c\n    resourceVersion: "42"\n    creationTimestamp: "2024-01-01T00:00:00Z"\n'
+        + '    finalizers:\n    - example.com/cleanup\n    ownerReferences:\n    - { apiVersion: v1, kind: ConfigMap, name: owner, uid: 1d2e }\n'
         + '    annotations:\n      kubectl.kubernetes.io/last-applied-configuration: |\n        {"apiVersion":"deckhouse.io/v1alpha1"}\n');
     const list = `apiVersion: v1\nkind: List\nitems:\n${item(SEEDS['seed-front.yaml'])}${item(SEEDS['seed-mygateway.yaml'])}`;
     const run = await cli(['render', '-f', 'list.yaml'], { 'list.yaml': list });

@@ -89,11 +89,18 @@ describe('discovery mode', () => {
     expect(pod.initContainers[0].command).toEqual(expect.arrayContaining(['--state-dir', '/var/lib/keepalived-constructs/net/edge']));
   });
 
-  test('classic sidecar for clusters older than 1.29', () => {
-    const pod = one(edge({ discovery: { sidecar: SidecarMode.CLASSIC } }), 'DaemonSet').spec.template.spec;
-    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['render']);
-    expect(pod.containers.map((c: any) => c.name)).toEqual(['keepalived', 'agent']);
-    expect(pod.containers[1].restartPolicy).toBeUndefined();
+  test('classic sidecar for clusters older than 1.29: with or without discovery (the metrics sidecar runs by default)', () => {
+    const classic = (options: object) => {
+      const pod = one(edge(options), 'DaemonSet').spec.template.spec;
+      expect(pod.initContainers.map((c: any) => c.name)).toEqual(['render']);
+      expect(pod.containers.map((c: any) => c.name)).toEqual(['keepalived', 'agent']);
+      expect(pod.containers[1].restartPolicy).toBeUndefined();
+    };
+    classic({ sidecar: SidecarMode.CLASSIC });
+    classic({ sidecar: SidecarMode.CLASSIC, discovery: {} });
+    // (discovery's own, deprecated, still applies)
+    classic({ discovery: { sidecar: SidecarMode.CLASSIC } });
+    expect(one(edge({ sidecar: SidecarMode.NATIVE }), 'DaemonSet').spec.template.spec.initContainers.map((c: any) => c.name)).toEqual(['render', 'agent']);
   });
 
   test('spec.json carries the discovery contract', () => {
@@ -109,5 +116,7 @@ describe('discovery mode', () => {
     [{ discovery: { leaseDurationSeconds: 1 } }, /target.discovery.leaseDurationSeconds = 1: is not a lease duration/],
     [{ discovery: { minReloadIntervalSeconds: -1 } }, /target.discovery.minReloadIntervalSeconds = -1/],
     [{ discovery: { sidecar: 'sometimes' } }, /target.discovery.sidecar = "sometimes": is not a sidecar mode/],
+    [{ sidecar: 'sometimes' }, /target.sidecar = "sometimes": is not a sidecar mode. Valid: SidecarMode.NATIVE, SidecarMode.CLASSIC/],
+    [{ sidecar: SidecarMode.CLASSIC, discovery: { sidecar: SidecarMode.NATIVE } }, /target.discovery.sidecar = "native": contradicts target.sidecar \("classic"\). Valid: omit it/],
   ])('rejects %j', (options, message) => expect(() => edge(options)).toThrow(message));
 });

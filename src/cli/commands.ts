@@ -6,6 +6,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { SidecarMode } from '../core';
 import { FieldPath, formatPath } from './field-path';
 import { HELP, OVERVIEW } from './help';
 import { importProgram } from './import-program';
@@ -77,7 +78,7 @@ const COMMANDS = ['validate', 'render', 'import'] as const;
 type Command = typeof COMMANDS[number];
 
 /** Options each command takes; values are strings, `-f` collects several. */
-const STANDALONE_OPTIONS = ['--namespace', '--node-order', '--discovery', '--keepalived-image', '--keepalived-version', '--agent-image', '--agent-in-image'];
+const STANDALONE_OPTIONS = ['--namespace', '--node-order', '--discovery', '--sidecar', '--keepalived-image', '--keepalived-version', '--agent-image', '--agent-in-image'];
 const OPTIONS: Record<Command, string[]> = {
   validate: ['--filename', '--target', ...STANDALONE_OPTIONS],
   render: ['--filename', '--target', ...STANDALONE_OPTIONS, '--output-dir'],
@@ -146,11 +147,16 @@ function targetOf(values: Map<string, string>): CliTarget {
     agentInImage: values.has('--agent-in-image') ? true : undefined,
   };
   const given = Object.fromEntries(Object.entries(images).filter(([, v]) => v !== undefined));
+  const sidecar = values.get('--sidecar');
+  if (sidecar !== undefined && !(Object.values(SidecarMode) as string[]).includes(sidecar)) {
+    throw new UsageError(`--sidecar ${sidecar} is not a sidecar mode; valid: ${Object.values(SidecarMode).join(' or ')}`);
+  }
   return {
     kind,
     namespace: values.get('--namespace'),
     nodeOrder: order,
     discovery: values.has('--discovery'),
+    sidecar: sidecar as SidecarMode | undefined,
     images: Object.keys(given).length === 0 ? undefined : given,
   };
 }
@@ -331,14 +337,19 @@ async function run(command: Command, argv: readonly string[], io: CliIo): Promis
     io.stdout(`${file}: ${objects.map((m) => `${m.kind}/${m.metadata.name}`).join(', ')}\n`);
   };
   // The namespace's shared objects belong to no one instance: a file of their own, to apply first.
-  // Its name has a dot, which no instance name has, so no instance's file can take its place.
+  // Its name has more dots than an instance's file (instance names have none), so no instance's file
+  // can take its place.
   if (checked.shared.length > 0) write(namespaceFileName(checked.shared[0].metadata.name), checked.shared);
   checked.instances.forEach((instance, i) => write(`${instance.name}.k8s.yaml`, checked.manifests[i]));
   return EXIT_OK;
 }
 
-/** The file, under --output-dir, of a namespace's shared objects (the Namespace, the agent ConfigMap). */
-export const namespaceFileName = (namespace: string) => `namespace.${namespace}.k8s.yaml`;
+/**
+ * The file, under --output-dir, of a namespace's shared objects (the Namespace, the agent ConfigMap).
+ * `00-` sorts it before the instances' files (DNS labels), so `kubectl apply -f DIR`, which applies
+ * a directory's files in the order of their names, creates the Namespace first.
+ */
+export const namespaceFileName = (namespace: string) => `00-namespace.${namespace}.k8s.yaml`;
 
 /** Runs the CLI on its arguments (without `node` and the script) and returns the exit status. */
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {

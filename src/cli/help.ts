@@ -1,14 +1,21 @@
 /** The help texts: one per command, and the overview. */
 import { DEFAULT_AGENT_IMAGE, DEFAULT_KEEPALIVED_IMAGE, DEFAULT_KEEPALIVED_VERSION, DEFAULT_METRICS_PORT } from '../core';
 
+/** The options of --target standalone, for the usage lines. */
+const STANDALONE_USAGE = `STANDALONE OPTIONS: [--namespace NS] [--node-order a,b,c] [--discovery] [--sidecar native|classic]
+                                              [--keepalived-image IMAGE [--keepalived-version X.Y.Z]]
+                                              [--agent-image IMAGE [--agent-in-image]]`;
+
+/** The exit statuses of the commands that print (every one). */
+const EXIT_STATUS = (ok: string, invalid: string) => `Exit status: 0 ${ok}, 1 ${invalid}, 2 usage, 74 the output could not be written, 141 the output's
+reader closed the pipe (as SIGPIPE).`;
+
 export const OVERVIEW = `keepalived-constructs: check, render and import Deckhouse KeepalivedInstance YAML
 
 Usage:
   keepalived-constructs validate -f FILE... [--target deckhouse|standalone [STANDALONE OPTIONS]]
   keepalived-constructs render   -f FILE... [--target deckhouse|standalone [STANDALONE OPTIONS]] [-o DIR]
-                          STANDALONE OPTIONS: [--namespace NS] [--node-order a,b,c] [--discovery]
-                                              [--keepalived-image IMAGE [--keepalived-version X.Y.Z]]
-                                              [--agent-image IMAGE [--agent-in-image]]
+                          ${STANDALONE_USAGE}
   keepalived-constructs import   -f FILE... [--framework cdk8s|pulumi]
   keepalived-constructs COMMAND --help
 
@@ -20,8 +27,7 @@ Commands:
 FILE is a KeepalivedInstance YAML file (several documents separated by ---), a directory (its *.yaml
 and *.yml files), or - for stdin.
 
-Exit status: 0 ok, 1 invalid input (each error names the file, line, column and field), 2 usage,
-74 the output could not be written, 141 the output's reader closed the pipe (as SIGPIPE).
+${EXIT_STATUS('ok', 'invalid input (each error names the file, line, column and field)')}
 Warnings (valid input that the target would not honour) go to stderr and keep the status.
 `;
 
@@ -40,6 +46,8 @@ const TARGET = `  --target deckhouse|standalone
                            N nodes each node is master of one group, as the Deckhouse module does.
   --discovery              standalone only: discovery mode: the node agent learns the nodes from the
                            Kubernetes API and publishes each group's master as a Lease.
+  --sidecar native|classic standalone only: the agent's sidecar as a native sidecar (default; Kubernetes
+                           1.29+) or as a plain second container (older clusters)
   --keepalived-image IMAGE standalone only: an image with keepalived >= 2.0.20 (default: ${DEFAULT_KEEPALIVED_IMAGE})
   --keepalived-version X.Y.Z
                            standalone only: the keepalived version of --keepalived-image; features it lacks
@@ -49,7 +57,8 @@ const TARGET = `  --target deckhouse|standalone
                            ConfigMap is emitted or mounted`;
 
 export const HELP: Record<string, string> = {
-  validate: `Usage: keepalived-constructs validate -f FILE... [--target deckhouse|standalone] [--namespace NS] [--node-order a,b,c]
+  validate: `Usage: keepalived-constructs validate -f FILE... [--target deckhouse|standalone [STANDALONE OPTIONS]]
+                          ${STANDALONE_USAGE}
 
 Checks KeepalivedInstance documents with every rule the constructs apply, as one app: each document's
 fields (VRIDs 1..255, IPv4 addresses with their prefix, interface selectors, labels, tolerations) and
@@ -63,12 +72,13 @@ ${FILES}
 ${TARGET}
   -h, --help               this help
 
-Exit status: 0 valid, 1 invalid, 2 usage.
+${EXIT_STATUS('valid', 'invalid')}
 
 Example:
   keepalived-constructs validate -f front.yaml gateway.yaml
 `,
-  render: `Usage: keepalived-constructs render -f FILE... [--target deckhouse|standalone] [--namespace NS] [--node-order a,b,c] [-o DIR]
+  render: `Usage: keepalived-constructs render -f FILE... [--target deckhouse|standalone [STANDALONE OPTIONS]] [-o DIR]
+                          ${STANDALONE_USAGE}
 
 Prints the manifests for the documents, the same bytes \`cdk8s synth\` writes for the equivalent
 constructs. With --target deckhouse (the default), a valid file comes out as the same objects
@@ -81,11 +91,11 @@ Options:
 ${FILES}
 ${TARGET}
   -o, --output-dir DIR     write one file per instance, DIR/<name>.k8s.yaml, instead of printing; with
-                           --target standalone also DIR/namespace.<NS>.k8s.yaml, the Namespace and the
+                           --target standalone also DIR/00-namespace.<NS>.k8s.yaml, the Namespace and the
                            agent ConfigMap that every instance's pods need: apply it first
   -h, --help               this help
 
-Exit status: 0 rendered, 1 invalid input, 2 usage.
+${EXIT_STATUS('rendered', 'invalid input')}
 
 Examples:
   keepalived-constructs render -f front.yaml
@@ -104,7 +114,7 @@ ${FILES}
                            'keepalived-constructs/pulumi'
   -h, --help               this help
 
-Exit status: 0 printed, 1 invalid input, 2 usage.
+${EXIT_STATUS('printed', 'invalid input')}
 
 Example:
   keepalived-constructs import -f front.yaml > main.ts

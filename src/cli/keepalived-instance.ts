@@ -61,10 +61,14 @@ export interface ShapeIssue {
 
 const STRATEGIES = ['DefaultRoute', 'NetworkAddress', 'Name'];
 /**
- * What the API server adds to an object (`kubectl get -o yaml` prints it): read and dropped, so that
- * exported objects can be read as they are. Everything else the CLI does not carry is an error.
+ * What the API server and controllers add to an object (`kubectl get -o yaml` prints it): read and
+ * dropped, so that exported objects can be read as they are. Everything else the CLI does not carry
+ * is an error.
  */
-const SERVER_METADATA = ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'selfLink'];
+const SERVER_METADATA = [
+  'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'managedFields', 'selfLink',
+  'finalizers', 'ownerReferences', 'deletionTimestamp', 'deletionGracePeriodSeconds',
+];
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 const TOLERATION_FIELDS = ['key', 'operator', 'value', 'effect', 'tolerationSeconds'];
 

@@ -6,7 +6,7 @@
 import {
   CLUSTER_LABEL_KEYS,
   clusterObjects, ClusterDefinition, DEFAULT_METRICS_PORT, freeHostPorts, sharedNamespaceObjects, gatewayPairGroup, GroupDefinition, InterfaceSelector,
-  ManifestObject, StandaloneImages, Target, validateCluster, ValidationIssue, VrrpDomain, VrrpGroup, warningsOf,
+  ManifestObject, SidecarMode, StandaloneImages, Target, validateCluster, ValidationIssue, VrrpDomain, VrrpGroup, warningsOf,
 } from '../core';
 import { FieldPath, formatPath, parsePath } from './field-path';
 import { KeepalivedInstanceInput, SelectorInput } from './keepalived-instance';
@@ -22,6 +22,7 @@ export type CliTarget =
     readonly nodeOrder?: string[];
     /** Discovery mode with its defaults (nodes from the API, a Lease per group's master). */
     readonly discovery?: boolean;
+    readonly sidecar?: SidecarMode;
     readonly images?: Pick<StandaloneImages, 'keepalived' | 'keepalivedVersion' | 'agent' | 'agentInImage'>;
   };
 
@@ -104,6 +105,7 @@ function targetOf(t: CliTarget, instance: KeepalivedInstanceInput, metricsPort: 
     ...(t.namespace === undefined ? {} : { namespace: t.namespace }),
     ...(t.nodeOrder === undefined ? {} : { nodeOrder: t.nodeOrder }),
     ...(t.discovery ? { discovery: {} } : {}),
+    ...(t.sidecar === undefined ? {} : { sidecar: t.sidecar }),
     ...(t.images === undefined ? {} : { images: t.images }),
     ...(metricsPort === DEFAULT_METRICS_PORT ? {} : { metrics: { port: metricsPort } }),
     ...metadata,
@@ -111,7 +113,7 @@ function targetOf(t: CliTarget, instance: KeepalivedInstanceInput, metricsPort: 
   });
 }
 
-const OPTIONS: Record<string, string> = { namespace: '--namespace', nodeOrder: '--node-order', discovery: '--discovery' };
+const OPTIONS: Record<string, string> = { namespace: '--namespace', nodeOrder: '--node-order', discovery: '--discovery', sidecar: '--sidecar' };
 const IMAGE_OPTIONS: Record<string, string> = {
   keepalived: '--keepalived-image', keepalivedVersion: '--keepalived-version', agent: '--agent-image', agentInImage: '--agent-in-image',
 };

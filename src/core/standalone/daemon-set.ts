@@ -19,7 +19,7 @@ import { tolerationManifest } from '../toleration';
 import { AGENT_KEY, SUPERVISOR_KEY } from './config-maps';
 import { StandaloneNames, selectorLabels, standaloneLabels } from './names';
 import { MetricsListenAddress, metricsPortOf, METRICS_PORT_NAME } from '../monitoring/metrics-options';
-import { ContainerResources, REQUEST_LIMIT_PAIRS, SidecarMode, StandaloneOptions, UpdateStrategy } from './options';
+import { ContainerResources, REQUEST_LIMIT_PAIRS, SidecarMode, sidecarModeOf, StandaloneOptions, UpdateStrategy } from './options';
 import { advertIntervalOf, familyOf, vrrpVersionOf } from './agent-spec-of';
 import { AuthSecretRef } from './secret';
 
@@ -185,7 +185,7 @@ function daemonSetSpec(def: ClusterDefinition, o: StandaloneOptions, n: Standalo
     resources: resourcesOf(DEFAULT_RESOURCES.render, o.resources?.agent),
     volumeMounts: agentMounts('render'),
   };
-  const sidecarMode = discovery?.sidecar ?? SidecarMode.NATIVE;
+  const sidecarMode = sidecarModeOf(o);
   const agent = sidecar ? dropUndefined({
     name: 'agent',
     ...image('agent'),

@@ -164,7 +164,7 @@ export enum FailoverProfile {
   CLASSIC = 'classic',
 }
 
-/** How the agent's `run` sidecar is declared in discovery mode. */
+/** How the agent's `run` sidecar is declared (`StandaloneOptions.sidecar`). */
 export enum SidecarMode {
   /**
    * A native sidecar: an init container with `restartPolicy: Always`, started before keepalived and
@@ -174,6 +174,11 @@ export enum SidecarMode {
   NATIVE = 'native',
   /** A plain second container, for clusters older than 1.29. */
   CLASSIC = 'classic',
+}
+
+/** How the pod declares the agent's `run` sidecar: `sidecar`, else discovery's (deprecated) `sidecar`. */
+export function sidecarModeOf(o: StandaloneOptions): SidecarMode {
+  return o.sidecar ?? o.discovery?.sidecar ?? SidecarMode.NATIVE;
 }
 
 /**
@@ -246,7 +251,9 @@ export interface DiscoveryOptions {
   /**
    * How the agent's `run` sidecar is declared.
    *
-   * @default SidecarMode.NATIVE
+   * @default - the standalone target's `sidecar`
+   * @deprecated use `sidecar` of the standalone target's options: the sidecar runs without discovery
+   * too (for metrics, the default, and health checks).
    */
   readonly sidecar?: SidecarMode;
 }
@@ -477,6 +484,16 @@ export interface StandaloneOptions {
   readonly minReadySeconds?: number;
 
   /**
+   * How the agent's `run` sidecar is declared. It runs for metrics (on by default), health checks and
+   * discovery. `SidecarMode.NATIVE` needs Kubernetes 1.29+ (1.28 with the SidecarContainers feature
+   * gate): older API servers drop `restartPolicy` from the init container, and the pod never starts;
+   * use `SidecarMode.CLASSIC` there.
+   *
+   * @default SidecarMode.NATIVE
+   */
+  readonly sidecar?: SidecarMode;
+
+  /**
    * Prometheus metrics from the node agent, and the opt-in Prometheus Operator objects and dashboard.
    *
    * @default - the agent serves metrics on port 9654; no PodMonitor, PrometheusRule or dashboard
@@ -493,7 +510,7 @@ export const STANDALONE_OPTIONS_FIELDS = knownFields<StandaloneOptions>('a field
   namespace: true, createNamespace: true, nodeOrder: true, images: true, policies: true, nodeNetworks: true, auth: true, unicastPeers: true,
   profile: true, vrrpVersion: true, garpRefreshSeconds: true, discovery: true, labels: true, annotations: true, podLabels: true,
   podAnnotations: true, resources: true, priorityClassName: true, affinity: true, updateStrategy: true, maxUnavailable: true,
-  minReadySeconds: true, metrics: true,
+  minReadySeconds: true, sidecar: true, metrics: true,
 }, {
   images: knownFields<StandaloneImages>('a field of the images', {
     keepalived: true, agent: true, agentInImage: true, keepalivedVersion: true, pullPolicy: true, pullSecrets: true,

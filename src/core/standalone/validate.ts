@@ -45,6 +45,9 @@ export function validateStandaloneOptions(o: StandaloneOptions, report: IssueRep
     report('target.images.agentInImage', true, `needs images.agent: the default agent image (${DEFAULT_AGENT_IMAGE}) has no agent baked in, so the pods would not start`,
       'images.agent set to an image with this package\'s agent at /opt/keepalived-constructs/keepalived-agent.js (image/Containerfile builds one), or omit agentInImage');
   }
+  if (o.sidecar !== undefined && !enumValues(SidecarMode).includes(o.sidecar)) {
+    report('target.sidecar', o.sidecar, 'is not a sidecar mode', enumNames('SidecarMode', SidecarMode));
+  }
   if (o.images?.pullPolicy !== undefined && !enumValues(ImagePullPolicy).includes(o.images.pullPolicy)) {
     report('target.images.pullPolicy', o.images.pullPolicy, 'is not an image pull policy', enumNames('ImagePullPolicy', ImagePullPolicy));
   }
@@ -190,6 +193,8 @@ function validateDiscovery(o: StandaloneOptions, report: IssueReport) {
   }
   if (d.sidecar !== undefined && !enumValues(SidecarMode).includes(d.sidecar)) {
     report('target.discovery.sidecar', d.sidecar, 'is not a sidecar mode', enumNames('SidecarMode', SidecarMode));
+  } else if (d.sidecar !== undefined && o.sidecar !== undefined && d.sidecar !== o.sidecar) {
+    report('target.discovery.sidecar', d.sidecar, `contradicts target.sidecar (${JSON.stringify(o.sidecar)})`, 'omit it: target.sidecar replaces it');
   }
 }
 
