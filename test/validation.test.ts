@@ -48,6 +48,12 @@ describe('addresses', () => {
     front(['203.0.113.1/32', '203.0.113.300/32']),
     '[test/front] addresses[1] = "203.0.113.300/32": is not an IP address with a prefix length'));
 
+  test('every group\'s problems at once, not the first alone', () => expectRule(
+    front(['203.0.113.1/32', '203.0.113.2/32', '203.0.113.3/32']),
+    front(['203.0.113.1/32', '203.0.113.300/32', '203.0.113.3/33']),
+    '[test/front] addresses[1] = "203.0.113.300/32": is not an IP address with a prefix length',
+    '\n[test/front] addresses[2] = "203.0.113.3/33": has the prefix length /33'));
+
   test('a malformed prefix', () => expectRule(
     front(['203.0.113.1/32']),
     front(['203.0.113.1/33']),

@@ -52,10 +52,9 @@ export function declareCluster(domain: VrrpDomain, path: string, id: string, giv
     healthChecks: props.healthChecks,
   };
   throwIfIssues([...unknownFieldIssues(path, props, shape.fields, ownKeys), ...validateCluster(cluster)]);
-  for (const group of shape.groupsOf(path, props)) {
-    throwIfIssues(validateGroup(cluster, group));
-    cluster.groups.push(group);
-  }
+  // Every group's issues at once (the props that make the groups are sound by now).
+  cluster.groups.push(...shape.groupsOf(path, props));
+  throwIfIssues(cluster.groups.flatMap((group) => validateGroup(cluster, group)));
   domain.addCluster(cluster);
   return cluster;
 }
