@@ -148,13 +148,24 @@ withPromtool('each alert fires when it must, with the labels that say where', ()
       ],
     },
     {
-      name: 'the master\'s agent cannot be scraped while the others report BACKUP: no page (they hear its adverts)',
+      name: 'the master\'s agent cannot be scraped while the others report BACKUP: no page (they hear its adverts), for 15 minutes',
       interval: '30s',
-      input_series: [state('a', '2x3 stale'), up('a', '1x3 0x20'), state('b', '1x23'), state('c', '1x23'), up('b', '1x23'), up('c', '1x23')],
+      input_series: [state('a', '2x3 stale'), up('a', '1x3 0x45'), state('b', '1x48'), state('c', '1x48'), up('b', '1x48'), up('c', '1x48')],
       alert_rule_test: [
         { eval_time: '3m30s', alertname: ALERT.vipNoMaster, exp_alerts: [] },
         { eval_time: '8m', alertname: ALERT.vipNoMaster, exp_alerts: [] },
         { eval_time: '8m', alertname: ALERT.agentDown, exp_alerts: [{ exp_labels: { severity: 'warning', ...target('a') } }] },
+        { eval_time: '16m', alertname: ALERT.vipNoMaster, exp_alerts: [] },
+        // a's last MASTER report (1m30s) is more than 15 minutes old: page
+        { eval_time: '18m', alertname: ALERT.vipNoMaster, exp_alerts: [{ exp_labels: { severity: 'critical', ...vipLabels } }] },
+      ],
+    },
+    {
+      name: 'an unscraped node that never reported MASTER hides nothing (a dead node\'s pod stays, up 0, for good)',
+      interval: '30s',
+      input_series: [up('c', '0x25'), state('a', '2x3 3x22'), state('b', '1x25'), up('a', '1x25'), up('b', '1x25')],
+      alert_rule_test: [
+        { eval_time: '5m', alertname: ALERT.vipNoMaster, exp_alerts: [{ exp_labels: { severity: 'critical', ...vipLabels } }] },
       ],
     },
     {
@@ -319,6 +330,17 @@ withPromtool('with externalLabels, one ruler over two Kubernetes clusters tells 
     ],
     alert_rule_test: [
       { eval_time: '3m30s', alertname: ALERT.vipNoMaster, exp_alerts: [{ exp_labels: { severity: 'critical', cluster: 'k2', ...SCOPE, ...VIP } }] },
+    ],
+  }]);
+  // ... and a cluster whose targets all vanish is seen (absent() cannot: the other cluster's remain)
+  runUnitTests(file, [{
+    name: 'k2\'s targets vanish',
+    interval: '30s',
+    input_series: [
+      ...['k1', 'k2'].flatMap((k) => [inCluster(k, up('a', k === 'k1' ? '1x40' : '1x3 stale')), inCluster(k, keepalivedUp('a', k === 'k1' ? '1x40' : '1x3 stale'))]),
+    ],
+    alert_rule_test: [
+      { eval_time: '10m', alertname: ALERT.notRunningAnywhere, exp_alerts: [{ exp_labels: { severity: 'critical', cluster: 'k2', ...SCOPE } }] },
     ],
   }]);
   // ... and without it the two would be one VIP with two masters

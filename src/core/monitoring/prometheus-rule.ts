@@ -12,6 +12,18 @@ import { ManifestObject } from '../manifest';
 import { CLUSTER_LABEL, METRIC, NODE_LABEL, PrometheusRuleOptions, VRRP_STATE_VALUE } from './metrics-options';
 import { clusterSeriesSelector, MonitoredCluster, monitoringObjectName, objectMetadata } from './pod-monitor';
 
+/**
+ * How long after the master's agent stops answering `KeepalivedVipNoMaster` trusts that it still
+ * serves the VIP (the others report BACKUP: they hear it).
+ */
+const UNSCRAPED_MASTER_WINDOW = '15m';
+
+/**
+ * How long `KeepalivedNotRunningAnywhere` sees a Kubernetes cluster whose targets all vanished while
+ * others' remain (with `externalLabels`); without them `absent()` sees it for as long as it lasts.
+ */
+const VANISHED_TARGETS_WINDOW = '1d';
+
 /** One alerting rule, in Prometheus' rule-file shape. */
 export interface AlertRule {
   readonly alert: string;
@@ -62,10 +74,15 @@ export function keepalivedAlertRules(selector: Readonly<Record<string, string>>,
   const group = [...scope, 'iname', 'vrid'].join(', ');
   const cluster = scope.join(', ') || CLUSTER_LABEL;
   const { MASTER, BACKUP, FAULT } = VRRP_STATE_VALUE;
-  // Nodes that report BACKUP hear a master's adverts: with a node whose agent Prometheus cannot scrape,
-  // most likely that node's (KeepalivedAgentDown says so), so no master in sight is no page then.
-  const backupsHearAnUnscrapedNode = `(max by (${vip}) (${METRIC.vrrpState}{${sel}} == bool ${BACKUP}) == 1)`
-    + ` and on (${scope.join(', ')}) (min by (${scope.join(', ')}) (up{${sel}}) == 0)`;
+  // Nodes that stay BACKUP hear a master's adverts. When the node that last reported MASTER (within
+  // UNSCRAPED_MASTER_WINDOW) is one whose agent Prometheus cannot scrape now, they most likely hear
+  // that node, which still serves the VIP (KeepalivedAgentDown says what is wrong): no page then.
+  const target = [...scope, 'instance'].join(', ');
+  const backupsHearAnUnscrapedMaster = `(max by (${vip}) (${METRIC.vrrpState}{${sel}} == bool ${BACKUP}) == 1)`
+    + ` and on (${vip}) (max by (${vip}) ((last_over_time(${METRIC.vrrpState}{${sel}}[${UNSCRAPED_MASTER_WINDOW}]) == ${MASTER})`
+    + ` and on (${target}) (up{${sel}} == 0)))`;
+  // A Kubernetes cluster whose targets all vanished (absent() sees every cluster's series as one).
+  const targetsVanished = `(group by (${cluster}) (last_over_time(up{${sel}}[${VANISHED_TARGETS_WINDOW}])) unless group by (${cluster}) (up{${sel}}))`;
   const where = 'on {{ $labels.node }}{{ if not $labels.node }}{{ $labels.instance }}{{ end }}';
   const rule = (alert: string, severity: 'critical' | 'warning', expr: string, forDuration: string | undefined, annotations: AlertRule['annotations']): AlertRule => ({
     alert,
@@ -76,10 +93,10 @@ export function keepalivedAlertRules(selector: Readonly<Record<string, string>>,
   });
   const vrrp: AlertRule[] = [
     rule(ALERT.vipNoMaster, 'critical',
-      `(max by (${vip}) (${METRIC.vrrpState}{${sel}} == bool ${MASTER}) == 0) unless on (${vip}) (${backupsHearAnUnscrapedNode})`, '1m', {
+      `(max by (${vip}) (${METRIC.vrrpState}{${sel}} == bool ${MASTER}) == 0) unless on (${vip}) (${backupsHearAnUnscrapedMaster})`, '1m', {
         summary: 'VIP {{ $labels.ip_address }} (VRID {{ $labels.vrid }}) has no master',
         description: 'Every node that runs VRRP group {{ $labels.iname }} reports BACKUP, FAULT or INIT for {{ $labels.ip_address }}: nobody serves it.'
-          + ' (Not raised while a node\'s agent cannot be scraped and others report BACKUP: they hear that node\'s adverts.)',
+          + ` (Not raised for ${UNSCRAPED_MASTER_WINDOW} after the master's agent stops answering while others report BACKUP: they hear its adverts. After that, check KeepalivedAgentDown first.)`,
         runbook: 'Check `keepalived_vrrp_state` per node: FAULT means the group\'s interface is down or a tracked health check fails on that node; '
           + 'all BACKUP means the nodes hear an advert from elsewhere (another router on the segment with the same VRID, or a stale peer). '
           + 'Look at the keepalived container logs of the cluster\'s pods; check that the VIP is not held outside the cluster (`ip -br addr` on the nodes).',
@@ -95,7 +112,7 @@ export function keepalivedAlertRules(selector: Readonly<Record<string, string>>,
     rule(ALERT.notRunningAnywhere, 'critical',
       // absent(): with no pod that has an IP (the DaemonSet gone, no node selected, every pod Pending)
       // Prometheus has no target, so no `up` series either.
-      `(max by (${cluster}) (${METRIC.up}{${sel}}) == 0) or (max by (${cluster}) (up{${sel}}) == 0) or absent(up{${sel}})`, '1m', {
+      `(max by (${cluster}) (${METRIC.up}{${sel}}) == 0) or (max by (${cluster}) (up{${sel}}) == 0) or ${targetsVanished} or absent(up{${sel}})`, '1m', {
         summary: 'keepalived runs on no node of the cluster',
         description: 'No node of the cluster has a running keepalived, no agent answers, or Prometheus scrapes none: none of its VIPs is served.',
         runbook: 'Check the DaemonSet\'s pods (`kubectl -n <namespace> get pods -l app.kubernetes.io/name=keepalived`), their keepalived container logs, '
