@@ -105,12 +105,13 @@ async function startPod(options: { render?: boolean; keepalived?: boolean; node?
   const dir = join(tmp, `pod-${++podCount}`);
   for (const d of ['etc', 'run', 'state']) mkdirSync(join(dir, d), { recursive: true });
   const paths = { dir, conf: join(dir, 'etc/keepalived.conf'), state: join(dir, 'state'), pidFile: join(dir, 'run/keepalived.pid'), fifo: join(dir, 'run/notify.fifo') };
-  // A node set an earlier pod's run saved on the node.
-  if (options.savedNodes) saveNodeSet(paths.state, SPEC, options.savedNodes.map((name, i) => ({ name, internalIPv4: `198.51.100.${101 + i}`, ready: true, unschedulable: false })));
   if (options.render !== false) {
     const r = await runAgentOnce(['render', ...nodeArgs(paths, options.node, options.spec)], env());
     if (r.status !== 0) throw new Error(`render failed: ${r.stdout}${r.stderr}`);
   }
+  // The node set an earlier pod's run saved on the node, which render (as nobody, in the DaemonSet)
+  // could not replace: written after it here, where the test's render could.
+  if (options.savedNodes) saveNodeSet(paths.state, SPEC, options.savedNodes.map((name, i) => ({ name, internalIPv4: `198.51.100.${101 + i}`, ready: true, unschedulable: false })));
   let keepalived: FakeKeepalived | undefined;
   if (options.keepalived !== false) {
     keepalived = new FakeKeepalived(dir, paths.pidFile, paths.fifo);
