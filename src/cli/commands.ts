@@ -346,8 +346,9 @@ async function run(command: Command, argv: readonly string[], io: CliIo): Promis
 
 /**
  * The file, under --output-dir, of a namespace's shared objects (the Namespace, the agent ConfigMap).
- * `00-` sorts it before the instances' files (DNS labels), so `kubectl apply -f DIR`, which applies
- * a directory's files in the order of their names, creates the Namespace first.
+ * `00-` sorts it before the instances' files (DNS labels) but those whose names begin with `0`, so
+ * that `kubectl apply -f DIR`, which applies a directory's files in the order of their names, creates
+ * the Namespace first.
  */
 export const namespaceFileName = (namespace: string) => `00-namespace.${namespace}.k8s.yaml`;
 

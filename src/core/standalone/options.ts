@@ -79,9 +79,11 @@ export enum UpdateStrategy {
    */
   ROLLING_UPDATE = 'RollingUpdate',
   /**
-   * A node's pod is replaced only when it is deleted (`kubectl delete pod`, a drain): the operator
-   * decides when each node's VIPs move, e.g. in a maintenance window. Until then, nodes keep running
-   * the pods of the earlier manifests.
+   * A node's pod is replaced only when it is deleted (`kubectl delete pod`; a drain does not evict
+   * DaemonSet pods): the operator decides when each node's VIPs move, e.g. in a maintenance window.
+   * Until then, nodes keep running the pods of the earlier manifests, which mount the earlier
+   * content-hashed ConfigMaps: keep those until every old pod is gone (a GitOps tool that prunes
+   * deletes them at once, and an old pod whose node reboots then cannot start).
    */
   ON_DELETE = 'OnDelete',
 }
