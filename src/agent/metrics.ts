@@ -22,7 +22,7 @@ import type * as PromClient from 'prom-client';
 import { parseCidr } from '../core/address';
 import { AgentSpec } from '../core/agent-spec';
 import { NodePlan, vrrpInstanceName } from '../core/keepalived-conf';
-import { ConfigSource, CONFIG_SOURCES, METRIC, METRICS_PATH, VRRP_STATE_VALUE } from '../core/monitoring/metrics-options';
+import { ConfigSource, CONFIG_SOURCES, METRIC, METRIC_LABELS, METRICS_PATH, VRRP_STATE_VALUE } from '../core/monitoring/metrics-options';
 import { KeepalivedProcess } from './keepalived-process';
 import { Logger } from './node-watch';
 import { NotifyEvent } from './notify-fifo';
@@ -138,7 +138,7 @@ export class AgentMetrics {
     new Gauge({
       name: METRIC.vrrpState,
       help: 'VRRP state of each VIP on this node, as keepalived reported it: 0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT. Absent while keepalived is not running.',
-      labelNames: ['iname', 'intf', 'vrid', 'ip_address'] as const,
+      labelNames: METRIC_LABELS.vip,
       registers,
       collect() {
         this.reset();
@@ -149,33 +149,33 @@ export class AgentMetrics {
         }
       },
     });
-    this.becomeMaster = new Counter({ name: METRIC.becomeMaster, help: 'Times keepalived reported that this node became MASTER of the group (since the agent started).', labelNames: ['iname', 'intf', 'vrid'] as const, registers });
-    this.releaseMaster = new Counter({ name: METRIC.releaseMaster, help: 'Times keepalived reported that this node left MASTER of the group (since the agent started).', labelNames: ['iname', 'intf', 'vrid'] as const, registers });
+    this.becomeMaster = new Counter({ name: METRIC.becomeMaster, help: 'Times keepalived reported that this node became MASTER of the group (since the agent started).', labelNames: METRIC_LABELS.group, registers });
+    this.releaseMaster = new Counter({ name: METRIC.releaseMaster, help: 'Times keepalived reported that this node left MASTER of the group (since the agent started).', labelNames: METRIC_LABELS.group, registers });
     new Gauge({
-      name: METRIC.priority, help: 'The priority of the group in the config the agent rendered for this node.', labelNames: ['iname', 'intf', 'vrid'] as const, registers,
+      name: METRIC.priority, help: 'The priority of the group in the config the agent rendered for this node.', labelNames: METRIC_LABELS.group, registers,
       collect() {
         this.reset();
         for (const g of self.groups.values()) if (g.labels.priority !== undefined) this.set(self.groupLabels(g), g.labels.priority);
       },
     });
     new Gauge({
-      name: METRIC.reportedPriority, help: 'The priority keepalived reported with its last state change of the group (with health-check weights applied).', labelNames: ['iname', 'intf', 'vrid'] as const, registers,
+      name: METRIC.reportedPriority, help: 'The priority keepalived reported with its last state change of the group (with health-check weights applied).', labelNames: METRIC_LABELS.group, registers,
       collect() {
         this.reset();
         if (!up) return;
         for (const g of self.groups.values()) if (g.reportedPriority !== undefined && g.pid === pid) this.set(self.groupLabels(g), g.reportedPriority);
       },
     });
-    this.healthCheck = new Gauge({ name: METRIC.healthCheckUp, help: 'Whether a health check of a group passes on this node (1) or fails (0).', labelNames: ['group', 'check'] as const, registers });
+    this.healthCheck = new Gauge({ name: METRIC.healthCheckUp, help: 'Whether a health check of a group passes on this node (1) or fails (0).', labelNames: METRIC_LABELS.healthCheck, registers });
     new Gauge({
-      name: METRIC.configSource, help: 'Where the node set of the config in effect came from: api, saved (the last set from the API, kept on the node) or static (the spec\'s list); 1 for the current one.', labelNames: ['source'] as const, registers,
+      name: METRIC.configSource, help: 'Where the node set of the config in effect came from: api, saved (the last set from the API, kept on the node) or static (the spec\'s list); 1 for the current one.', labelNames: METRIC_LABELS.configSource, registers,
       collect() {
         this.reset();
         if (self.source === undefined) return;
         for (const s of CONFIG_SOURCES) this.set({ source: s }, s === self.source ? 1 : 0);
       },
     });
-    this.renders = new Counter({ name: METRIC.configRenders, help: 'Configs the agent rendered for this node, by the source of the node set (written or found unchanged).', labelNames: ['source'] as const, registers });
+    this.renders = new Counter({ name: METRIC.configRenders, help: 'Configs the agent rendered for this node, by the source of the node set (written or found unchanged).', labelNames: METRIC_LABELS.configSource, registers });
     this.renderErrors = new Counter({ name: METRIC.configRenderErrors, help: 'Renders that failed (keepalived kept its config).', registers });
     this.reloads = new Counter({ name: METRIC.configReloads, help: 'Reloads of keepalived (SIGHUP) after the agent rewrote its config.', registers });
     this.notifyEvents = new Counter({ name: METRIC.notifyEvents, help: 'State changes read from keepalived\'s notify_fifo for this cluster\'s groups.', registers });
@@ -194,9 +194,9 @@ export class AgentMetrics {
       });
       this.apiWatchErrors = new Counter({ name: METRIC.apiWatchErrors, help: 'Failures of the agent\'s list/watch of the Nodes (each retried with backoff).', registers });
       this.discoveredNodes = new Gauge({ name: METRIC.discoveredNodes, help: 'Nodes in the latest node set from the API.', registers });
-      this.leaseWrites = new Counter({ name: METRIC.leaseWrites, help: 'Writes of a group\'s Lease: operation hold (create, take over, renew) or release; result ok or error.', labelNames: ['group', 'operation', 'result'] as const, registers });
+      this.leaseWrites = new Counter({ name: METRIC.leaseWrites, help: 'Writes of a group\'s Lease: operation hold (create, take over, renew) or release; result ok or error.', labelNames: METRIC_LABELS.leaseWrite, registers });
       new Gauge({
-        name: METRIC.leaseHeld, help: 'Whether this node holds the group\'s Lease (1) or not (0).', labelNames: ['group'] as const, registers,
+        name: METRIC.leaseHeld, help: 'Whether this node holds the group\'s Lease (1) or not (0).', labelNames: METRIC_LABELS.lease, registers,
         collect() {
           this.reset();
           const held = new Set(self.leasesHeld());

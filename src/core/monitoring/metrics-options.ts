@@ -192,6 +192,22 @@ export const METRICS_OPTIONS_FIELDS = knownFields<MetricsOptions>('a field of th
   dashboard: knownFields<DashboardOptions>('a field of the dashboard options', { labels: true, namespace: true }),
 });
 
+/** The labels of the agent's metrics (the PodMonitor adds the target's): which metric has which, see `METRIC`. */
+export const METRIC_LABELS = {
+  /** `vrrpState`: one VIP of a group on its interface. */
+  vip: ['iname', 'intf', 'vrid', 'ip_address'],
+  /** `becomeMaster`, `releaseMaster`, `priority`, `reportedPriority`: a group on its interface. */
+  group: ['iname', 'intf', 'vrid'],
+  /** `healthCheckUp`. */
+  healthCheck: ['group', 'check'],
+  /** `configSource`, `configRenders`. */
+  configSource: ['source'],
+  /** `leaseWrites`. */
+  leaseWrite: ['group', 'operation', 'result'],
+  /** `leaseHeld`. */
+  lease: ['group'],
+} as const;
+
 /** The metric names the agent serves; see the README's metrics table. */
 export const METRIC = {
   // mehdy/keepalived-exporter's names and labels.
@@ -258,7 +274,7 @@ export function metricsPortIssues(path: string, port: unknown, reserved: readonl
  */
 const SERIES_LABELS: readonly string[] = [
   'namespace', CLUSTER_LABEL, NODE_LABEL, 'instance', 'job', 'pod', 'container', 'endpoint', 'service',
-  'iname', 'intf', 'vrid', 'ip_address', 'group', 'check', 'source', 'operation', 'result',
+  ...new Set(Object.values(METRIC_LABELS).flat()),
 ];
 
 /** A Prometheus label name (names starting with `__` are reserved for Prometheus' own use). */
