@@ -24,7 +24,7 @@ export function sharedLabels(extra?: { readonly [key: string]: string }): Record
   return { ...extra, 'app.kubernetes.io/name': 'keepalived', 'app.kubernetes.io/managed-by': 'keepalived-constructs' };
 }
 
-/** The Namespace, labelled for Pod Security `privileged`. */
+/** The Namespace, labelled for Pod Security `privileged` (Kubernetes' and Deckhouse's). */
 export function namespaceManifest(name: string, options: Pick<SharedNamespaceOptions, 'labels' | 'annotations'> = {}): ManifestObject {
   return {
     apiVersion: 'v1',
@@ -37,6 +37,9 @@ export function namespaceManifest(name: string, options: Pick<SharedNamespaceOpt
         'pod-security.kubernetes.io/enforce': 'privileged',
         'pod-security.kubernetes.io/audit': 'privileged',
         'pod-security.kubernetes.io/warn': 'privileged',
+        // Deckhouse enforces Pod Security Standards through its admission-policy-engine (Gatekeeper),
+        // which reads a label of its own (Baseline by default since Deckhouse 1.55), not Kubernetes'.
+        'security.deckhouse.io/pod-policy': 'privileged',
       },
       ...(options.annotations ? { annotations: { ...options.annotations } } : {}),
     },
