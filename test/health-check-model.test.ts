@@ -3,7 +3,7 @@
 // the checks become in the agent's spec.json.
 import { Chart } from 'cdk8s';
 import {
-  AgentSpec, FrontendVips, GatewayPair, hasHealthChecks, HealthAction, HealthCheck, HttpScheme, InterfaceSelector, KeepalivedCluster, Target,
+  AgentSpec, FailoverProfile, FrontendVips, GatewayPair, hasHealthChecks, HealthAction, HealthCheck, HttpScheme, InterfaceSelector, KeepalivedCluster, Target,
 } from '../src/internal';
 import { newChart, synth } from './support/synth';
 
@@ -86,7 +86,48 @@ describe('validation', () => {
   test('lowerPriority(n)', () => {
     expectRule(group(http({ onFailure: HealthAction.lowerPriority(253) })), group(http({ onFailure: HealthAction.lowerPriority(254) })),
       'groups[0].healthChecks[0].onFailure = 254: is not a priority decrease keepalived can apply', 'an integer from 1 to 253');
-    expectRule(group(http({ onFailure: HealthAction.lowerPriority(1) })), group(http({ onFailure: HealthAction.lowerPriority(0.5) })), 'onFailure = 0.5');
+    expectRule(group(http({ onFailure: HealthAction.lowerPriority(27) })), group(http({ onFailure: HealthAction.lowerPriority(0.5) })), 'onFailure = 0.5');
+  });
+
+  test('lowerPriority(n) must drop a failing master below the next node (at equal priority keepalived keeps the VIP)', () => {
+    // GIVEN a node order of two at the default 0.1 s adverts: priorities 250 and 224 (26 apart)
+    expectRule(group(http({ onFailure: HealthAction.lowerPriority(27) })), group(http({ onFailure: HealthAction.lowerPriority(26) })),
+      'groups[0].healthChecks[0].onFailure = 26: lowerPriority(26) leaves a failing master at or above the next node\'s priority for group 203.0.113.10/32 (26 apart)',
+      'lowerPriority(27) or more, or HealthAction.release()');
+    // ... a cluster's check, once, with the widest gap of the groups that follow it (1 s adverts: 3 apart; 0.1 s: 26)
+    const clusterWide = (by: number): Build => (chart) => {
+      const c = new KeepalivedCluster(chart, 'c', {
+        nodeSelector: {}, selectAllNodes: true, target: Target.standalone({ nodeOrder: ['a', 'b', 'c'] }),
+        healthChecks: [http({ onFailure: HealthAction.lowerPriority(by) })],
+      });
+      c.addGroup({ name: 'slow', addresses: [{ address: '203.0.113.10/32' }], advertInterval: 1 });
+      c.addGroup({ name: 'fast', addresses: [{ address: '203.0.113.11/32' }] });
+    };
+    const message = failure(clusterWide(10));
+    expect(message?.match(/onFailure = 10/g)).toHaveLength(1);
+    expect(message).toContain('healthChecks[0].onFailure = 10: lowerPriority(10) leaves a failing master at or above the next node\'s priority for group fast (26 apart)');
+    expect(failure(clusterWide(27))).toBeUndefined();
+    // ... a preferred node (254) leads the first ranked one (250) by 4, more than a rank step at 1 s adverts (3)
+    const preferred = (by: number): Build => (chart) => new GatewayPair(chart, 'gw', {
+      nodeSelector: {}, selectAllNodes: true, target: Target.standalone({ nodeOrder: ['a', 'b'], profile: FailoverProfile.CLASSIC }), preferredNode: 'a',
+      lan: { address: '192.168.42.1/24', interface: InterfaceSelector.name('eth1') }, wan: { address: '203.0.113.1/28', interface: InterfaceSelector.name('eth0') },
+      healthChecks: [http({ onFailure: HealthAction.lowerPriority(by) })],
+    });
+    expect(failure(preferred(4))).toContain('lowerPriority(4) leaves a failing master at or above the next node\'s priority for group gateway (4 apart)');
+    expect(failure(preferred(5))).toBeUndefined();
+  });
+
+  test('with hashed priorities a small lowerPriority(n) is a warning, not an error', () => {
+    const { chart } = newChart();
+    const c = new KeepalivedCluster(chart, 'c', { nodeSelector: {}, selectAllNodes: true, target: Target.standalone() });
+    c.addGroup({ name: 'front', addresses: [{ address: '203.0.113.10/32' }], healthChecks: [http({ onFailure: HealthAction.lowerPriority(100) })] });
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      synth(chart);
+      expect(warn.mock.calls.flat().join('\n')).toMatch(/groups\[0\]\.healthChecks\[0\]\.onFailure = 100: with hashed priorities .* may be up to 247 below the master's, so lowerPriority\(100\) may leave the VIP on a failing node\. Valid: lowerPriority\(248\) or more, a nodeOrder or discovery/);
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   test('onFailure is a HealthAction', () => expectRule(group(http({ onFailure: HealthAction.release() })), group(http({ onFailure: 'release' })),

@@ -42,8 +42,10 @@ export class HealthAction {
    * This node's priority for the group drops by `by` (keepalived `track_file` weight `-by`), so a
    * healthier node with a higher priority takes over (after the master-down interval, and only where
    * `preempt` is on). With every node failing, all drop alike and the addresses stay where they are.
-   * Choose `by` larger than the spread of the nodes' priorities for the group: 3 x (nodes - 1) with a
-   * node order at 1 s adverts, up to 248 with hashing; 250 always moves below every healthy node.
+   * keepalived does not move a group between equal priorities: `by` must put the failing master
+   * strictly below the next node, i.e. exceed one rank step with a node order or discovery (26 at the
+   * default 0.1 s adverts, 3 at 1 s; a preferred node leads by 4): synth checks it. With hashing the
+   * priorities lie anywhere in 2..249: synth warns below 248.
    *
    * @param by 1..253
    */

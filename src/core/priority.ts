@@ -39,7 +39,7 @@ export type PriorityGroup = Pick<AgentGroup, 'name' | 'index' | 'preferredNode'>
  * over (measured: 12 of 30 dead-node failovers). A step that keeps them >= 10 ms apart avoids that,
  * as long as the order leaves room for it.
  */
-export function rankStep(group: PriorityGroup, n: number): number {
+export function rankStep(group: Pick<PriorityGroup, 'advertInterval'>, n: number): number {
   const wanted = Math.ceil((0.01 * 256) / (group.advertInterval ?? 1));
   return Math.max(1, Math.min(Math.floor(PRIORITY_BAND / Math.max(n, 1)), wanted));
 }
@@ -79,6 +79,22 @@ export function priorityOf(spec: PriorityOrder, group: PriorityGroup, nodeName: 
   if (rank >= 0) return TOP_ORDERED_PRIORITY - step * (rank < leaders ? mod(rank - group.index, leaders) : rank);
   const band = PRIORITY_BAND - step * Math.max(n - 1, 0);
   return band >= 1 ? LOWEST_HASHED_PRIORITY + (rendezvousHash(nodeName, group.name) % band) : 1;
+}
+
+/**
+ * The least a failing master's priority must drop (`HealthAction.lowerPriority`) to fall strictly
+ * below the next node's, so that keepalived moves the group: at equal priority a backup does not take
+ * over. With a node order of `nodeCount` nodes (undefined in discovery mode, where the count changes:
+ * the widest gap, two nodes'), one rank step (a preferred node: at least its lead over the first
+ * ranked one); with hashing (`order` undefined), down to the lowest hashed priority.
+ */
+export function leastPriorityDrop(group: Pick<PriorityGroup, 'preferredNode' | 'advertInterval'>, order: { readonly nodeCount?: number } | undefined): number {
+  const preferredLead = group.preferredNode === undefined ? 0 : PREFERRED_PRIORITY - TOP_ORDERED_PRIORITY;
+  if (order === undefined) {
+    const top = group.preferredNode === undefined ? LOWEST_HASHED_PRIORITY + PRIORITY_BAND - 1 : PREFERRED_PRIORITY;
+    return top - LOWEST_HASHED_PRIORITY + 1;
+  }
+  return Math.max(rankStep(group, order.nodeCount ?? 2), preferredLead) + 1;
 }
 
 /** What the node should expect to be for a group, assuming every node in the order is up. */

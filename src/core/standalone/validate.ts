@@ -13,14 +13,15 @@ import {
   MIN_RELOAD_INTERVAL_FLOOR_SECONDS, minReloadIntervalProblem,
 } from '../discovery-limits';
 import { advertIntervalExpected, advertIntervalProblem, AUTH_PASS_EXPECTED, authPasswordProblem, GARP_REFRESH_EXPECTED, garpRefreshProblem, nodeOrderIssues } from '../rules';
-import { MAX_NODE_ORDER } from '../priority';
+import { leastPriorityDrop, MAX_NODE_ORDER } from '../priority';
+import { effectiveHealthChecks, HealthActionKind, HealthCheck } from '../health-check';
 import type { IssueReport } from '../target';
 import { groupNameOf } from './names';
 import {
   ContainerResources, FailoverProfile, ImagePullPolicy, REQUEST_LIMIT_PAIRS, SidecarMode, STANDALONE_OPTIONS_FIELDS, StandaloneOptions, UpdateStrategy, VrrpAuth, VrrpPolicyFlavor,
   VrrpVersion,
 } from './options';
-import { authSelectsVrrpV2, vrrpVersionOf } from './agent-spec-of';
+import { advertIntervalOf, authSelectsVrrpV2, familyOf, vrrpVersionOf } from './agent-spec-of';
 import { DEFAULT_AGENT_IMAGE } from './daemon-set';
 
 export function validateStandaloneOptions(o: StandaloneOptions, report: IssueReport): void {
@@ -264,4 +265,38 @@ export function groupNameIssues(def: ClusterDefinition, vridOf: (groupIndex: num
     }
   });
   return issues;
+}
+
+/**
+ * The `lowerPriority(n)` health checks that may leave a failing master's VIP where it is: `n` at most
+ * the gap to the next node's priority (`leastPriorityDrop`), for the group that follows the check with
+ * the widest gap; each check once. With a node order (or discovery) the gap is known; with hashing it
+ * is any, so these are warnings there (the caller decides).
+ */
+export function priorityDropIssues(def: ClusterDefinition, o: StandaloneOptions): ValidationIssue[] {
+  const ordered = o.nodeOrder !== undefined || o.discovery !== undefined;
+  const worst = new Map<string, { check: HealthCheck; least: number; group: string }>();
+  for (const gdef of def.groups) {
+    const g = gdef.group;
+    const own = g.healthChecks !== undefined;
+    const interval = advertIntervalOf(o, g, vrrpVersionOf(o, familyOf(g)));
+    const least = leastPriorityDrop({ preferredNode: g.preferredNode, advertInterval: interval }, ordered ? { nodeCount: o.nodeOrder?.length } : undefined);
+    effectiveHealthChecks(g, def).forEach((check, i) => {
+      if (!(check instanceof HealthCheck) || check.onFailure.kind !== HealthActionKind.LOWER_PRIORITY) return;
+      const field = `${own ? gdef.fieldOf('healthChecks') : 'healthChecks'}[${i}].onFailure`;
+      const known = worst.get(field);
+      if (known === undefined || least > known.least) worst.set(field, { check, least, group: g.name ?? g.addresses?.[0]?.address ?? '' });
+    });
+  }
+  return [...worst].flatMap(([field, { check, least, group }]) => {
+    const by = check.onFailure.priorityDecrease ?? 0;
+    if (by >= least) return [];
+    return [{
+      path: def.path, field, value: by,
+      problem: ordered
+        ? `lowerPriority(${by}) leaves a failing master at or above the next node's priority for group ${group} (${least - 1} apart), so keepalived keeps the VIP there`
+        : `with hashed priorities (no nodeOrder, no discovery) the next node's priority for group ${group} may be up to ${least - 1} below the master's, so lowerPriority(${by}) may leave the VIP on a failing node`,
+      expected: `lowerPriority(${least}) or more${ordered ? '' : ', a nodeOrder or discovery'}, or HealthAction.release()`,
+    }];
+  });
 }
