@@ -176,6 +176,25 @@ describe('the prober', () => {
     for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(95);
   });
 
+  test('a check that keeps failing says why: after fall probes, and again when the reason changes (at most once an interval)', async () => {
+    // GIVEN a check that never passes (a wrong port, say), whose reason changes after a while
+    const details = ['ECONNREFUSED', 'ECONNREFUSED', 'ECONNREFUSED', 'ECONNREFUSED', 'HTTP 500', 'HTTP 500', 'HTTP 500'];
+    let probes = 0;
+    const prober = new HealthProber({
+      cluster: 'edge', checks: [check({ intervalSeconds: 0.1, timeoutSeconds: 0.1, fall: 3 })], trackDir: mkdtempSync(join(tmp, 'track-')), logger,
+      groupsOf: new Map([['hc0', ['front (release)']]]), failingLogIntervalMs: 250,
+      probe: async (): Promise<ProbeResult> => ({ ok: false, detail: details[Math.min(probes++, details.length - 1)] }),
+    });
+    prober.start();
+    await until('7 probes', () => probes >= 8, 5000);
+    await prober.stop();
+    // THEN one warning after the third failed probe, and one when the reason changed (the interval apart)
+    expect(lines.filter((l) => l.startsWith('warn: '))).toEqual([
+      'warn: health check hc0 (http://127.0.0.1:1/healthz) fails: ECONNREFUSED (3 probes in a row); keepalived acts on the groups: front (release)',
+      expect.stringMatching(/^warn: health check hc0 .* fails: HTTP 500 \([5-7] probes in a row\);/),
+    ]);
+  });
+
   test('an existing track file is the starting state: an agent restart changes nothing', async () => {
     const dir = mkdtempSync(join(tmp, 'track-'));
     writeFileSync(join(dir, 'edge_hc0'), '0\n');

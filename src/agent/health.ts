@@ -276,6 +276,8 @@ export interface HealthProberOptions {
   readonly probeEnv?: ProbeEnvironment;
   /** Test hook: replaces `probeOnce`. */
   readonly probe?: (check: AgentHealthCheck) => Promise<ProbeResult>;
+  /** Test hook: replaces `FAILING_LOG_INTERVAL_MS`. */
+  readonly failingLogIntervalMs?: number;
 }
 
 interface CheckRun {
@@ -286,7 +288,17 @@ interface CheckRun {
   timer?: NodeJS.Timeout;
   /** The state still to be written (a failed write is retried after the next probe). */
   unwritten?: boolean;
+  /** Consecutive failed probes. */
+  failing: number;
+  /** The reason last logged for a check that keeps failing, and when (`FAILING_LOG_INTERVAL_MS`). */
+  logged?: { readonly detail: string; readonly at: number };
 }
+
+/**
+ * How often, at most, a check that keeps failing logs why (when the reason changes): one that never
+ * passed (a wrong port or interface name) would otherwise say nothing after its start-up line.
+ */
+export const FAILING_LOG_INTERVAL_MS = 60_000;
 
 /** Runs every check's probe loop and keeps its track file. */
 export class HealthProber implements HealthStatusSource {
@@ -304,6 +316,7 @@ export class HealthProber implements HealthStatusSource {
         check,
         file,
         hysteresis: new Hysteresis(check.fall, check.rise, healthy),
+        failing: 0,
         status: {
           name: check.name, kind: check.kind, description: describeHealthCheck(check), trackFile: file, healthy,
           groups: options.groupsOf?.get(check.name) ?? [], probes: 0, failedProbes: 0, transitions: 0, written: initial !== undefined,
@@ -363,6 +376,17 @@ export class HealthProber implements HealthStatusSource {
     const log = this.options.logger;
     if (!result.ok && before && !changed) {
       log.debug(`health check ${run.check.name}: probe failed (${run.hysteresis.pending}/${run.check.fall}): ${result.detail}`);
+    }
+    run.failing = result.ok ? 0 : run.failing + 1;
+    if (result.ok) {
+      run.logged = undefined;
+    } else if (changed) {
+      run.logged = { detail: result.detail, at };
+    } else if (!run.hysteresis.healthy && run.failing >= run.check.fall && run.logged?.detail !== result.detail
+      && (run.logged === undefined || at - run.logged.at >= (this.options.failingLogIntervalMs ?? FAILING_LOG_INTERVAL_MS))) {
+      log.warn(`health check ${run.check.name} (${run.status.description}) fails: ${result.detail} (${run.failing} probes in a row); `
+        + `keepalived acts on the groups: ${run.status.groups.join(', ') || 'none'}`);
+      run.logged = { detail: result.detail, at };
     }
     run.status = {
       ...run.status,
