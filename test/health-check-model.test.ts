@@ -46,7 +46,7 @@ describe('validation', () => {
     '[test/c] groups[0].healthChecks[0].intervalSeconds = 0.05: is not a probe interval', '0.1 to 3600'));
 
   test('timeoutSeconds: within the interval', () => expectRule(group(http({ intervalSeconds: 2, timeoutSeconds: 2 })),
-    group(http({ intervalSeconds: 1, timeoutSeconds: 1.5 })), 'groups[0].healthChecks[0].timeoutSeconds = 1.5: is longer than the probe interval'));
+    group(http({ intervalSeconds: 1, timeoutSeconds: 1.5 })), 'groups[0].healthChecks[0].timeoutSeconds = 1.5: is longer than the probe interval: a probe waits for the one before it'));
 
   test('timeoutSeconds: positive', () => expectRule(group(http({ timeoutSeconds: 0.05 })), group(http({ timeoutSeconds: 0 })),
     'groups[0].healthChecks[0].timeoutSeconds = 0: is not a probe timeout'));

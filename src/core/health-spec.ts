@@ -82,7 +82,7 @@ export function timeoutProblem(v: unknown, intervalSeconds: unknown): HealthRule
   const max = isNumber(intervalSeconds) ? intervalSeconds : HEALTH_INTERVAL_RANGE[1];
   if (!isNumber(v) || v < HEALTH_TIMEOUT_MIN || v > max) {
     return {
-      problem: isNumber(v) && v > max ? 'is longer than the probe interval, so probes would overlap' : 'is not a probe timeout',
+      problem: isNumber(v) && v > max ? 'is longer than the probe interval: a probe waits for the one before it, so a slow service would be probed less often than intervalSeconds says' : 'is not a probe timeout',
       expected: `a number of seconds from ${HEALTH_TIMEOUT_MIN} to the interval (${max})`,
     };
   }
