@@ -493,7 +493,34 @@ describe('a namespace\'s shared objects: what can never delete or duplicate them
     new FrontendVips('edge-b', inNamespace('edge-b', '203.0.113.2/32'));
     await registered(a.resources);
     const shared = await namespaceResources(programDomain(), 'kad', { path: 'probe', createNamespace: undefined, agentConfigMap: true, provider: undefined, protect: false });
-    expect(shared.map((r) => [pulumi.resourceName(r), isProtected(r)])).toEqual([['kad-namespace', true], ['kad-agent', true]]);
+    // (the agent ConfigMap is named after its content: a new version replaces it, which protect would block)
+    expect(shared.map((r) => [pulumi.resourceName(r), isProtected(r)])).toEqual([['kad-namespace', true], ['kad-agent', false]]);
+  });
+
+  test('resource options that follow from what an object is: content-named ones never protected; the main object deleted before its replacement; OnDelete not awaited, its spec ConfigMaps kept; the agent ConfigMap after its Namespace', async () => {
+    // GIVEN a protected cluster with OnDelete updates, whose children's options a transformation records
+    const options = new Map<string, pulumi.ResourceOptions>();
+    const record: pulumi.ResourceTransformation = (args) => {
+      options.set(args.name, args.opts);
+      return undefined;
+    };
+    const edge = new FrontendVips('edge', inNamespace('edge', '203.0.113.1/32', { updateStrategy: cdk8s.UpdateStrategy.ON_DELETE }), { protect: true, transformations: [record] });
+    const ns = new KeepalivedNamespace('kad-ns', { name: 'kad' }, { transformations: [record] });
+    await registered([...edge.resources, ...ns.resources]);
+    // THEN the spec ConfigMap (a new name with every change) is not protected, and kept when replaced
+    expect(isProtected(edge.configMap!)).toBe(false);
+    expect(options.get('edge-configmap')).toMatchObject({ protect: false, retainOnDelete: true });
+    // ... the DaemonSet is protected, replaced by deleting first, and its rollout not awaited
+    expect(isProtected(edge.daemonSet!)).toBe(true);
+    expect(options.get('edge-daemonset')).toMatchObject({ deleteBeforeReplace: true });
+    expect(registrations.find((r) => r.name === 'edge-daemonset')!.inputs.metadata.annotations).toEqual({ 'pulumi.com/skipAwait': 'true' });
+    // ... and with the default RollingUpdate neither the annotation nor retainOnDelete
+    const rolling = new FrontendVips('rolling', inNamespace('rolling', '203.0.113.2/32'), { transformations: [record] });
+    await registered(rolling.resources);
+    expect(registrations.find((r) => r.name === 'rolling-daemonset')!.inputs.metadata.annotations).toBeUndefined();
+    expect(options.get('rolling-configmap')?.retainOnDelete).toBeUndefined();
+    // ... and the agent ConfigMap waits for the Namespace
+    expect(options.get('kad-ns-agent')?.dependsOn).toEqual([ns.namespace]);
   });
 
   test.each<[string, () => void]>([

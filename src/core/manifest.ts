@@ -22,9 +22,30 @@ export interface ManifestObject {
 export interface ClusterObject {
   readonly id: string;
   readonly object: ManifestObject;
+  /**
+   * Named after its content: a change of content is a new object and the end of the old one, which
+   * tools that replace objects must be free to do (Pulumi: never protected).
+   */
   readonly contentNamed?: boolean;
   /** The ids of the cluster's objects that must exist before this one (a Calico policy's tier). */
   readonly dependsOn?: readonly string[];
+  /**
+   * Its rollout finishes only when someone replaces its pods (a DaemonSet with `OnDelete`): a tool
+   * must not wait for it (Pulumi: `pulumi.com/skipAwait`).
+   */
+  readonly manualRollout?: boolean;
+  /**
+   * Pods of earlier versions still use it until they are replaced by hand (`OnDelete`): a replaced
+   * version must stay (Pulumi: `retainOnDelete`).
+   */
+  readonly outlivesItsVersion?: boolean;
+  /**
+   * Two of it cannot run side by side, so a replacement (a new name, another namespace, an immutable
+   * field) must remove the old one first: a cluster's KeepalivedInstance (the Deckhouse webhook refuses
+   * a second with the same VRIDs) or DaemonSet (the new pods cannot bind the old ones' host port).
+   * Pulumi: `deleteBeforeReplace`.
+   */
+  readonly exclusive?: boolean;
 }
 
 /** An object without its undefined fields. */

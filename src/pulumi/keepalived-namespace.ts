@@ -59,12 +59,15 @@ export class KeepalivedNamespace extends pulumi.ComponentResource {
     this.name = owner.name;
     if (!owner.implicit) declared(program).set(this.name, this);
     const objects = sharedNamespaceObjects(this.name, owner);
-    const byId = new Map(objects.map(({ id, object }) => {
-      const fields = ['metadata', ...contentFields(object)];
-      const child = id === NAMESPACE_ID ? `${name}-namespace` : `${name}-agent`;
+    const byId = new Map<string, pulumi.CustomResource>();
+    for (const head of objects) {
+      const fields = ['metadata', ...contentFields(head.object)];
+      const child = head.id === NAMESPACE_ID ? `${name}-namespace` : `${name}-agent`;
+      // The agent ConfigMap goes into the Namespace: created after it, deleted before it.
+      const namespace = head.id === NAMESPACE_ID ? undefined : byId.get(NAMESPACE_ID);
       // Built now, the agent ConfigMap's content-made name too: its metadata is all known.
-      return [id, kubernetesObject(child, { id, object }, fields, Promise.resolve(object), { parent: this })];
-    }));
+      byId.set(head.id, kubernetesObject(child, head, fields, Promise.resolve(head.object), { parent: this, ...(namespace ? { dependsOn: [namespace] } : {}) }));
+    }
     this.resources = [...byId.values()];
     this.namespace = byId.get(NAMESPACE_ID) as k8s.core.v1.Namespace | undefined;
     this.agentConfigMap = byId.get(AGENT_CONFIG_MAP_ID) as k8s.core.v1.ConfigMap | undefined;

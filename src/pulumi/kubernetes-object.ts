@@ -47,9 +47,32 @@ export function kubernetesObject(
       : head.contentNamed ? { ...metadata, name: pulumi.output(content.then((object) => object.metadata.name)) }
         : { ...metadata };
   }
+  if (head.manualRollout) {
+    // Its rollout waits for someone to replace the pods: the provider must not wait for it.
+    const meta = args.metadata as Record<string, unknown>;
+    args.metadata = { ...meta, annotations: { ...(meta.annotations as object | undefined), [SKIP_AWAIT_ANNOTATION]: 'true' } };
+  }
+  const options = { ...opts, ...resourceOptionsOf(head) };
   const typed = KUBERNETES_KINDS[`${apiVersion}/${kind}`];
-  if (typed) return new typed(name, args, opts);
-  return new k8s.apiextensions.CustomResource(name, { apiVersion, kind, ...args }, opts);
+  if (typed) return new typed(name, args, options);
+  return new k8s.apiextensions.CustomResource(name, { apiVersion, kind, ...args }, options);
+}
+
+/** pulumi-kubernetes' annotation that stops it from waiting for a resource's rollout. */
+export const SKIP_AWAIT_ANNOTATION = 'pulumi.com/skipAwait';
+
+/**
+ * The resource options that follow from what an object is (see `ClusterObject`): one named after its
+ * content is never protected (a component's `protect` would block the replacement that every change
+ * of its content is, a package upgrade's included), and kept when replaced if it outlives its version;
+ * an exclusive one is deleted before its replacement is created.
+ */
+function resourceOptionsOf(head: ClusterObject): pulumi.CustomResourceOptions {
+  return {
+    ...(head.contentNamed ? { protect: false } : {}),
+    ...(head.outlivesItsVersion ? { retainOnDelete: true } : {}),
+    ...(head.exclusive ? { deleteBeforeReplace: true } : {}),
+  };
 }
 
 

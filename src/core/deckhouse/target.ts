@@ -98,6 +98,6 @@ export class DeckhouseTargetStrategy implements TargetStrategy {
   }
 
   public objects(def: ClusterDefinition, ctx: BuildContext): ClusterObject[] {
-    return [{ id: 'Resource', object: keepalivedInstanceManifest(def, ctx, this.options) }];
+    return [{ id: 'Resource', object: keepalivedInstanceManifest(def, ctx, this.options), exclusive: true }];
   }
 }

@@ -16,7 +16,7 @@ import { agentSpecOf, usesLeases } from './agent-spec-of';
 import { agentConfigMapName, needsAgentConfigMap, specConfigMap } from './config-maps';
 import { daemonSet } from './daemon-set';
 import { namespaceOf, selectorLabels, STANDALONE_NAME_MAX, standaloneLabels, standaloneNames } from './names';
-import { StandaloneOptions } from './options';
+import { StandaloneOptions, UpdateStrategy } from './options';
 import { keepalivedVersionIssues } from './keepalived-version';
 import { vrrpPolicies } from './policies';
 import { discoveryRbac } from './rbac';
@@ -128,13 +128,17 @@ export class StandaloneTargetStrategy implements TargetStrategy {
     const spec = ctx.content(() => agentSpecOf(def, o, ctx.vridOf));
     const configMap = specConfigMap(n.configMapPrefix, n.namespace, labels, spec, o.annotations);
     const secret = authSecret(o, n, meta);
+    // OnDelete: old pods keep mounting the earlier spec ConfigMaps until someone replaces them.
+    const manual = o.updateStrategy === UpdateStrategy.ON_DELETE;
     return definedItems<ClusterObject>([
       { id: 'ServiceAccount', object: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(n.serviceAccount), automountServiceAccountToken: false } },
       ...(o.discovery ? discoveryRbac(n, meta, usesLeases(o), ctx, () => spec!) : []),
       secret ? { id: 'Secret', object: secret } : undefined,
-      { id: 'ConfigMap', object: configMap, contentNamed: true },
+      { id: 'ConfigMap', object: configMap, contentNamed: true, ...(manual ? { outlivesItsVersion: true } : {}) },
       {
         id: 'Resource',
+        exclusive: true,
+        ...(manual ? { manualRollout: true } : {}),
         object: daemonSet(def, o, n, {
           labels,
           annotations: o.annotations,
