@@ -107,6 +107,14 @@ describe('validation', () => {
     expect(message?.match(/onFailure = 10/g)).toHaveLength(1);
     expect(message).toContain('healthChecks[0].onFailure = 10: lowerPriority(10) leaves a failing master at or above the next node\'s priority for group fast (26 apart)');
     expect(failure(clusterWide(27))).toBeUndefined();
+    // ... a static order of ten nodes is 24 apart at 0.1 s adverts; discovery orders however many match (26, two nodes')
+    const tenNodes = Array.from({ length: 10 }, (_, i) => `n${i}`);
+    const ten = (extra: object): Build => (chart) => {
+      const c = new KeepalivedCluster(chart, 'c', { nodeSelector: {}, selectAllNodes: true, target: Target.standalone({ nodeOrder: tenNodes, ...extra }) });
+      c.addGroup({ name: 'front', addresses: [{ address: '203.0.113.10/32' }], healthChecks: [http({ onFailure: HealthAction.lowerPriority(25) })] });
+    };
+    expect(failure(ten({}))).toBeUndefined();
+    expect(failure(ten({ discovery: {} }))).toContain('lowerPriority(25) leaves a failing master at or above the next node\'s priority for group front (26 apart)');
     // ... a preferred node (254) leads the first ranked one (250) by 4, more than a rank step at 1 s adverts (3)
     const preferred = (by: number): Build => (chart) => new GatewayPair(chart, 'gw', {
       nodeSelector: {}, selectAllNodes: true, target: Target.standalone({ nodeOrder: ['a', 'b'], profile: FailoverProfile.CLASSIC }), preferredNode: 'a',

@@ -21,7 +21,7 @@ import { keepalivedVersionIssues } from './keepalived-version';
 import { vrrpPolicies } from './policies';
 import { discoveryRbac } from './rbac';
 import { authSecret, authSecretRef } from './secret';
-import { groupNameIssues, priorityDropIssues, validateStandaloneGroup, validateStandaloneOptions } from './validate';
+import { groupNameIssues, ordersNodes, priorityDropIssues, validateStandaloneGroup, validateStandaloneOptions } from './validate';
 
 /** The opt-in Prometheus Operator objects and the dashboard ConfigMap. */
 function monitoringObjects(o: StandaloneOptions, cluster: MonitoredCluster): ClusterObject[] {
@@ -85,12 +85,7 @@ export class StandaloneTargetStrategy implements TargetStrategy {
   }
 
   public warnings(def: ClusterDefinition): ValidationIssue[] {
-    return this.ordersNodes ? [] : priorityDropIssues(def, this.options);
-  }
-
-  /** Whether the nodes' priorities follow a node order (static, or discovery's), not hashing. */
-  private get ordersNodes(): boolean {
-    return this.options.nodeOrder !== undefined || this.options.discovery !== undefined;
+    return ordersNodes(this.options) ? [] : priorityDropIssues(def, this.options);
   }
 
   public hostPort(): { field: string; port: number } | undefined {
@@ -99,7 +94,7 @@ export class StandaloneTargetStrategy implements TargetStrategy {
   }
 
   public resolvedIssues(def: ClusterDefinition, vridOf: (groupIndex: number) => number | undefined): ValidationIssue[] {
-    return [...groupNameIssues(def, vridOf), ...this.metricsPortClashes(def), ...(this.ordersNodes ? priorityDropIssues(def, this.options) : [])];
+    return [...groupNameIssues(def, vridOf), ...this.metricsPortClashes(def), ...(ordersNodes(this.options) ? priorityDropIssues(def, this.options) : [])];
   }
 
   /** The agent cannot serve metrics on a port that a health check probes on the node (it would probe itself). */

@@ -267,6 +267,11 @@ export function groupNameIssues(def: ClusterDefinition, vridOf: (groupIndex: num
   return issues;
 }
 
+/** Whether the nodes' priorities follow a node order (static, or discovery's), not hashing. */
+export function ordersNodes(o: StandaloneOptions): boolean {
+  return o.nodeOrder !== undefined || o.discovery !== undefined;
+}
+
 /**
  * The `lowerPriority(n)` health checks that may leave a failing master's VIP where it is: `n` at most
  * the gap to the next node's priority (`leastPriorityDrop`), for the group that follows the check with
@@ -274,13 +279,15 @@ export function groupNameIssues(def: ClusterDefinition, vridOf: (groupIndex: num
  * is any, so these are warnings there (the caller decides).
  */
 export function priorityDropIssues(def: ClusterDefinition, o: StandaloneOptions): ValidationIssue[] {
-  const ordered = o.nodeOrder !== undefined || o.discovery !== undefined;
+  const ordered = ordersNodes(o);
+  // Discovery orders every matching node, however many there are: its count is not known here.
+  const order = !ordered ? undefined : { nodeCount: o.discovery === undefined ? o.nodeOrder?.length : undefined };
   const worst = new Map<string, { check: HealthCheck; least: number; group: string }>();
   for (const gdef of def.groups) {
     const g = gdef.group;
     const own = g.healthChecks !== undefined;
     const interval = advertIntervalOf(o, g, vrrpVersionOf(o, familyOf(g)));
-    const least = leastPriorityDrop({ preferredNode: g.preferredNode, advertInterval: interval }, ordered ? { nodeCount: o.nodeOrder?.length } : undefined);
+    const least = leastPriorityDrop({ preferredNode: g.preferredNode, advertInterval: interval }, order);
     effectiveHealthChecks(g, def).forEach((check, i) => {
       if (!(check instanceof HealthCheck) || check.onFailure.kind !== HealthActionKind.LOWER_PRIORITY) return;
       const field = `${own ? gdef.fieldOf('healthChecks') : 'healthChecks'}[${i}].onFailure`;
