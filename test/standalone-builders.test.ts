@@ -85,12 +85,12 @@ describe('policies/calico.ts', () => {
 describe('policies/cilium.ts', () => {
   const policy = (metricsPort?: number) => ciliumPolicy({ ...def('edge'), nodeSelector: { 'node-role.kubernetes.io/edge': '' } }, { name: 'p' }, metricsPort).spec as any;
 
-  test('VRRP between the selected nodes both ways, without switching the hosts to default-deny', () => {
+  test('VRRP on the selected nodes both ways, from and to any address (multicast groups are `world` to Cilium), without switching the hosts to default-deny', () => {
     const spec = policy();
     expect(spec.nodeSelector).toEqual({ matchLabels: { 'node-role.kubernetes.io/edge': '' } });
     expect(spec.enableDefaultDeny).toEqual({ ingress: false, egress: false });
-    expect(spec.ingress).toEqual([{ fromEntities: ['host', 'remote-node'], toPorts: [{ ports: [{ port: '0', protocol: 'VRRP' }] }] }]);
-    expect(spec.egress).toEqual([{ toEntities: ['host', 'remote-node'], toPorts: [{ ports: [{ port: '0', protocol: 'VRRP' }] }] }]);
+    expect(spec.ingress).toEqual([{ fromEntities: ['all'], toPorts: [{ ports: [{ port: '0', protocol: 'VRRP' }] }] }]);
+    expect(spec.egress).toEqual([{ toEntities: ['all'], toPorts: [{ ports: [{ port: '0', protocol: 'VRRP' }] }] }]);
   });
 
   test('with metrics, scrapes of the agent\'s port from the cluster too', () => {

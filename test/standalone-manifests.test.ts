@@ -225,11 +225,11 @@ describe('standalone target', () => {
     expect(calico.spec.tier).toBe('keepalived-edge');
     expect(objects.indexOf(tier)).toBeLessThan(objects.indexOf(calico));
     expect(calico.spec.selector).toBe("node-role.kubernetes.io/edge == ''");
-    expect(calico.spec.ingress).toEqual([
-      { action: 'Allow', protocol: 112, source: { selector: "node-role.kubernetes.io/edge == ''" } },
-      // scrapes of the agents' metrics port, from the cluster's pods and nodes only (not the Internet)
-      { action: 'Allow', protocol: 'TCP', source: { selector: 'all()' }, destination: { ports: [9654] } },
-    ]);
+    // VRRP from any source (an IPv6 group's link-local source and a secondary interface's addresses are
+    // not the addresses Calico expects of a HostEndpoint); nothing else: the metrics port passes on to
+    // the user's tiers (a source selector of all() would match GlobalNetworkSets too, 0.0.0.0/0 among them)
+    expect(calico.spec.ingress).toEqual([{ action: 'Allow', protocol: 112 }]);
+    expect(calico.spec.egress).toEqual([{ action: 'Allow', protocol: 112 }]);
     const cilium = one(objects, 'CiliumClusterwideNetworkPolicy');
     expect(cilium.spec.nodeSelector).toEqual({ matchLabels: { 'node-role.kubernetes.io/edge': '' } });
     expect(cilium.spec.ingress[0].toPorts[0].ports[0].protocol).toBe('VRRP');

@@ -33,12 +33,16 @@ export function calicoTier(metadata: ManifestObject['metadata']): ManifestObject
   return { apiVersion: 'projectcalico.org/v3', kind: 'Tier', metadata, spec: { order: CALICO_TIER_ORDER, defaultAction: 'Pass' } };
 }
 
-/** The policy of the cluster's tier (`metadata.name` is `<tier>.<name>`). */
-export function calicoPolicy(def: ClusterDefinition, tier: string, metadata: ManifestObject['metadata'], metricsPort?: number): ManifestObject {
+/**
+ * The policy of the cluster's tier (`metadata.name` is `<tier>.<name>`): VRRP in and out, from any
+ * source. A source selector would match only the addresses Calico expects of each HostEndpoint (its
+ * node's addresses), not an IPv6 group's link-local source or a group's address on a secondary
+ * interface; keepalived itself drops multicast adverts whose TTL is not 255 (sent from off the link)
+ * and, with unicast, adverts from addresses that are not its peers. Everything else, the agent's
+ * metrics port included, passes on to the next tier as if the policy were not there.
+ */
+export function calicoPolicy(def: ClusterDefinition, tier: string, metadata: ManifestObject['metadata']): ManifestObject {
   const selector = calicoSelector(def.nodeSelector);
-  // Scrapes of the agent's metrics port, from the cluster's own endpoints (pods and nodes: `all()`
-  // matches Calico-controlled endpoints only); from anywhere else they pass on to the next tier.
-  const metrics = metricsPort === undefined ? [] : [{ action: 'Allow', protocol: 'TCP', source: { selector: 'all()' }, destination: { ports: [metricsPort] } }];
   return {
     apiVersion: 'projectcalico.org/v3',
     kind: 'GlobalNetworkPolicy',
@@ -47,7 +51,7 @@ export function calicoPolicy(def: ClusterDefinition, tier: string, metadata: Man
       tier,
       selector,
       types: ['Ingress', 'Egress'],
-      ingress: [{ action: 'Allow', protocol: 112, source: { selector } }, ...metrics],
+      ingress: [{ action: 'Allow', protocol: 112 }],
       egress: [{ action: 'Allow', protocol: 112 }],
     },
   };

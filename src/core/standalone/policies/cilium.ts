@@ -17,8 +17,11 @@ export function ciliumPolicy(def: ClusterDefinition, metadata: ManifestObject['m
       nodeSelector: { matchLabels: { ...def.nodeSelector } },
       // An allow rule must not switch the hosts to default-deny for everything else.
       enableDefaultDeny: { ingress: false, egress: false },
-      ingress: [{ fromEntities: ['host', 'remote-node'], toPorts: vrrp }, ...metrics],
-      egress: [{ toEntities: ['host', 'remote-node'], toPorts: vrrp }],
+      // VRRP from and to any address: multicast adverts go to 224.0.0.18 or ff02::12, which Cilium
+      // counts as `world`, and a group on a secondary interface speaks from addresses that are no
+      // node's. keepalived drops multicast adverts whose TTL is not 255 and unicast ones from non-peers.
+      ingress: [{ fromEntities: ['all'], toPorts: vrrp }, ...metrics],
+      egress: [{ toEntities: ['all'], toPorts: vrrp }],
     },
   };
 }

@@ -20,7 +20,7 @@ export function vrrpPolicies(def: ClusterDefinition, options: StandaloneOptions,
     switch (flavor) {
       case VrrpPolicyFlavor.CALICO: return [
         { id: CALICO_TIER_ID, object: calicoTier(meta(n.calicoTier, true)) },
-        { id: 'CalicoPolicy', object: calicoPolicy(def, n.calicoTier, meta(n.calicoPolicy, true), metricsPortOf(options.metrics)), dependsOn: [CALICO_TIER_ID] },
+        { id: 'CalicoPolicy', object: calicoPolicy(def, n.calicoTier, meta(n.calicoPolicy, true)), dependsOn: [CALICO_TIER_ID] },
       ];
       case VrrpPolicyFlavor.CILIUM: return [{ id: 'CiliumPolicy', object: ciliumPolicy(def, meta(n.clusterPolicy, true), metricsPortOf(options.metrics)) }];
       case VrrpPolicyFlavor.NETWORK_POLICY: return [{ id: 'NetworkPolicy', object: networkPolicy(n.name, options, meta(n.policy)) }];
