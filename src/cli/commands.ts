@@ -13,7 +13,7 @@ import { importProgram } from './import-program';
 import { KeepalivedInstanceInput, readKeepalivedInstance } from './keepalived-instance';
 import { manifestsYaml } from './manifest-yaml';
 import { CliTarget, ModelIssue, modelInstances } from './model';
-import { Diagnostic, displayName, InputFile, locate, parseFile, YamlDocument } from './source';
+import { Diagnostic, displayName, InputFile, locate, MAX_DOCUMENTS, MAX_INPUT_BYTES, parseFile, YamlDocument } from './source';
 
 /** What the CLI reads and writes. */
 export interface CliIo {
@@ -32,12 +32,26 @@ export const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   readStdin: async () => {
+    // At most one byte over the limit: parseFile says the input is too large.
     const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
+    let size = 0;
+    for await (const chunk of process.stdin) {
+      chunks.push(chunk as Buffer);
+      size += (chunk as Buffer).length;
+      if (size > MAX_INPUT_BYTES) break;
+    }
+    return Buffer.concat(chunks).subarray(0, MAX_INPUT_BYTES + 1).toString('utf8');
   },
-  readFile: (file) => fs.readFileSync(file, 'utf8'),
-  listDirectory: (file) => (fs.statSync(file).isDirectory() ? fs.readdirSync(file) : undefined),
+  readFile: readBoundedInput,
+  listDirectory: (file) => {
+    if (!fs.statSync(file).isDirectory()) return undefined;
+    // A directory's entries are its own files: a symbolic link (a pull request's, say) could name any
+    // file of the machine, /proc/self/environ or a device; name such a file itself with -f.
+    return fs.readdirSync(file, { withFileTypes: true }).map((entry) => {
+      if (entry.isSymbolicLink() && /\.ya?ml$/.test(entry.name)) throw new Error(`${path.join(file, entry.name)} is a symbolic link; name the file it points to with -f`);
+      return entry.name;
+    });
+  },
   writeFile: (file, text) => {
     makeDirectories(path.dirname(file));
     fs.writeFileSync(file, text);
@@ -58,6 +72,23 @@ function makeDirectories(dir: string): void {
     if (code !== 'ENOENT' || parent === dir) throw e;
     makeDirectories(parent);
     fs.mkdirSync(dir);
+  }
+}
+
+/**
+ * A file's text, at most one byte over `MAX_INPUT_BYTES` (parseFile says it is too large): a regular
+ * file only, never a device or a FIFO (which would never end, or never open).
+ */
+function readBoundedInput(file: string): string {
+  if (!fs.statSync(file).isFile()) throw new Error('is not a regular file (a device, a FIFO or a socket)');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(MAX_INPUT_BYTES + 1);
+    let size = 0;
+    for (let n = 1; n > 0 && size < buffer.length; size += n) n = fs.readSync(fd, buffer, size, buffer.length - size, null);
+    return buffer.subarray(0, size).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -222,9 +253,9 @@ function check(inputs: readonly InputFile[], target: CliTarget, build: boolean):
   const usable: Array<{ document: YamlDocument; instance: KeepalivedInstanceInput; label: string; prefix: FieldPath }> = [];
   const documents: YamlDocument[] = [];
   for (const input of inputs) {
-    const parsed = parseFile(input);
+    const parsed = parseFile(input, MAX_DOCUMENTS - documents.length);
     diagnostics.push(...parsed.diagnostics);
-    documents.push(...parsed.documents);
+    for (const document of parsed.documents) documents.push(document);
     for (const document of parsed.documents) {
       const items = itemsOf(document.value);
       if (items.length === 0) {

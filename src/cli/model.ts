@@ -126,8 +126,8 @@ export function modelInstances(inputs: readonly ModelInput[], target: CliTarget,
   const domain = new VrrpDomain();
   const byPath = new Map<string, number>();
   const issues: ModelIssue[] = [];
-  // Instances on the same nodes each get an agent metrics port of their own, in the order of their names.
-  const metricsPorts = freeHostPorts(inputs.map(({ instance }) => ({ name: instance.name, nodeSelector: instance.nodeSelector as Record<string, string> })), DEFAULT_METRICS_PORT);
+  // Standalone instances on the same nodes each get an agent metrics port of their own, in the order of their names.
+  const metricsPorts = target.kind !== 'standalone' ? [] : freeHostPorts(inputs.map(({ instance }) => ({ name: instance.name, nodeSelector: instance.nodeSelector as Record<string, string> })), DEFAULT_METRICS_PORT);
   const definitions: ClusterDefinition[] = inputs.map((input, i) => {
     const groups: GroupDefinition[] = input.instance.vrrpInstances.map((g) => ({ group: groupOf(input.instance, g), fieldOf: groupField(g.index) }));
     const def: ClusterDefinition = {

@@ -42,11 +42,17 @@ export interface YamlDocument {
 /** The largest input file we read: far above any real KeepalivedInstance list. */
 export const MAX_INPUT_BYTES = 8 * 1024 * 1024;
 
+/**
+ * The most documents read, in all inputs together: far above any real app (its VRRP groups share the
+ * VRIDs 1..255), and a bound on the work that hostile input can cause.
+ */
+export const MAX_DOCUMENTS = 1024;
+
 /** The display name of an input file. */
 export const displayName = (name: string) => (name === '-' ? '<stdin>' : name);
 
 /** The non-empty documents of a file, and its syntax errors. An empty file is an error. */
-export function parseFile(input: InputFile): { documents: YamlDocument[]; diagnostics: Diagnostic[] } {
+export function parseFile(input: InputFile, maxDocuments = MAX_DOCUMENTS): { documents: YamlDocument[]; diagnostics: Diagnostic[] } {
   const file = displayName(input.name);
   const diagnostics: Diagnostic[] = [];
   const documents: YamlDocument[] = [];
@@ -58,6 +64,10 @@ export function parseFile(input: InputFile): { documents: YamlDocument[]; diagno
   // (logLevel 'error': what the library would print as a warning is this function's to say.)
   const docs = parseAllDocuments(input.text.replace(/^\uFEFF/, ''), { lineCounter: lines, version: '1.1', uniqueKeys: true, customTags: asKubectlReads, logLevel: 'error' });
   for (const doc of docs) {
+    if (documents.length >= maxDocuments) {
+      diagnostics.push({ where: file, position: positionOf(lines, doc.range[0]), message: `has more documents than the ${MAX_DOCUMENTS} read in all; the rest is not read. Valid: at most ${MAX_DOCUMENTS} KeepalivedInstance documents` });
+      break;
+    }
     if (doc.errors.length > 0) {
       for (const error of doc.errors) {
         const [first, ...rest] = error.message.split('\n');
