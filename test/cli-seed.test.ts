@@ -235,6 +235,20 @@ describe('validate', () => {
     expect(bad.stderr).toMatch(/^list\.yaml:\d+:\d+: items\[1\]\.spec\.vrrpInstances\[0\]\.id = 3: VRID 3 is already used by list\.yaml items\[0\] \(spec\.vrrpInstances\[2\]\.id\)/m);
   });
 
+  test('metadata that YAML makes into something else than a map of strings is an error, never dropped: a "__proto__" key, !!set, !!omap', async () => {
+    const withMetadata = (lines: string) => SEEDS['seed-front.yaml'].replace(/^  name: front$/m, `  name: front\n${lines}`);
+    const cases: Array<[string, RegExp]> = [
+      ['  labels:\n    __proto__: x', /^front\.yaml:8:5: metadata\.labels\.__proto__ = "__proto__": is not a valid key/m],
+      ['  annotations: !!set\n    ? example.com/a', /^front\.yaml:8:5: metadata\.annotations is a set \(!!set\)\. Valid: a mapping/m],
+      ['  labels: !!omap\n    - team: net', /^front\.yaml:8:5: metadata\.labels is an ordered map \(!!omap\)\. Valid: a mapping/m],
+    ];
+    for (const [lines, message] of cases) {
+      const run = await cli(['render', '-f', 'front.yaml'], { 'front.yaml': withMetadata(lines) });
+      expect({ lines, status: run.status, stdout: run.stdout }).toEqual({ lines, status: 1, stdout: '' });
+      expect(run.stderr).toMatch(message);
+    }
+  });
+
   test("an instance's labels and annotations are carried: onto the KeepalivedInstance, or onto every standalone object", async () => {
     // GIVEN the front instance with a GitOps tool's label and an annotation, beside kubectl's own
     const front = SEEDS['seed-front.yaml'].replace(/^  name: front$/m, [

@@ -296,6 +296,10 @@ describe('wrong types from plain JavaScript: a message, not a TypeError', () => 
       'target.podLabels["app.kubernetes.io/instance"] = "x": is a label the package sets itself, to "front"'],
     ['a label the package sets on the Namespace', (chart) => new KeepalivedNamespace(chart, 'front', { labels: { 'pod-security.kubernetes.io/warn': 'baseline' } }),
       'labels["pod-security.kubernetes.io/warn"] = "baseline": is a label the package sets itself, to "privileged"'],
+    ['labels as a Map (no keys of its own: it would read as none)', standalone({ labels: new Map([['team', 'net']]) }), 'target.labels = (a Map of 1): is not a map of labels'],
+    ['annotations as a Set (YAML\'s !!set)', standalone({ annotations: new Set(['a']) }), 'target.annotations = (a Set of 1): is not a map of annotations'],
+    ['a label key "__proto__" from JSON (an assignment would drop it)', standalone(JSON.parse('{"podLabels": {"__proto__": "x"}}')),
+      'target.podLabels["__proto__"] = "__proto__": is not a valid key'],
   ])('%s', (_, bad, message) => {
     const found = failure(bad);
     expect(found).toContain(`[test/front] ${message}`);

@@ -13,7 +13,7 @@ import { importProgram } from './import-program';
 import { KeepalivedInstanceInput, readKeepalivedInstance } from './keepalived-instance';
 import { manifestsYaml } from './manifest-yaml';
 import { CliTarget, ModelIssue, modelInstances } from './model';
-import { Diagnostic, displayName, InputFile, locate, MAX_DOCUMENTS, MAX_INPUT_BYTES, parseFile, YamlDocument } from './source';
+import { decodeInput, Diagnostic, displayName, InputFile, locate, MAX_DOCUMENTS, MAX_INPUT_BYTES, parseFile, YamlDocument } from './source';
 
 /** What the CLI reads and writes. */
 export interface CliIo {
@@ -40,7 +40,7 @@ export const processIo: CliIo = {
       size += (chunk as Buffer).length;
       if (size > MAX_INPUT_BYTES) break;
     }
-    return Buffer.concat(chunks).subarray(0, MAX_INPUT_BYTES + 1).toString('utf8');
+    return decodeInput(Buffer.concat(chunks).subarray(0, MAX_INPUT_BYTES + 1));
   },
   readFile: readBoundedInput,
   listDirectory: (file) => {
@@ -86,7 +86,7 @@ function readBoundedInput(file: string): string {
     const buffer = Buffer.alloc(MAX_INPUT_BYTES + 1);
     let size = 0;
     for (let n = 1; n > 0 && size < buffer.length; size += n) n = fs.readSync(fd, buffer, size, buffer.length - size, null);
-    return buffer.subarray(0, size).toString('utf8');
+    return decodeInput(buffer.subarray(0, size));
   } finally {
     fs.closeSync(fd);
   }
@@ -202,7 +202,11 @@ async function readInputs(names: readonly string[], io: CliIo): Promise<InputFil
     if (seen.has(name)) throw new UsageError(`${displayName(name)} is named twice`);
     seen.add(name);
     if (name === '-') {
-      inputs.push({ name, text: await io.readStdin() });
+      try {
+        inputs.push({ name, text: await io.readStdin() });
+      } catch (e) {
+        throw new UsageError(`cannot read ${displayName(name)}: ${(e as Error).message}`);
+      }
       continue;
     }
     let entries: string[] | undefined;

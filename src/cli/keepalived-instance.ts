@@ -73,7 +73,8 @@ const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 const TOLERATION_FIELDS = ['key', 'operator', 'value', 'effect', 'tolerationSeconds'];
 
 /** A value in a message: its kind, and a scalar's text, cut short (input may be anything, a secret too). */
-const typeName = (v: unknown) => (v === null || v === undefined ? 'empty' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : `the ${typeof v} ${shortText(JSON.stringify(v))}`);
+const typeName = (v: unknown) => (v === null || v === undefined ? 'empty' : Array.isArray(v) ? 'a list' : v instanceof Set ? 'a set (!!set)'
+  : v instanceof Map ? 'an ordered map (!!omap)' : typeof v === 'object' ? 'a mapping' : `the ${typeof v} ${shortText(JSON.stringify(v))}`);
 const shortText = (text: string) => (text.length <= 80 ? text : `${text.slice(0, 60)}…" (${text.length} characters)`);
 
 /**

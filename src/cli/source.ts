@@ -48,6 +48,43 @@ export const MAX_INPUT_BYTES = 8 * 1024 * 1024;
  */
 export const MAX_DOCUMENTS = 1024;
 
+/**
+ * An input file's bytes as text: UTF-8, or UTF-16 after its byte-order mark (Windows PowerShell 5's
+ * `>` writes that), as kubectl reads them. Bytes that are no UTF-8 are an error that says where: a
+ * replacement character in their place would read as part of a name or an address.
+ */
+export function decodeInput(bytes: Uint8Array): string {
+  // Too large to read (parseFile says so): cut anywhere, perhaps inside a character.
+  if (bytes.length > MAX_INPUT_BYTES) return new TextDecoder('utf-8').decode(bytes);
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2));
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    const before = new TextDecoder('utf-8').decode(bytes.subarray(0, at)).split('\n');
+    throw new Error(`is not UTF-8 text: line ${before.length}, column ${before[before.length - 1].length + 1} has the byte 0x${bytes[at].toString(16).padStart(2, '0')}. Valid: YAML in UTF-8 (or UTF-16 with a byte-order mark)`);
+  }
+}
+
+/** Where the first byte stands that does not begin or continue a UTF-8 character. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let at = 0;
+  while (at < bytes.length) {
+    const lead = bytes[at];
+    const length = lead < 0x80 ? 1 : lead >= 0xc2 && lead < 0xe0 ? 2 : lead >= 0xe0 && lead < 0xf0 ? 3 : lead >= 0xf0 && lead < 0xf5 ? 4 : 0;
+    if (length === 0 || at + length > bytes.length) return at;
+    try {
+      decoder.decode(bytes.subarray(at, at + length));
+    } catch {
+      return at;
+    }
+    at += length;
+  }
+  return at;
+}
+
 /** The display name of an input file. */
 export const displayName = (name: string) => (name === '-' ? '<stdin>' : name);
 

@@ -30,6 +30,9 @@ export function showValue(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (isPulumiOutput(value)) return `(${PULUMI_OUTPUT})`;
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  // (JSON shows both as {}, which reads as an empty map.)
+  if (value instanceof Map) return `(a Map of ${value.size})`;
+  if (value instanceof Set) return `(a Set of ${value.size})`;
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {

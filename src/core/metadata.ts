@@ -34,11 +34,22 @@ export function isLabelValue(value: unknown): value is string {
 }
 
 /**
- * Whether `value` is an object of keys and values (not null, not an array, not a Pulumi Output, whose
- * fields are Pulumi's): a map, in YAML's words.
+ * Whether `value` is an object of keys and values, as an object literal, `JSON.parse` or a YAML map
+ * make it: a map, in YAML's words. Not null, an array, a Pulumi Output (whose fields are Pulumi's), nor
+ * any other class's instance: a `Map` or a `Set` (YAML's `!!omap`, `!!set`) has no keys of its own, and
+ * would read as empty.
  */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !isPulumiOutput(value);
+  return typeof value === 'object' && value !== null && isLiteral(value) && !isPulumiOutput(value);
+}
+
+/**
+ * Whether an object is as a literal makes it: its prototype is Object.prototype (of any realm: a vm
+ * context's, jest's), which has no prototype of its own, or it has none.
+ */
+function isLiteral(value: object): boolean {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === null || Object.getPrototypeOf(prototype) === null;
 }
 
 /**
@@ -57,13 +68,17 @@ export function snapshotOf<T>(value: T, copies = new Map<object, unknown>()): T 
     for (const item of value) list.push(snapshotOf(item, copies));
     return list as T;
   }
-  // An object as a literal makes it has Object.prototype (of any realm: a vm context's, jest's), which
-  // has no prototype of its own, or none; a class's instance (a Pulumi Output too) is kept.
-  const prototype: unknown = Object.getPrototypeOf(value);
-  if (prototype !== null && Object.getPrototypeOf(prototype) !== null) return value;
+  // A class's instance (a Pulumi Output too) is kept.
+  if (!isLiteral(value)) return value;
   const copy: Record<string, unknown> = {};
   copies.set(value, copy);
-  for (const key of Object.keys(value)) copy[key] = snapshotOf((value as Record<string, unknown>)[key], copies);
+  for (const key of Object.keys(value)) {
+    const item = snapshotOf((value as Record<string, unknown>)[key], copies);
+    // `JSON.parse` and YAML make "__proto__" a key of its own; an assignment would set the copy's
+    // prototype instead (or nothing), and the key would vanish unchecked.
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true, configurable: true });
+    else copy[key] = item;
+  }
   return copy as T;
 }
 
