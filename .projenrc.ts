@@ -106,8 +106,12 @@ project.package.addField('exports', {
   './pulumi': { types: './lib/pulumi/index.d.ts', default: './lib/pulumi/index.js' },
   './package.json': './package.json',
 });
-// For TypeScript consumers on `moduleResolution: node`, which ignores `exports`.
-project.package.addField('typesVersions', { '*': { pulumi: ['lib/pulumi/index.d.ts'] } });
+// For TypeScript consumers on `moduleResolution: node` (cdk8s init's tsconfig), which ignores `exports`:
+// the two entry points, and no deep import (`keepalived-constructs/lib/core` type-checked there, then
+// failed at run time, since `exports` has no such path).
+project.package.addField('typesVersions', {
+  '*': { 'pulumi': ['lib/pulumi/index.d.ts'], 'lib/index.d.ts': ['lib/index.d.ts'], '*': ['no-deep-imports: use keepalived-constructs or keepalived-constructs/pulumi'] },
+});
 
 // The node agent is bundled into one dependency-free file that the standalone ConfigMap carries.
 const bundleAgent = project.addTask('bundle:agent', {

@@ -217,7 +217,7 @@ describe('objects resolved in any order', () => {
     const builds = new Map<string, number>();
     for (const id of ['a', 'b', 'c']) {
       const target = Target.standalone({ metrics: { dashboard: true } });
-      const strategy = target.strategy;
+      const strategy = target._strategy;
       const objects = strategy.objects.bind(strategy);
       strategy.objects = (def, ctx) => { builds.set(id, (builds.get(id) ?? 0) + 1); return objects(def, ctx); };
       new FrontendVips(chart, id, { nodeSelector: nodesOf(id), addresses: [`203.0.113.${id.charCodeAt(0)}/32`], target });
@@ -270,6 +270,22 @@ describe('the Namespace and the agent ConfigMap belong to no cluster', () => {
     const objects = shared(synth(chart));
     expect(objects.map((o) => [o.kind, o.metadata.labels.team])).toEqual([['Namespace', 'netops'], ['ConfigMap', 'netops']]);
     expect(chart.node.tryFindChild('KeepalivedNamespace-keepalived')).toBeUndefined();
+  });
+
+  test('a KeepalivedNamespace declared after the program took an implicit owner\'s object is an error: the object (and its patches) would be lost', () => {
+    for (const take of [(c: any) => c.namespace.namespace, (c: any) => c.namespace.agentConfigMap]) {
+      const chart = new Chart(Testing.app(), 'c');
+      const edge = cluster(chart, 'a', '203.0.113.1/32');
+      // GIVEN a label on the implicit owner's object, taken through the cluster
+      (take(edge) as ApiObject).metadata.addLabel('team', 'net');
+      // THEN declaring the namespace now names both owners and says what to do
+      expect(() => new KeepalivedNamespace(chart, 'ns', { name: 'keepalived' })).toThrow(
+        /^\[c\/ns\] name = "keepalived": would replace c\/KeepalivedNamespace-keepalived, .* whose (Namespace|agent ConfigMap) object the program has already taken .*Valid: this KeepalivedNamespace declared before/);
+    }
+    // ... reading the cluster's owner without taking an object is no error
+    const chart = new Chart(Testing.app(), 'c');
+    expect(cluster(chart, 'a', '203.0.113.1/32').namespace).toBeDefined();
+    expect(() => new KeepalivedNamespace(chart, 'ns', { name: 'keepalived' })).not.toThrow();
   });
 
   test('clusters that disagree on whether the namespace exists need an explicit owner, whichever comes first', () => {

@@ -263,9 +263,9 @@ describe('the agent spec', () => {
 
 describe('HealthAction', () => {
   test('release is the default; weights', () => {
-    expect(http().onFailure.trackWeight).toBe(0);
-    expect(HealthAction.release().trackWeight).toBe(0);
-    expect(HealthAction.lowerPriority(30).trackWeight).toBe(-30);
+    expect(http().onFailure._trackWeight).toBe(0);
+    expect(HealthAction.release()._trackWeight).toBe(0);
+    expect(HealthAction.lowerPriority(30)._trackWeight).toBe(-30);
     expect(String(HealthAction.lowerPriority(30))).toBe('lowerPriority(30)');
   });
 });

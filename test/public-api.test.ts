@@ -67,11 +67,14 @@ test('package.json exposes only the two entry points (and the CLI)', () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8'));
   expect(Object.keys(pkg.exports)).toEqual(['.', './pulumi', './package.json']);
   expect(pkg.bin).toEqual({ 'keepalived-constructs': 'lib/cli/main.js' });
+  // TypeScript on moduleResolution node ignores exports: typesVersions maps the two entry points, and
+  // every other path to nothing (a deep import would type-check, then fail at run time).
+  expect(pkg.typesVersions).toEqual({ '*': { 'pulumi': ['lib/pulumi/index.d.ts'], 'lib/index.d.ts': ['lib/index.d.ts'], '*': [expect.stringMatching(/^no-deep-imports/)] } });
 });
 
 // jsii (which takes cdk8s libraries to Python, Go, Java and .NET) accepts no literal types, tuples,
-// function types, anonymous object types or type aliases on the public surface, and every public
-// type must be exported. Every type reachable from both entry points (props, classes' public and
+// function types, anonymous object types, readonly arrays or type aliases on the public surface, and
+// every public type must be exported. Every type reachable from both entry points (props, classes' public and
 // protected members, parameters and results) is walked with the type checker; `_`-prefixed members
 // are internal (`@internal`, stripped from the declarations), as jsii requires.
 test('the public surface is jsii-shaped: every reachable type exported and named, no literals, tuples or functions', () => {
@@ -96,6 +99,7 @@ test('the public surface is jsii-shaped: every reachable type exported and named
   const checkType = (type: ts.TypeNode | undefined, owner: string) => {
     const visit = (n: ts.Node): void => {
       const offence = ts.isLiteralTypeNode(n) ? 'a literal type' : ts.isTupleTypeNode(n) ? 'a tuple' : ts.isFunctionTypeNode(n) ? 'a function type'
+        : ts.isTypeOperatorNode(n) && n.operator === ts.SyntaxKind.ReadonlyKeyword ? 'a readonly array'
         : ts.isTypeLiteralNode(n) && !(n.members.length === 1 && ts.isIndexSignatureDeclaration(n.members[0])) ? 'an anonymous object type' : undefined;
       if (offence) offenders.push(`${where(n)} ${owner}: ${offence}`);
       if (ts.isTypeReferenceNode(n)) {
@@ -119,10 +123,24 @@ test('the public surface is jsii-shaped: every reachable type exported and named
       if (!ours(declaration)) continue;
       if (ts.isTypeAliasDeclaration(declaration)) offenders.push(`${where(declaration)} ${symbol.name}: a type alias`);
       if (!ts.isInterfaceDeclaration(declaration) && !ts.isClassDeclaration(declaration)) continue;
-      for (const member of declaration.members as ts.NodeArray<ts.ClassElement | ts.TypeElement>) {
+      // The types a class or an interface extends are public too.
+      for (const clause of declaration.heritageClauses ?? []) for (const base of clause.types) checkType(base, `${symbol.name} extends`);
+      // A constructor's parameter properties are members, a private constructor's too.
+      const parameterProperties = declaration.members.filter(ts.isConstructorDeclaration)
+        .flatMap((c) => c.parameters.filter((p) => ts.getCombinedModifierFlags(p) & (ts.ModifierFlags.Public | ts.ModifierFlags.Protected | ts.ModifierFlags.Readonly)));
+      for (const member of [...declaration.members as ts.NodeArray<ts.ClassElement | ts.TypeElement>, ...parameterProperties]) {
         const name = member.name?.getText() ?? 'constructor';
         const modifiers = ts.getCombinedModifierFlags(member as ts.Declaration);
+        // jsii: a member is `@internal` exactly when its name starts with `_`.
+        const internal = ts.getJSDocTags(member).some((t) => t.tagName.text === 'internal');
+        if (!(modifiers & ts.ModifierFlags.Private) && internal !== name.startsWith('_') && !name.startsWith('__pulumi')) {
+          offenders.push(`${where(member)} ${symbol.name}.${name}: ${internal ? '@internal without a _ prefix' : 'a _ prefix without @internal'}`);
+        }
         if (modifiers & ts.ModifierFlags.Private || name.startsWith('_') || name.startsWith('#')) continue;
+        if (ts.isParameter(member)) {
+          checkType(member.type, `${symbol.name}.${name}`);
+          continue;
+        }
         const owner = `${symbol.name}.${name}`;
         if (ts.isPropertySignature(member) || ts.isPropertyDeclaration(member)) {
           checkType(member.type, owner);

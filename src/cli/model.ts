@@ -177,8 +177,8 @@ export function modelInstances(inputs: readonly ModelInput[], target: CliTarget,
   });
   for (const issue of domain.resolve().issues) locateIssue(byPath.get(issue.path), issue);
   if (issues.length > 0 || !build) return { issues, warnings, manifests: [], shared: [] };
-  const namespace = definitions[0]?.target.strategy.namespace;
-  const shared = namespace === undefined ? [] : sharedNamespaceObjects(namespace, { createNamespace: true, agentConfigMap: definitions.some((d) => d.target.strategy.needsAgentConfigMap) }).map((o) => o.object);
+  const namespace = definitions[0]?.target._strategy.namespace;
+  const shared = namespace === undefined ? [] : sharedNamespaceObjects(namespace, { createNamespace: true, agentConfigMap: definitions.some((d) => d.target._strategy.needsAgentConfigMap) }).map((o) => o.object);
   return { issues, warnings, shared, manifests: definitions.map((def) => clusterObjects(def, domain).map((o) => o.object)) };
 }
 

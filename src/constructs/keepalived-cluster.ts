@@ -87,10 +87,10 @@ export class KeepalivedCluster extends Construct {
       },
     });
 
-    const namespace = this.target.strategy.namespace;
+    const namespace = this.target._strategy.namespace;
     if (namespace !== undefined) {
       // The namespace's owner also sees to it that its objects come before the cluster's.
-      KeepalivedNamespace._forCluster(this, namespace, this.target.standaloneOptions?.createNamespace, this.target.strategy.needsAgentConfigMap);
+      KeepalivedNamespace._forCluster(this, namespace, this.target.standaloneOptions?.createNamespace, this.target._strategy.needsAgentConfigMap);
       this.node.addValidation({
         validate: () => {
           const problem = KeepalivedNamespace._of(this, namespace)?._problemFor(this);
@@ -119,7 +119,7 @@ export class KeepalivedCluster extends Construct {
 
   /** The namespace's owner of the Namespace and the agent ConfigMap (standalone target). */
   public get namespace(): KeepalivedNamespace | undefined {
-    const namespace = this.target.strategy.namespace;
+    const namespace = this.target._strategy.namespace;
     return namespace === undefined ? undefined : KeepalivedNamespace._of(this, namespace);
   }
 
@@ -129,7 +129,7 @@ export class KeepalivedCluster extends Construct {
   }
 
   /** The groups declared so far. */
-  public get groups(): readonly VrrpGroup[] {
+  public get groups(): VrrpGroup[] {
     return this.definition.groups.map((g) => g.group);
   }
 
@@ -145,7 +145,7 @@ export class KeepalivedCluster extends Construct {
   /** A chart namespace that differs from the standalone target's, which the objects live in. */
   private chartNamespaceWarnings(): ValidationIssue[] {
     const chart = Chart.of(this).namespace;
-    const namespace = this.target.strategy.namespace;
+    const namespace = this.target._strategy.namespace;
     if (chart === undefined || namespace === undefined || chart === namespace) return [];
     return [{
       path: this.node.path, field: 'target.namespace', value: namespace,

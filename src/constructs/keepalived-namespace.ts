@@ -1,7 +1,7 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import {
-  AGENT_CONFIG_MAP_ID, declareNamespace, DEFAULT_NAMESPACE, ImplicitNamespaceOptions, implicitNamespaceOptions, KeepalivedNamespaceProps, NAMESPACE_ID, NamespaceOwner,
+  AGENT_CONFIG_MAP_ID, declareNamespace, DEFAULT_NAMESPACE, ImplicitNamespaceOptions, implicitNamespaceOptions, KeepalivedConfigError, KeepalivedNamespaceProps, NAMESPACE_ID, NamespaceOwner,
   NamespaceUse, sharedNamespaceObjects, withNamespaceUse,
 } from '../core';
 import { domainOf, validateInDomain } from './domain';
@@ -74,9 +74,13 @@ export class KeepalivedNamespace extends Construct {
   /** The namespace's name. */
   public readonly name: string;
 
-  /** The Namespace object, unless `createNamespace` is false. */
+  /**
+   * The Namespace object, unless `createNamespace` is false. An implicit owner's (read through a
+   * cluster's `namespace`) is final only if no `KeepalivedNamespace` of the same name is declared
+   * afterwards: that one would replace it, so declaring one then is an error.
+   */
   public get namespace(): ApiObject | undefined {
-    return this.node.tryFindChild(NAMESPACE_ID) as ApiObject | undefined;
+    return this.handOut(NAMESPACE_ID, 'Namespace');
   }
 
   /**
@@ -84,11 +88,13 @@ export class KeepalivedNamespace extends Construct {
    * when every cluster in it has the agent in its image.
    */
   public get agentConfigMap(): ApiObject | undefined {
-    return this.node.tryFindChild(AGENT_CONFIG_MAP_ID) as ApiObject | undefined;
+    return this.handOut(AGENT_CONFIG_MAP_ID, 'agent ConfigMap');
   }
 
   private owner: NamespaceOwner;
   private readonly implicit: boolean;
+  /** The object of an implicit owner that the program took (and may have patched or labelled), if any. */
+  private handedOut?: string;
 
   constructor(scope: Construct, id: string, props: KeepalivedNamespaceProps = {}) {
     super(scope, id);
@@ -98,6 +104,14 @@ export class KeepalivedNamespace extends Construct {
     owners.set(this.node.root, byName);
     const implicit = byName.get(name);
     if (implicit?.implicit) {
+      if (implicit.handedOut) {
+        throw new KeepalivedConfigError([{
+          path: this.node.path, field: 'name', value: name,
+          problem: `would replace ${implicit.node.path}, the owner that the namespace's clusters made, whose ${implicit.handedOut} object the program has already taken `
+            + '(through a cluster\'s namespace): its labels, annotations and patches would be lost',
+          expected: 'this KeepalivedNamespace declared before the program reads a cluster\'s namespace objects',
+        }]);
+      }
       // A namespace declared after its clusters replaces the owner they made implicitly, and what they
       // depended on (the replaced owner would still order the charts, into a cycle if it sat in another).
       for (const cluster of clusters.get(this.node.root)?.get(name) ?? []) cluster.node.removeDependency(implicit);
@@ -125,6 +139,13 @@ export class KeepalivedNamespace extends Construct {
    */
   private comeBefore(cluster: IConstruct, created = false): void {
     if (Chart.of(cluster) !== Chart.of(this) || precedes(cluster, this, created)) cluster.node.addDependency(this);
+  }
+
+  /** A shared object, noted as taken when this owner is implicit (a later declared one would replace it). */
+  private handOut(id: string, what: string): ApiObject | undefined {
+    const object = this.node.tryFindChild(id) as ApiObject | undefined;
+    if (object && this.implicit) this.handedOut ??= what;
+    return object;
   }
 
   /** Emits the shared objects that the owner wants and that are not emitted yet; removes the others. */

@@ -11,11 +11,11 @@ import { domainOf, validateInDomain } from './domain';
  */
 export class ReservedVrids extends Construct {
   /** The reserved VRIDs. */
-  public readonly ids: readonly number[];
+  public readonly ids: number[];
 
   constructor(scope: Construct, id: string, props: ReservedVridsProps) {
     super(scope, id);
-    this.ids = declareReservation(domainOf(this), this.node.path, props);
+    this.ids = [...declareReservation(domainOf(this), this.node.path, props)];
     validateInDomain(this);
   }
 }

@@ -193,5 +193,5 @@ export function declareNamespace(domain: VrrpDomain, path: string, given: Keepal
 
 /** Props that are valid but probably not what the user meant, to print as warnings at synth. */
 export function warningsOf(cluster: ClusterDefinition): ValidationIssue[] {
-  return cluster.target.strategy.warnings(cluster);
+  return cluster.target._strategy.warnings(cluster);
 }

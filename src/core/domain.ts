@@ -80,7 +80,7 @@ export class VrrpDomain {
       index.set(def, claims.length);
       // The key is what both frameworks share (the name and where it is unique), not the construct
       // path: the same props give the same VRIDs in cdk8s and in Pulumi.
-      const scope = `${def.target.strategy.nameScope}/${clusterName(def)}`;
+      const scope = `${def.target._strategy.nameScope}/${clusterName(def)}`;
       def.groups.forEach((g, i) => claims.push({
         owner: def.path,
         field: g.fieldOf('id'),
@@ -96,7 +96,7 @@ export class VrrpDomain {
     };
     const issues = [
       ...reservationIssues, ...allocation.issues, ...this.checkAddresses(), ...this.checkNames(), ...this.checkNamespaces(), ...this.checkHostPorts(),
-      ...this.clusters.flatMap((def) => def.target.strategy.resolvedIssues(def, (i) => vridOf(def, i))),
+      ...this.clusters.flatMap((def) => def.target._strategy.resolvedIssues(def, (i) => vridOf(def, i))),
     ];
     return { vridOf, issues };
   }
@@ -150,7 +150,7 @@ export class VrrpDomain {
     for (const def of this.clusters) {
       const name = clusterName(def);
       const field = def.name === undefined ? 'name (derived from the construct id)' : 'name';
-      const scope = def.target.strategy.nameScope;
+      const scope = def.target._strategy.nameScope;
       const key = `${scope}/${name}`;
       const other = seen.get(key);
       if (other) {
@@ -188,7 +188,7 @@ export class VrrpDomain {
     const issues: ValidationIssue[] = [];
     const byPort = new Map<number, ClusterDefinition[]>();
     for (const def of this.clusters) {
-      const listens = def.target.strategy.hostPort(def);
+      const listens = def.target._strategy.hostPort(def);
       if (!listens) continue;
       let others = byPort.get(listens.port);
       if (!others) byPort.set(listens.port, others = []);
@@ -216,7 +216,7 @@ export class VrrpDomain {
     const issues: ValidationIssue[] = [];
     const uses = new Map<string, NamespaceUse[]>();
     for (const def of this.clusters) {
-      const ns = def.target.strategy.namespace;
+      const ns = def.target._strategy.namespace;
       if (ns === undefined || !this.namespaceOwner(ns)?.implicit) continue;
       let nsUses = uses.get(ns);
       if (!nsUses) uses.set(ns, nsUses = []);
@@ -229,7 +229,7 @@ export class VrrpDomain {
       issues.push(...found);
     }
     for (const def of this.clusters) {
-      const ns = def.target.strategy.namespace;
+      const ns = def.target._strategy.namespace;
       const wanted = def.target.standaloneOptions?.createNamespace;
       const owner = ns === undefined ? undefined : this.namespaceOwner(ns);
       if (!owner) continue;
@@ -243,7 +243,7 @@ export class VrrpDomain {
           expected: `omit createNamespace (the owner decides), or set it to ${owner.createNamespace}${owner.implicit ? `, or ${declareOwner}` : ''}`,
         });
       }
-      if (!owner.agentConfigMap && def.target.strategy.needsAgentConfigMap) {
+      if (!owner.agentConfigMap && def.target._strategy.needsAgentConfigMap) {
         issues.push({
           path: def.path, field: 'target.images.agentInImage', value: def.target.standaloneOptions?.images?.agentInImage ?? false,
           problem: `namespace ${ns} is owned by ${ownedBy}, which emits no agent ConfigMap, and this cluster's pods mount it`,

@@ -53,15 +53,15 @@ export function describeIssueAt(issue: ValidationIssue): string {
 /** Thrown for input that would produce a manifest the cluster or the node would reject. */
 export class KeepalivedConfigError extends Error {
   /** Every issue, one per problem. */
-  public readonly issues!: readonly ValidationIssue[];
+  public readonly issues!: ValidationIssue[];
 
-  constructor(issues: readonly ValidationIssue[]) {
+  constructor(issues: ValidationIssue[]) {
     super(issues.map(describeIssueAt).join('\n'));
     this.name = 'KeepalivedConfigError';
     // Printed uncaught (by node, ts-node, cdk8s or Pulumi), an error shows its stack and its own
     // enumerable fields: the message already names the construct, the field and the value, so each
     // problem prints once, as the README shows it, and nothing else.
-    Object.defineProperty(this, 'issues', { value: issues, enumerable: false });
+    Object.defineProperty(this, 'issues', { value: [...issues], enumerable: false });
     asUserError(this);
   }
 }
@@ -80,5 +80,5 @@ export function asUserError<T extends Error>(error: T): T {
 
 /** Throws a KeepalivedConfigError when there are issues. */
 export function throwIfIssues(issues: readonly ValidationIssue[]): void {
-  if (issues.length > 0) throw new KeepalivedConfigError(issues);
+  if (issues.length > 0) throw new KeepalivedConfigError([...issues]);
 }

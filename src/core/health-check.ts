@@ -35,7 +35,7 @@ export class HealthAction {
    * failing, no node holds the addresses until one recovers.
    */
   public static release(): HealthAction {
-    return new HealthAction(HealthActionKind.RELEASE, undefined);
+    return new HealthAction(HealthActionKind.RELEASE);
   }
 
   /**
@@ -56,12 +56,20 @@ export class HealthAction {
   private constructor(
     /** What the action does. */
     public readonly kind: HealthActionKind,
-    /** `LOWER_PRIORITY`: by how much. */
-    public readonly priorityDecrease: number | undefined,
+    /**
+     * `LOWER_PRIORITY`: by how much.
+     *
+     * @default - none (`RELEASE`)
+     */
+    public readonly priorityDecrease?: number,
   ) {}
 
-  /** keepalived's `track_file` weight: 0 (a non-zero file value means FAULT) or -n. */
-  public get trackWeight(): number {
+  /**
+   * keepalived's `track_file` weight: 0 (a non-zero file value means FAULT) or -n.
+   *
+   * @internal
+   */
+  public get _trackWeight(): number {
     return this.kind === HealthActionKind.RELEASE ? 0 : -(this.priorityDecrease ?? 0);
   }
 
@@ -420,7 +428,7 @@ export function withHealthChecks(def: ClusterDefinition, spec: AgentSpec): Agent
       byKey.set(key, name);
       checks.push({ name, ...probe });
     }
-    return { check: name, weight: check.onFailure.trackWeight };
+    return { check: name, weight: check.onFailure._trackWeight };
   }));
   if (checks.length === 0) return spec;
   if (checks.length > MAX_HEALTH_CHECKS) {

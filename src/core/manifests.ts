@@ -7,7 +7,7 @@ import { BuildContext } from './target';
 /** The cluster's objects, in apply order, with the VRIDs the domain allocated. */
 export function clusterObjects(def: ClusterDefinition, domain: VrrpDomain): ClusterObject[] {
   const resolution = domain.resolve();
-  return def.target.strategy.objects(def, { vridOf: (i) => resolution.vridOf(def, i)!, content: (build) => build() });
+  return def.target._strategy.objects(def, { vridOf: (i) => resolution.vridOf(def, i)!, content: (build) => build() });
 }
 
 /** Builds no content: the objects' heads need no VRID, and none of what only synth needs. */
@@ -26,7 +26,7 @@ const HEADS: BuildContext = {
  */
 export function clusterObjectHeads(def: ClusterDefinition): readonly ClusterObject[] {
   let heads = headsOf.get(def);
-  if (!heads) headsOf.set(def, heads = def.target.strategy.objects(def, HEADS));
+  if (!heads) headsOf.set(def, heads = def.target._strategy.objects(def, HEADS));
   return heads;
 }
 

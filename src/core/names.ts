@@ -36,7 +36,7 @@ export function shortenedLabel(label: string, max: number, key = label): string 
  * the resource name in Pulumi), so that both frameworks derive the same name.
  */
 export function clusterName(def: Pick<ClusterDefinition, 'name' | 'id' | 'target'>): string {
-  return def.name ?? nameFromPath(def.id, def.target.strategy.maxNameLength);
+  return def.name ?? nameFromPath(def.id, def.target._strategy.maxNameLength);
 }
 
 /** Why `name` is not a valid DNS label of at most `max` characters, or undefined when it is. */

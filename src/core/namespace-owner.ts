@@ -36,7 +36,7 @@ export interface NamespaceUse {
 
 /** What a standalone cluster asks of its namespace. */
 export function namespaceUseOf(def: ClusterDefinition): NamespaceUse {
-  return { path: def.path, createNamespace: def.target.standaloneOptions?.createNamespace, agentConfigMap: def.target.strategy.needsAgentConfigMap };
+  return { path: def.path, createNamespace: def.target.standaloneOptions?.createNamespace, agentConfigMap: def.target._strategy.needsAgentConfigMap };
 }
 
 /**

@@ -86,11 +86,11 @@ export class Target {
      *
      * @internal
      */
-    public readonly strategy: TargetStrategy,
+    public readonly _strategy: TargetStrategy,
   ) {}
 
   /** The standalone options, or undefined on the Deckhouse target. */
   public get standaloneOptions(): StandaloneOptions | undefined {
-    return this.strategy instanceof StandaloneTargetStrategy ? this.strategy.options : undefined;
+    return this._strategy instanceof StandaloneTargetStrategy ? this._strategy.options : undefined;
   }
 }

@@ -35,7 +35,7 @@ export function validateCluster(def: ClusterDefinition): ValidationIssue[] {
     checkKnownFields(`tolerations[${i}]`, t, TOLERATION_FIELDS, report);
     checkToleration(t as Toleration, `tolerations[${i}]`, report);
   });
-  def.target.strategy.validateCluster(def, report);
+  def.target._strategy.validateCluster(def, report);
   def.groups.forEach((g) => checkGroup(def, g, report));
   issues.push(...healthCheckIssues(def, def.healthChecks, 'healthChecks'));
   return issues;
@@ -43,7 +43,7 @@ export function validateCluster(def: ClusterDefinition): ValidationIssue[] {
 
 /** Health checks: validated as such, and refused where the target cannot run them (Deckhouse). */
 function healthCheckIssues(def: ClusterDefinition, checks: unknown, field: string): ValidationIssue[] {
-  if (!def.target.strategy.healthChecks) return unsupportedHealthCheckIssues(checks, field, def.path);
+  if (!def.target._strategy.healthChecks) return unsupportedHealthCheckIssues(checks, field, def.path);
   return validateHealthChecks(checks, field, def.path);
 }
 
@@ -55,12 +55,12 @@ export function validateGroup(def: ClusterDefinition, group: GroupDefinition): V
 }
 
 function checkName(def: ClusterDefinition, report: Report) {
-  const max = def.target.strategy.maxNameLength;
+  const max = def.target._strategy.maxNameLength;
   const name = clusterName(def);
   const problem = dnsLabelProblem(name, max);
   if (!problem) return;
   // Only a name that is too long needs the reason for the limit.
-  const why = typeof name === 'string' && name.length > max ? `; ${def.target.strategy.nameLengthReason(name)}` : '';
+  const why = typeof name === 'string' && name.length > max ? `; ${def.target._strategy.nameLengthReason(name)}` : '';
   report(def.name === undefined ? 'name (derived from the construct id)' : 'name', name,
     `${problem}${why}`, `lower-case letters, digits and '-', starting and ending with a letter or digit, at most ${max} characters`);
 }
@@ -117,7 +117,7 @@ function checkToleration(t: Toleration, field: string, report: Report) {
 function checkGroup(def: ClusterDefinition, gdef: GroupDefinition, report: Report) {
   const g = gdef.group;
   const f = gdef.fieldOf;
-  const target = def.target.strategy;
+  const target = def.target._strategy;
   if (!isPlainObject(g)) {
     // groups[i] itself (addGroup() from plain JavaScript, say): name it by its first field's path.
     report(f('addresses').replace(/\.addresses$/, ''), g, 'is not a VRRP group', 'an object with addresses, e.g. { addresses: [{ address: "192.0.2.10/32" }] }');
@@ -225,7 +225,7 @@ function checkSelector(def: ClusterDefinition, selector: InterfaceSelector | und
       report(field, s.networkAddress, 'is not a network with a prefix length', 'a network such as "192.168.42.0/24"');
     } else if (!isNetwork(cidr)) {
       report(field, s.networkAddress, `is not a network: host bits are set (the network is ${networkOf(cidr).text})`, `the network address, "${networkOf(cidr).text}"`);
-    } else if (!def.target.strategy.ipv6 && cidr.address.family === 6) {
+    } else if (!def.target._strategy.ipv6 && cidr.address.family === 6) {
       report(field, s.networkAddress, 'the Deckhouse KeepalivedInstance CRD accepts IPv4 networks only', 'an IPv4 network, or Target.standalone() for IPv6');
     } else if (cidr.address.family !== family) {
       report(field, s.networkAddress, `is an IPv${cidr.address.family} network for IPv${family} addresses`, `an IPv${family} network`);

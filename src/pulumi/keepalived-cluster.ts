@@ -60,7 +60,7 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
   public readonly objectNames: pulumi.Output<string[]>;
 
   /** The Kubernetes resources this cluster creates, in apply order (children of this component). */
-  public readonly resources: readonly pulumi.CustomResource[];
+  public readonly resources: pulumi.CustomResource[];
 
   /** The main resource: the KeepalivedInstance (Deckhouse target) or the DaemonSet (standalone target). */
   public readonly resource: pulumi.CustomResource;
@@ -122,7 +122,7 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
     // Which objects exist, and which top-level fields each has, depends on the props alone.
     const heads = clusterObjectHeads(definition);
     const fields = heads.map((h) => ['metadata', ...contentFields(h.object)]);
-    const namespace = this.target.strategy.namespace;
+    const namespace = this.target._strategy.namespace;
     const namespaced = namespace === undefined ? undefined
       : namespaceResources(this.program, namespace, {
         ...namespaceUseOf(definition), provider: kubernetesProviderOf(this), protect: isProtected(this),
@@ -199,7 +199,7 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
   }
 
   /** The groups declared so far. */
-  public get groups(): readonly VrrpGroup[] {
+  public get groups(): VrrpGroup[] {
     return this.definition.groups.map((g) => g.group);
   }
 }

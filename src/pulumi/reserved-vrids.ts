@@ -15,7 +15,7 @@ export class ReservedVrids extends pulumi.ComponentResource {
   public static readonly __pulumiType: string = 'keepalived-constructs:index:ReservedVrids';
 
   /** The reserved VRIDs, as given. */
-  public readonly ids: readonly number[];
+  public readonly ids: number[];
 
   /**
    * The reserved VRIDs, once the program's VRRP domain has settled. Fails, and fails the program, when
@@ -38,11 +38,11 @@ export class ReservedVrids extends pulumi.ComponentResource {
       throw asProgramError(error);
     }
     super(ReservedVrids.__pulumiType, name, {}, opts);
-    this.ids = ids;
+    this.ids = [...ids];
     const { result } = program.join(name, () => describeOutcome(undefined, issuesOf(program.vrrp, name)), () => {
       const issues = issuesOf(program.vrrp, name);
       if (issues.length > 0) throw new KeepalivedConfigError(issues);
-      return [...this.ids];
+      return [...ids];
     });
     this.vrids = pulumi.output(result);
     this.registerOutputs({ vrids: this.vrids });

@@ -60,6 +60,12 @@ node -e "require('keepalived-constructs'); console.log('require(keepalived-const
 step "types: tsc --noEmit against the published declarations"
 npx tsc --noEmit -p tsconfig.json
 
+step "types: no deep import type-checks (moduleResolution node ignores exports; at run time it would fail)"
+printf '%s\n' "import { VrrpDomain } from 'keepalived-constructs/lib/core';" 'console.log(VrrpDomain);' > deep.ts
+if npx tsc --noEmit --strict --module commonjs --moduleResolution node --types node deep.ts > deep.log 2>&1; then echo "a deep import type-checked"; exit 1; fi
+grep -q "TS2307: Cannot find module 'keepalived-constructs/lib/core'" deep.log || { cat deep.log; exit 1; }
+rm deep.ts deep.log
+
 step "cdk8s synth"
 npx cdk8s synth --check-upgrade false >/dev/null
 node check.js dist

@@ -45,7 +45,7 @@ export interface PodMonitorOptions {
    *
    * @default - none
    */
-  readonly labels?: Record<string, string>;
+  readonly labels?: { [key: string]: string };
 
   /**
    * How often Prometheus scrapes the agents, as a Prometheus duration (`30s`, `1m`).
@@ -62,7 +62,7 @@ export interface PrometheusRuleOptions {
    *
    * @default - none
    */
-  readonly labels?: Record<string, string>;
+  readonly labels?: { [key: string]: string };
 
   /**
    * Labels added to every alert (routing in Alertmanager, e.g. `{ team: 'network' }`). Plain text:
@@ -71,7 +71,7 @@ export interface PrometheusRuleOptions {
    *
    * @default - none
    */
-  readonly alertLabels?: Record<string, string>;
+  readonly alertLabels?: { [key: string]: string };
 
   /**
    * The external labels that tell Kubernetes clusters apart, where one ruler evaluates the rules over
@@ -106,7 +106,7 @@ export interface DashboardOptions {
    *
    * @default - `{ grafana_dashboard: '1' }`
    */
-  readonly labels?: Record<string, string>;
+  readonly labels?: { [key: string]: string };
 
   /**
    * The ConfigMap's namespace (the Grafana sidecar may watch only its own).
