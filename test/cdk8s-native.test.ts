@@ -3,14 +3,13 @@
 import { ApiObject, App, Chart, JsonPatch, Testing, YamlOutputType } from 'cdk8s';
 import { Construct } from 'constructs';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import {
   FrontendVips, GatewayPair, InterfaceSelector, KeepalivedCluster, KeepalivedNamespace, Target, UpdateStrategy, VrrpAuth, VrrpPolicyFlavor,
 } from '../src';
 import { KeepalivedInstance } from '../src/imports/deckhouse.io';
 import { expectValidAgainstSchemas } from './support/schemas';
-import { synth } from './support/synth';
+import { synth, testApp } from './support/synth';
 
 const SELECTOR = { 'node-role.kubernetes.io/edge': '' };
 /** The nodes of one of several standalone clusters: nodes of its own (on the same nodes, each would need a metrics port of its own). */
@@ -24,7 +23,7 @@ describe.each([
   ['standalone', () => standalone(), 'DaemonSet'],
 ])('%s target: cdk8s escape hatches reach the objects', (_, target, mainKind) => {
   const build = (chartProps: object = {}) => {
-    const app = Testing.app();
+    const app = testApp();
     const chart = new Chart(app, 'c', chartProps);
     const cluster = new FrontendVips(chart, 'edge', { nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'], vrids: [10], target: target() });
     return { chart, cluster };
@@ -70,7 +69,7 @@ describe.each([
 
 describe('Deckhouse target: the KeepalivedInstance is the CRD\'s own JSON', () => {
   test('a JSON patch addresses the CRD\'s field names (virtualIPAddresses), and a field the import does not know is kept', () => {
-    const chart = new Chart(Testing.app(), 'c');
+    const chart = new Chart(testApp(), 'c');
     const cluster = new FrontendVips(chart, 'front', { nodeSelector: SELECTOR, addresses: ['203.0.113.1/32'], vrids: [1] });
     ApiObject.of(cluster.resource).addJsonPatch(
       JsonPatch.add('/spec/vrrpInstances/0/virtualIPAddresses/-', { address: '203.0.113.9/32' }),
@@ -83,7 +82,7 @@ describe('Deckhouse target: the KeepalivedInstance is the CRD\'s own JSON', () =
   });
 
   test('apiVersion and kind are the imported CRD\'s', () => {
-    const chart = new Chart(Testing.app(), 'c');
+    const chart = new Chart(testApp(), 'c');
     const cluster = new FrontendVips(chart, 'front', { nodeSelector: SELECTOR, addresses: ['203.0.113.1/32'] });
     expect({ apiVersion: cluster.resource.apiVersion, kind: cluster.resource.kind }).toEqual(KeepalivedInstance.GVK);
   });
@@ -91,7 +90,7 @@ describe('Deckhouse target: the KeepalivedInstance is the CRD\'s own JSON', () =
 
 describe('objects named after their content (the cluster\'s and the agent ConfigMap)', () => {
   const build = () => {
-    const chart = new Chart(Testing.app(), 'c');
+    const chart = new Chart(testApp(), 'c');
     const cluster = new FrontendVips(chart, 'edge', { nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'], vrids: [10], target: Target.standalone() });
     return { chart, cluster };
   };
@@ -107,7 +106,7 @@ describe('objects named after their content (the cluster\'s and the agent Config
 
   test('the name is a string wherever cdk8s reads it: each object\'s own file, the construct metadata, the handle', () => {
     // GIVEN two standalone clusters (three ConfigMaps named after their content), synthesized a file per object
-    const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'kc-files-')), yamlOutputType: YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE, recordConstructMetadata: true });
+    const app = testApp({ yamlOutputType: YamlOutputType.FOLDER_PER_CHART_FILE_PER_RESOURCE, recordConstructMetadata: true });
     const chart = new Chart(app, 'c');
     const clusters = ['edge', 'core'].map((id, i) => new FrontendVips(chart, id, { nodeSelector: nodesOf(id), addresses: [`203.0.113.${i + 1}/32`], target: Target.standalone() }));
     app.synth();
@@ -118,7 +117,6 @@ describe('objects named after their content (the cluster\'s and the agent Config
     for (const n of names) expect(n).toMatch(/^keepalived-(edge-spec|core-spec|agent)-[0-9a-f]{10}$/);
     const metadata = JSON.parse(fs.readFileSync(path.join(app.outdir, 'construct-metadata.json'), 'utf8'));
     expect(metadata.resources[names[0]]).toEqual({ path: 'c/edge/ConfigMap' });
-    fs.rmSync(app.outdir, { recursive: true, force: true });
   });
 
   test.each([
@@ -144,7 +142,7 @@ describe('objects named after their content (the cluster\'s and the agent Config
 
 describe('handles to the children', () => {
   test('standalone: the DaemonSet, ConfigMap, ServiceAccount, Secret, RBAC, policies and the namespace', () => {
-    const { chart } = { chart: new Chart(Testing.app(), 'c') };
+    const { chart } = { chart: new Chart(testApp(), 'c') };
     const cluster = new FrontendVips(chart, 'edge', { nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'], target: standalone() });
     expect(cluster.daemonSet).toBe(cluster.resource);
     expect([cluster.configMap?.kind, cluster.serviceAccount?.kind, cluster.secret?.kind]).toEqual(['ConfigMap', 'ServiceAccount', 'Secret']);
@@ -159,7 +157,7 @@ describe('handles to the children', () => {
   });
 
   test('standalone with metrics: the PodMonitor, the PrometheusRule and the dashboard', () => {
-    const chart = new Chart(Testing.app(), 'c');
+    const chart = new Chart(testApp(), 'c');
     const metrics = { podMonitor: true, prometheusRule: true, dashboard: { namespace: 'monitoring' } };
     const cluster = new FrontendVips(chart, 'edge', { nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'], target: Target.standalone({ metrics }) });
     expect([cluster.podMonitor?.kind, cluster.prometheusRule?.kind, cluster.dashboard?.kind]).toEqual(['PodMonitor', 'PrometheusRule', 'ConfigMap']);
@@ -170,7 +168,7 @@ describe('handles to the children', () => {
   });
 
   test('Deckhouse: labels and annotations for the KeepalivedInstance; bad keys fail', () => {
-    const chart = new Chart(Testing.app(), 'c');
+    const chart = new Chart(testApp(), 'c');
     new FrontendVips(chart, 'front', {
       nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'], vrids: [10],
       target: Target.deckhouse({ labels: { 'argocd.argoproj.io/instance': 'vips' }, annotations: { owner: 'net' } }),
@@ -178,13 +176,13 @@ describe('handles to the children', () => {
     const [instance] = synth(chart);
     expect(instance.metadata).toEqual({ name: 'front', labels: { 'argocd.argoproj.io/instance': 'vips' }, annotations: { owner: 'net' } });
     expectValidAgainstSchemas([instance]);
-    expect(() => new FrontendVips(new Chart(Testing.app(), 'c'), 'front', {
+    expect(() => new FrontendVips(new Chart(testApp(), 'c'), 'front', {
       nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'], target: Target.deckhouse({ labels: { 'team name': 'x' } }),
     })).toThrow('[c/front] target.labels["team name"] = "team name": is not a valid key');
   });
 
   test('Deckhouse: only the KeepalivedInstance', () => {
-    const chart = new Chart(Testing.app(), 'c');
+    const chart = new Chart(testApp(), 'c');
     const cluster = new GatewayPair(chart, 'gw', {
       nodeSelector: SELECTOR,
       lan: { address: '192.0.2.1/24', interface: InterfaceSelector.networkAddress('192.0.2.0/24') },
@@ -198,7 +196,7 @@ describe('handles to the children', () => {
 describe('objects resolved in any order', () => {
   test('each object\'s JSON is its synthesized one, however the clusters\' objects are interleaved', () => {
     // GIVEN two standalone clusters (each builds its objects at synth, and only the last cluster's are kept)
-    const chart = new Chart(Testing.app(), 'c');
+    const chart = new Chart(testApp(), 'c');
     const a = new FrontendVips(chart, 'a', { nodeSelector: nodesOf('a'), addresses: ['203.0.113.10/32'], target: standalone() });
     const b = new FrontendVips(chart, 'b', { nodeSelector: nodesOf('b'), addresses: ['203.0.113.11/32'], target: standalone() });
     const expected = synth(chart);
@@ -213,7 +211,7 @@ describe('objects resolved in any order', () => {
 
   test('a synth builds each cluster\'s objects once: nothing before it (validation included) builds them', () => {
     // GIVEN three standalone clusters whose builds are counted (their heads, at declaration, are one build each)
-    const chart = new Chart(Testing.app(), 'c');
+    const chart = new Chart(testApp(), 'c');
     const builds = new Map<string, number>();
     for (const id of ['a', 'b', 'c']) {
       const target = Target.standalone({ metrics: { dashboard: true } });
@@ -235,10 +233,10 @@ describe('the Namespace and the agent ConfigMap belong to no cluster', () => {
   const shared = (objects: any[]) => objects.filter((o) => o.kind === 'Namespace' || o.data?.['keepalived-agent.js'] !== undefined);
 
   test('two clusters in one namespace: one Namespace, one agent ConfigMap, whatever their order', () => {
-    const forward = new Chart(Testing.app(), 'c');
+    const forward = new Chart(testApp(), 'c');
     cluster(forward, 'a', '203.0.113.1/32');
     cluster(forward, 'b', '203.0.113.2/32');
-    const reverse = new Chart(Testing.app(), 'c');
+    const reverse = new Chart(testApp(), 'c');
     cluster(reverse, 'b', '203.0.113.2/32');
     cluster(reverse, 'a', '203.0.113.1/32');
     const [f, r] = [synth(forward), synth(reverse)];
@@ -252,10 +250,10 @@ describe('the Namespace and the agent ConfigMap belong to no cluster', () => {
   });
 
   test('removing the first cluster keeps the Namespace where it was: same construct path, same object', () => {
-    const both = new Chart(Testing.app(), 'c');
+    const both = new Chart(testApp(), 'c');
     cluster(both, 'a', '203.0.113.1/32');
     cluster(both, 'b', '203.0.113.2/32');
-    const onlySecond = new Chart(Testing.app(), 'c');
+    const onlySecond = new Chart(testApp(), 'c');
     cluster(onlySecond, 'b', '203.0.113.2/32');
     const path = (chart: Chart) => chart.node.findAll().filter((c) => c instanceof KeepalivedNamespace).map((c) => c.node.path);
     expect(path(both)).toEqual(['c/KeepalivedNamespace-keepalived']);
@@ -264,7 +262,7 @@ describe('the Namespace and the agent ConfigMap belong to no cluster', () => {
   });
 
   test('a KeepalivedNamespace declared after its clusters replaces the implicit one', () => {
-    const chart = new Chart(Testing.app(), 'c');
+    const chart = new Chart(testApp(), 'c');
     cluster(chart, 'a', '203.0.113.1/32');
     new KeepalivedNamespace(chart, 'ns', { name: 'keepalived', labels: { team: 'netops' } });
     const objects = shared(synth(chart));
@@ -274,7 +272,7 @@ describe('the Namespace and the agent ConfigMap belong to no cluster', () => {
 
   test('a KeepalivedNamespace declared after the program took an implicit owner\'s object is an error: the object (and its patches) would be lost', () => {
     for (const take of [(c: any) => c.namespace.namespace, (c: any) => c.namespace.agentConfigMap]) {
-      const chart = new Chart(Testing.app(), 'c');
+      const chart = new Chart(testApp(), 'c');
       const edge = cluster(chart, 'a', '203.0.113.1/32');
       // GIVEN a label on the implicit owner's object, taken through the cluster
       (take(edge) as ApiObject).metadata.addLabel('team', 'net');
@@ -283,7 +281,7 @@ describe('the Namespace and the agent ConfigMap belong to no cluster', () => {
         /^\[c\/ns\] name = "keepalived": would replace c\/KeepalivedNamespace-keepalived, .* whose (Namespace|agent ConfigMap) object the program has already taken .*Valid: this KeepalivedNamespace declared before/);
     }
     // ... reading the cluster's owner without taking an object is no error
-    const chart = new Chart(Testing.app(), 'c');
+    const chart = new Chart(testApp(), 'c');
     expect(cluster(chart, 'a', '203.0.113.1/32').namespace).toBeDefined();
     expect(() => new KeepalivedNamespace(chart, 'ns', { name: 'keepalived' })).not.toThrow();
   });
@@ -296,7 +294,7 @@ describe('the Namespace and the agent ConfigMap belong to no cluster', () => {
       target: Target.standalone(createNamespace === undefined ? {} : { createNamespace }),
     });
     for (const order of [['a', 'b'], ['b', 'a']]) {
-      const chart = new Chart(Testing.app(), 'c');
+      const chart = new Chart(testApp(), 'c');
       for (const id of order) declare(chart, id, id === 'a' ? false : undefined);
       expect(() => synth(chart)).toThrow('[c/a] target.createNamespace = false: namespace keepalived has no KeepalivedNamespace, and its cluster c/b leaves '
         + 'createNamespace unset, so whether the Namespace is emitted would depend on which clusters there are: adding or removing one would create '
@@ -305,10 +303,10 @@ describe('the Namespace and the agent ConfigMap belong to no cluster', () => {
     }
     // WHEN every cluster says so, or a KeepalivedNamespace decides: no Namespace, whichever comes first
     for (const order of [['a', 'b'], ['b', 'a']]) {
-      const chart = new Chart(Testing.app(), 'c');
+      const chart = new Chart(testApp(), 'c');
       for (const id of order) declare(chart, id, false);
       expect(shared(synth(chart)).map((o) => o.kind)).toEqual(['ConfigMap']);
-      const owned = new Chart(Testing.app(), 'c');
+      const owned = new Chart(testApp(), 'c');
       new KeepalivedNamespace(owned, 'ns', { createNamespace: false });
       for (const id of order) declare(owned, id, id === 'a' ? false : undefined);
       expect(shared(synth(owned)).map((o) => o.kind)).toEqual(['ConfigMap']);
@@ -316,7 +314,7 @@ describe('the Namespace and the agent ConfigMap belong to no cluster', () => {
   });
 
   test('clusters of two charts sharing a namespace need an explicit owner', () => {
-    const app = new App({ outdir: Testing.app().outdir });
+    const app = new App({ outdir: testApp().outdir });
     cluster(new Chart(app, 'one'), 'a', '203.0.113.1/32');
     cluster(new Chart(app, 'two'), 'b', '203.0.113.2/32');
     expect(() => app.synth()).toThrow(/namespace keepalived is shared by standalone clusters in charts one and two.*Valid: declare `new KeepalivedNamespace/);
@@ -330,22 +328,22 @@ describe('the Namespace and the agent ConfigMap belong to no cluster', () => {
 
   test('the Namespace and the agent ConfigMap come first in the output, however the namespace is declared', () => {
     // GIVEN an implicit owner, made by the first of three clusters
-    const implicit = new Chart(Testing.app(), 'c');
+    const implicit = new Chart(testApp(), 'c');
     for (const id of ['a', 'b', 'c']) cluster(implicit, id, `203.0.113.${id.charCodeAt(0)}/32`);
     // a KeepalivedNamespace declared after its clusters
-    const after = new Chart(Testing.app(), 'c');
+    const after = new Chart(testApp(), 'c');
     cluster(after, 'a', '203.0.113.1/32');
     cluster(after, 'b', '203.0.113.2/32');
     new KeepalivedNamespace(after, 'ns', { name: 'keepalived' });
     // a cluster declared after the namespace, inside a construct that comes before it in the tree
-    const nested = new Chart(Testing.app(), 'c');
+    const nested = new Chart(testApp(), 'c');
     const group = new Construct(nested, 'group');
     cluster(group as Chart, 'a', '203.0.113.1/32');
     new KeepalivedNamespace(nested, 'ns', { name: 'keepalived' });
     cluster(group as Chart, 'b', '203.0.113.2/32');
     // a cluster declared after the implicit owner whose id is an array index: it comes first among
     // its chart's children (JavaScript orders such keys first), though it was added last
-    const numbered = new Chart(Testing.app(), 'c');
+    const numbered = new Chart(testApp(), 'c');
     cluster(numbered, 'a', '203.0.113.1/32');
     cluster(numbered, '7', '203.0.113.7/32');
     expect(numbered.node.children.map((c) => c.node.id)).toEqual(['7', 'a', 'KeepalivedNamespace-keepalived']);
@@ -354,7 +352,7 @@ describe('the Namespace and the agent ConfigMap belong to no cluster', () => {
   });
 
   test('a KeepalivedNamespace in another chart: that chart is applied first', () => {
-    const app = new App({ outdir: Testing.app().outdir });
+    const app = new App({ outdir: testApp().outdir });
     const clusters = new Chart(app, 'clusters');
     const namespaces = new Chart(app, 'namespaces');
     new KeepalivedNamespace(namespaces, 'ns', { name: 'keepalived' });
@@ -366,7 +364,7 @@ describe('the Namespace and the agent ConfigMap belong to no cluster', () => {
   test('a KeepalivedNamespace declared after clusters of two charts, in the second: no dependency on the replaced owner, no cycle', () => {
     // GIVEN clusters in charts one and two (one made an implicit owner), then the namespace in two,
     // as the error for clusters of two charts says to do
-    const app = new App({ outdir: Testing.app().outdir });
+    const app = new App({ outdir: testApp().outdir });
     const [one, two] = [new Chart(app, 'one'), new Chart(app, 'two')];
     const a = cluster(one, 'a', '203.0.113.1/32');
     cluster(two, 'b', '203.0.113.2/32');
@@ -378,7 +376,7 @@ describe('the Namespace and the agent ConfigMap belong to no cluster', () => {
   });
 
   test('a second owner of one namespace throws at once; a cluster that disagrees with its owner fails the synth', () => {
-    const chart = new Chart(Testing.app(), 'c');
+    const chart = new Chart(testApp(), 'c');
     new KeepalivedNamespace(chart, 'ns1', { name: 'net' });
     expect(() => new KeepalivedNamespace(chart, 'ns2', { name: 'net' }))
       .toThrow('[c/ns2] name = "net": c/ns1 already owns namespace net. Valid: one KeepalivedNamespace per namespace in the app');
@@ -400,7 +398,7 @@ describe('an agent image with the agent baked in: no agent ConfigMap', () => {
     .flatMap((c: any) => (c.volumeMounts ?? []).filter((m: any) => m.name === 'agent').map(() => c.name));
 
   test('the pod mounts none and the namespace emits none', () => {
-    const chart = new Chart(Testing.app(), 'c');
+    const chart = new Chart(testApp(), 'c');
     const c = cluster(chart, 'a', '203.0.113.1/32', inImage);
     const objects = synth(chart);
     expect(agentConfigMaps(objects)).toEqual([]);
@@ -414,7 +412,7 @@ describe('an agent image with the agent baked in: no agent ConfigMap', () => {
 
   test('a namespace emits one while some cluster in it mounts it, whatever the order', () => {
     for (const order of [['a', 'b'], ['b', 'a']]) {
-      const chart = new Chart(Testing.app(), 'c');
+      const chart = new Chart(testApp(), 'c');
       for (const id of order) cluster(chart, id, id === 'a' ? '203.0.113.1/32' : '203.0.113.2/32', id === 'a' ? inImage : {});
       const objects = synth(chart);
       expect(agentConfigMaps(objects)).toHaveLength(1);
@@ -425,7 +423,7 @@ describe('an agent image with the agent baked in: no agent ConfigMap', () => {
   });
 
   test('a declared namespace without it: a cluster that mounts it is an error naming the field', () => {
-    const chart = new Chart(Testing.app(), 'c');
+    const chart = new Chart(testApp(), 'c');
     new KeepalivedNamespace(chart, 'ns', { name: 'keepalived', agentConfigMap: false });
     cluster(chart, 'a', '203.0.113.1/32', inImage);
     expect(agentConfigMaps(synth(chart))).toEqual([]);
@@ -437,7 +435,7 @@ describe('an agent image with the agent baked in: no agent ConfigMap', () => {
 
 describe('standalone options users expect to set', () => {
   test('labels, annotations, pod labels and annotations, resources, priority class, pull policy and secrets, affinity, update strategy', () => {
-    const chart = new Chart(Testing.app(), 'c');
+    const chart = new Chart(testApp(), 'c');
     new FrontendVips(chart, 'edge', {
       nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'],
       target: Target.standalone({
@@ -464,28 +462,30 @@ describe('standalone options users expect to set', () => {
     expect([...pod.spec.initContainers, ...pod.spec.containers].every((c: any) => c.imagePullPolicy === 'Always')).toBe(true);
     expect(pod.spec.imagePullSecrets).toEqual([{ name: 'regcred' }]);
     expect(pod.spec.priorityClassName).toBe('vip-critical');
-    expect(pod.spec.affinity.nodeAffinity).toBeDefined();
+    expect(pod.spec.affinity).toEqual({
+      nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }] } },
+    });
     expect(ds.spec.updateStrategy.rollingUpdate.maxUnavailable).toBe(2);
     expect(ds.spec.minReadySeconds).toBe(10);
   });
 
   test('UpdateStrategy.ON_DELETE: pods are replaced only when deleted; maxUnavailable does not go with it', () => {
-    const chart = new Chart(Testing.app(), 'c');
+    const chart = new Chart(testApp(), 'c');
     new FrontendVips(chart, 'edge', { nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'], target: Target.standalone({ updateStrategy: UpdateStrategy.ON_DELETE }) });
     const ds = synth(chart).find((o) => o.kind === 'DaemonSet');
     expect(ds.spec.updateStrategy).toEqual({ type: 'OnDelete' });
     expectValidAgainstSchemas([ds]);
-    expect(() => new FrontendVips(new Chart(Testing.app(), 'c'), 'edge', {
+    expect(() => new FrontendVips(new Chart(testApp(), 'c'), 'edge', {
       nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'], target: Target.standalone({ updateStrategy: UpdateStrategy.ON_DELETE, maxUnavailable: 2 }),
     })).toThrow('[c/edge] target.maxUnavailable = 2: applies to rolling updates only, and the update strategy is ON_DELETE. Valid: no maxUnavailable, or UpdateStrategy.ROLLING_UPDATE.');
-    expect(() => new FrontendVips(new Chart(Testing.app(), 'c'), 'edge', {
+    expect(() => new FrontendVips(new Chart(testApp(), 'c'), 'edge', {
       nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'], target: Target.standalone({ updateStrategy: 'Sometimes' as UpdateStrategy }),
     })).toThrow('target.updateStrategy = "Sometimes": is not an update strategy. Valid: UpdateStrategy.ROLLING_UPDATE, UpdateStrategy.ON_DELETE.');
   });
 
   test('a request above a default limit raises that limit; a limit below a default request lowers that request', () => {
     // GIVEN requests above the keepalived container's default limits (100m / 64Mi), a CPU limit below the agent's default request (10m)
-    const chart = new Chart(Testing.app(), 'c');
+    const chart = new Chart(testApp(), 'c');
     new FrontendVips(chart, 'edge', {
       nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'],
       target: Target.standalone({ resources: { keepalived: { cpuRequest: '0.5', memoryRequest: '100Mi' }, agent: { cpuLimit: '5m' } } }),
@@ -513,13 +513,13 @@ describe('standalone options users expect to set', () => {
     [{ podAnnotations: { note: 42 } }, /target.podAnnotations\["note"\] = 42: is not a string/],
     [{ images: { agentInImage: true } }, /target.images.agentInImage = true: needs images.agent: the default agent image \(docker.io\/library\/node:24-alpine\) has no agent baked in/],
   ])('rejects %j', (options, message) => {
-    const chart = new Chart(Testing.app(), 'c');
+    const chart = new Chart(testApp(), 'c');
     expect(() => new FrontendVips(chart, 'edge', { nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'], target: Target.standalone(options as any) }))
       .toThrow(message);
   });
 
   test('rejects annotations larger than the API server admits', () => {
-    const chart = new Chart(Testing.app(), 'c');
+    const chart = new Chart(testApp(), 'c');
     const options = { podAnnotations: { big: 'x'.repeat(256 * 1024) } };
     expect(() => new FrontendVips(chart, 'edge', { nodeSelector: SELECTOR, addresses: ['203.0.113.10/32'], target: Target.standalone(options) }))
       .toThrow('target.podAnnotations = "(262147 bytes)": is larger than the 256 KiB the API server admits for an object\'s annotations');

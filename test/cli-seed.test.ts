@@ -8,6 +8,7 @@ import { FrontendVips, GatewayPair, InterfaceSelector, Target } from '../src';
 import { cli, runCdk8sProgram, runPulumiProgram, typeCheckPrograms } from './support/cli';
 import { newProgram, plain, registered } from './support/pulumi';
 import { expectValidAgainstSchemas } from './support/schemas';
+import { testApp } from './support/synth';
 
 const fixture = (name: string) => fs.readFileSync(path.join(__dirname, 'fixtures', name), 'utf8');
 const SEEDS = { 'seed-front.yaml': fixture('seed-front.yaml'), 'seed-mygateway.yaml': fixture('seed-mygateway.yaml') };
@@ -27,7 +28,7 @@ describe('render --target deckhouse', () => {
     expect(docs(run.stdout)).toStrictEqual(seedObjects());
     // ... and the text is what `cdk8s synth` writes for the examples' constructs (the seed files
     // themselves carry comments and unindented lists, which cdk8s's YAML does not)
-    const app = Testing.app();
+    const app = testApp();
     new DeckhouseSeedChart(app, 'deckhouse-seed');
     expect(run.stdout).toBe(app.synthYaml());
   });
@@ -59,7 +60,7 @@ describe('render --target standalone', () => {
     const objects = docs(run.stdout);
 
     // THEN it is what the constructs with the same model synthesize on that target
-    const app = Testing.app();
+    const app = testApp();
     const chart = new Chart(app, 'seed');
     const target = Target.standalone({ namespace: 'vrrp', nodeOrder: ORDER });
     new FrontendVips(chart, 'front', {
@@ -97,7 +98,7 @@ describe('render --target standalone', () => {
       '--keepalived-image', 'registry.example/keepalived:2.2.7', '--agent-image', 'registry.example/node:20'], SEEDS);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
-    const app = Testing.app();
+    const app = testApp();
     new FrontendVips(new Chart(app, 'seed'), 'front', {
       name: 'front',
       target: Target.standalone({ discovery: {}, images: { keepalived: 'registry.example/keepalived:2.2.7', agent: 'registry.example/node:20' } }),
@@ -115,7 +116,7 @@ describe('render --target standalone', () => {
       '--keepalived-version', '2.2.7', '--agent-image', image, '--agent-in-image'], SEEDS);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
-    const app = Testing.app();
+    const app = testApp();
     new FrontendVips(new Chart(app, 'seed'), 'front', {
       name: 'front',
       target: Target.standalone({ images: { keepalived: image, keepalivedVersion: '2.2.7', agent: image, agentInImage: true } }),

@@ -1,18 +1,17 @@
 // What the README says about the output, checked against the output.
 import * as fs from 'fs';
 import * as path from 'path';
-import { Testing } from 'cdk8s';
 import { DeckhouseSeedChart } from '../examples/deckhouse-seed';
 import { StandaloneEdgeChart } from '../examples/standalone-edge';
 import * as agentBundle from '../src/core/agent-bundle';
 import { FrontendVips, Target, VrrpAuth } from '../src';
-import { newChart, synth } from './support/synth';
+import { newChart, synth, testApp } from './support/synth';
 
 const README = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
 
 test('the README\'s Lease command selects the leases of the README\'s example cluster', () => {
   const [, namespace, cluster] = /kubectl get leases -n (\S+) -l keepalived-constructs\/cluster=(\S+)/.exec(README)!;
-  const objects = synth(new StandaloneEdgeChart(Testing.app(), 'standalone-edge'));
+  const objects = synth(new StandaloneEdgeChart(testApp(), 'standalone-edge'));
   const specs = objects.filter((o) => o.data?.['spec.json']).map((o) => ({ ns: o.metadata.namespace, spec: JSON.parse(o.data['spec.json']) }));
   expect(specs.filter((s) => s.ns === namespace).map((s) => s.spec.cluster)).toContain(cluster);
   // The agent labels each Lease with the spec's cluster name.
@@ -38,7 +37,7 @@ test('"VrrpAuth.literal lands in plain text, as stringData" holds', () => {
 });
 
 test('names do not stutter', () => {
-  const objects = synth(new StandaloneEdgeChart(Testing.app(), 'standalone-edge'));
+  const objects = synth(new StandaloneEdgeChart(testApp(), 'standalone-edge'));
   for (const o of objects) expect(o.metadata.name).not.toMatch(/keepalived-keepalived/);
   const { chart } = newChart();
   new FrontendVips(chart, 'keepalived-gw', { nodeSelector: { a: '' }, addresses: ['203.0.113.1/32'], target: Target.standalone({ policies: ['calico' as any] }) });
@@ -47,7 +46,7 @@ test('names do not stutter', () => {
 
 test('a Deckhouse-only app never needs the bundled agent', () => {
   const read = jest.spyOn(agentBundle, 'agentBundleSource');
-  synth(new DeckhouseSeedChart(Testing.app(), 'deckhouse-seed'));
+  synth(new DeckhouseSeedChart(testApp(), 'deckhouse-seed'));
   expect(read).not.toHaveBeenCalled();
   read.mockRestore();
 });

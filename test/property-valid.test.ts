@@ -11,6 +11,8 @@ import {
 import { Construct } from 'constructs';
 import { ClusterObject, clusterObjectHeads, clusterObjects, KeepalivedCluster } from '../src/internal';
 import { domainOf } from '../src/constructs/domain';
+import { keepalivedPrefixed } from '../src/core/standalone/names';
+import { passwordLeaks } from './support/secrets';
 import { newChart, synth } from './support/synth';
 
 // Random apps put `preempt: false` on the Deckhouse target, which warns at synth (tested in validation.test.ts).
@@ -116,6 +118,17 @@ function checkRoundTrip(spec: AppSpec, objects: any[]): void {
   const reserved = new Set(spec.reserved.flat());
   expect(outVrids.filter((v) => reserved.has(v))).toEqual([]);
   for (const id of explicit) expect(outVrids.filter((v) => v === id)).toHaveLength(1);
+
+  // A literal password is in its cluster's Secret and nowhere else.
+  for (const c of spec.clusters) {
+    const auth = c.target.kind === 'standalone' ? c.target.options.auth : undefined;
+    if (auth?.kind !== 'literal') continue;
+    const secret = { namespace: namespaceOfSpec(c)!, name: `${keepalivedPrefixed(effectiveName(c))}-auth` };
+    expect(objects.filter((o) => o.kind === 'Secret' && o.metadata.name === secret.name && o.metadata.namespace === secret.namespace).map((o) => o.stringData))
+      .toEqual([{ password: auth.password }]);
+    // (A shorter one could equal a random label value or name by chance.)
+    if (auth.password.length >= 6) expect(passwordLeaks(objects, auth.password, secret)).toEqual([]);
+  }
 }
 
 /** What an app exercises, counted over a run and printed, so that a weak generator shows. */

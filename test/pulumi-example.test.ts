@@ -4,11 +4,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as pulumi from '@pulumi/pulumi';
-import { Testing } from 'cdk8s';
 import * as YAML from 'yaml';
 import { StandaloneEdgeChart } from '../examples/standalone-edge';
 import { newProgram, plain, Registration, value } from './support/pulumi';
-import { synth } from './support/synth';
+import { synth, testApp } from './support/synth';
 
 const EXAMPLE = path.join(__dirname, '..', 'examples', 'pulumi');
 
@@ -43,7 +42,7 @@ test.each([
 });
 
 test('the standalone cluster: exactly the objects of the cdk8s example\'s `edge`', async () => {
-  const cdk8sObjects = synth(new StandaloneEdgeChart(Testing.app(), 'standalone-edge'))
+  const cdk8sObjects = synth(new StandaloneEdgeChart(testApp(), 'standalone-edge'))
     .filter((o) => o.metadata.labels?.['app.kubernetes.io/instance'] === 'edge');
   const names = await value(program.objects.edge);
   const byName = new Map(kubernetesObjects().map((o) => [`${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`, o]));
@@ -53,7 +52,7 @@ test('the standalone cluster: exactly the objects of the cdk8s example\'s `edge`
   ]);
   // The namespace's shared objects, once, as cdk8s emits them.
   const shared = (objects: any[]) => objects.filter((o) => o.kind === 'Namespace' || o.data?.['keepalived-agent.js'] !== undefined);
-  expect(shared(kubernetesObjects())).toEqual(plain(shared(synth(new StandaloneEdgeChart(Testing.app(), 'standalone-edge')))));
+  expect(shared(kubernetesObjects())).toEqual(plain(shared(synth(new StandaloneEdgeChart(testApp(), 'standalone-edge')))));
 });
 
 test('nothing else is created, and the stack outputs resolve', async () => {

@@ -10,7 +10,7 @@
 // the children's names: `${id}-<kind>` in Pulumi, construct ids in cdk8s. The namespace's shared
 // objects (Namespace, agent ConfigMap) come from a KeepalivedNamespace in both. Nothing else may
 // differ: not metadata, not the ConfigMap's bundled agent or hash.
-import { Chart, Testing } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import { DeckhouseSeedChart } from '../examples/deckhouse-seed';
 import { StandaloneEdgeChart } from '../examples/standalone-edge';
 import {
@@ -18,7 +18,7 @@ import {
 } from '../src';
 import * as kp from '../src/pulumi';
 import { isSecret, nameOfUrn, newProgram, plain, registered, value } from './support/pulumi';
-import { newChart, synth } from './support/synth';
+import { newChart, synth, testApp } from './support/synth';
 
 // Random apps put `preempt: false` on the Deckhouse target, which warns at synth (tested in validation.test.ts).
 beforeAll(() => { jest.spyOn(console, 'warn').mockImplementation(() => undefined); });
@@ -77,8 +77,8 @@ const edgeStandalone = (options: object = {}) => chartWith((chart) => {
 });
 
 const CASES: Array<[string, () => Chart]> = [
-  ['example deckhouse-seed.ts', () => new DeckhouseSeedChart(Testing.app(), 'deckhouse-seed')],
-  ['example standalone-edge.ts', () => new StandaloneEdgeChart(Testing.app(), 'standalone-edge')],
+  ['example deckhouse-seed.ts', () => new DeckhouseSeedChart(testApp(), 'deckhouse-seed')],
+  ['example standalone-edge.ts', () => new StandaloneEdgeChart(testApp(), 'standalone-edge')],
   // test/deckhouse-constructs.test.ts
   ['FrontendVips (Deckhouse): one VRRP group per address', chartWith((chart) => {
     new FrontendVips(chart, 'front', {

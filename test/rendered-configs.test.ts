@@ -3,7 +3,6 @@
 //
 // Reproduce a run: FC_SEED=<seed> npx jest test/rendered-configs.test.ts (FC_RUNS=<n> to change the runs).
 import * as fs from 'fs';
-import { Testing } from 'cdk8s';
 import * as fc from 'fast-check';
 import { StandaloneEdgeChart } from '../examples/standalone-edge';
 import { AgentSpec } from '../src/core/agent-spec';
@@ -11,7 +10,7 @@ import { renderKeepalivedConf } from '../src/core/keepalived-conf';
 import { buildApp, validApp } from './support/arbitraries';
 import { fixtureNodeFor } from './support/fixture-view';
 import { KeepalivedConfigCheck } from './support/keepalived-check';
-import { newChart, synth } from './support/synth';
+import { newChart, synth, testApp } from './support/synth';
 
 const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : (Math.random() * 0x100000000) | 0;
 const RUNS = process.env.FC_RUNS !== undefined ? Number(process.env.FC_RUNS) : 25;
@@ -42,7 +41,7 @@ function renderAndCheck(spec: AgentSpec): void {
 }
 
 test('the standalone examples: every node\'s config', () => {
-  const app = Testing.app();
+  const app = testApp();
   const specs = specsOf(synth(new StandaloneEdgeChart(app, 'standalone-edge')));
   expect(specs.length).toBeGreaterThanOrEqual(2);
   for (const spec of specs) renderAndCheck(spec);

@@ -1,14 +1,11 @@
 // One test per validation rule: a compliant and a non-compliant case through one helper, checking that
 // the message names the construct path, the field and the value, and says what is valid.
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import {
   FailoverProfile, FrontendVips, FrontendVipsProps, GatewayPair, HealthAction, HealthCheck, HttpScheme, ImagePullPolicy, InterfaceSelector, KeepalivedCluster,
   KeepalivedNamespace, ReservedVrids, SidecarMode, Target, UpdateStrategy, VrrpAuth, VrrpPolicyFlavor, VrrpVersion,
 } from '../src/internal';
-import { newChart, synth } from './support/synth';
+import { newChart, synth, testApp } from './support/synth';
 
 type Build = (chart: Chart, app: App) => void;
 
@@ -448,7 +445,7 @@ describe('warnings: valid, but not what the user meant', () => {
   test('app.synth() prints each warning once; a chart namespace the standalone objects do not live in is one', () => {
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
     try {
-      const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'kc-warn-')) });
+      const app = testApp();
       const chart = new Chart(app, 'c', { namespace: 'infra' });
       new FrontendVips(chart, 'edge', { nodeSelector: { a: '' }, addresses: ['203.0.113.1/32'], target: Target.standalone() });
       new FrontendVips(chart, 'core', { nodeSelector: { b: '' }, addresses: ['203.0.113.2/32'], target: Target.standalone({ namespace: 'infra' }) });
@@ -456,7 +453,6 @@ describe('warnings: valid, but not what the user meant', () => {
       expect(warn.mock.calls.map((c) => c[0])).toEqual([
         'Warning: [c/edge] target.namespace = "keepalived": the chart\'s namespace infra does not apply to the standalone objects, which live in the target\'s namespace. Valid: Target.standalone({ namespace: \'infra\' }) to put them in the chart\'s.',
       ]);
-      fs.rmSync(app.outdir, { recursive: true, force: true });
     } finally {
       warn.mockRestore();
     }

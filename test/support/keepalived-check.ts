@@ -22,7 +22,9 @@ export class KeepalivedConfigCheck {
 
   /** @param interfaces veth pairs to create in the namespace, e.g. `[['eth0', 'eth1']]` */
   constructor(name: string, private readonly interfaces: readonly (readonly [string, string])[]) {
-    this.netns = `${name}-${process.pid}`;
+    // Named as the labs' namespaces are (`kct-<pid>-`): one left behind by a killed worker is removed
+    // by the next run's removeStaleLabs.
+    this.netns = `kct-${process.pid}-${name}`;
   }
 
   /** For beforeAll. */

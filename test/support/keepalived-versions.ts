@@ -86,6 +86,7 @@ function findBinaries(): { binaries: KeepalivedBinary[]; missing?: string } {
   const debian: KeepalivedBinary = { version: DEBIAN_KEEPALIVED_VERSION, binary: 'keepalived' };
   const sources = keepalivedSourcesDir();
   if (!sources) {
+    expectVersion(debian);
     return {
       binaries: [debian],
       missing: `${SOURCE_RELEASES.map((r) => r.version).join(' and ')} sources are absent (looked for ../shared/vendor/keepalived/ `
@@ -93,7 +94,20 @@ function findBinaries(): { binaries: KeepalivedBinary[]; missing?: string } {
     };
   }
   const built = SOURCE_RELEASES.map((release) => ({ version: release.version, binary: buildFromSource(join(sources, release.tarball)) }));
-  return { binaries: [...built, debian].sort((a, b) => compareKeepalivedVersions(a.version, b.version)) };
+  const binaries = [...built, debian].sort((a, b) => compareKeepalivedVersions(a.version, b.version));
+  for (const b of binaries) expectVersion(b);
+  return { binaries };
+}
+
+/** Throws unless the binary says it is the version the tests call it (another keepalived on PATH, say). */
+function expectVersion(b: KeepalivedBinary): void {
+  const r = spawnSync(b.binary, ['--version'], { encoding: 'utf8' });
+  // None on PATH: the tests' prerequisites say so (and fail under CI=true).
+  if (r.error) return;
+  const said = `${r.stderr ?? ''}${r.stdout ?? ''}`.split('\n')[0];
+  if (!said.startsWith(`Keepalived v${b.version} `)) {
+    throw new Error(`${b.binary} says "${said}", not keepalived ${b.version}: the tests would prove another version than they name`);
+  }
 }
 
 /**

@@ -140,7 +140,7 @@ export function ofGoneProcess(name: string): boolean {
 export function removeStaleLabs(): string[] {
   const r = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
   const stale = `${r.stdout ?? ''}`.split('\n').map((l) => l.split(' ')[0])
-    .filter((name) => /^kct-\d+-\d+-/.test(name) && ofGoneProcess(name));
+    .filter((name) => /^kct-\d+-/.test(name) && ofGoneProcess(name));
   for (const ns of stale) for (const pid of pidsIn(ns)) signal(pid, 'SIGKILL');
   if (stale.length > 0) sleepSync(100);
   for (const ns of stale) spawnSync('ip', ['netns', 'del', ns]);
@@ -493,7 +493,10 @@ export async function withLab(body: (lab: NetnsLab) => Promise<void>, onFinally?
     wrapped.stack = `${wrapped.message}\n${err.stack?.split('\n').slice(1).join('\n') ?? ''}`;
     throw wrapped;
   } finally {
-    await onFinally?.();
-    lab.cleanup();
+    try {
+      await onFinally?.();
+    } finally {
+      lab.cleanup();
+    }
   }
 }
