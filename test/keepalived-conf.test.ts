@@ -289,6 +289,14 @@ describe('errors', () => {
     ]);
   });
 
+  test('more addresses in a group than one advert lists (the synth\'s rule, rules/vip-count.ts)', () => {
+    const v4 = Array.from({ length: 256 }, (_, i) => ({ address: i < 254 ? `198.51.100.${i + 1}/32` : `203.0.113.${i - 253}/32` }));
+    const spec: AgentSpec = { ...SPEC, groups: [{ ...SPEC.groups[0], addresses: v4 }] };
+    expect(renderError(spec, viewOf(11), NODE_A).problems).toEqual([
+      'group "front": addresses has 256 IPv4 addresses, more than the 255 one VRRP advert can list (VRRP counts a group\'s addresses in one byte); keepalived would not advertise the rest',
+    ]);
+  });
+
   test('a node order that names a node twice, or a name that is no node name', () => {
     expect(() => renderKeepalivedConf({ ...SPEC, nodeOrder: ['node-a', 'node-b', 'node-a'] }, viewOf(11), NODE_A))
       .toThrow(/spec.nodeOrder\[2\] "node-a" is listed more than once/);

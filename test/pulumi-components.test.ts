@@ -122,6 +122,9 @@ describe('as Pulumi resources', () => {
     expect(urns.map(nameOfUrn)).toEqual(['edge-podmonitor', 'edge-prometheusrule', 'edge-configmap-2']);
     expect(registrations.find((r) => r.name === 'edge-configmap-2')!.inputs.metadata.name).toBe('keepalived-edge-dashboard');
     expect(cluster.dashboard).toBeInstanceOf(k8s.core.v1.ConfigMap);
+    // (the types the handles declare)
+    expect(cluster.podMonitor).toBeInstanceOf(k8s.apiextensions.CustomResource);
+    expect(cluster.prometheusRule).toBeInstanceOf(k8s.apiextensions.CustomResource);
   });
 
   test('removing the first of two clusters that share a namespace keeps the Namespace\'s URN', async () => {

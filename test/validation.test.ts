@@ -94,6 +94,20 @@ describe('addresses', () => {
       '[test/c] groups[0].addresses = []: a VRRP group needs at least one address');
   });
 
+  test('more addresses in one group than a VRRP advert lists: 255 IPv4 (a one-byte count), 75 IPv6 (IPv6\'s minimum MTU)', () => {
+    const many = (n: number, family: 4 | 6) => Array.from({ length: n }, (_, i) => ({ address: family === 4 ? (i < 254 ? `198.51.100.${i + 1}/32` : `203.0.113.${i - 253}/32`) : `2001:db8::${(i + 1).toString(16)}/128` }));
+    for (const [family, max] of [[4, 255], [6, 75]] as const) {
+      expectRule(cluster({ target: Target.standalone() }, { addresses: many(max, family) }), cluster({ target: Target.standalone() }, { addresses: many(max + 1, family) }),
+        `[test/c] groups[0].addresses = "(${max + 1} addresses)": has ${max + 1} IPv${family} addresses, more than the ${max} one VRRP advert can list`,
+        'split them over several groups');
+    }
+  });
+
+  test('a VIP that is a node\'s own address (one of unicastPeers): keepalived would take it from the node', () => expectRule(
+    front(['198.51.100.20/24'], { target: Target.standalone({ unicastPeers: ['198.51.100.11', '198.51.100.12'] }) }),
+    front(['198.51.100.11/24'], { target: Target.standalone({ unicastPeers: ['198.51.100.11', '198.51.100.12'] }) }),
+    '[test/front] addresses[0] = "198.51.100.11/24": is the node address 198.51.100.11 of target.unicastPeers: keepalived would remove it from that node'));
+
   test('two address families in one group', () => expectRule(
     cluster({ target: Target.standalone() }, { addresses: [{ address: '2001:db8::1/64' }, { address: '2001:db8::2/64' }] }),
     cluster({ target: Target.standalone() }, { addresses: [{ address: '2001:db8::1/64' }, { address: '198.51.100.2/24' }] }),
@@ -427,6 +441,28 @@ describe('warnings: valid, but not what the user meant', () => {
       const other = newChart().chart;
       new FrontendVips(other, 'front', { nodeSelector: { a: '' }, addresses: ['203.0.113.1/32'], preempt: false, target: Target.standalone() });
       synth(other);
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  test('preferredNode with preempt: false warns (the node that holds the VIP keeps it), and synthesizes', () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const gateway = (preempt?: boolean) => {
+        const { chart } = newChart();
+        new GatewayPair(chart, 'gw', {
+          nodeSelector: { a: '' }, preferredNode: 'gw-a', preempt, lan: { address: '192.0.2.1/24' }, wan: { address: '198.51.100.1/24' }, target: Target.standalone(),
+        });
+        synth(chart);
+      };
+      gateway(false);
+      expect(warn.mock.calls.map((c) => c[0])).toEqual([
+        'Warning: [test/gw] preferredNode = "gw-a": has the top priority, but with preempt false the node that holds the VIP keeps it: gw-a becomes master only when it wins an election (the master failing, or every node starting). Valid: preempt true (the default) to have the VIP move back to gw-a, or no preferredNode.',
+      ]);
+      warn.mockClear();
+      gateway();
       expect(warn).not.toHaveBeenCalled();
     } finally {
       warn.mockRestore();

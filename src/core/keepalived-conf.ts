@@ -10,7 +10,7 @@ import { InterfaceSelectorSpec } from './interface-selector';
 import { dnsLabelProblem, dnsSubdomainProblem } from './names';
 import { describeSelector, interfaceNameIsSafe, NodeView, resolveInterface, SAFE_INTERFACE_NAME } from './node-view';
 import { ExpectedRole, expectedRoleOf, isTrailingIn, priorityOf, PriorityOrder } from './priority';
-import { advertIntervalProblem, authPasswordProblem, garpRefreshProblem, nodeOrderProblems, vridProblem } from './rules';
+import { advertIntervalProblem, authPasswordProblem, garpRefreshProblem, nodeOrderProblems, vipCountProblem, vridProblem } from './rules';
 
 /** This node, as the agent knows it from its flags. */
 export interface RenderNode {
@@ -195,7 +195,7 @@ export function planNode(spec: AgentSpec, view: NodeView, node: RenderNode, disc
     if (instance) instances.push(instance);
   }
   if (problems.length > 0) throw new AgentRenderError(nodeName, problems);
-  // Only the files some instance follows: keepalived reports an unused one as a configuration error.
+  // Only the files some instance follows (an unused one would be watched for nothing).
   const used = new Set(instances.flatMap((i) => i.tracks.map((t) => t.name)));
   const trackFiles = (spec.healthChecks ?? [])
     .map((c) => trackFileName(spec.cluster, c.name))
@@ -286,7 +286,8 @@ function formatInstance(plan: InstancePlan): string {
   if (plan.authPass !== undefined) lines.push('authentication {', '    auth_type PASS', `    auth_pass ${plan.authPass}`, '}');
   if (plan.unicast) {
     if (plan.unicast.peers.length === 0) {
-      // keepalived rejects unicast_src_ip without peers; alone, the node simply stays master.
+      // unicast_src_ip without peers means nothing (2.2 and later warn and use multicast); alone, the
+      // node simply stays master.
       lines.push(`# no other IPv${g.family} unicast peer: keepalived uses multicast`);
     } else {
       lines.push(`unicast_src_ip ${plan.unicast.source}`, 'unicast_peer {', ...plan.unicast.peers.map((p) => `    ${p}`), '}');
@@ -306,9 +307,9 @@ export function advertIntText(seconds: number): string {
 /**
  * The IPv6 link-local address of the virtual router with this VRID: the EUI-64 link-local address of
  * its virtual MAC 00-00-5E-00-02-{VRID} (RFC 5798, 7.3), e.g. `fe80::200:5eff:fe00:20a/64` for VRID 10.
- * RFC 5798 (5.2.9) makes it the first address of an IPv6 virtual router, and keepalived 2.0.20 rejects an
- * IPv6 instance whose first virtual address is not link-local ("the first IPv6 VIP address must be link
- * local"; 2.2 and later only log it), so every IPv6 group renders it first. The OUI is IANA's, reserved
+ * RFC 5798 (5.2.9) makes it the first address of an IPv6 virtual router, and keepalived 2.0.20 reports an
+ * IPv6 instance whose first virtual address is not link-local as a configuration error ("the first IPv6
+ * VIP address must be link local"; `keepalived -t` fails), so every IPv6 group renders it first. The OUI is IANA's, reserved
  * for VRRP, so no network card has it; and one VRID names one virtual router per link.
  */
 export function virtualRouterLinkLocal(vrid: number): string {
@@ -503,6 +504,7 @@ function groupShapeProblems(group: AgentGroup): string[] {
   const vrid = vridProblem(group.vrid);
   if (vrid) problems.push(`vrid ${JSON.stringify(group.vrid)} ${vrid}`);
   if (group.family !== 4 && group.family !== 6) problems.push(`family ${JSON.stringify(group.family)} is not 4 or 6`);
+  else if (Array.isArray(group.addresses) && vipCountProblem(group.addresses.length, group.family)) problems.push(`addresses ${vipCountProblem(group.addresses.length, group.family)}`);
   if (group.vrrpVersion !== 2 && group.vrrpVersion !== 3) {
     problems.push(`vrrpVersion ${JSON.stringify(group.vrrpVersion)} is not 2 or 3`);
   } else if (group.family === 6 && group.vrrpVersion !== 3) {

@@ -11,7 +11,7 @@ import { checkKnownFields } from './fields';
 import { ClusterDefinition, GroupDefinition, Toleration, TOLERATION_FIELDS, VRRP_GROUP_FIELDS } from './model';
 import { isLabelValue, isPlainObject, LABEL_KEY_EXPECTED, LABEL_VALUE_EXPECTED, labelKeyProblem, listIn } from './metadata';
 import { clusterName, dnsLabelProblem, interfaceNameProblem } from './names';
-import { isVrid, VRID_EXPECTED } from './rules';
+import { isVrid, VIP_COUNT_EXPECTED, vipCountProblem, VRID_EXPECTED } from './rules';
 import { familyOf } from './standalone/agent-spec-of';
 import { IssueReport as Report, Target } from './target';
 
@@ -138,6 +138,8 @@ function checkGroup(def: ClusterDefinition, gdef: GroupDefinition, report: Repor
   }
   // A target without IPv6 reports IPv6 addresses on their own; its selectors must select IPv4 networks.
   const family = target.ipv6 ? familyOf(g) : 4;
+  const tooMany = vipCountProblem(g.addresses.length, family);
+  if (tooMany) report(f('addresses'), `(${g.addresses.length} addresses)`, tooMany, VIP_COUNT_EXPECTED);
   checkSelector(def, g.interface, f('interface'), family, report);
   g.addresses.forEach((vip, i) => {
     const field = f(`addresses[${i}].address`);

@@ -77,17 +77,17 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
   /** The Secret with a literal VRRP password (standalone target with `VrrpAuth.literal`). */
   public readonly secret?: k8s.core.v1.Secret;
 
-  /** The RBAC resources (discovery mode). */
+  /** The RBAC resources: ClusterRole, ClusterRoleBinding, and the Leases' Role and RoleBinding (discovery mode). */
   public readonly rbac: pulumi.CustomResource[];
 
   /** The policies that let VRRP through, in the order of the target's `policies` (Calico's after its Tier). */
   public readonly policies: pulumi.CustomResource[];
 
   /** The PodMonitor that scrapes the agents (standalone target with `metrics.podMonitor`). */
-  public readonly podMonitor?: pulumi.CustomResource;
+  public readonly podMonitor?: k8s.apiextensions.CustomResource;
 
   /** The PrometheusRule with the cluster's alerts (standalone target with `metrics.prometheusRule`). */
-  public readonly prometheusRule?: pulumi.CustomResource;
+  public readonly prometheusRule?: k8s.apiextensions.CustomResource;
 
   /** The ConfigMap with the Grafana dashboard (standalone target with `metrics.dashboard`). */
   public readonly dashboard?: k8s.core.v1.ConfigMap;
@@ -166,8 +166,8 @@ export class KeepalivedCluster extends pulumi.ComponentResource {
     this.secret = byId.get('Secret') as k8s.core.v1.Secret | undefined;
     this.rbac = ['ClusterRole', 'ClusterRoleBinding', 'LeaseRole', 'LeaseRoleBinding'].flatMap((i) => byId.get(i) ?? []);
     this.policies = [...byId.entries()].filter(([i]) => isVrrpPolicyId(i)).map(([, r]) => r);
-    this.podMonitor = byId.get('PodMonitor');
-    this.prometheusRule = byId.get('PrometheusRule');
+    this.podMonitor = byId.get('PodMonitor') as k8s.apiextensions.CustomResource | undefined;
+    this.prometheusRule = byId.get('PrometheusRule') as k8s.apiextensions.CustomResource | undefined;
     this.dashboard = byId.get('DashboardConfigMap') as k8s.core.v1.ConfigMap | undefined;
     this.vrids = pulumi.output(result.then((p) => p.vrids));
     this.objectNames = pulumi.output(result.then((p) => p.objects.map(objectName)));

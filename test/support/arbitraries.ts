@@ -713,6 +713,20 @@ function assemble(
       vip.canonical = `${formatV6(words)}/${prefix}`;
     }
   }
+  // A VIP is no node's own address (keepalived would take it from that node): a peer that is one of its
+  // cluster's VIPs is replaced by an address that is neither a VIP nor another peer.
+  for (const { spec, drafts } of finished) {
+    if (spec.target.kind !== 'standalone' || !spec.target.options.unicastPeers) continue;
+    const vipHosts = new Set(drafts.map(({ vip }) => vip.canonical.split('/')[0]));
+    const used = new Set(spec.target.options.unicastPeers);
+    spec.target.options.unicastPeers = spec.target.options.unicastPeers.map((p) => {
+      if (!vipHosts.has(p)) return p;
+      for (let k = 0; ; k++) {
+        const other = p.includes(':') ? formatV6([0x2001, 0xdb8, 0xfffd, 0, 0, 0, 0, k + 1]) : `203.0.113.${254 - k}`;
+        if (!vipHosts.has(other) && !used.has(other)) return used.add(other), other;
+      }
+    });
+  }
   let iv = 0;
   const next = () => vrids[iv++];
   for (const { spec } of finished) {

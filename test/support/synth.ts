@@ -41,7 +41,9 @@ export function testApp(props: AppProps = {}): App {
 
 /**
  * Synthesizes a chart, and validates every object against its real schema before returning it.
- * Every test synthesizes through here, so no synthesized object escapes schema validation.
+ * Every test synthesizes through here, so no synthesized object escapes schema validation. (CRDs'
+ * schemas are made strict: an unknown field is an error. Kubernetes' own kinds are checked with
+ * kubernetes-models, whose compiled schemas let unknown fields through.)
  */
 export function synth(chart: Chart): any[] {
   const objects = Testing.synth(chart);

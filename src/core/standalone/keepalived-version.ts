@@ -44,7 +44,8 @@ export interface KeepalivedFeature {
 /**
  * Whether keepalived 2.0.x misreads a VRRPv3 advert interval: it parses `advert_int` as a binary
  * floating-point number and truncates it to microseconds, so 76 of the 4095 centisecond values (2.01,
- * 4.1, 32.05, ...) come out a microsecond short, and it rejects them ("must be in units of 10ms").
+ * 4.1, 32.05, ...) come out a microsecond short, which it reports as a configuration error ("must be
+ * in units of 10ms - rounding"; `keepalived -t` fails) before it rounds them back.
  * Later releases parse the decimal digits exactly.
  */
 export function misreadByKeepalived20(seconds: number): boolean {
@@ -76,7 +77,7 @@ export const KEEPALIVED_FEATURES: readonly KeepalivedFeature[] = [
     feature: 'this VRRPv3 advert interval',
     since: '2.2.7',
     why: 'keepalived 2.0 parses advert_int as a binary fraction and truncates it to microseconds, so it reads this interval '
-      + 'a microsecond short and rejects it ("must be in units of 10ms"); 2.2.7 reads it exactly',
+      + 'a microsecond short and reports a configuration error ("must be in units of 10ms - rounding", so keepalived -t fails); 2.2.7 reads it exactly',
     usedBy: (def, group) => {
       const seconds = group?.group.advertInterval;
       // Only intervals that are otherwise valid (validate.ts reports the others).

@@ -21,7 +21,7 @@ import { keepalivedVersionIssues } from './keepalived-version';
 import { vrrpPolicies } from './policies';
 import { discoveryRbac } from './rbac';
 import { authSecret, authSecretRef } from './secret';
-import { groupNameIssues, ordersNodes, priorityDropIssues, validateStandaloneGroup, validateStandaloneOptions } from './validate';
+import { groupNameIssues, ordersNodes, preferredNodeIssues, priorityDropIssues, validateStandaloneGroup, validateStandaloneOptions } from './validate';
 
 /** The opt-in Prometheus Operator objects and the dashboard ConfigMap. */
 function monitoringObjects(o: StandaloneOptions, cluster: MonitoredCluster): ClusterObject[] {
@@ -85,7 +85,7 @@ export class StandaloneTargetStrategy implements TargetStrategy {
   }
 
   public warnings(def: ClusterDefinition): ValidationIssue[] {
-    return ordersNodes(this.options) ? [] : priorityDropIssues(def, this.options);
+    return [...preferredNodeIssues(def), ...(ordersNodes(this.options) ? [] : priorityDropIssues(def, this.options))];
   }
 
   public hostPort(): { field: string; port: number } | undefined {

@@ -224,6 +224,16 @@ export function validateStandaloneGroup(o: StandaloneOptions, gdef: GroupDefinit
     if (problem) report(f('garpRefreshSeconds'), g.garpRefreshSeconds, problem, GARP_REFRESH_EXPECTED);
   }
   const peers = o.unicastPeers;
+  // A VIP is the address keepalived adds and removes: a node's own address as a VIP is taken away from
+  // that node (with the routes over it) whenever another node holds the group.
+  const peerAddresses = new Set(Array.isArray(peers) ? peers.map((p) => parseIp(p)?.text) : []);
+  (Array.isArray(g.addresses) ? g.addresses : []).forEach((vip, i) => {
+    const address = parseCidr(vip?.address)?.address.text;
+    if (address !== undefined && peerAddresses.has(address)) {
+      report(f(`addresses[${i}].address`), vip.address, `is the node address ${address} of target.unicastPeers: keepalived would remove it from that node whenever another node holds the group`,
+        'an address that no node has of its own');
+    }
+  });
   if (Array.isArray(peers) && !peers.some((p) => parseIp(p)?.family === family)) {
     report('target.unicastPeers', peers, `has no IPv${family} address for the IPv${family} group ${f('addresses')}, whose adverts would reach no peer`,
       `the nodes' IPv${family} addresses too, or a separate cluster for IPv${family}`);
@@ -270,6 +280,20 @@ export function groupNameIssues(def: ClusterDefinition, vridOf: (groupIndex: num
 /** Whether the nodes' priorities follow a node order (static, or discovery's), not hashing. */
 export function ordersNodes(o: StandaloneOptions): boolean {
   return o.nodeOrder !== undefined || o.discovery !== undefined;
+}
+
+/**
+ * Groups with a preferred node that do not preempt: the preferred node takes the top priority, but
+ * with `preempt: false` a node that holds the VIP keeps it, so the preferred node is master only when
+ * it wins an election (every node starting, or the master failing); after a rollout, whichever node
+ * came back first may keep it. Valid, so a warning.
+ */
+export function preferredNodeIssues(def: ClusterDefinition): ValidationIssue[] {
+  return def.groups.flatMap(({ group: g, fieldOf: f }) => (g.preferredNode === undefined || g.preempt !== false ? [] : [{
+    path: def.path, field: f('preferredNode'), value: g.preferredNode,
+    problem: `has the top priority, but with ${f('preempt')} false the node that holds the VIP keeps it: ${g.preferredNode} becomes master only when it wins an election (the master failing, or every node starting)`,
+    expected: `preempt true (the default) to have the VIP move back to ${g.preferredNode}, or no preferredNode`,
+  }]));
 }
 
 /**
