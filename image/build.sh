@@ -4,9 +4,10 @@
 #   image/build.sh [--offline] [--tag NAME] [--cache DIR] [--rootfs-only]
 #
 # Default: `podman build -f image/Containerfile` (pulls debian:bookworm-slim from the registry).
-# --offline: no registry. `debootstrap --variant=minbase --include=keepalived,nodejs bookworm` makes the
-# same root file system from Debian packages; it is cached under DIR (default
-# node_modules/.cache/keepalived-image), the agent is copied in, and `podman import` makes the image.
+# --offline: no registry. `debootstrap --variant=minbase --include=keepalived bookworm` makes the root
+# file system from Debian packages; it is cached under DIR (default node_modules/.cache/keepalived-image),
+# this machine's Node.js (>= 20, the agent's floor: Debian 12's own is 18) and the agent are copied in,
+# and `podman import` makes the image.
 # --rootfs-only (with --offline): only prepare that cached root file system (CI does it ahead of the tests).
 # Both need the bundled agent: run `npx projen bundle:agent` first.
 set -euo pipefail
@@ -36,7 +37,7 @@ fi
 
 # What the root file system is made of; a change makes a new one.
 suite=bookworm
-packages=keepalived,nodejs
+packages=keepalived
 key=$(printf '%s\n' "$suite" "$packages" minbase-v1 | sha256sum | cut -c1-16)
 rootfs=$cache/rootfs-$key
 if [ ! -f "$rootfs/.complete" ]; then
@@ -51,6 +52,12 @@ if [ ! -f "$rootfs/.complete" ]; then
   touch "$rootfs/.complete"
 fi
 [ "$rootfs_only" = 0 ] || { echo "$rootfs"; exit 0; }
+# Node.js: this machine's, a self-contained binary (it needs only glibc and libstdc++, which Debian's
+# minbase has), as long as it is the agent's floor or later.
+node_bin=$(command -v node)
+"$node_bin" -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' \
+  || { echo "$node_bin is Node.js $("$node_bin" --version); the agent needs >= 20" >&2; exit 1; }
+install -D -m 0755 "$node_bin" "$rootfs/usr/local/bin/node"
 install -D -m 0644 "$agent" "$rootfs/opt/keepalived-constructs/keepalived-agent.js"
 tar -C "$rootfs" --exclude=./.complete -c . \
   | podman import --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$tag" >/dev/null

@@ -163,17 +163,22 @@ describe('without discovery (no API server)', () => {
     expect(stop.code).toBe(0);
   }, 30_000);
 
-  test('--metrics-port and --metrics-address serve metrics without spec.metrics; a port in use exits 1 naming it; a bad one exits 2', async () => {
+  test('--metrics-port and --metrics-address serve metrics without spec.metrics; a port in use is said and tried again, the agent runs on (a native sidecar that exits keeps keepalived from starting); a bad one exits 2', async () => {
     const pod = await startPod(STATIC_SPEC, { portFlag: true });
     expect(valueOf(await scrapeOf(pod), METRIC.up)).toBe(1);
     await pod.agent.waitFor(/--metrics-port without spec\.metrics: render puts notify_fifo in keepalived\.conf only with spec\.metrics/);
 
-    // a second agent on the same port
+    // a second agent on the same port: it says so, runs on, and tries again until the port is free
     const specFile = join(pod.dir, 'spec.json');
-    const busy = await runAgentOnce(['run', '--spec', specFile, '--node-name', 'node-a', '--out', join(pod.dir, 'x.conf'), '--pid-file', pod.pidFile,
-      '--interfaces-json', fixture.interfacesJson, '--metrics-port', String(pod.port), '--metrics-address', '127.0.0.1'], {});
-    expect(busy.status).toBe(1);
-    expect(busy.stderr).toMatch(new RegExp(`cannot serve metrics on 127\\.0\\.0\\.1:${pod.port}: .*EADDRINUSE`));
+    const busy = new AgentProcess(['run', '--spec', specFile, '--node-name', 'node-a', '--out', join(pod.dir, 'x.conf'), '--pid-file', pod.pidFile,
+      '--interfaces-json', fixture.interfacesJson, '--metrics-port', String(pod.port), '--metrics-address', '127.0.0.1', '--retry-ms', '100'], {});
+    started.agents.push(busy);
+    await busy.waitFor(new RegExp(`cannot serve metrics on 127\\.0\\.0\\.1:${pod.port}: .*EADDRINUSE.*; keepalived runs on without them, tried again in`), 8000, 2);
+    expect(busy.exit).toBeUndefined();
+    expect((await pod.agent.terminate()).code).toBe(0);
+    await busy.waitFor(new RegExp(`serving Prometheus metrics on 127\\.0\\.0\\.1:${pod.port}/metrics`), 8000);
+    expect(valueOf(await scrape(pod.port), METRIC.up)).toBe(1);
+    expect((await busy.terminate()).code).toBe(0);
 
     for (const [flag, value] of [['--metrics-port', '80'], ['--metrics-port', '70000'], ['--metrics-port', 'x'], ['--metrics-address', 'localhost']]) {
       const r = await runAgentOnce(['run', '--spec', specFile, '--node-name', 'node-a', '--out', join(pod.dir, 'x.conf'), '--pid-file', pod.pidFile, flag, value], {});

@@ -12,7 +12,7 @@ import { newChart, synth } from './support/synth';
  * on one LAN bridge (as in test/netns-vrrp.test.ts); on each, `podman kube play` (Debian's podman 4.3,
  * runc) runs the Pod that the DaemonSet's template makes for that node, in the node's network
  * namespace, with the project's image (image/build.sh --offline: Debian bookworm's keepalived 2.2.7 and
- * Node.js). The harness (test/support/podman-pod.ts) does what podman lacks the way kubelet does it,
+ * the building machine's Node.js, at least 20). The harness (test/support/podman-pod.ts) does what podman lacks the way kubelet does it,
  * and prints each step.
  */
 

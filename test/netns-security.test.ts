@@ -1,3 +1,4 @@
+import { spawn, spawnSync } from 'child_process';
 import { readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { performance } from 'perf_hooks';
@@ -185,4 +186,42 @@ describe('the metrics endpoint answers on the node\'s address, not on the VIPs i
       });
     }, 60_000);
   }
+});
+
+describe('keepalived cannot read the agent sidecar through /proc (same uid, shared process namespace)', () => {
+  /** `setpriv` arguments that give a uid-0 process exactly a container's capabilities, as a runtime does. */
+  const withCapabilitiesOf = (container: any): string[] => {
+    const { drop, add = [] } = container.securityContext.capabilities;
+    expect(drop).toEqual(['ALL']);
+    const caps = ['-all', ...add.map((c: string) => `+${c.toLowerCase()}`)].join(',');
+    return ['setpriv', '--reuid=0', '--regid=0', '--clear-groups', `--bounding-set=${caps}`, `--inh-caps=${caps}`, '--no-new-privs'];
+  };
+  /** What a process with keepalived's capabilities reads of a sleeping process with the agent's (or none): its environment. */
+  const readAcross = (agentCaps: string[], keepalivedCaps: string[]) => {
+    const agent = spawn(agentCaps[0], [...agentCaps.slice(1), 'sleep', '30'], { env: { ...process.env, AGENT_SECRET: 'hunter2' }, stdio: 'ignore' });
+    try {
+      const deadline = Date.now() + 5000;
+      // (until the sleep has exec'd with its capabilities)
+      while (Date.now() < deadline && !readFileSync(`/proc/${agent.pid}/status`, 'utf8').match(/^Name:\s+sleep$/m)) spawnSync('sleep', ['0.02']);
+      const r = spawnSync(keepalivedCaps[0], [...keepalivedCaps.slice(1), 'cat', `/proc/${agent.pid}/environ`], { encoding: 'utf8' });
+      return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    } finally {
+      agent.kill('SIGKILL');
+    }
+  };
+
+  e2e('with the sidecar\'s capabilities (KILL) the read is refused; with none at all (the control) it succeeds', () => {
+    const pod = cluster().daemonSet.spec.template.spec;
+    const sidecar = [...pod.initContainers, ...pod.containers].find((c: any) => c.name === 'agent');
+    const keepalived = pod.containers.find((c: any) => c.name === 'keepalived');
+    expect(sidecar.securityContext.runAsUser).toBe(0);
+    expect(keepalived.securityContext.runAsUser).toBe(0);
+    // GIVEN keepalived's capabilities (NET_ADMIN, NET_RAW) and the sidecar's, from the synthesized pod
+    const refused = readAcross(withCapabilitiesOf(sidecar), withCapabilitiesOf(keepalived));
+    expect(refused.stdout).not.toContain('hunter2');
+    expect(refused.stderr).toMatch(/Permission denied/);
+    // ... the control: a sidecar with no capability at all is a subset of keepalived's, and readable
+    const readable = readAcross(withCapabilitiesOf({ securityContext: { capabilities: { drop: ['ALL'] } } }), withCapabilitiesOf(keepalived));
+    expect(readable.stdout).toContain('AGENT_SECRET=hunter2');
+  });
 });

@@ -63,7 +63,11 @@ export interface NodeSetStatus {
 
 /** A running sidecar. */
 export interface RunningAgent {
-  /** Resolves once the metrics endpoint listens (at once without one); rejects when its port cannot be had. */
+  /**
+   * Resolves once the metrics endpoint has had its first try (at once without one). A port that cannot
+   * be had is logged and tried again with backoff, and nothing else waits for it: the agent is a native
+   * sidecar, and one that exits at start keeps keepalived from starting on the node.
+   */
   readonly ready: Promise<void>;
   /** The agent's metrics (health checks report through `metrics.setHealthCheck`). */
   readonly metrics: AgentMetrics;
@@ -112,10 +116,14 @@ export function metricsEndpointOf(spec: AgentSpec, options: Pick<RunOptions, 'sp
   return { port: port as number, ...(address === undefined ? {} : { address }) };
 }
 
+/** The longest wait between tries of a metrics port that another listener holds. */
+const METRICS_RETRY_MAX_MS = 60_000;
+
 class Sidecar implements RunningAgent {
   readonly ready: Promise<void>;
   readonly metrics: AgentMetrics;
   private server: MetricsServer | undefined;
+  private metricsRetry: NodeJS.Timeout | undefined;
   /** What keepalived last said per group, for a LeaseKeeper made after the fifo was read. */
   private readonly states = new Map<string, string>();
   readonly health?: HealthStatusSource;
@@ -201,16 +209,24 @@ class Sidecar implements RunningAgent {
     if (endpoint !== undefined && spec.metrics === undefined && options.notifyFifo !== undefined) {
       this.logger.warn('--metrics-port without spec.metrics: render puts notify_fifo in keepalived.conf only with spec.metrics (or discovery.leases), so keepalived may not report its states');
     }
-    this.ready = endpoint === undefined
-      ? Promise.resolve()
-      : serveMetrics(this.metrics, endpoint, logger).then(async (server) => {
-        if (this.stopped) await server.close();
-        else this.server = server;
-      });
+    this.ready = endpoint === undefined ? Promise.resolve() : this.serve(endpoint, 0);
     if (!discovery && endpoint === undefined && !prober) {
       logger.info(`spec has no discovery, no metrics and no health checks: nothing to do for cluster ${spec.cluster} on node ${options.nodeName} until SIGTERM`);
     }
     if (discovery) this.connect();
+  }
+
+  /** Serves the metrics; when the port cannot be had (another listener), says so and tries again later. */
+  private serve(endpoint: MetricsEndpoint, attempt: number): Promise<void> {
+    return serveMetrics(this.metrics, endpoint, this.logger).then(async (server) => {
+      if (this.stopped) await server.close();
+      else this.server = server;
+    }, (e) => {
+      if (this.stopped) return;
+      const delay = backoffDelay(attempt, { initialMs: this.options.retryMs ?? 1000, maxMs: METRICS_RETRY_MAX_MS });
+      this.logger.error(`${(e as Error).message}; keepalived runs on without them, tried again in ${(delay / 1000).toFixed(1)} s`);
+      this.metricsRetry = setTimeout(() => { void this.serve(endpoint, attempt + 1); }, delay);
+    });
   }
 
   nodeSetStatus(): NodeSetStatus {
@@ -228,6 +244,7 @@ class Sidecar implements RunningAgent {
     this.stopped = true;
     if (this.window !== undefined) clearTimeout(this.window);
     if (this.connectTimer !== undefined) clearTimeout(this.connectTimer);
+    if (this.metricsRetry !== undefined) clearTimeout(this.metricsRetry);
     this.reloader.stop();
     this.fifo?.stop();
     await Promise.all([this.watch?.stop(), this.keeper?.stop(500), this.server?.close(), this.prober?.stop()]);

@@ -30,6 +30,12 @@ export const DEFAULT_PRIORITY_CLASS = 'system-node-critical';
 /** Capabilities keepalived needs for VRRP: addresses and routes (NET_ADMIN), raw VRRP sockets (NET_RAW). */
 export const KEEPALIVED_CAPABILITIES = ['NET_ADMIN', 'NET_RAW'];
 
+/**
+ * The agent sidecar's capabilities: KILL, one keepalived lacks, so that keepalived cannot read the
+ * sidecar's /proc (see the sidecar's security context).
+ */
+export const AGENT_SIDECAR_CAPABILITIES = ['KILL'];
+
 /** The unprivileged user of the agent's containers (nobody). */
 export const AGENT_UID = 65534;
 
@@ -159,8 +165,11 @@ function daemonSetSpec(def: ClusterDefinition, o: StandaloneOptions, n: Standalo
   });
   const nobody = readOnlyRoot({ runAsNonRoot: true, runAsUser: AGENT_UID, runAsGroup: AGENT_UID, capabilities: { drop: ['ALL'] } });
   // The sidecar reads keepalived's notify fifo and signals keepalived (SIGHUP on a new config), which
-  // needs keepalived's uid; it gets no capability.
-  const signaller = readOnlyRoot({ runAsUser: 0, capabilities: { drop: ['ALL'] } });
+  // needs keepalived's uid. Its one capability, KILL (for that signal), is one keepalived lacks: the
+  // kernel lets a process of the same uid read another's /proc (its environment, files, the API token
+  // through /proc/<pid>/root) when the other's capabilities are a subset of its own, and none at all
+  // would be a subset of keepalived's.
+  const signaller = readOnlyRoot({ runAsUser: 0, capabilities: { drop: ['ALL'], add: [...AGENT_SIDECAR_CAPABILITIES] } });
   const apiToken = discovery ? { name: 'kube-api-access', mountPath: POD_PATHS.serviceAccount, readOnly: true } : undefined;
   const agentMounts = (command: 'render' | 'run') => definedItems([
     { name: 'config', mountPath: POD_PATHS.config, readOnly: true },
