@@ -46,6 +46,9 @@ if [ ! -f "$rootfs/.complete" ]; then
   echo "debootstrap $suite with $packages into $rootfs" >&2
   debootstrap --variant=minbase --include="$packages" "$suite" "$rootfs.tmp" >"$cache/debootstrap-$key.log" 2>&1 \
     || { tail -20 "$cache/debootstrap-$key.log" >&2; exit 1; }
+  # debootstrap leaves the target's /proc mounted when its unmount fails (something had a file open in
+  # it): unmount whatever is mounted below it, deepest first, before the tree moves into the cache.
+  { findmnt -rno TARGET | grep -F "$rootfs.tmp/" || true; } | sort -r | while read -r m; do umount -l "$m"; done
   # As slim as the Containerfile's: no package lists or downloaded packages.
   rm -rf "$rootfs.tmp"/var/cache/apt/archives/*.deb "$rootfs.tmp"/var/lib/apt/lists/*
   mv "$rootfs.tmp" "$rootfs"
@@ -59,6 +62,6 @@ node_bin=$(command -v node)
   || { echo "$node_bin is Node.js $("$node_bin" --version); the agent needs >= 20" >&2; exit 1; }
 install -D -m 0755 "$node_bin" "$rootfs/usr/local/bin/node"
 install -D -m 0644 "$agent" "$rootfs/opt/keepalived-constructs/keepalived-agent.js"
-tar -C "$rootfs" --exclude=./.complete -c . \
+tar -C "$rootfs" --one-file-system --exclude=./.complete -c . \
   | podman import --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$tag" >/dev/null
 echo "$tag"
