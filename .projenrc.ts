@@ -110,7 +110,10 @@ project.package.addField('exports', {
 // the two entry points, and no deep import (`keepalived-constructs/lib/core` type-checked there, then
 // failed at run time, since `exports` has no such path).
 project.package.addField('typesVersions', {
-  '*': { 'pulumi': ['lib/pulumi/index.d.ts'], 'lib/index.d.ts': ['lib/index.d.ts'], '*': ['no-deep-imports: use keepalived-constructs or keepalived-constructs/pulumi'] },
+  '*': {
+    'pulumi': ['lib/pulumi/index.d.ts'], 'lib/index.d.ts': ['lib/index.d.ts'], 'package.json': ['package.json'],
+    '*': ['no-deep-imports: use keepalived-constructs or keepalived-constructs/pulumi'],
+  },
 });
 
 // The node agent is bundled into one dependency-free file that the standalone ConfigMap carries.

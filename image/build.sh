@@ -61,6 +61,9 @@ node_bin=$(command -v node)
 "$node_bin" -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' \
   || { echo "$node_bin is Node.js $("$node_bin" --version); the agent needs >= 20" >&2; exit 1; }
 install -D -m 0755 "$node_bin" "$rootfs/usr/local/bin/node"
+# (a distribution's node links libnode, libuv, ICU...: then it does not run in the image)
+chroot "$rootfs" /usr/local/bin/node --version >/dev/null \
+  || { echo "$node_bin does not run in the image (it needs libraries Debian's minbase lacks): use a self-contained build, e.g. nodejs.org's" >&2; exit 1; }
 install -D -m 0644 "$agent" "$rootfs/opt/keepalived-constructs/keepalived-agent.js"
 tar -C "$rootfs" --one-file-system --exclude=./.complete -c . \
   | podman import --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$tag" >/dev/null

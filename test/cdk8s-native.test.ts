@@ -280,10 +280,14 @@ describe('the Namespace and the agent ConfigMap belong to no cluster', () => {
       expect(() => new KeepalivedNamespace(chart, 'ns', { name: 'keepalived' })).toThrow(
         /^\[c\/ns\] name = "keepalived": would replace c\/KeepalivedNamespace-keepalived, .* whose (Namespace|agent ConfigMap) object the program has already taken .*Valid: this KeepalivedNamespace declared before/);
     }
-    // ... reading the cluster's owner without taking an object is no error
+    // ... reading the cluster's owner without taking an object is no error, and that handle then gives
+    // the declared owner's objects, the ones emitted
     const chart = new Chart(testApp(), 'c');
-    expect(cluster(chart, 'a', '203.0.113.1/32').namespace).toBeDefined();
-    expect(() => new KeepalivedNamespace(chart, 'ns', { name: 'keepalived' })).not.toThrow();
+    const owner = cluster(chart, 'a', '203.0.113.1/32').namespace!;
+    const declared = new KeepalivedNamespace(chart, 'ns', { name: 'keepalived' });
+    expect(owner.namespace).toBe(declared.namespace);
+    owner.namespace!.metadata.addLabel('team', 'net');
+    expect(synth(chart).find((o) => o.kind === 'Namespace').metadata.labels.team).toBe('net');
   });
 
   test('clusters that disagree on whether the namespace exists need an explicit owner, whichever comes first', () => {

@@ -249,6 +249,10 @@ test('input encodings: UTF-16 with a byte-order mark is read as kubectl reads it
       const r = run(['render', '-f', file], undefined, work);
       expect({ file, status: r.status, stdout: r.stdout }).toEqual({ file, status: 0, stdout: utf8.stdout });
     }
+    // GIVEN UTF-16 with a lone surrogate: an error, not U+FFFD in the text
+    fs.writeFileSync(path.join(work, 'lone.yaml'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a: b', 'utf16le'), Buffer.from([0x00, 0xd8])]));
+    const lone = run(['validate', '-f', 'lone.yaml'], undefined, work);
+    expect({ status: lone.status, stderr: lone.stderr }).toEqual({ status: 2, stderr: expect.stringMatching(/^error: cannot read lone\.yaml: is not UTF-16LE text \(a lone surrogate/) });
     // GIVEN a Latin-1 é in a name (in a file, and on stdin)
     fs.writeFileSync(path.join(work, 'latin1.yaml'), Buffer.from(seed.replace('name: front', 'name: fr\u00e9nt'), 'latin1'));
     const file = run(['validate', '-f', 'latin1.yaml'], undefined, work);

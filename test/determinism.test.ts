@@ -67,7 +67,9 @@ test('two builds, two processes (other directory, time zone and locale): byte-id
   const builds: Array<Map<string, Buffer>> = [];
   for (const run of runs) {
     const lib = path.join(work, run.name, 'lib');
-    bundle(['lib', 'agent'], lib);
+    // Each build in its own working directory, time zone and locale too.
+    fs.mkdirSync(path.join(work, run.name, 'build'), { recursive: true });
+    bundle(['lib', 'agent'], lib, { ...process.env, ...run.env }, path.join(work, run.name, 'build'));
     builds.push(new Map([...files(lib)].filter(([f]) => f.endsWith('.js'))));
     // The examples as cdk8s synth runs them, with the package's import pointed at this build.
     const app = path.join(work, run.name, 'app');

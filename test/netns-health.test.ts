@@ -4,14 +4,14 @@ import { FailoverProfile, HealthAction, HealthCheck, InterfaceSelector, Keepaliv
 import { buildAgent } from './support/agent-bundle';
 import { NetnsLab, removeStaleLabs } from './support/netns';
 import { HealthPod, readLog, startHealthPods } from './support/netns-health';
-import { processCapabilities, StandaloneObjects, standaloneObjects } from './support/netns-pod';
+import { capabilityMask, processCapabilities, StandaloneObjects, standaloneObjects } from './support/netns-pod';
 import { newChart, synth } from './support/synth';
 import { endToEnd, missingPrerequisite } from './support/prerequisites';
 
 /*
  * Health checks end to end with real keepalived (issue 11, point 3). Three network namespaces are
- * nodes on one LAN; each runs an HTTP service on its 127.0.0.1:8080, the agent's `run` (as nobody, no
- * capabilities) probing it and writing the track files, and keepalived (FAST profile: VRRPv3,
+ * nodes on one LAN; each runs an HTTP service on its 127.0.0.1:8080, the agent's `run` (as its sidecar
+ * container says: uid 0, KILL only) probing it and writing the track files, and keepalived (FAST profile: VRRPv3,
  * advert_int 0.1 s) following them. nodeOrder node-a, node-b, node-c; four groups:
  * - rel    (198.51.100.100): GET /healthz every 0.2 s, fall 2, rise 2, release       -> master node-a
  * - low    (198.51.100.101): the same probe, lowerPriority(100)                      -> master node-b
@@ -117,15 +117,15 @@ async function failoverAfterStop(node: string, vip: string): Promise<{ ms: numbe
 
 const transitionsIn = (text: string, check: string) => (text.match(new RegExp(`health check ${check} \\(.*\\) is (failing|healthy) after`, 'g')) ?? []).length;
 
-e2e('the pods: every config passes keepalived -t; the agent runs as nobody with no capabilities and writes the track files keepalived reads', async () => {
+e2e('the pods: every config passes keepalived -t; the agent sidecar runs as its container says (uid 0, KILL only) and writes the track files keepalived reads', async () => {
   await baseline();
   for (const p of pods.values()) {
     const config = readFileSync(p.conf, 'utf8');
     expect(config).toMatch(/^vrrp_track_file hc_hc0 \{\n {4}file ".*\/track\/hc_hc0"\n {4}init_file 1\n\}$/m);
     expect(config).toContain('    track_file {\n        hc_hc0 weight -100\n    }');
     const status = readFileSync(`/proc/${p.agent!.pid}/status`, 'utf8');
-    expect(/^Uid:\s+(\d+)/m.exec(status)?.[1]).toBe('65534');
-    expect(processCapabilities(p.agent!.pid)).toMatchObject({ effective: 0n, bounding: 0n, noNewPrivs: true });
+    expect(/^Uid:\s+(\d+)/m.exec(status)?.[1]).toBe('0');
+    expect(processCapabilities(p.agent!.pid)).toMatchObject({ effective: capabilityMask(['KILL']), bounding: capabilityMask(['KILL']), noNewPrivs: true });
     expect([p.track('hc0'), p.track('hc1')]).toEqual(['0', '0']);
     expect(readLog(p.keepalived!)).not.toMatch(/Track file .* (not being used|does not exist)|Unable to initialise track file/);
   }

@@ -5,7 +5,7 @@ import { performance } from 'perf_hooks';
 import { FailoverProfile, KeepalivedCluster, MetricsListenAddress, MetricsOptions, Target } from '../src';
 import { buildAgent } from './support/agent-bundle';
 import { NetnsLab, removeStaleLabs, withLab } from './support/netns';
-import { DaemonSetPod, StandaloneObjects, standaloneObjects } from './support/netns-pod';
+import { DaemonSetPod, setprivFor, StandaloneObjects, standaloneObjects } from './support/netns-pod';
 import { newChart, synth } from './support/synth';
 import { endToEnd, missingPrerequisite } from './support/prerequisites';
 
@@ -189,13 +189,6 @@ describe('the metrics endpoint answers on the node\'s address, not on the VIPs i
 });
 
 describe('keepalived cannot read the agent sidecar through /proc (same uid, shared process namespace)', () => {
-  /** `setpriv` arguments that give a uid-0 process exactly a container's capabilities, as a runtime does. */
-  const withCapabilitiesOf = (container: any): string[] => {
-    const { drop, add = [] } = container.securityContext.capabilities;
-    expect(drop).toEqual(['ALL']);
-    const caps = ['-all', ...add.map((c: string) => `+${c.toLowerCase()}`)].join(',');
-    return ['setpriv', '--reuid=0', '--regid=0', '--clear-groups', `--bounding-set=${caps}`, `--inh-caps=${caps}`, '--no-new-privs'];
-  };
   /** What a process with keepalived's capabilities reads of a sleeping process with the agent's (or none): its environment. */
   const readAcross = (agentCaps: string[], keepalivedCaps: string[]) => {
     const agent = spawn(agentCaps[0], [...agentCaps.slice(1), 'sleep', '30'], { env: { ...process.env, AGENT_SECRET: 'hunter2' }, stdio: 'ignore' });
@@ -214,14 +207,14 @@ describe('keepalived cannot read the agent sidecar through /proc (same uid, shar
     const pod = cluster().daemonSet.spec.template.spec;
     const sidecar = [...pod.initContainers, ...pod.containers].find((c: any) => c.name === 'agent');
     const keepalived = pod.containers.find((c: any) => c.name === 'keepalived');
-    expect(sidecar.securityContext.runAsUser).toBe(0);
+    expect(sidecar.securityContext).toMatchObject({ runAsUser: 0, capabilities: { drop: ['ALL'], add: ['KILL'] } });
     expect(keepalived.securityContext.runAsUser).toBe(0);
     // GIVEN keepalived's capabilities (NET_ADMIN, NET_RAW) and the sidecar's, from the synthesized pod
-    const refused = readAcross(withCapabilitiesOf(sidecar), withCapabilitiesOf(keepalived));
+    const refused = readAcross(setprivFor(sidecar.securityContext), setprivFor(keepalived.securityContext));
     expect(refused.stdout).not.toContain('hunter2');
     expect(refused.stderr).toMatch(/Permission denied/);
     // ... the control: a sidecar with no capability at all is a subset of keepalived's, and readable
-    const readable = readAcross(withCapabilitiesOf({ securityContext: { capabilities: { drop: ['ALL'] } } }), withCapabilitiesOf(keepalived));
+    const readable = readAcross(setprivFor({ capabilities: { drop: ['ALL'] } }), setprivFor(keepalived.securityContext));
     expect(readable.stdout).toContain('AGENT_SECRET=hunter2');
   });
 });

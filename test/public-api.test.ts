@@ -69,7 +69,9 @@ test('package.json exposes only the two entry points (and the CLI)', () => {
   expect(pkg.bin).toEqual({ 'keepalived-constructs': 'lib/cli/main.js' });
   // TypeScript on moduleResolution node ignores exports: typesVersions maps the two entry points, and
   // every other path to nothing (a deep import would type-check, then fail at run time).
-  expect(pkg.typesVersions).toEqual({ '*': { 'pulumi': ['lib/pulumi/index.d.ts'], 'lib/index.d.ts': ['lib/index.d.ts'], '*': [expect.stringMatching(/^no-deep-imports/)] } });
+  expect(pkg.typesVersions).toEqual({
+    '*': { 'pulumi': ['lib/pulumi/index.d.ts'], 'lib/index.d.ts': ['lib/index.d.ts'], 'package.json': ['package.json'], '*': [expect.stringMatching(/^no-deep-imports/)] },
+  });
 });
 
 // jsii (which takes cdk8s libraries to Python, Go, Java and .NET) accepts no literal types, tuples,

@@ -84,7 +84,8 @@ describe('discovery mode', () => {
       '--host-ip', '$(HOST_IP)', '--metrics-address', '$(HOST_IP)',
     ]);
     expect(agent.securityContext).toMatchObject({ runAsUser: 0, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
-    expect(agent.securityContext.capabilities.add).toBeUndefined();
+    // KILL alone: one capability keepalived lacks keeps its /proc from keepalived (netns-security proves it).
+    expect(agent.securityContext.capabilities.add).toEqual(['KILL']);
     expect(pod.volumes.find((v: any) => v.name === 'state').hostPath).toEqual({ path: '/var/lib/keepalived-constructs/net/edge', type: 'DirectoryOrCreate' });
     expect(pod.initContainers[0].command).toEqual(expect.arrayContaining(['--state-dir', '/var/lib/keepalived-constructs/net/edge']));
   });

@@ -318,6 +318,18 @@ describe('wrong types from plain JavaScript: a message, not a TypeError', () => 
   });
 });
 
+test('props and maps as instances of a class of the user\'s are objects of keys and values (only built-in kinds such as Map and Set are refused)', () => {
+  class EdgeProps implements FrontendVipsProps {
+    public readonly nodeSelector = { 'node-role.kubernetes.io/edge': '' };
+    public readonly addresses = ['203.0.113.10/32'];
+    public readonly target = Target.standalone({ labels: new (class { public readonly team = 'netops'; })() as any });
+  }
+  const { chart } = newChart();
+  new FrontendVips(chart, 'edge', new EdgeProps());
+  const ds = synth(chart).find((o) => o.kind === 'DaemonSet');
+  expect(ds.metadata.labels.team).toBe('netops');
+});
+
 describe('a field the package does not know (a typo, or a field of something else) is an error, not ignored', () => {
   const standalone = (options: object, extra: object = {}) => front(['203.0.113.1/32'], { target: Target.standalone(options as any), ...extra });
   test.each<[string, Build, string, string]>([

@@ -56,14 +56,22 @@ export const MAX_DOCUMENTS = 1024;
 export function decodeInput(bytes: Uint8Array): string {
   // Too large to read (parseFile says so): cut anywhere, perhaps inside a character.
   if (bytes.length > MAX_INPUT_BYTES) return new TextDecoder('utf-8').decode(bytes);
-  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
-  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2));
+  const utf16 = bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf-16be' : undefined;
+  if (utf16) {
+    try {
+      // (ignoreBOM: the mark is taken off here; a second one would be text)
+      return new TextDecoder(utf16, { fatal: true, ignoreBOM: true }).decode(bytes.subarray(2));
+    } catch {
+      throw new Error(`is not ${utf16.toUpperCase()} text (a lone surrogate, or an odd number of bytes). Valid: YAML in UTF-8 (or UTF-16 with a byte-order mark)`);
+    }
+  }
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     const at = firstInvalidUtf8(bytes);
     const before = new TextDecoder('utf-8').decode(bytes.subarray(0, at)).split('\n');
-    throw new Error(`is not UTF-8 text: line ${before.length}, column ${before[before.length - 1].length + 1} has the byte 0x${bytes[at].toString(16).padStart(2, '0')}. Valid: YAML in UTF-8 (or UTF-16 with a byte-order mark)`);
+    const column = [...before[before.length - 1]].length + 1;
+    throw new Error(`is not UTF-8 text: line ${before.length}, column ${column} has the byte 0x${bytes[at].toString(16).padStart(2, '0')}. Valid: YAML in UTF-8 (or UTF-16 with a byte-order mark)`);
   }
 }
 

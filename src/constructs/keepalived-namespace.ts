@@ -95,6 +95,8 @@ export class KeepalivedNamespace extends Construct {
   private readonly implicit: boolean;
   /** The object of an implicit owner that the program took (and may have patched or labelled), if any. */
   private handedOut?: string;
+  /** The owner declared after this implicit one, which emits the namespace's objects in its place. */
+  private replacedBy?: KeepalivedNamespace;
 
   constructor(scope: Construct, id: string, props: KeepalivedNamespaceProps = {}) {
     super(scope, id);
@@ -116,6 +118,7 @@ export class KeepalivedNamespace extends Construct {
       // depended on (the replaced owner would still order the charts, into a cycle if it sat in another).
       for (const cluster of clusters.get(this.node.root)?.get(name) ?? []) cluster.node.removeDependency(implicit);
       implicit.node.scope?.node.tryRemoveChild(implicit.node.id);
+      implicit.replacedBy = this;
       domainOf(this).removeNamespace(implicit.owner);
     }
     this.implicit = makingImplicitOwner;
@@ -143,6 +146,8 @@ export class KeepalivedNamespace extends Construct {
 
   /** A shared object, noted as taken when this owner is implicit (a later declared one would replace it). */
   private handOut(id: string, what: string): ApiObject | undefined {
+    // A handle to an owner that was replaced gives its replacement's objects, the ones that are emitted.
+    if (this.replacedBy) return this.replacedBy.handOut(id, what);
     const object = this.node.tryFindChild(id) as ApiObject | undefined;
     if (object && this.implicit) this.handedOut ??= what;
     return object;

@@ -34,13 +34,14 @@ export function isLabelValue(value: unknown): value is string {
 }
 
 /**
- * Whether `value` is an object of keys and values, as an object literal, `JSON.parse` or a YAML map
- * make it: a map, in YAML's words. Not null, an array, a Pulumi Output (whose fields are Pulumi's), nor
- * any other class's instance: a `Map` or a `Set` (YAML's `!!omap`, `!!set`) has no keys of its own, and
+ * Whether `value` is an object of keys and values: a map, in YAML's words. An object literal, what
+ * `JSON.parse` or a YAML map make, or an instance of a class of the user's (props as a class) are; null,
+ * an array, a Pulumi Output (whose fields are Pulumi's), and the built-in kinds whose content is not in
+ * their own keys (a `Map` or a `Set`, as YAML's `!!omap` and `!!set` make them, a `Date`) are not: they
  * would read as empty.
  */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && isLiteral(value) && !isPulumiOutput(value);
+  return typeof value === 'object' && value !== null && Object.prototype.toString.call(value) === '[object Object]' && !isPulumiOutput(value);
 }
 
 /**

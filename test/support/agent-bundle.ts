@@ -7,8 +7,8 @@ export const ROOT = join(__dirname, '..', '..');
 export const AGENT = join(ROOT, 'lib/agent/keepalived-agent.js');
 
 /** Runs the build's bundler (projenrc/bundle.js) for `what` (`lib`, `agent`) into `outdir`. */
-export function bundle(what: string[], outdir: string): void {
-  execFileSync(process.execPath, [join(ROOT, 'projenrc/bundle.js'), ...what, '--outdir', outdir], { cwd: ROOT });
+export function bundle(what: string[], outdir: string, env: NodeJS.ProcessEnv = process.env, cwd = ROOT): void {
+  execFileSync(process.execPath, [join(ROOT, 'projenrc/bundle.js'), ...what, '--outdir', outdir], { cwd, env });
 }
 
 /**

@@ -75,10 +75,12 @@ export class HealthPod {
     this.trackDir = join(this.dir, 'track');
   }
 
-  private get agentContainer(): any {
-    const render = (this.podSpec.initContainers ?? []).find((c: any) => c.name === 'render');
-    if (!render) throw new Error('the DaemonSet has no render init container');
-    return render;
+  /** The container that runs the agent's command: the `render` init container, or the `agent` sidecar for `run`. */
+  private agentContainer(command: 'render' | 'run'): any {
+    const name = command === 'render' ? 'render' : 'agent';
+    const container = [...(this.podSpec.initContainers ?? []), ...this.podSpec.containers].find((c: any) => c.name === name);
+    if (!container) throw new Error(`the DaemonSet has no ${name} container`);
+    return container;
   }
 
   private get keepalivedContainer(): any {
@@ -86,7 +88,7 @@ export class HealthPod {
   }
 
   private agentArgv(command: 'render' | 'run'): string[] {
-    return [...setprivFor(this.agentContainer.securityContext, this.podSpec.securityContext),
+    return [...setprivFor(this.agentContainer(command).securityContext, this.podSpec.securityContext),
       process.execPath, this.agentFile, command, '--spec', this.specFile, '--node-name', this.node, '--out', this.conf,
       '--track-dir', this.trackDir, ...(command === 'run' ? ['--pid-file', join(this.dir, 'run/keepalived.pid')] : [])];
   }

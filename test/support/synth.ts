@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as vm from 'vm';
 import { App, AppProps, Chart, Testing } from 'cdk8s';
 import { expectValidAgainstSchemas } from './schemas';
 
@@ -21,7 +22,8 @@ function scratchDir(): string {
   }
   const dir = path.join(os.tmpdir(), `${SCRATCH_PREFIX}${process.pid}`);
   fs.mkdirSync(dir, { recursive: true });
-  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  // Jest's `process` is a copy whose 'exit' never comes: the real one is the global of the context that runs Jest.
+  (vm.runInThisContext('process') as NodeJS.Process).once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   return (scratch = dir);
 }
 
