@@ -75,9 +75,10 @@ export class KeepalivedNamespace extends Construct {
   public readonly name: string;
 
   /**
-   * The Namespace object, unless `createNamespace` is false. An implicit owner's (read through a
-   * cluster's `namespace`) is final only if no `KeepalivedNamespace` of the same name is declared
-   * afterwards: that one would replace it, so declaring one then is an error.
+   * The Namespace object, unless `createNamespace` is false. Declare the namespace's
+   * `KeepalivedNamespace` before taking this from the owner its clusters made (a cluster's `namespace`):
+   * declared afterwards, it would replace the object taken, so that is an error. A handle to a replaced
+   * owner gives the declared owner's objects.
    */
   public get namespace(): ApiObject | undefined {
     return this.handOut(NAMESPACE_ID, 'Namespace');
