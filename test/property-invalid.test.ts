@@ -191,9 +191,9 @@ const MUTATIONS: Mutation[] = [
       const s = p.pick(slots);
       const options = (s.c.target as { options: { unicastPeers?: string[] } }).options;
       const host = s.vip.canonical.split('/')[0];
-      // Multicast before: peers of both families (no other VIP of the cluster), or the groups before
+      // Multicast before: peers of both families (no VIP of the app), or the groups before
       // this one would fail first for want of a peer (addGroup throws at once).
-      const vips = new Set(vipSlots(app).filter((x) => x.c === s.c).map((x) => x.vip.canonical.split('/')[0]));
+      const vips = new Set(vipSlots(app).map((x) => x.vip.canonical.split('/')[0]));
       const peers = (options.unicastPeers ?? ['203.0.113.254', '203.0.113.253', '2001:db8:fffd::1', '2001:db8:fffd::2']).filter((x) => !vips.has(x));
       options.unicastPeers = [...peers, host];
       return { path: pathOf(s.c), field: s.field };

@@ -106,7 +106,19 @@ describe('addresses', () => {
   test('a VIP that is a node\'s own address (one of unicastPeers): keepalived would take it from the node', () => expectRule(
     front(['198.51.100.20/24'], { target: Target.standalone({ unicastPeers: ['198.51.100.11', '198.51.100.12'] }) }),
     front(['198.51.100.11/24'], { target: Target.standalone({ unicastPeers: ['198.51.100.11', '198.51.100.12'] }) }),
-    '[test/front] addresses[0] = "198.51.100.11/24": is the node address 198.51.100.11 of target.unicastPeers: keepalived would remove it from that node'));
+    '[test/front] addresses[0] = "198.51.100.11/24": is the node address 198.51.100.11 of target.unicastPeers[0]: keepalived would take it from that node'));
+
+  test('... also another cluster\'s node address, written another way, on either target', () => {
+    const peers = (chart: Chart) => new FrontendVips(chart, 'a', {
+      nodeSelector: { a: '' }, addresses: ['198.51.100.30/32'], target: Target.standalone({ unicastPeers: ['198.51.100.11', '2001:db8::b'] }),
+    });
+    expectRule((chart) => { peers(chart); new FrontendVips(chart, 'b', { nodeSelector: { b: '' }, addresses: ['2001:db8::c/64'], target: Target.standalone() }); },
+      (chart) => { peers(chart); new FrontendVips(chart, 'b', { nodeSelector: { b: '' }, addresses: ['2001:DB8:0::B/64'], target: Target.standalone() }); },
+      '[test/b] addresses[0] = "2001:DB8:0::B/64": is the node address 2001:db8::b of test/a\'s target.unicastPeers[1]');
+    expectRule((chart) => { peers(chart); new FrontendVips(chart, 'b', { nodeSelector: { b: '' }, addresses: ['198.51.100.31/32'] }); },
+      (chart) => { peers(chart); new FrontendVips(chart, 'b', { nodeSelector: { b: '' }, addresses: ['198.51.100.11/32'] }); },
+      '[test/b] addresses[0] = "198.51.100.11/32": is the node address 198.51.100.11 of test/a\'s target.unicastPeers[0]');
+  });
 
   test('two address families in one group', () => expectRule(
     cluster({ target: Target.standalone() }, { addresses: [{ address: '2001:db8::1/64' }, { address: '2001:db8::2/64' }] }),

@@ -4,7 +4,7 @@
  * allocation, one holder per virtual IP, unique resource names, clusters that agree with their shared
  * namespace's owner, and one listener per host port on nodes that clusters share.
  */
-import { parseCidr } from './address';
+import { parseCidr, parseIp } from './address';
 import { ValidationIssue } from './errors';
 import { sharesNodes } from './host-ports';
 import { clusterObjectHeads } from './manifests';
@@ -113,15 +113,35 @@ export class VrrpDomain {
     return issues;
   }
 
-  /** One holder per virtual IP: the same address in two groups would make two masters fight over it. */
+  /**
+   * One holder per virtual IP: the same address in two groups would make two masters fight over it.
+   * And no virtual IP is a node's own address (any standalone cluster's `unicastPeers`): keepalived would
+   * add it to another node, or take it (with the routes over it) from that node when another holds it.
+   */
   private checkAddresses(): ValidationIssue[] {
     const issues: ValidationIssue[] = [];
     const seen = new Map<string, { owner: string; field: string }>();
+    const nodeAddresses = new Map<string, { owner: string; field: string }>();
+    for (const def of this.clusters) {
+      const peers = def.target.standaloneOptions?.unicastPeers;
+      (Array.isArray(peers) ? peers : []).forEach((peer, i) => {
+        const ip = parseIp(peer);
+        if (ip && !nodeAddresses.has(ip.text)) nodeAddresses.set(ip.text, { owner: def.path, field: `target.unicastPeers[${i}]` });
+      });
+    }
     for (const def of this.clusters) {
       def.groups.forEach((g) => (g.group.addresses ?? []).forEach((vip, i) => {
         const cidr = parseCidr(vip?.address);
         if (!cidr) return;
         const field = g.fieldOf(`addresses[${i}].address`);
+        const node = nodeAddresses.get(cidr.address.text);
+        if (node) {
+          issues.push({
+            path: def.path, field, value: vip.address,
+            problem: `is the node address ${cidr.address.text} of ${node.owner === def.path ? '' : `${node.owner}'s `}${node.field}: keepalived would take it from that node whenever another node holds the group`,
+            expected: 'an address that no node has of its own',
+          });
+        }
         const other = seen.get(cidr.address.text);
         if (other) {
           issues.push({

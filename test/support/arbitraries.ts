@@ -713,11 +713,11 @@ function assemble(
       vip.canonical = `${formatV6(words)}/${prefix}`;
     }
   }
-  // A VIP is no node's own address (keepalived would take it from that node): a peer that is one of its
-  // cluster's VIPs is replaced by an address that is neither a VIP nor another peer.
-  for (const { spec, drafts } of finished) {
+  // A VIP is no node's own address (keepalived would take it from that node): a peer that is a VIP of
+  // the app is replaced by an address that is neither a VIP nor another peer.
+  const vipHosts = new Set(finished.flatMap((f) => f.drafts.map(({ vip }) => vip.canonical.split('/')[0])));
+  for (const { spec } of finished) {
     if (spec.target.kind !== 'standalone' || !spec.target.options.unicastPeers) continue;
-    const vipHosts = new Set(drafts.map(({ vip }) => vip.canonical.split('/')[0]));
     const used = new Set(spec.target.options.unicastPeers);
     spec.target.options.unicastPeers = spec.target.options.unicastPeers.map((p) => {
       if (!vipHosts.has(p)) return p;

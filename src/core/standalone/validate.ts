@@ -224,16 +224,6 @@ export function validateStandaloneGroup(o: StandaloneOptions, gdef: GroupDefinit
     if (problem) report(f('garpRefreshSeconds'), g.garpRefreshSeconds, problem, GARP_REFRESH_EXPECTED);
   }
   const peers = o.unicastPeers;
-  // A VIP is the address keepalived adds and removes: a node's own address as a VIP is taken away from
-  // that node (with the routes over it) whenever another node holds the group.
-  const peerAddresses = new Set(Array.isArray(peers) ? peers.map((p) => parseIp(p)?.text) : []);
-  (Array.isArray(g.addresses) ? g.addresses : []).forEach((vip, i) => {
-    const address = parseCidr(vip?.address)?.address.text;
-    if (address !== undefined && peerAddresses.has(address)) {
-      report(f(`addresses[${i}].address`), vip.address, `is the node address ${address} of target.unicastPeers: keepalived would remove it from that node whenever another node holds the group`,
-        'an address that no node has of its own');
-    }
-  });
   if (Array.isArray(peers) && !peers.some((p) => parseIp(p)?.family === family)) {
     report('target.unicastPeers', peers, `has no IPv${family} address for the IPv${family} group ${f('addresses')}, whose adverts would reach no peer`,
       `the nodes' IPv${family} addresses too, or a separate cluster for IPv${family}`);
