@@ -28,12 +28,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, out:
       case 'run': {
         const logger = streamLogger(out, err, env.KEEPALIVED_AGENT_DEBUG === '1');
         const agent = startRun(invocation.options, env, logger);
-        try {
-          await agent.ready;
-        } catch (e) {
-          await agent.stop();
-          throw e;
-        }
+        // (never rejects: a metrics port that cannot be had is tried again while the agent runs on)
+        await agent.ready;
         // Signal handlers alone do not keep Node running: this does, until SIGTERM.
         const keepAlive = setInterval(() => undefined, 1 << 30);
         await new Promise<void>((resolve) => {

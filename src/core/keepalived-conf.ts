@@ -504,7 +504,10 @@ function groupShapeProblems(group: AgentGroup): string[] {
   const vrid = vridProblem(group.vrid);
   if (vrid) problems.push(`vrid ${JSON.stringify(group.vrid)} ${vrid}`);
   if (group.family !== 4 && group.family !== 6) problems.push(`family ${JSON.stringify(group.family)} is not 4 or 6`);
-  else if (Array.isArray(group.addresses) && vipCountProblem(group.addresses.length, group.family)) problems.push(`addresses ${vipCountProblem(group.addresses.length, group.family)}`);
+  else {
+    const tooMany = Array.isArray(group.addresses) ? vipCountProblem(group.addresses.length, group.family) : undefined;
+    if (tooMany) problems.push(`addresses ${tooMany}`);
+  }
   if (group.vrrpVersion !== 2 && group.vrrpVersion !== 3) {
     problems.push(`vrrpVersion ${JSON.stringify(group.vrrpVersion)} is not 2 or 3`);
   } else if (group.family === 6 && group.vrrpVersion !== 3) {
